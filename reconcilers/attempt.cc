@@ -1,0 +1,253 @@
+#include "reconcilers/attempt.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace stepline::reconcilers {
+namespace {
+
+using k8s::Object;
+using k8s::WallTime;
+
+constexpr std::array<std::pair<FailureClass, const char*>, 7> kClassNames = {{
+    {FailureClass::kError, "Error"},
+    {FailureClass::kOOMKilled, "OOMKilled"},
+    {FailureClass::kDeadlineExceeded, "DeadlineExceeded"},
+    {FailureClass::kDisrupted, "Disrupted"},
+    {FailureClass::kImagePull, "ImagePull"},
+    {FailureClass::kUnschedulable, "Unschedulable"},
+    {FailureClass::kQuotaExceeded, "QuotaExceeded"},
+}};
+
+const Object& Child(const Object& obj, const char* key) {
+  static const Object kNull;
+  if (!obj.is_object()) return kNull;
+  auto it = obj.find(key);
+  return it == obj.end() ? kNull : *it;
+}
+
+std::string StringField(const Object& obj, const char* key) {
+  const Object& v = Child(obj, key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+std::optional<WallTime> TimeField(const Object& obj, const char* key) {
+  WallTime t;
+  if (k8s::ParseRfc3339(StringField(obj, key), &t)) return t;
+  return std::nullopt;
+}
+
+// The condition of this type with status "True", or nullptr.
+const Object* TrueCondition(const Object& obj, const char* type) {
+  const Object& conds = Child(Child(obj, "status"), "conditions");
+  if (!conds.is_array()) return nullptr;
+  for (const auto& c : conds) {
+    if (StringField(c, "type") == type && StringField(c, "status") == "True") return &c;
+  }
+  return nullptr;
+}
+
+const Object* FindCondition(const Object& obj, const char* type) {
+  const Object& conds = Child(Child(obj, "status"), "conditions");
+  if (!conds.is_array()) return nullptr;
+  for (const auto& c : conds) {
+    if (StringField(c, "type") == type) return &c;
+  }
+  return nullptr;
+}
+
+// The first container's status (Stepline pods have exactly one container).
+const Object& MainContainerStatus(const Object& pod) {
+  static const Object kNull;
+  const Object& statuses = Child(Child(pod, "status"), "containerStatuses");
+  if (!statuses.is_array() || statuses.empty()) return kNull;
+  return statuses[0];
+}
+
+const Object& Terminated(const Object& pod) {
+  return Child(Child(MainContainerStatus(pod), "state"), "terminated");
+}
+
+// The pod that best explains the Job's state: the newest one.
+const Object* NewestPod(const std::vector<const Object*>& pods) {
+  const Object* best = nullptr;
+  std::string best_time;
+  for (const Object* p : pods) {
+    std::string created = StringField(Child(*p, "metadata"), "creationTimestamp");
+    if (best == nullptr || created >= best_time) {
+      best = p;
+      best_time = created;
+    }
+  }
+  return best;
+}
+
+bool IsImagePullReason(const std::string& reason) {
+  return reason == "ErrImagePull" || reason == "ImagePullBackOff" || reason == "InvalidImageName" ||
+         reason == "ErrImageNeverPull";
+}
+
+void FillTimes(const Object* pod, AttemptObservation* out) {
+  if (pod == nullptr) return;
+  const Object& state = Child(MainContainerStatus(*pod), "state");
+  out->start_time = TimeField(Child(state, "running"), "startedAt");
+  const Object& term = Child(state, "terminated");
+  if (!out->start_time) out->start_time = TimeField(term, "startedAt");
+  if (!out->completion_time) out->completion_time = TimeField(term, "finishedAt");
+}
+
+std::string ExitMessage(int code, const std::string& detail) {
+  std::string msg = "exit code " + std::to_string(code);
+  if (!detail.empty()) msg += ": " + detail;
+  return msg;
+}
+
+}  // namespace
+
+const char* FailureClassName(FailureClass c) {
+  for (const auto& [cls, name] : kClassNames) {
+    if (cls == c) return name;
+  }
+  return "";
+}
+
+std::optional<FailureClass> ParseFailureClass(const std::string& name) {
+  for (const auto& [cls, n] : kClassNames) {
+    if (name == n) return cls;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Why the newest pod of a failed Job failed.
+void ClassifyFailedPod(const Object* pod, AttemptObservation* out) {
+  if (pod == nullptr) {
+    out->failure = FailureClass::kError;
+    return;
+  }
+  if (const Object* d = TrueCondition(*pod, "DisruptionTarget")) {
+    out->failure = FailureClass::kDisrupted;
+    out->message = StringField(*d, "reason") + ": " + StringField(*d, "message");
+    return;
+  }
+  const Object& status = Child(*pod, "status");
+  if (StringField(status, "reason") == "Evicted" || StringField(status, "reason") == "NodeLost") {
+    out->failure = FailureClass::kDisrupted;
+    out->message = StringField(status, "reason") + ": " + StringField(status, "message");
+    return;
+  }
+  const Object& term = Terminated(*pod);
+  const Object& code = Child(term, "exitCode");
+  if (code.is_number_integer()) out->exit_code = code.get<int>();
+  std::string reason = StringField(term, "reason");
+  if (reason == "OOMKilled") {
+    out->failure = FailureClass::kOOMKilled;
+    out->message = "OOMKilled: the container exceeded its memory limit";
+    return;
+  }
+  std::string waiting =
+      StringField(Child(Child(MainContainerStatus(*pod), "state"), "waiting"), "reason");
+  if (IsImagePullReason(waiting)) {
+    out->failure = FailureClass::kImagePull;
+    out->message = waiting;
+    return;
+  }
+  out->failure = FailureClass::kError;
+  out->message = ExitMessage(out->exit_code.value_or(-1), StringField(term, "message"));
+}
+
+void ObserveFailedJob(const Object& failed, const Object* pod, AttemptObservation* out) {
+  out->phase = AttemptPhase::kFailed;
+  out->completion_time = TimeField(failed, "lastTransitionTime");
+  FillTimes(pod, out);
+  if (StringField(failed, "reason") == "DeadlineExceeded") {
+    out->failure = FailureClass::kDeadlineExceeded;
+    out->message = "DeadlineExceeded: " + StringField(failed, "message");
+    return;
+  }
+  ClassifyFailedPod(pod, out);
+  if (pod != nullptr) out->termination_message = StringField(Terminated(*pod), "message");
+}
+
+// A quota refusal from the Job controller's FailedCreate events, newest first.
+const Object* QuotaEvent(const std::vector<const Object*>& events) {
+  const Object* best = nullptr;
+  for (const Object* e : events) {
+    if (StringField(*e, "reason") != "FailedCreate") continue;
+    if (StringField(*e, "message").find("exceeded quota") == std::string::npos) continue;
+    if (best == nullptr || StringField(*e, "lastTimestamp") >= StringField(*best, "lastTimestamp"))
+      best = e;
+  }
+  return best;
+}
+
+bool WaitedTooLong(const std::optional<WallTime>& since, const AttemptInputs& in) {
+  return since.has_value() && in.now - *since >= in.scheduling_timeout;
+}
+
+// A pod that exists but is not running: waiting for a node or an image.
+void ObservePendingPod(const Object& pod, const AttemptInputs& in, AttemptObservation* out) {
+  const Object* sched = FindCondition(pod, "PodScheduled");
+  if (sched != nullptr && StringField(*sched, "status") == "False" &&
+      StringField(*sched, "reason") == "Unschedulable") {
+    out->failure = FailureClass::kUnschedulable;
+    out->message = StringField(*sched, "message");
+    auto since = TimeField(*sched, "lastTransitionTime");
+    if (!since) since = TimeField(Child(pod, "metadata"), "creationTimestamp");
+    if (WaitedTooLong(since, in)) out->phase = AttemptPhase::kFailed;
+    return;
+  }
+  const Object& waiting = Child(Child(MainContainerStatus(pod), "state"), "waiting");
+  std::string reason = StringField(waiting, "reason");
+  if (reason.empty() || reason == "ContainerCreating" || reason == "PodInitializing") return;
+  out->message = reason + ": " + StringField(waiting, "message");
+  if (IsImagePullReason(reason)) out->failure = FailureClass::kImagePull;
+  bool permanent = reason == "InvalidImageName" || reason == "ErrImageNeverPull";
+  if (permanent || WaitedTooLong(TimeField(Child(pod, "metadata"), "creationTimestamp"), in)) {
+    out->phase = AttemptPhase::kFailed;
+    if (out->failure == FailureClass::kNone) out->failure = FailureClass::kError;
+  }
+}
+
+}  // namespace
+
+AttemptObservation ObserveAttempt(const AttemptInputs& in) {
+  AttemptObservation out;
+  const Object& job = *in.job;
+  const Object* pod = NewestPod(in.pods);
+  if (const Object* done = TrueCondition(job, "Complete")) {
+    out.phase = AttemptPhase::kSucceeded;
+    out.completion_time = TimeField(*done, "lastTransitionTime");
+    if (!out.completion_time)
+      out.completion_time = TimeField(Child(job, "status"), "completionTime");
+    FillTimes(pod, &out);
+    if (pod != nullptr) out.termination_message = StringField(Terminated(*pod), "message");
+    return out;
+  }
+  const Object* failed = TrueCondition(job, "Failed");
+  if (failed == nullptr) failed = TrueCondition(job, "FailureTarget");
+  if (failed != nullptr) {
+    ObserveFailedJob(*failed, pod, &out);
+    return out;
+  }
+  if (pod == nullptr) {
+    if (const Object* quota = QuotaEvent(in.events)) {
+      out.failure = FailureClass::kQuotaExceeded;
+      out.message = StringField(*quota, "message");
+    }
+    return out;
+  }
+  std::string phase = StringField(Child(*pod, "status"), "phase");
+  if (phase == "Running" || phase == "Succeeded" || phase == "Failed") {
+    // Succeeded/Failed pods of an unfinished Job: the Job controller has not caught up yet.
+    out.phase = AttemptPhase::kRunning;
+    FillTimes(pod, &out);
+    return out;
+  }
+  ObservePendingPod(*pod, in, &out);
+  return out;
+}
+
+}  // namespace stepline::reconcilers

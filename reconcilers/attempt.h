@@ -1,0 +1,66 @@
+// What one attempt of a step (one Job and its Pods) tells us, read from the API objects the
+// way a person reading `kubectl get job,pod -o yaml` would: did it finish, and if it failed, why.
+//
+// Pure: no I/O, no clock reads (now is an argument).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "k8sclient/clock.h"
+#include "k8sclient/resource.h"
+
+namespace stepline::reconcilers {
+
+// The failure classes of the design (section 2). kNone: not failed (or not yet).
+enum class FailureClass {
+  kNone,
+  kError,             // non-zero exit
+  kOOMKilled,         // the container went over its memory limit
+  kDeadlineExceeded,  // the step's timeoutSeconds (the Job's activeDeadlineSeconds)
+  kDisrupted,         // evicted, preempted, node lost: the platform's fault
+  kImagePull,         // the image cannot be pulled
+  kUnschedulable,     // no node fits, for longer than the scheduling timeout
+  kQuotaExceeded,     // a ResourceQuota forbids the pod or Job: a wait, not a failure
+};
+
+// "Error", "OOMKilled", ... as written in status and in retryOn; "" for kNone.
+const char* FailureClassName(FailureClass c);
+// The inverse; nullopt for an unknown name.
+std::optional<FailureClass> ParseFailureClass(const std::string& name);
+
+enum class AttemptPhase {
+  kPending,  // created, not running yet (waiting for a node, an image, quota)
+  kRunning,
+  kSucceeded,
+  kFailed,
+};
+
+struct AttemptObservation {
+  AttemptPhase phase = AttemptPhase::kPending;
+  // For kFailed: why. For kPending: what it waits on (kUnschedulable, kQuotaExceeded,
+  // kImagePull) when known, kNone otherwise.
+  FailureClass failure = FailureClass::kNone;
+  std::optional<int> exit_code;
+  // One line for the step's status message: the scheduler's or quota's words, the exit code.
+  std::string message;
+  // The container's termination message (the step's outputs JSON) when it finished.
+  std::string termination_message;
+  std::optional<k8s::WallTime> start_time;       // the pod's container started
+  std::optional<k8s::WallTime> completion_time;  // the Job finished
+};
+
+struct AttemptInputs {
+  const k8s::Object* job = nullptr;        // required
+  std::vector<const k8s::Object*> pods;    // the Job's pods (any order)
+  std::vector<const k8s::Object*> events;  // Warning events about the Job (FailedCreate)
+  k8s::WallTime now;
+  // A pod that stays unschedulable or unable to pull its image this long fails the attempt.
+  std::chrono::seconds scheduling_timeout{600};
+};
+
+AttemptObservation ObserveAttempt(const AttemptInputs& in);
+
+}  // namespace stepline::reconcilers

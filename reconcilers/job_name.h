@@ -1,0 +1,23 @@
+// Deterministic Job names: <execution>-<step>[-<index>]-<attempt>, at most 63 characters.
+//
+// Names are a function of (execution, step, index, attempt) only, so a create that answers
+// AlreadyExists after a restart means "already done", never a duplicate. A name longer than 63
+// characters is cut and ends in a short hash of the full name, so distinct inputs stay distinct.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace stepline::reconcilers {
+
+inline constexpr size_t kMaxJobNameLength = 63;
+
+std::string JobName(const std::string& execution, const std::string& step, std::optional<int> index,
+                    int attempt);
+
+// Cuts name to at most max_length characters, ending in "-" + a 10-character hash of the whole
+// name when it had to cut; the result is a valid DNS-1123 label if name was made of one's
+// characters.
+std::string ShortenName(const std::string& name, size_t max_length = kMaxJobNameLength);
+
+}  // namespace stepline::reconcilers
