@@ -1,0 +1,69 @@
+#include "localagent/sandbox_plan.h"
+
+namespace stepline::localagent {
+
+namespace {
+
+using Kind = SandboxStep::Kind;
+
+constexpr const char* kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+
+bool UnderDev(const std::string& path) { return path.rfind("/dev/", 0) == 0; }
+
+}  // namespace
+
+std::vector<SandboxStep> BuildSandboxPlan(const std::string& stage_dir,
+                                          const std::string& termination_host_file,
+                                          const std::string& termination_path) {
+  std::vector<SandboxStep> plan;
+  plan.push_back({Kind::kMountTmpfs, "", stage_dir});
+  for (const char* dev : kDevices) {
+    const std::string target = stage_dir + "/" + dev;
+    plan.push_back({Kind::kCreateFile, "", target});
+    plan.push_back({Kind::kBind, std::string("/dev/") + dev, target});
+  }
+  plan.push_back({Kind::kMakeDir, "", stage_dir + "/pts"});
+  plan.push_back({Kind::kBind, "/dev/pts", stage_dir + "/pts"});
+  plan.push_back({Kind::kMakeDir, "", stage_dir + "/shm"});
+  plan.push_back({Kind::kMountTmpfs, "", stage_dir + "/shm"});
+  plan.push_back({Kind::kSymlink, "/proc/self/fd", stage_dir + "/fd"});
+  plan.push_back({Kind::kSymlink, "/proc/self/fd/0", stage_dir + "/stdin"});
+  plan.push_back({Kind::kSymlink, "/proc/self/fd/1", stage_dir + "/stdout"});
+  plan.push_back({Kind::kSymlink, "/proc/self/fd/2", stage_dir + "/stderr"});
+  plan.push_back({Kind::kSymlink, "pts/ptmx", stage_dir + "/ptmx"});
+  const bool in_dev = UnderDev(termination_path) &&
+                      termination_path.find('/', 5) == std::string::npos &&
+                      termination_path.size() > 5;
+  if (in_dev && !termination_host_file.empty()) {
+    const std::string target = stage_dir + termination_path.substr(4);
+    plan.push_back({Kind::kCreateFile, "", target});
+    plan.push_back({Kind::kBind, termination_host_file, target});
+  }
+  plan.push_back({Kind::kMove, stage_dir, "/dev"});
+  if (!in_dev && !termination_path.empty() && !termination_host_file.empty()) {
+    // Elsewhere than /dev: the mount point must exist on the host file system.
+    plan.push_back({Kind::kCreateFile, "", termination_path});
+    plan.push_back({Kind::kBind, termination_host_file, termination_path});
+  }
+  return plan;
+}
+
+const char* SandboxStepName(SandboxStep::Kind kind) {
+  switch (kind) {
+    case Kind::kMountTmpfs:
+      return "mount tmpfs";
+    case Kind::kCreateFile:
+      return "create mount point";
+    case Kind::kMakeDir:
+      return "mkdir";
+    case Kind::kBind:
+      return "bind mount";
+    case Kind::kSymlink:
+      return "symlink";
+    case Kind::kMove:
+      return "move mount";
+  }
+  return "step";
+}
+
+}  // namespace stepline::localagent

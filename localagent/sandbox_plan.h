@@ -1,0 +1,36 @@
+// The private /dev a container process gets: built in a new mount namespace, so that
+// /dev/termination-log is a per-pod file while the host's /dev is left alone.
+//
+// The plan is computed in the parent (allocations allowed) and executed by the forked child
+// with system calls only (async-signal-safe). Pure data; no shared state.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace stepline::localagent {
+
+struct SandboxStep {
+  enum class Kind {
+    kMountTmpfs,  // mount a fresh tmpfs on target
+    kCreateFile,  // create an empty file target (mount point for a bind)
+    kMakeDir,     // mkdir target
+    kBind,        // bind-mount source onto target
+    kSymlink,     // symlink target -> source
+    kMove,        // move the mount at source onto target (MS_MOVE)
+  };
+  Kind kind;
+  std::string source;
+  std::string target;
+};
+
+// stage_dir: an empty host directory used as the mount point of the new /dev before it is moved
+// over /dev. termination_host_file: the pod's file. termination_path: where the container sees
+// it (terminationMessagePath, "/dev/termination-log" by default).
+std::vector<SandboxStep> BuildSandboxPlan(const std::string& stage_dir,
+                                          const std::string& termination_host_file,
+                                          const std::string& termination_path);
+
+const char* SandboxStepName(SandboxStep::Kind kind);
+
+}  // namespace stepline::localagent
