@@ -1,0 +1,330 @@
+// JSON conversion of Pipeline, its spec, steps and status (api_types.h).
+#include <utility>
+
+#include "reconcilers/api_types.h"
+
+namespace stepline::reconcilers {
+namespace {
+
+k8s::Result<Tag> ParseTag(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  Tag t;
+  r.String("key", &t.key);
+  r.String("value", &t.value);
+  if (!r.ok()) return r.status();
+  t.extra = r.Unknown();
+  return t;
+}
+
+Json TagToJson(const Tag& t) {
+  FieldWriter w(t.extra);
+  w.String("key", t.key);
+  w.String("value", t.value);
+  return w.Take();
+}
+
+k8s::Result<Parameter> ParseParameter(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  Parameter p;
+  r.Require("name");
+  r.String("name", &p.name);
+  r.Enum("type", kParameterTypeNames, &p.type);
+  r.String("default", &p.default_value);
+  r.StringList("enum", &p.enum_values);
+  r.String("description", &p.description);
+  if (!r.ok()) return r.status();
+  p.extra = r.Unknown();
+  return p;
+}
+
+Json ParameterToJson(const Parameter& p) {
+  FieldWriter w(p.extra);
+  w.String("name", p.name);
+  w.Enum("type", kParameterTypeNames, p.type);
+  w.String("default", p.default_value);
+  w.StringList("enum", p.enum_values);
+  w.String("description", p.description);
+  return w.Take();
+}
+
+k8s::Result<KeySelector> ParseKeySelector(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  KeySelector k;
+  r.String("name", &k.name);
+  r.Require("key");
+  r.String("key", &k.key);
+  r.Bool("optional", &k.optional);
+  if (!r.ok()) return r.status();
+  k.extra = r.Unknown();
+  return k;
+}
+
+Json KeySelectorToJson(const KeySelector& k) {
+  FieldWriter w(k.extra);
+  w.String("name", k.name);
+  w.String("key", k.key);
+  w.Bool("optional", k.optional);
+  return w.Take();
+}
+
+k8s::Result<EnvVarSource> ParseEnvVarSource(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  EnvVarSource s;
+  r.Object("secretKeyRef", ParseKeySelector, &s.secret_key_ref);
+  r.Object("configMapKeyRef", ParseKeySelector, &s.config_map_key_ref);
+  if (!r.ok()) return r.status();
+  s.extra = r.Unknown();
+  return s;
+}
+
+Json EnvVarSourceToJson(const EnvVarSource& s) {
+  FieldWriter w(s.extra);
+  if (s.secret_key_ref) w.Object("secretKeyRef", KeySelectorToJson(*s.secret_key_ref));
+  if (s.config_map_key_ref) w.Object("configMapKeyRef", KeySelectorToJson(*s.config_map_key_ref));
+  return w.Take();
+}
+
+k8s::Result<EnvVar> ParseEnvVar(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  EnvVar e;
+  r.Require("name");
+  r.String("name", &e.name);
+  r.String("value", &e.value);
+  r.Object("valueFrom", ParseEnvVarSource, &e.value_from);
+  if (!r.ok()) return r.status();
+  e.extra = r.Unknown();
+  return e;
+}
+
+Json EnvVarToJson(const EnvVar& e) {
+  FieldWriter w(e.extra);
+  w.String("name", e.name);
+  w.String("value", e.value);
+  if (e.value_from) w.Raw("valueFrom", EnvVarSourceToJson(*e.value_from));
+  return w.Take();
+}
+
+k8s::Result<ResourceRequirements> ParseResources(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  ResourceRequirements res;
+  r.StringMapField("requests", &res.requests, /*numbers_as_strings=*/true);
+  r.StringMapField("limits", &res.limits, /*numbers_as_strings=*/true);
+  if (!r.ok()) return r.status();
+  res.extra = r.Unknown();
+  return res;
+}
+
+Json ResourcesToJson(const ResourceRequirements& res) {
+  FieldWriter w(res.extra);
+  w.StringMapField("requests", res.requests);
+  w.StringMapField("limits", res.limits);
+  return w.Take();
+}
+
+k8s::Result<RetryPolicy> ParseRetryPolicy(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  RetryPolicy p;
+  r.Int("maxAttempts", &p.max_attempts);
+  r.Int("intervalSeconds", &p.interval_seconds);
+  r.Number("backoffRate", &p.backoff_rate);
+  r.Int("maxIntervalSeconds", &p.max_interval_seconds);
+  r.Int("expireAfterMinutes", &p.expire_after_minutes);
+  r.StringList("retryOn", &p.retry_on);
+  if (!r.ok()) return r.status();
+  p.extra = r.Unknown();
+  return p;
+}
+
+Json RetryPolicyToJson(const RetryPolicy& p) {
+  FieldWriter w(p.extra);
+  w.Int("maxAttempts", p.max_attempts);
+  w.Int("intervalSeconds", p.interval_seconds);
+  w.Number("backoffRate", p.backoff_rate);
+  w.Int("maxIntervalSeconds", p.max_interval_seconds);
+  w.Int("expireAfterMinutes", p.expire_after_minutes);
+  w.StringList("retryOn", p.retry_on);
+  return w.Take();
+}
+
+// The container half of a step: what stepDefaults may also give.
+void ReadContainerFields(FieldReader& r, Step* s) {
+  r.String("image", &s->image);
+  r.StringList("command", &s->command);
+  r.StringList("args", &s->args);
+  r.List("env", ParseEnvVar, &s->env);
+  r.String("workingDir", &s->working_dir);
+  r.Object("resources", ParseResources, &s->resources);
+  r.StringMapField("nodeSelector", &s->node_selector);
+  r.RawList("tolerations", &s->tolerations);
+  r.Int("timeoutSeconds", &s->timeout_seconds);
+  r.Object("retryPolicy", ParseRetryPolicy, &s->retry_policy);
+  r.Enum("onFailure", kOnFailureNames, &s->on_failure);
+}
+
+void WriteContainerFields(const Step& s, FieldWriter& w) {
+  w.String("image", s.image);
+  w.StringList("command", s.command);
+  w.StringList("args", s.args);
+  w.List("env", s.env, EnvVarToJson);
+  w.String("workingDir", s.working_dir);
+  if (s.resources) w.Raw("resources", ResourcesToJson(*s.resources));
+  w.StringMapField("nodeSelector", s.node_selector);
+  w.Raw("tolerations", s.tolerations);
+  w.Int("timeoutSeconds", s.timeout_seconds);
+  if (s.retry_policy) w.Raw("retryPolicy", RetryPolicyToJson(*s.retry_policy));
+  w.Enum("onFailure", kOnFailureNames, s.on_failure);
+}
+
+k8s::Result<Step> ParseStepDefaults(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  Step s;
+  ReadContainerFields(r, &s);
+  if (!r.ok()) return r.status();
+  s.extra = r.Unknown();
+  return s;
+}
+
+}  // namespace
+
+k8s::Result<ParallelismConfiguration> ParseParallelismConfiguration(const Json& json,
+                                                                    const std::string& path) {
+  FieldReader r(json, path);
+  ParallelismConfiguration p;
+  r.Int("maxParallelExecutionSteps", &p.max_parallel_execution_steps);
+  if (!r.ok()) return r.status();
+  p.extra = r.Unknown();
+  return p;
+}
+
+Json ToJson(const ParallelismConfiguration& p) {
+  FieldWriter w(p.extra);
+  w.Int("maxParallelExecutionSteps", p.max_parallel_execution_steps);
+  return w.Take();
+}
+
+k8s::Result<Step> ParseStep(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  Step s;
+  r.Require("name");
+  r.String("name", &s.name);
+  r.Enum("type", kStepTypeNames, &s.type);
+  r.StringList("dependsOn", &s.depends_on);
+  ReadContainerFields(r, &s);
+  r.String("when", &s.when);
+  r.String("forEach", &s.for_each);
+  r.Int("maxParallel", &s.max_parallel);
+  r.StringList("outputs", &s.outputs);
+  r.String("message", &s.message);
+  if (!r.ok()) return r.status();
+  s.extra = r.Unknown();
+  return s;
+}
+
+Json ToJson(const Step& s) {
+  FieldWriter w(s.extra);
+  w.String("name", s.name);
+  w.Enum("type", kStepTypeNames, s.type);
+  w.StringList("dependsOn", s.depends_on);
+  WriteContainerFields(s, w);
+  w.String("when", s.when);
+  w.String("forEach", s.for_each);
+  w.Int("maxParallel", s.max_parallel);
+  w.StringList("outputs", s.outputs);
+  w.String("message", s.message);
+  return w.Take();
+}
+
+k8s::Result<PipelineSpec> ParsePipelineSpec(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  PipelineSpec s;
+  r.String("pipelineName", &s.pipeline_name);
+  r.String("pipelineDisplayName", &s.pipeline_display_name);
+  r.String("pipelineDescription", &s.pipeline_description);
+  r.String("roleARN", &s.role_arn);
+  r.List("tags", ParseTag, &s.tags);
+  r.List("parameters", ParseParameter, &s.parameters);
+  r.Object("parallelismConfiguration", ParseParallelismConfiguration, &s.parallelism_configuration);
+  r.String("serviceAccountName", &s.service_account_name);
+  r.Object("stepDefaults", ParseStepDefaults, &s.step_defaults);
+  r.List("steps", ParseStep, &s.steps);
+  r.Raw("pipelineDefinition", &s.pipeline_definition);
+  if (!r.ok()) return r.status();
+  const Json& def = s.pipeline_definition;
+  if (!def.is_null() && !def.is_string() && !def.is_object()) {
+    return FieldError(JoinPath(path, "pipelineDefinition"), "must be a JSON string or an object");
+  }
+  s.extra = r.Unknown();
+  return s;
+}
+
+Json ToJson(const PipelineSpec& s) {
+  FieldWriter w(s.extra);
+  w.String("pipelineName", s.pipeline_name);
+  w.String("pipelineDisplayName", s.pipeline_display_name);
+  w.String("pipelineDescription", s.pipeline_description);
+  w.String("roleARN", s.role_arn);
+  w.List("tags", s.tags, TagToJson);
+  w.List("parameters", s.parameters, ParameterToJson);
+  if (s.parallelism_configuration) {
+    w.Raw("parallelismConfiguration", ToJson(*s.parallelism_configuration));
+  }
+  w.String("serviceAccountName", s.service_account_name);
+  if (s.step_defaults) w.Raw("stepDefaults", ToJson(*s.step_defaults));
+  w.List("steps", s.steps, [](const Step& step) { return ToJson(step); });
+  w.Raw("pipelineDefinition", s.pipeline_definition);
+  return w.Take();
+}
+
+k8s::Result<PipelineStatus> ParsePipelineStatus(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  PipelineStatus s;
+  r.Int("observedGeneration", &s.observed_generation);
+  r.Int("stepCount", &s.step_count);
+  r.List("conditions", ParseCondition, &s.conditions);
+  if (!r.ok()) return r.status();
+  s.extra = r.Unknown();
+  return s;
+}
+
+Json ToJson(const PipelineStatus& s) {
+  FieldWriter w(s.extra);
+  w.Int("observedGeneration", s.observed_generation);
+  w.Int("stepCount", s.step_count);
+  w.List("conditions", s.conditions, [](const Condition& c) { return ToJson(c); });
+  return w.Take();
+}
+
+k8s::Result<Pipeline> ParsePipeline(const Json& json) {
+  FieldReader r(json, "");
+  std::optional<ObjectMeta> meta;
+  std::optional<PipelineSpec> spec;
+  std::optional<PipelineStatus> status;
+  r.Object("metadata", ParseObjectMeta, &meta);
+  r.Object("spec", ParsePipelineSpec, &spec);
+  r.Object("status", ParsePipelineStatus, &status);
+  if (!r.ok()) return r.status();
+  Pipeline p;
+  if (meta) p.metadata = std::move(*meta);
+  if (spec) p.spec = std::move(*spec);
+  if (status) p.status = std::move(*status);
+  p.extra = r.Unknown();
+  return p;
+}
+
+Json ToJson(const Pipeline& p) {
+  FieldWriter w(p.extra);
+  Json out = w.Take();
+  if (!out.contains("apiVersion")) out["apiVersion"] = kApiVersion;
+  if (!out.contains("kind")) out["kind"] = kPipelineKind;
+  out["metadata"] = ToJson(p.metadata);
+  out["spec"] = ToJson(p.spec);
+  Json status = ToJson(p.status);
+  if (status.empty()) {
+    out.erase("status");
+  } else {
+    out["status"] = std::move(status);
+  }
+  return out;
+}
+
+}  // namespace stepline::reconcilers

@@ -1,0 +1,399 @@
+// The typed API of stepline.dev/v1alpha1: Pipeline and PipelineExecution (DESIGN.md section 1),
+// their JSON conversion, the merge of stepDefaults under a step, and Kubernetes conditions.
+//
+// Conventions of every struct here:
+// - Field names follow the JSON names (pipelineName -> pipeline_name).
+// - "Unset" is nullopt for numbers, booleans and enums, empty for strings, lists and maps; unset
+//   fields are omitted when serialized (the canonical form), so Parse(ToJson(x)) == x and
+//   ToJson(Parse(j)) == j for a canonical j.
+// - `extra` holds the fields of that JSON object that the struct does not know (metadata's
+//   annotations and ownerReferences, fields of a newer API version, ...), written back verbatim.
+// - Parse functions check JSON types only (the CRD schema and the controller's validation check
+//   values); an error is InvalidArgument "<field path>: <what>", e.g.
+//   "spec.steps[2].retryPolicy.maxAttempts: must be an integer". They never throw.
+//
+// Plain values: safe to share between threads when not modified.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "k8sclient/clock.h"
+#include "k8sclient/status.h"
+#include "reconcilers/api_json.h"
+
+namespace stepline::reconcilers {
+
+inline constexpr const char* kApiGroup = "stepline.dev";
+inline constexpr const char* kApiVersion = "stepline.dev/v1alpha1";
+inline constexpr const char* kPipelineKind = "Pipeline";
+inline constexpr const char* kPipelineExecutionKind = "PipelineExecution";
+
+// Bounds shared with the CRD schemas (crds/): keep them equal.
+inline constexpr size_t kMaxSteps = 500;
+inline constexpr size_t kMaxStepNameLength = 40;
+// failedChildren / runningChildren of a fan-out step record at most this many entries each;
+// ToJson drops the rest, so status stays far below etcd's object size limit.
+inline constexpr size_t kMaxChildDetails = 50;
+
+// ---- enums and their API spellings ----
+
+enum class ParameterType { kString, kInteger, kFloat, kBoolean, kList };
+enum class StepType { kContainer, kApproval, kFail };
+enum class OnFailure { kFail, kContinue };
+enum class SignalOutcome { kSucceeded, kFailed };
+enum class ExecutionStatus { kPending, kExecuting, kStopping, kStopped, kFailed, kSucceeded };
+enum class StepPhase {
+  kPending,
+  kWaitingForQuota,
+  kRunning,
+  kRetrying,
+  kSucceeded,
+  kFailed,
+  kSkipped,
+  kWaiting,  // an Approval step waiting for its signal
+  kStopped,
+};
+
+inline constexpr std::array<EnumName<ParameterType>, 5> kParameterTypeNames{{
+    {ParameterType::kString, "String"},
+    {ParameterType::kInteger, "Integer"},
+    {ParameterType::kFloat, "Float"},
+    {ParameterType::kBoolean, "Boolean"},
+    {ParameterType::kList, "List"},
+}};
+inline constexpr std::array<EnumName<StepType>, 3> kStepTypeNames{{
+    {StepType::kContainer, "Container"},
+    {StepType::kApproval, "Approval"},
+    {StepType::kFail, "Fail"},
+}};
+inline constexpr std::array<EnumName<OnFailure>, 2> kOnFailureNames{{
+    {OnFailure::kFail, "Fail"},
+    {OnFailure::kContinue, "Continue"},
+}};
+inline constexpr std::array<EnumName<SignalOutcome>, 2> kSignalOutcomeNames{{
+    {SignalOutcome::kSucceeded, "Succeeded"},
+    {SignalOutcome::kFailed, "Failed"},
+}};
+inline constexpr std::array<EnumName<ExecutionStatus>, 6> kExecutionStatusNames{{
+    {ExecutionStatus::kPending, "Pending"},
+    {ExecutionStatus::kExecuting, "Executing"},
+    {ExecutionStatus::kStopping, "Stopping"},
+    {ExecutionStatus::kStopped, "Stopped"},
+    {ExecutionStatus::kFailed, "Failed"},
+    {ExecutionStatus::kSucceeded, "Succeeded"},
+}};
+inline constexpr std::array<EnumName<StepPhase>, 9> kStepPhaseNames{{
+    {StepPhase::kPending, "Pending"},
+    {StepPhase::kWaitingForQuota, "WaitingForQuota"},
+    {StepPhase::kRunning, "Running"},
+    {StepPhase::kRetrying, "Retrying"},
+    {StepPhase::kSucceeded, "Succeeded"},
+    {StepPhase::kFailed, "Failed"},
+    {StepPhase::kSkipped, "Skipped"},
+    {StepPhase::kWaiting, "Waiting"},
+    {StepPhase::kStopped, "Stopped"},
+}};
+
+const char* ToString(ParameterType v);
+const char* ToString(StepType v);
+const char* ToString(OnFailure v);
+const char* ToString(SignalOutcome v);
+const char* ToString(ExecutionStatus v);
+const char* ToString(StepPhase v);
+
+// The failure classes retried when a retryPolicy gives no retryOn (DESIGN.md section 2).
+inline constexpr std::array<const char*, 4> kDefaultRetryOn{"Error", "OOMKilled", "Disrupted",
+                                                            "DeadlineExceeded"};
+
+// ---- metadata and conditions ----
+
+struct ObjectMeta {
+  std::string name;
+  std::string namespace_;  // JSON "namespace"
+  std::string uid;
+  std::string resource_version;
+  std::optional<int64_t> generation;
+  StringMap labels;
+  Json extra = Json::object();  // annotations, ownerReferences, creationTimestamp, ...
+};
+
+inline constexpr const char* kConditionTrue = "True";
+inline constexpr const char* kConditionFalse = "False";
+inline constexpr const char* kConditionUnknown = "Unknown";
+inline constexpr const char* kConditionReady = "Ready";
+inline constexpr const char* kConditionSucceeded = "Succeeded";
+
+struct Condition {
+  std::string type;    // "Ready", "Succeeded"
+  std::string status;  // "True" | "False" | "Unknown"
+  std::string reason;  // CamelCase
+  std::string message;
+  std::optional<k8s::WallTime> last_transition_time;
+  std::optional<int64_t> observed_generation;
+  Json extra = Json::object();
+};
+
+// The condition of that type, or nullptr.
+const Condition* FindCondition(const std::vector<Condition>& conditions, std::string_view type);
+// Adds or updates the condition of condition.type (Kubernetes' meta.SetStatusCondition):
+// lastTransitionTime becomes now when the status changes or the condition is new, and is kept
+// otherwise (whatever condition.last_transition_time says). Returns true if anything changed.
+bool SetCondition(std::vector<Condition>* conditions, Condition condition, k8s::WallTime now);
+
+// ---- Pipeline ----
+
+struct Tag {
+  std::string key;
+  std::string value;
+  Json extra = Json::object();
+};
+
+struct Parameter {
+  std::string name;
+  std::optional<ParameterType> type;         // unset means String
+  std::optional<std::string> default_value;  // JSON "default"; unset: the parameter is required
+  std::vector<std::string> enum_values;      // JSON "enum"
+  std::string description;
+  Json extra = Json::object();
+};
+
+struct ParallelismConfiguration {
+  std::optional<int64_t> max_parallel_execution_steps;
+  Json extra = Json::object();
+};
+
+struct KeySelector {  // secretKeyRef / configMapKeyRef
+  std::string name;
+  std::string key;
+  std::optional<bool> optional;
+  Json extra = Json::object();
+};
+
+struct EnvVarSource {
+  std::optional<KeySelector> secret_key_ref;
+  std::optional<KeySelector> config_map_key_ref;
+  Json extra = Json::object();
+};
+
+struct EnvVar {
+  std::string name;
+  std::optional<std::string> value;
+  std::optional<EnvVarSource> value_from;
+  Json extra = Json::object();
+};
+
+struct ResourceRequirements {
+  StringMap requests;  // quantities as written ("4", "16Gi"); numbers become their spelling
+  StringMap limits;
+  Json extra = Json::object();
+};
+
+struct RetryPolicy {
+  std::optional<int64_t> max_attempts;  // counts all attempts
+  std::optional<int64_t> interval_seconds;
+  std::optional<double> backoff_rate;
+  std::optional<int64_t> max_interval_seconds;
+  std::optional<int64_t> expire_after_minutes;
+  std::vector<std::string> retry_on;  // failure class names; empty: kDefaultRetryOn
+  Json extra = Json::object();
+};
+
+struct Step {
+  std::string name;
+  std::optional<StepType> type;  // unset means Container
+  std::vector<std::string> depends_on;
+  std::string image;
+  std::vector<std::string> command;
+  std::vector<std::string> args;
+  std::vector<EnvVar> env;
+  std::string working_dir;
+  std::optional<ResourceRequirements> resources;
+  StringMap node_selector;
+  Json tolerations;  // a list of core/v1 Tolerations as given; null when unset
+  std::optional<int64_t> timeout_seconds;
+  std::optional<RetryPolicy> retry_policy;
+  std::optional<OnFailure> on_failure;  // unset means Fail
+  std::string when;
+  std::string for_each;  // a JSON list, or a template that resolves to one
+  std::optional<int64_t> max_parallel;
+  std::vector<std::string> outputs;
+  std::string message;  // Fail steps
+  Json extra = Json::object();
+};
+
+// The step as it runs: defaults merged under step (DESIGN.md: "merged under every step").
+// - image, workingDir, timeoutSeconds, onFailure: the step's if set, else the defaults'.
+// - command, args, tolerations: the step's list if non-empty, else the defaults'.
+// - resources.requests/limits and nodeSelector: merged key by key, the step's value wins.
+// - env: merged by name; a step entry replaces the default of the same name in place, others
+//   are appended after the defaults (so $(VAR) references to defaults keep working).
+// - retryPolicy: merged field by field, the step's field wins (retryOn as a whole list).
+// - name, type, dependsOn, when, forEach, maxParallel, outputs, message: the step's only.
+// Finally type and onFailure get their design defaults (Container, Fail) when still unset.
+Step EffectiveStep(const Step& defaults, const Step& step);
+
+struct PipelineSpec {
+  std::string pipeline_name;  // ACK: an alias executions may reference
+  std::string pipeline_display_name;
+  std::string pipeline_description;
+  std::string role_arn;  // JSON "roleARN"; recorded, otherwise unused
+  std::vector<Tag> tags;
+  std::vector<Parameter> parameters;
+  std::optional<ParallelismConfiguration> parallelism_configuration;
+  std::string service_account_name;
+  std::optional<Step> step_defaults;  // name and graph fields unused
+  std::vector<Step> steps;
+  Json pipeline_definition;  // a SageMaker definition: JSON string or object; null when unset
+  Json extra = Json::object();
+};
+
+struct PipelineStatus {
+  std::optional<int64_t> observed_generation;
+  std::optional<int64_t> step_count;
+  std::vector<Condition> conditions;
+  Json extra = Json::object();
+};
+
+struct Pipeline {
+  ObjectMeta metadata;
+  PipelineSpec spec;
+  PipelineStatus status;
+  Json extra = Json::object();  // apiVersion, kind, ...
+};
+
+// ---- PipelineExecution ----
+
+struct PipelineParameter {
+  std::string name;
+  std::string value;
+  Json extra = Json::object();
+};
+
+struct Signal {  // the answer to an Approval step
+  std::string step;
+  std::optional<SignalOutcome> outcome;
+  std::string message;
+  StringMap outputs;
+  Json extra = Json::object();
+};
+
+struct SelectedStep {
+  std::string step_name;
+  Json extra = Json::object();
+};
+
+struct SelectiveExecutionConfig {
+  std::string source_pipeline_execution_name;
+  std::string source_pipeline_execution_arn;  // ACK spelling, JSON "sourcePipelineExecutionARN"
+  std::vector<SelectedStep> selected_steps;
+  Json extra = Json::object();
+};
+
+struct PipelineExecutionSpec {
+  std::string pipeline_name;
+  std::string pipeline_execution_display_name;
+  std::string pipeline_execution_description;
+  std::vector<PipelineParameter> pipeline_parameters;
+  std::optional<ParallelismConfiguration> parallelism_configuration;
+  std::optional<int64_t> timeout_seconds;
+  std::optional<bool> stop;
+  std::vector<Signal> signals;
+  std::optional<SelectiveExecutionConfig> selective_execution_config;
+  Json extra = Json::object();
+};
+
+struct ChildCounts {  // always serialized whole
+  int64_t total = 0;
+  int64_t succeeded = 0;
+  int64_t failed = 0;
+  int64_t running = 0;
+  int64_t pending = 0;
+  Json extra = Json::object();
+};
+
+struct ChildStatus {  // one fan-out child, in failedChildren / runningChildren
+  int64_t index = 0;  // always serialized
+  std::string item;   // the item, as JSON text
+  std::optional<StepPhase> phase;
+  int64_t attempts = 0;  // omitted when 0
+  std::string job_name;
+  std::string reason;
+  std::string message;
+  std::optional<k8s::WallTime> next_attempt_time;
+  Json extra = Json::object();
+};
+
+struct StepStatus {
+  std::string name;
+  std::optional<StepPhase> phase;
+  int64_t attempts = 0;  // omitted when 0
+  std::string job_name;
+  std::string reason;  // the last failure class, if any
+  std::string message;
+  std::optional<k8s::WallTime> next_attempt_time;
+  std::optional<k8s::WallTime> start_time;
+  std::optional<k8s::WallTime> completion_time;
+  StringMap outputs;
+  std::optional<ChildCounts> children;        // fan-out steps only
+  std::vector<ChildStatus> failed_children;   // at most kMaxChildDetails serialized
+  std::vector<ChildStatus> running_children;  // at most kMaxChildDetails serialized
+  Json extra = Json::object();
+};
+
+struct PipelineExecutionStatus {
+  std::optional<int64_t> observed_generation;
+  std::optional<ExecutionStatus> pipeline_execution_status;
+  std::string failure_reason;
+  std::string progress;  // "3/7"
+  std::optional<k8s::WallTime> start_time;
+  std::optional<k8s::WallTime> completion_time;
+  std::optional<k8s::WallTime> last_modified_time;
+  std::optional<int64_t> pipeline_generation;
+  Json pipeline_snapshot;  // the compiled spec the run uses; null when unset
+  std::vector<StepStatus> steps;
+  std::vector<Condition> conditions;
+  Json extra = Json::object();
+};
+
+struct PipelineExecution {
+  ObjectMeta metadata;
+  PipelineExecutionSpec spec;
+  PipelineExecutionStatus status;
+  Json extra = Json::object();  // apiVersion, kind, ...
+};
+
+// ---- JSON conversion ----
+// path: the field path of `json` in error messages ("" for a whole object).
+
+k8s::Result<ObjectMeta> ParseObjectMeta(const Json& json, const std::string& path);
+k8s::Result<Condition> ParseCondition(const Json& json, const std::string& path);
+k8s::Result<ParallelismConfiguration> ParseParallelismConfiguration(const Json& json,
+                                                                    const std::string& path);
+k8s::Result<Step> ParseStep(const Json& json, const std::string& path);
+k8s::Result<PipelineSpec> ParsePipelineSpec(const Json& json, const std::string& path);
+k8s::Result<PipelineStatus> ParsePipelineStatus(const Json& json, const std::string& path);
+k8s::Result<Pipeline> ParsePipeline(const Json& json);
+k8s::Result<PipelineExecutionSpec> ParsePipelineExecutionSpec(const Json& json,
+                                                              const std::string& path);
+k8s::Result<PipelineExecutionStatus> ParsePipelineExecutionStatus(const Json& json,
+                                                                  const std::string& path);
+k8s::Result<PipelineExecution> ParsePipelineExecution(const Json& json);
+
+Json ToJson(const ObjectMeta& meta);
+Json ToJson(const Condition& condition);
+Json ToJson(const ParallelismConfiguration& config);
+Json ToJson(const Step& step);
+Json ToJson(const PipelineSpec& spec);
+Json ToJson(const PipelineStatus& status);
+// apiVersion and kind are set when extra lacks them; an empty status is omitted.
+Json ToJson(const Pipeline& pipeline);
+Json ToJson(const PipelineExecutionSpec& spec);
+Json ToJson(const PipelineExecutionStatus& status);
+Json ToJson(const PipelineExecution& execution);
+
+}  // namespace stepline::reconcilers
