@@ -1,0 +1,77 @@
+// An in-memory Lease with the API server's optimistic concurrency: every write bumps the
+// resourceVersion, and an update carrying a stale one gets 409 Conflict. Tests can fail the next
+// calls (server unreachable) and see every write. Thread-safe (guarded by mu_).
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "controller/leader_election.h"
+
+namespace stepline::controller::testing {
+
+class FakeLeaseStore {
+ public:
+  k8s::Result<LeaseRecord> Get() {
+    std::lock_guard lock(mu_);
+    if (!unreachable_.ok()) return unreachable_;
+    if (!lease_) return k8s::Status::NotFound("leases \"stepline\" not found");
+    return *lease_;
+  }
+  k8s::Result<LeaseRecord> Create(LeaseRecord r) {
+    std::lock_guard lock(mu_);
+    if (!unreachable_.ok()) return unreachable_;
+    if (lease_) return k8s::Status::AlreadyExists("leases \"stepline\" already exists");
+    r.resource_version = std::to_string(++version_);
+    lease_ = r;
+    ++writes_;
+    return r;
+  }
+  k8s::Result<LeaseRecord> Update(LeaseRecord r) {
+    std::lock_guard lock(mu_);
+    if (!unreachable_.ok()) return unreachable_;
+    if (!lease_) return k8s::Status::NotFound("leases \"stepline\" not found");
+    if (r.resource_version != lease_->resource_version) {
+      return k8s::Status::Conflict("the object has been modified");
+    }
+    r.resource_version = std::to_string(++version_);
+    lease_ = r;
+    ++writes_;
+    return r;
+  }
+  void SetUnreachable(k8s::Status s) {
+    std::lock_guard lock(mu_);
+    unreachable_ = std::move(s);
+  }
+  std::optional<LeaseRecord> lease() {
+    std::lock_guard lock(mu_);
+    return lease_;
+  }
+  int writes() {
+    std::lock_guard lock(mu_);
+    return writes_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::optional<LeaseRecord> lease_;  // guarded by mu_
+  int version_ = 0;                   // guarded by mu_
+  int writes_ = 0;                    // guarded by mu_
+  k8s::Status unreachable_;           // guarded by mu_
+};
+
+// One replica's view of the shared store.
+class FakeLeaseLock final : public LeaseLock {
+ public:
+  explicit FakeLeaseLock(FakeLeaseStore& store) : store_(store) {}
+  k8s::Result<LeaseRecord> Get() override { return store_.Get(); }
+  k8s::Result<LeaseRecord> Create(const LeaseRecord& r) override { return store_.Create(r); }
+  k8s::Result<LeaseRecord> Update(const LeaseRecord& r) override { return store_.Update(r); }
+  std::string Describe() const override { return "default/stepline"; }
+
+ private:
+  FakeLeaseStore& store_;
+};
+
+}  // namespace stepline::controller::testing
