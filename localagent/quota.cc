@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "localagent/json_util.h"
+
 namespace stepline::localagent {
 
 namespace {
@@ -67,8 +69,7 @@ ResourceList PodQuotaUsage(const PodResources& pod) {
 }
 
 bool PodCountsForQuota(const k8s::Object& pod) {
-  const auto status = pod.value("status", k8s::Object::object());
-  const std::string phase = status.value("phase", "");
+  const std::string phase = StrField(ObjField(pod, "status"), "phase");
   return phase != "Succeeded" && phase != "Failed";
 }
 

@@ -2,18 +2,19 @@
 
 #include <vector>
 
+#include "localagent/json_util.h"
+
 namespace stepline::localagent {
 
 namespace {
 
 k8s::Result<ContainerResources> ContainerResourcesOf(const k8s::Object& container) {
   ContainerResources out;
-  out.name = container.value("name", "");
-  const k8s::Object empty = k8s::Object::object();
-  const auto resources = container.value("resources", empty);
-  auto requests = ParseResourceList(resources.value("requests", empty));
+  out.name = StrField(container, "name");
+  const auto& resources = ObjField(container, "resources");
+  auto requests = ParseResourceList(ObjField(resources, "requests"));
   if (!requests.ok()) return requests.status();
-  auto limits = ParseResourceList(resources.value("limits", empty));
+  auto limits = ParseResourceList(ObjField(resources, "limits"));
   if (!limits.ok()) return limits.status();
   out.requests = *requests;
   out.limits = *limits;
@@ -22,9 +23,7 @@ k8s::Result<ContainerResources> ContainerResourcesOf(const k8s::Object& containe
 }
 
 const k8s::Object& ArrayAt(const k8s::Object& spec, const char* field) {
-  static const k8s::Object kEmpty = k8s::Object::array();
-  auto it = spec.find(field);
-  return it != spec.end() && it->is_array() ? *it : kEmpty;
+  return ArrField(spec, field);
 }
 
 }  // namespace
@@ -81,8 +80,7 @@ std::string FormatResourceList(const ResourceList& list) {
 
 k8s::Result<PodResources> PodResourcesOf(const k8s::Object& pod) {
   PodResources out;
-  const k8s::Object empty = k8s::Object::object();
-  const auto spec = pod.value("spec", empty);
+  const auto& spec = ObjField(pod, "spec");
   for (const auto& container : ArrayAt(spec, "containers")) {
     auto resources = ContainerResourcesOf(container);
     if (!resources.ok()) return resources.status();
@@ -96,7 +94,7 @@ k8s::Result<PodResources> PodResourcesOf(const k8s::Object& pod) {
     out.requests = MaxResources(out.requests, resources->requests);
     out.limits = MaxResources(out.limits, resources->limits);
   }
-  auto overhead = ParseResourceList(spec.value("overhead", empty));
+  auto overhead = ParseResourceList(ObjField(spec, "overhead"));
   if (!overhead.ok()) return overhead.status();
   out.requests = AddResources(out.requests, *overhead);
   return out;
