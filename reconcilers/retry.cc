@@ -44,8 +44,10 @@ RetryDecision DecideRetry(const RetrySettings& s, const FailedAttempt& f) {
   }
   d.delay = by_policy ? RetryDelay(s, f.attempt) : milliseconds(0);
   if (s.expire_after_minutes) {
+    // No new attempt starts after the window: not when it is due, nor later if it is late.
     auto deadline = f.first_attempt_start + std::chrono::minutes(*s.expire_after_minutes);
-    if (f.now + d.delay > deadline) {
+    auto starts = std::max(f.failed_at.value_or(f.now) + d.delay, f.now);
+    if (starts > deadline) {
       d.why = what + "; the retry window of " + std::to_string(*s.expire_after_minutes) +
               "m has expired";
       return d;

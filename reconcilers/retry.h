@@ -43,6 +43,8 @@ struct FailedAttempt {
   int disruptions_so_far = 0;  // Disrupted attempts before this one
   k8s::WallTime first_attempt_start;
   k8s::WallTime now;
+  // When it failed; the next attempt is due at failed_at + delay. Unset: now.
+  std::optional<k8s::WallTime> failed_at;
 };
 
 RetryDecision DecideRetry(const RetrySettings& s, const FailedAttempt& f);

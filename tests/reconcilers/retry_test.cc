@@ -153,3 +153,27 @@ TEST(FormatDurationTest, Forms) {
 
 }  // namespace
 }  // namespace stepline::reconcilers
+
+namespace stepline::reconcilers {
+namespace {
+
+TEST(DecideRetryTest, ExpiryJudgesWhenTheNextAttemptStarts) {
+  const k8s::WallTime start{std::chrono::seconds(1'000'000)};
+  RetrySettings s;
+  s.has_policy = true;
+  s.max_attempts = 5;
+  s.interval_seconds = 60;
+  s.backoff_rate = 1;
+  s.retry_on = {FailureClass::kError};
+  s.expire_after_minutes = 2;
+  FailedAttempt f{1, FailureClass::kError, 0, start, start + std::chrono::seconds(30)};
+  f.failed_at = start + std::chrono::seconds(30);
+  EXPECT_TRUE(DecideRetry(s, f).retry) << "due at +90s, inside the window";
+  f.now = start + std::chrono::seconds(90);
+  EXPECT_TRUE(DecideRetry(s, f).retry) << "the same decision when it is due";
+  f.now = start + std::chrono::seconds(121);
+  EXPECT_FALSE(DecideRetry(s, f).retry) << "too late to start it now";
+}
+
+}  // namespace
+}  // namespace stepline::reconcilers

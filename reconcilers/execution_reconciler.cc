@@ -1,0 +1,240 @@
+#include "reconcilers/execution_reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "reconcilers/job_builder.h"
+
+namespace stepline::reconcilers {
+namespace {
+
+using k8s::Object;
+using k8s::ObjectPtr;
+
+constexpr auto kCreatedJobMemory = std::chrono::minutes(2);
+
+std::pair<std::string, std::string> SplitKey(const std::string& key) {
+  auto slash = key.find('/');
+  if (slash == std::string::npos) return {"", key};
+  return {key.substr(0, slash), key.substr(slash + 1)};
+}
+
+bool IsQuotaRefusal(const k8s::Status& s) {
+  return s.IsForbidden() && s.message().find("exceeded quota") != std::string::npos;
+}
+
+bool Controls(const Object& job, const std::string& uid) {
+  const Object* owner = k8s::ControllerOf(job);
+  return owner != nullptr && owner->value("uid", "") == uid;
+}
+
+std::shared_ptr<spdlog::logger> Log() {
+  static auto logger = [] {
+    auto l = spdlog::get("reconciler");
+    return l ? l : spdlog::default_logger();
+  }();
+  return logger;
+}
+
+}  // namespace
+
+ExecutionReconciler::ExecutionReconciler(ExecutionCaches caches, k8s::ObjectWriter& writer,
+                                         EventRecorder& events, const k8s::Clock& clock,
+                                         ExecutionReconcilerOptions options)
+    : caches_(caches), writer_(writer), events_(events), clock_(clock), options_(options) {}
+
+// The cached execution, or what this reconciler last wrote if the cache does not show it yet.
+ObjectPtr ExecutionReconciler::Fresh(const std::string& key, const ObjectPtr& cached) {
+  std::lock_guard lock(mu_);
+  auto it = written_status_.find(key);
+  if (it == written_status_.end()) return cached;
+  if (k8s::ResourceVersionOf(*cached) == it->second.from_resource_version) {
+    return it->second.object;
+  }
+  written_status_.erase(it);  // the cache caught up, or someone else wrote
+  return cached;
+}
+
+const Pipeline* ExecutionReconciler::FindPipeline(const PipelineExecution& ex,
+                                                  Pipeline* storage) const {
+  const std::string& ns = ex.metadata.namespace_;
+  const std::string& want = ex.spec.pipeline_name;
+  ObjectPtr found = caches_.pipelines->Get(ns, want);
+  if (!found) {  // spec.pipelineName is also an alias (ACK)
+    for (const ObjectPtr& p : caches_.pipelines->List(ns)) {
+      const Object& spec = (*p).value("spec", Object::object());
+      if (spec.value("pipelineName", "") == want) found = p;
+    }
+  }
+  if (!found) return nullptr;
+  k8s::Result<Pipeline> parsed = ParsePipeline(*found);
+  if (!parsed.ok()) return nullptr;
+  *storage = std::move(parsed).value();
+  return storage;
+}
+
+void ExecutionReconciler::Remember(const std::string& key, const std::string& job_name,
+                                   ObjectPtr job) {
+  std::lock_guard lock(mu_);
+  created_jobs_[key][job_name] = {clock_.Now(), std::move(job)};
+}
+
+// The execution's Jobs from the cache, plus those it created that the cache does not show yet.
+std::vector<ObjectPtr> ExecutionReconciler::OwnedJobs(const std::string& key,
+                                                      const PipelineExecution& ex) {
+  std::vector<ObjectPtr> jobs;
+  std::set<std::string> names;
+  for (const ObjectPtr& j : caches_.jobs->ListByOwner(ex.metadata.uid)) {
+    if (!Controls(*j, ex.metadata.uid)) continue;  // adopted by owner UID only
+    jobs.push_back(j);
+    names.insert(k8s::NameOf(*j));
+  }
+  std::lock_guard lock(mu_);
+  auto it = created_jobs_.find(key);
+  if (it == created_jobs_.end()) return jobs;
+  auto& created = it->second;
+  for (auto c = created.begin(); c != created.end();) {
+    bool seen = names.count(c->first) > 0;
+    bool old = clock_.Now() - c->second.first > kCreatedJobMemory;
+    if (seen || old) {
+      c = created.erase(c);
+      continue;
+    }
+    if (Controls(*c->second.second, ex.metadata.uid)) jobs.push_back(c->second.second);
+    ++c;
+  }
+  if (created.empty()) created_jobs_.erase(it);
+  return jobs;
+}
+
+PlanInputs ExecutionReconciler::Inputs(const PipelineExecution& ex,
+                                       const std::vector<ObjectPtr>& jobs,
+                                       Pipeline* pipeline_storage,
+                                       std::vector<ObjectPtr>* keep_alive) const {
+  PlanInputs in;
+  in.execution = &ex;
+  in.now = clock_.Now();
+  in.options = options_.plan;
+  if (!ex.status.pipeline_snapshot.is_object()) {
+    in.pipeline = FindPipeline(ex, pipeline_storage);
+    if (in.pipeline != nullptr && options_.validate) {
+      in.pipeline_invalid_message = options_.validate(*in.pipeline);
+    }
+  }
+  for (const ObjectPtr& j : jobs) {
+    ObservedJob o;
+    o.job = j.get();
+    for (const ObjectPtr& pod : caches_.pods->ListByOwner(k8s::UidOf(*j))) {
+      keep_alive->push_back(pod);
+      o.pods.push_back(pod.get());
+    }
+    if (caches_.job_events != nullptr) {
+      for (const ObjectPtr& e : caches_.job_events->ListByOwner(k8s::UidOf(*j))) {
+        keep_alive->push_back(e);
+        o.events.push_back(e.get());
+      }
+    }
+    in.jobs.push_back(std::move(o));
+  }
+  return in;
+}
+
+k8s::Status ExecutionReconciler::CreateJob(const std::string& key, const Action& action,
+                                           PlanResult& result) {
+  const std::string& ns = k8s::NamespaceOf(action.job);
+  k8s::WriteOptions opts;
+  opts.field_manager = options_.field_manager;
+  k8s::Result<Object> created = writer_.Create(k8s::resources::kJobs, ns, action.job, opts);
+  if (created.ok()) {
+    Remember(key, k8s::NameOf(*created), std::make_shared<const Object>(*created));
+    return k8s::Status::Ok();
+  }
+  if (created.status().IsAlreadyExists()) return k8s::Status::Ok();  // done before a restart
+  if (IsQuotaRefusal(created.status())) {
+    RecordQuotaRefusal(&result, action, created.status().message(), clock_.Now());
+    return k8s::Status::Ok();
+  }
+  return created.status();
+}
+
+k8s::Status ExecutionReconciler::ApplyActions(const std::string& key, const Object& execution,
+                                              PlanResult& result) {
+  k8s::Status first_error;
+  const std::string& ns = k8s::NamespaceOf(execution);
+  for (const Action& a : std::vector<Action>(result.actions)) {
+    k8s::Status s;
+    switch (a.kind) {
+      case Action::Kind::kCreateJob:
+        s = CreateJob(key, a, result);
+        break;
+      case Action::Kind::kDeleteJob: {
+        k8s::DeleteOptions opts;
+        opts.propagation_policy = "Background";
+        s = writer_.Delete(k8s::resources::kJobs, ns, a.job_name, opts);
+        if (s.IsNotFound()) s = k8s::Status::Ok();
+        break;
+      }
+      case Action::Kind::kPatchJob:
+        s = writer_
+                .Patch(k8s::resources::kJobs, ns, a.job_name, k8s::PatchType::kMerge,
+                       a.patch.dump())
+                .status();
+        if (s.IsNotFound()) s = k8s::Status::Ok();
+        break;
+      case Action::Kind::kEvent:
+        events_.Record(execution, a.event_type, a.reason, a.message);
+        break;
+    }
+    if (!s.ok()) {
+      Log()->warn("action failed key={} job={} error={}", key,
+                  a.job_name.empty() ? k8s::NameOf(a.job) : a.job_name, s.ToString());
+      if (first_error.ok()) first_error = s;
+    }
+  }
+  return first_error;
+}
+
+k8s::Status ExecutionReconciler::WriteStatus(const std::string& key, const Object& cached,
+                                             const PipelineExecutionStatus& status) {
+  Object updated = cached;
+  updated["status"] = ToJson(status);
+  k8s::WriteOptions opts;
+  opts.field_manager = options_.field_manager;
+  k8s::Result<Object> written = writer_.UpdateStatus(k8s::resources::kPipelineExecutions,
+                                                     k8s::NamespaceOf(cached), updated, opts);
+  if (!written.ok()) return written.status();  // a conflict: retried on fresh state
+  std::lock_guard lock(mu_);
+  written_status_[key] = {k8s::ResourceVersionOf(cached),
+                          std::make_shared<const Object>(std::move(written).value())};
+  return k8s::Status::Ok();
+}
+
+ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
+  auto [ns, name] = SplitKey(key);
+  ObjectPtr cached = caches_.executions->Get(ns, name);
+  if (!cached) {
+    std::lock_guard lock(mu_);
+    written_status_.erase(key);
+    created_jobs_.erase(key);
+    return ReconcileOutcome::Done();  // deleted: its Jobs go with it (owner references)
+  }
+  ObjectPtr current = Fresh(key, cached);
+  if ((*current)["metadata"].contains("deletionTimestamp")) return ReconcileOutcome::Done();
+  k8s::Result<PipelineExecution> ex = ParsePipelineExecution(*current);
+  if (!ex.ok()) return ReconcileOutcome::Drop(ex.status());  // the schema should prevent it
+  std::vector<ObjectPtr> jobs = OwnedJobs(key, *ex);
+  Pipeline pipeline;
+  std::vector<ObjectPtr> keep_alive;
+  PlanResult result = Plan(Inputs(*ex, jobs, &pipeline, &keep_alive));
+  k8s::Status applied = ApplyActions(key, *current, result);
+  if (ToJson(result.status) != ToJson(ex->status)) {
+    k8s::Status written = WriteStatus(key, *current, result.status);
+    if (!written.ok()) return ReconcileOutcome::Retry(written);
+  }
+  if (!applied.ok()) return ReconcileOutcome::Retry(applied);
+  if (result.requeue_after) return ReconcileOutcome::After(*result.requeue_after);
+  return ReconcileOutcome::Done();
+}
+
+}  // namespace stepline::reconcilers

@@ -1,0 +1,90 @@
+// The PipelineExecution reconciler: the thin shell around the planner. It reads everything
+// from the informer caches, calls Plan, applies the actions idempotently (create: AlreadyExists
+// is success; delete: NotFound is success; a create refused by a ResourceQuota becomes a wait),
+// records the events, and writes status through /status only when it changed. It never sleeps:
+// every wait is a requeue-after.
+//
+// Informer caches lag the writes that cause them. So that a reconcile that runs before the
+// cache has caught up neither re-creates a Job nor re-emits events, the reconciler remembers
+// its own recent writes (the Jobs it created, the status it wrote) until the cache shows them.
+//
+// Thread-safety: Reconcile may run on several workers at once, never for the same key; the
+// memory of recent writes is guarded by mu_.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "k8sclient/cache.h"
+#include "k8sclient/client.h"
+#include "k8sclient/clock.h"
+#include "reconcilers/api_types.h"
+#include "reconcilers/planner.h"
+#include "reconcilers/reconciler.h"
+
+namespace stepline::reconcilers {
+
+struct ExecutionCaches {
+  const k8s::CacheReader* executions = nullptr;
+  const k8s::CacheReader* pipelines = nullptr;
+  const k8s::CacheReader* jobs = nullptr;  // Jobs managed by Stepline
+  const k8s::CacheReader* pods = nullptr;  // Pods labelled stepline.dev/execution
+  // Warning events with reason FailedCreate, where ListByOwner(uid) answers the events whose
+  // involvedObject.uid is uid. May be null (quota waits are then seen only on Job creates).
+  const k8s::CacheReader* job_events = nullptr;
+};
+
+struct ExecutionReconcilerOptions {
+  PlanOptions plan;
+  // "" when the Pipeline is valid, else the message saying why not (the Pipeline reconciler's
+  // validation). Unset: every Pipeline is taken as valid.
+  std::function<std::string(const Pipeline&)> validate;
+  std::string field_manager = "stepline-controller";
+};
+
+class ExecutionReconciler : public Reconciler {
+ public:
+  // Everything must outlive the reconciler.
+  ExecutionReconciler(ExecutionCaches caches, k8s::ObjectWriter& writer, EventRecorder& events,
+                      const k8s::Clock& clock, ExecutionReconcilerOptions options);
+
+  const std::string& Name() const override { return name_; }
+  ReconcileOutcome Reconcile(const std::string& key) override;
+
+ private:
+  struct Written {                      // a write the cache may not show yet
+    std::string from_resource_version;  // the cached version the write replaced
+    k8s::ObjectPtr object;              // what the server answered
+  };
+
+  k8s::ObjectPtr Fresh(const std::string& key, const k8s::ObjectPtr& cached);
+  const Pipeline* FindPipeline(const PipelineExecution& ex, Pipeline* storage) const;
+  std::vector<k8s::ObjectPtr> OwnedJobs(const std::string& key, const PipelineExecution& ex);
+  PlanInputs Inputs(const PipelineExecution& ex, const std::vector<k8s::ObjectPtr>& jobs,
+                    Pipeline* pipeline_storage, std::vector<k8s::ObjectPtr>* keep_alive) const;
+  k8s::Status ApplyActions(const std::string& key, const k8s::Object& execution,
+                           PlanResult& result);
+  k8s::Status CreateJob(const std::string& key, const Action& action, PlanResult& result);
+  k8s::Status WriteStatus(const std::string& key, const k8s::Object& cached,
+                          const PipelineExecutionStatus& status);
+  void Remember(const std::string& key, const std::string& job_name, k8s::ObjectPtr job);
+
+  const std::string name_ = "pipelineexecution";
+  const ExecutionCaches caches_;
+  k8s::ObjectWriter& writer_;
+  EventRecorder& events_;
+  const k8s::Clock& clock_;
+  const ExecutionReconcilerOptions options_;
+
+  std::mutex mu_;
+  std::map<std::string, Written> written_status_;  // guarded by mu_; by execution key
+  // guarded by mu_; execution key -> Jobs created and not yet seen in the cache
+  std::map<std::string, std::map<std::string, std::pair<k8s::WallTime, k8s::ObjectPtr>>>
+      created_jobs_;
+};
+
+}  // namespace stepline::reconcilers

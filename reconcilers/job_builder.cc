@@ -1,0 +1,105 @@
+#include "reconcilers/job_builder.h"
+
+#include <cctype>
+
+#include "reconcilers/job_name.h"
+
+namespace stepline::reconcilers {
+namespace {
+
+using k8s::Object;
+
+Object Labels(const JobInput& in) {
+  Object labels = Object::object();
+  for (const auto& [k, v] : in.snapshot->tags) labels[k] = v;
+  labels[kLabelExecution] = in.execution_name;
+  labels[kLabelStep] = in.step->name;
+  labels[kLabelAttempt] = std::to_string(in.attempt);
+  if (in.index) labels[kLabelIndex] = std::to_string(*in.index);
+  labels[kLabelManagedBy] = kManagedByValue;
+  return labels;
+}
+
+Object OwnerReference(const JobInput& in) {
+  return {{"apiVersion", kApiVersion}, {"kind", kPipelineExecutionKind},
+          {"name", in.execution_name}, {"uid", in.execution_uid},
+          {"controller", true},        {"blockOwnerDeletion", true}};
+}
+
+Object EnvVar(const std::string& name, const std::string& value) {
+  return {{"name", name}, {"value", value}};
+}
+
+Object Env(const JobInput& in) {
+  Object env = Object::array();
+  Json step_json = ToJson(*in.step);
+  if (step_json.contains("env")) env = step_json["env"];
+  env.push_back(EnvVar("STEPLINE_EXECUTION", in.execution_name));
+  env.push_back(EnvVar("STEPLINE_STEP", in.step->name));
+  env.push_back(EnvVar("STEPLINE_ATTEMPT", std::to_string(in.attempt)));
+  if (in.index) env.push_back(EnvVar("STEPLINE_ITEM", in.item));
+  for (const auto& p : in.snapshot->parameters) {
+    env.push_back(EnvVar(ParameterEnvName(p.name), p.value));
+  }
+  return env;
+}
+
+Object Container(const JobInput& in) {
+  const Step& step = *in.step;
+  Object c = {{"name", kContainerName},
+              {"image", step.image},
+              {"env", Env(in)},
+              {"terminationMessagePolicy", "FallbackToLogsOnError"},
+              {"securityContext",
+               {{"allowPrivilegeEscalation", false},
+                {"capabilities", {{"drop", Object::array({"ALL"})}}}}}};
+  if (!step.command.empty()) c["command"] = step.command;
+  if (!step.args.empty()) c["args"] = step.args;
+  if (!step.working_dir.empty()) c["workingDir"] = step.working_dir;
+  if (step.resources) {
+    Object res = Object::object();
+    if (!step.resources->requests.empty()) res["requests"] = step.resources->requests;
+    if (!step.resources->limits.empty()) res["limits"] = step.resources->limits;
+    if (!res.empty()) c["resources"] = res;
+  }
+  return c;
+}
+
+Object PodSpec(const JobInput& in) {
+  const Step& step = *in.step;
+  const std::string& sa = in.snapshot->service_account_name;
+  Object spec = {{"restartPolicy", "Never"},
+                 {"automountServiceAccountToken", !sa.empty()},
+                 {"securityContext", {{"seccompProfile", {{"type", "RuntimeDefault"}}}}},
+                 {"containers", Object::array({Container(in)})}};
+  if (!sa.empty()) spec["serviceAccountName"] = sa;
+  if (!step.node_selector.empty()) spec["nodeSelector"] = step.node_selector;
+  if (step.tolerations.is_array() && !step.tolerations.empty())
+    spec["tolerations"] = step.tolerations;
+  return spec;
+}
+
+}  // namespace
+
+std::string ParameterEnvName(const std::string& parameter) {
+  std::string out = "STEPLINE_PARAM_";
+  for (char c : parameter) {
+    unsigned char u = static_cast<unsigned char>(c);
+    out += std::isalnum(u) ? static_cast<char>(std::toupper(u)) : '_';
+  }
+  return out;
+}
+
+k8s::Object BuildStepJob(const JobInput& in) {
+  Object labels = Labels(in);
+  Object job_spec = {{"backoffLimit", 0},
+                     {"template", {{"metadata", {{"labels", labels}}}, {"spec", PodSpec(in)}}}};
+  if (in.step->timeout_seconds) job_spec["activeDeadlineSeconds"] = *in.step->timeout_seconds;
+  Object metadata = {{"name", JobName(in.execution_name, in.step->name, in.index, in.attempt)},
+                     {"namespace", in.execution_namespace},
+                     {"labels", labels},
+                     {"ownerReferences", Object::array({OwnerReference(in)})}};
+  return {{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", metadata}, {"spec", job_spec}};
+}
+
+}  // namespace stepline::reconcilers

@@ -1,0 +1,519 @@
+// The planner's top level: start (snapshot, parameters), stop, timeout, the steps in
+// dependency order, parallelism limits, fail-fast, completion, conditions and events.
+#include "reconcilers/planner.h"
+
+#include <algorithm>
+
+#include "reconcilers/graph.h"
+#include "reconcilers/job_builder.h"
+#include "reconcilers/planner_internal.h"
+
+namespace stepline::reconcilers {
+namespace {
+
+using k8s::Object;
+using k8s::WallTime;
+using planner_internal::IsTerminal;
+using planner_internal::Planning;
+using planner_internal::StepPlan;
+using planner_internal::UnitJobs;
+using planner_internal::UnitPhase;
+using planner_internal::UnitState;
+
+using JobIndex = std::map<std::string, std::map<int, UnitJobs>, std::less<>>;
+
+bool IsTerminalExecution(const std::optional<ExecutionStatus>& s) {
+  return s == ExecutionStatus::kSucceeded || s == ExecutionStatus::kFailed ||
+         s == ExecutionStatus::kStopped;
+}
+
+int LabelInt(const Object& job, const char* key, int fallback) {
+  const Object& labels = job["metadata"].value("labels", Object::object());
+  auto it = labels.find(key);
+  if (it == labels.end() || !it->is_string()) return fallback;
+  return std::atoi(it->get<std::string>().c_str());
+}
+
+JobIndex IndexJobs(const std::vector<ObservedJob>& jobs) {
+  JobIndex index;
+  for (const auto& j : jobs) {
+    const Object& labels = (*j.job)["metadata"].value("labels", Object::object());
+    auto step = labels.find(kLabelStep);
+    if (step == labels.end() || !step->is_string()) continue;
+    int attempt = LabelInt(*j.job, kLabelAttempt, 0);
+    if (attempt < 1 || attempt > 10'000) continue;
+    UnitJobs& unit = index[step->get<std::string>()][LabelInt(*j.job, kLabelIndex, -1)];
+    if (unit.size() < static_cast<size_t>(attempt)) unit.resize(attempt, nullptr);
+    unit[attempt - 1] = &j;
+  }
+  return index;
+}
+
+void Emit(PlanResult& out, EventType type, std::string reason, std::string message) {
+  Action a;
+  a.kind = Action::Kind::kEvent;
+  a.event_type = type;
+  a.reason = std::move(reason);
+  a.message = std::move(message);
+  out.actions.push_back(std::move(a));
+}
+
+void SetBothConditions(PipelineExecutionStatus& s, const char* status, const std::string& reason,
+                       const std::string& message, int64_t generation, WallTime now) {
+  for (const char* type : {kConditionSucceeded, kConditionReady}) {
+    Condition c;
+    c.type = type;
+    c.status = status;
+    c.reason = reason;
+    c.message = message;
+    c.observed_generation = generation;
+    SetCondition(&s.conditions, c, now);
+  }
+}
+
+int64_t Generation(const PlanInputs& in) { return in.execution->metadata.generation.value_or(0); }
+
+// Ends the execution as Failed (or Stopped) with a reason and message.
+void Finish(PlanResult& out, const PlanInputs& in, ExecutionStatus final_status,
+            const std::string& reason, const std::string& message) {
+  PipelineExecutionStatus& s = out.status;
+  s.pipeline_execution_status = final_status;
+  s.completion_time = in.now;
+  bool ok = final_status == ExecutionStatus::kSucceeded;
+  s.failure_reason = final_status == ExecutionStatus::kFailed ? reason + ": " + message : "";
+  SetBothConditions(s, ok ? kConditionTrue : kConditionFalse, reason, message, Generation(in),
+                    in.now);
+  const char* event =
+      ok ? "ExecutionSucceeded"
+         : (final_status == ExecutionStatus::kStopped ? "ExecutionStopped" : "ExecutionFailed");
+  Emit(out, ok ? EventType::kNormal : EventType::kWarning, event, message);
+}
+
+// Deletes the Jobs that are still running; true if there were any.
+bool DeleteActiveJobs(const PlanInputs& in, Planning& p) {
+  bool any = false;
+  for (const auto& j : in.jobs) {
+    if (planner_internal::JobFinished(*j.job)) continue;
+    any = true;
+    if ((*j.job)["metadata"].contains("deletionTimestamp")) continue;
+    p.Delete((*j.job)["metadata"].value("labels", Object::object()).value(kLabelStep, ""),
+             k8s::NameOf(*j.job));
+  }
+  return any;
+}
+
+void MarkUnfinishedSteps(PipelineExecutionStatus& s, StepPhase phase, const std::string& why) {
+  for (auto& step : s.steps) {
+    if (step.phase && IsTerminal(*step.phase)) continue;
+    step.phase = phase;
+    step.message = why;
+    step.next_attempt_time.reset();
+  }
+}
+
+// spec.stop: delete running Jobs, start nothing; Stopped once no Job runs.
+void PlanStop(PlanResult& out, const PlanInputs& in, Planning& p) {
+  bool running = DeleteActiveJobs(in, p);
+  MarkUnfinishedSteps(out.status, StepPhase::kStopped, "stopped by spec.stop");
+  if (running) {
+    out.status.pipeline_execution_status = ExecutionStatus::kStopping;
+    SetBothConditions(out.status, kConditionUnknown, "Stopping", "deleting the running Jobs",
+                      Generation(in), in.now);
+    return;
+  }
+  Finish(out, in, ExecutionStatus::kStopped, "Stopped", "stopped by spec.stop");
+}
+
+// Takes the snapshot when the execution starts; false when the execution cannot start.
+bool Start(PlanResult& out, const PlanInputs& in) {
+  PipelineExecutionStatus& s = out.status;
+  const std::string& name = in.execution->spec.pipeline_name;
+  if (in.pipeline == nullptr) {
+    s.pipeline_execution_status = ExecutionStatus::kPending;
+    SetBothConditions(s, kConditionUnknown, "PipelineNotFound",
+                      "pipeline \"" + name + "\" not found in namespace \"" +
+                          in.execution->metadata.namespace_ + "\"",
+                      Generation(in), in.now);
+    out.requeue_after = in.options.pipeline_not_found_requeue;
+    return false;
+  }
+  if (!in.pipeline_invalid_message.empty()) {
+    Finish(out, in, ExecutionStatus::kFailed, "InvalidPipeline",
+           "pipeline \"" + name + "\" is not valid: " + in.pipeline_invalid_message);
+    return false;
+  }
+  k8s::Result<Snapshot> snap = CompileSnapshot(*in.pipeline, in.execution->spec);
+  if (!snap.ok()) {
+    bool params = snap.status().code() == k8s::StatusCode::kInvalidArgument;
+    Finish(out, in, ExecutionStatus::kFailed, params ? "InvalidParameters" : "InvalidPipeline",
+           snap.status().message());
+    return false;
+  }
+  s.pipeline_snapshot = ToJson(*snap);
+  s.pipeline_generation = snap->pipeline_generation;
+  s.start_time = in.now;
+  s.pipeline_execution_status = ExecutionStatus::kExecuting;
+  return true;
+}
+
+// Steps in an order where every dependency comes first, ties in declaration order. A snapshot
+// is compiled from a validated Pipeline; should its graph still be broken, the steps are taken
+// in declaration order (and those whose dependencies never finish keep waiting).
+std::vector<size_t> DependencyOrder(const std::vector<Step>& steps) {
+  std::vector<StepDependencies> deps;
+  deps.reserve(steps.size());
+  for (const auto& s : steps) deps.push_back({s.name, s.depends_on});
+  k8s::Result<Graph> graph = BuildGraph(deps);
+  if (graph.ok()) return graph->TopologicalOrder();
+  std::vector<size_t> order(steps.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  return order;
+}
+
+}  // namespace
+}  // namespace stepline::reconcilers
+
+namespace stepline::reconcilers {
+namespace {
+
+struct Steps {
+  std::vector<StepPlan> plans;  // in declaration order
+  std::map<std::string, StepStatus, std::less<>> old;
+};
+
+void PlanAllSteps(Steps& st, const Snapshot& snap, const JobIndex& jobs,
+                  planner_internal::PlanContext& ctx, Planning& p) {
+  for (const auto& s : p.in.execution->status.steps) st.old[s.name] = s;
+  st.plans.resize(snap.steps.size());
+  for (size_t i = 0; i < snap.steps.size(); ++i) {
+    StepPlan& sp = st.plans[i];
+    sp.step = &snap.steps[i];
+    sp.declared = i;
+    auto it = st.old.find(sp.step->name);
+    sp.old = it == st.old.end() ? nullptr : &it->second;
+    if (sp.old != nullptr) sp.status.extra = sp.old->extra;
+  }
+  static const std::map<int, UnitJobs> kNoJobs;
+  std::map<std::string, const StepPlan*> planned;
+  for (size_t i : DependencyOrder(snap.steps)) {
+    StepPlan& sp = st.plans[i];
+    auto it = jobs.find(sp.step->name);
+    planner_internal::PlanStep(sp, it == jobs.end() ? kNoJobs : it->second, ctx, planned, p);
+    planner_internal::AggregateStep(sp, p.in.now);
+    ctx.Publish(sp.status);
+    planned[sp.step->name] = &sp;
+  }
+}
+
+// The step with command, args and env values rendered for one unit.
+k8s::Result<Step> RenderStep(const Step& step, const planner_internal::PlanContext& ctx) {
+  Step out = step;
+  for (auto* list : {&out.command, &out.args}) {
+    for (auto& s : *list) {
+      k8s::Result<std::string> r = RenderTemplate(s, ctx);
+      if (!r.ok()) return r.status();
+      s = std::move(r).value();
+    }
+  }
+  for (auto& e : out.env) {
+    if (!e.value) continue;
+    k8s::Result<std::string> r = RenderTemplate(*e.value, ctx);
+    if (!r.ok()) return r.status();
+    e.value = std::move(r).value();
+  }
+  return out;
+}
+
+std::string ItemText(const nlohmann::json& item) {
+  return item.is_string() ? item.get<std::string>() : item.dump();
+}
+
+// Creates the Job of one unit; false if its templates could not be rendered (unit failed).
+bool CreateUnitJob(StepPlan& sp, size_t i, const Snapshot& snap, planner_internal::PlanContext& ctx,
+                   Planning& p) {
+  UnitState& u = sp.units[i];
+  nlohmann::json item;
+  if (sp.fan_out) item = nlohmann::json::parse(sp.items[i], nullptr, false);
+  ctx.SetItem(sp.fan_out ? &item : nullptr);
+  k8s::Result<Step> rendered = RenderStep(*sp.step, ctx);
+  ctx.SetItem(nullptr);
+  if (!rendered.ok()) {
+    u.phase = UnitPhase::kFailed;
+    u.wants_job = false;
+    u.reason = "TemplateError";
+    u.message = rendered.status().message();
+    return false;
+  }
+  const PipelineExecution& ex = *p.in.execution;
+  JobInput in{ex.metadata.name,
+              ex.metadata.namespace_,
+              ex.metadata.uid,
+              &snap,
+              &*rendered,
+              sp.fan_out ? std::optional<int>(static_cast<int>(i)) : std::nullopt,
+              sp.fan_out ? ItemText(item) : "",
+              u.attempts + 1};
+  Action a;
+  a.kind = Action::Kind::kCreateJob;
+  a.step = sp.step->name;
+  a.job = BuildStepJob(in);
+  u.job_name = k8s::NameOf(a.job);
+  p.out.actions.push_back(std::move(a));
+  u.attempts += 1;
+  u.phase = UnitPhase::kPending;
+  u.wants_job = false;
+  u.active = true;
+  return true;
+}
+
+int ActiveUnits(const StepPlan& sp) {
+  int n = 0;
+  for (const auto& u : sp.units) n += u.active ? 1 : 0;
+  return n;
+}
+
+// Creates Jobs for the units that want one, in declaration order, within the execution's
+// maxParallelExecutionSteps and each fan-out step's maxParallel.
+void Allocate(Steps& st, const Snapshot& snap, planner_internal::PlanContext& ctx, Planning& p) {
+  int64_t active = 0;
+  for (const auto& sp : st.plans) active += ActiveUnits(sp);
+  const auto& limit = snap.max_parallel_execution_steps;
+  for (auto& sp : st.plans) {
+    if (sp.gated) continue;
+    int64_t step_active = ActiveUnits(sp);
+    bool created = false;
+    for (size_t i = 0; i < sp.units.size(); ++i) {
+      if (!sp.units[i].wants_job) continue;
+      if (limit && active >= *limit) break;
+      if (sp.fan_out && sp.step->max_parallel && step_active >= *sp.step->max_parallel) break;
+      if (!CreateUnitJob(sp, i, snap, ctx, p)) continue;
+      ++active;
+      ++step_active;
+      created = true;
+    }
+    if (created || !sp.units.empty()) planner_internal::AggregateStep(sp, p.in.now);
+  }
+}
+
+const StepPlan* FirstBlockingFailure(const Steps& st) {
+  for (const auto& sp : st.plans) {
+    if (sp.blocking_failure && sp.status.phase == StepPhase::kFailed) return &sp;
+  }
+  return nullptr;
+}
+
+// After a blocking failure nothing new starts: steps that are not running end as Skipped.
+void FailFast(Steps& st, const StepPlan& failed) {
+  std::string why = "not run: step \"" + failed.step->name + "\" failed";
+  for (auto& sp : st.plans) {
+    if (&sp == &failed || (sp.status.phase && IsTerminal(*sp.status.phase))) continue;
+    if (ActiveUnits(sp) > 0) continue;
+    sp.status.phase =
+        sp.status.phase == StepPhase::kRetrying ? StepPhase::kFailed : StepPhase::kSkipped;
+    sp.status.message =
+        sp.status.phase == StepPhase::kFailed
+            ? sp.status.message + "; not retried: step \"" + failed.step->name + "\" failed"
+            : why;
+    sp.status.next_attempt_time.reset();
+  }
+}
+
+std::string Progress(const Steps& st) {
+  int64_t done = 0, total = 0;
+  for (const auto& sp : st.plans) {
+    bool terminal = sp.status.phase && IsTerminal(*sp.status.phase);
+    if (sp.status.children && sp.status.children->total > 0) {
+      total += sp.status.children->total;
+      done += terminal ? sp.status.children->total
+                       : sp.status.children->succeeded + sp.status.children->failed;
+    } else {
+      total += 1;
+      done += terminal ? 1 : 0;
+    }
+  }
+  return std::to_string(done) + "/" + std::to_string(total);
+}
+
+}  // namespace
+}  // namespace stepline::reconcilers
+
+namespace stepline::reconcilers {
+namespace {
+
+// Events for what changed in a step since the last status: once per transition.
+void StepEvents(PlanResult& out, const StepStatus* old, const StepStatus& now, int created) {
+  const std::string& name = now.name;
+  auto was = old && old->phase ? *old->phase : StepPhase::kPending;
+  auto is = now.phase.value_or(StepPhase::kPending);
+  if (created > 0) {
+    std::string msg = now.children
+                          ? "created " + std::to_string(created) + " Jobs for step \"" + name + "\""
+                          : "step \"" + name + "\" attempt " + std::to_string(now.attempts) +
+                                ": created Job " + now.job_name;
+    Emit(out, EventType::kNormal, "StepStarted", msg);
+  }
+  bool reason_new = now.reason == "Unschedulable" && (!old || old->reason != "Unschedulable");
+  if (reason_new && is == StepPhase::kPending) {
+    Emit(out, EventType::kWarning, "Unschedulable", "step \"" + name + "\": " + now.message);
+  }
+  if (was == is) return;
+  std::string prefix = "step \"" + name + "\"";
+  switch (is) {
+    case StepPhase::kSucceeded:
+      return Emit(out, EventType::kNormal, "StepSucceeded", prefix + " succeeded");
+    case StepPhase::kFailed:
+      return Emit(out, EventType::kWarning, "StepFailed", prefix + " failed: " + now.message);
+    case StepPhase::kRetrying:
+      return Emit(out, EventType::kNormal, "StepRetrying", prefix + ": " + now.message);
+    case StepPhase::kWaitingForQuota:
+      return Emit(out, EventType::kWarning, "WaitingForQuota", prefix + ": " + now.message);
+    default:
+      return;
+  }
+}
+
+void AllEvents(PlanResult& out, const Steps& st) {
+  std::map<std::string, int> created;
+  for (const auto& a : out.actions) {
+    if (a.kind == Action::Kind::kCreateJob) ++created[a.step];
+  }
+  for (const auto& sp : st.plans) {
+    StepEvents(out, sp.old, sp.status, created[sp.step->name]);
+  }
+}
+
+// The Succeeded/Ready conditions of a running execution, and its completion.
+void Conclude(PlanResult& out, const PlanInputs& in, const Steps& st) {
+  bool all_terminal = true, busy = false, running = false, quota = false, waiting = false;
+  for (const auto& sp : st.plans) {
+    StepPhase ph = sp.status.phase.value_or(StepPhase::kPending);
+    all_terminal = all_terminal && IsTerminal(ph);
+    busy = busy || ActiveUnits(sp) > 0;  // a Job of it still exists unfinished
+    running =
+        running || ph == StepPhase::kRunning || (ph == StepPhase::kPending && ActiveUnits(sp) > 0);
+    quota = quota || ph == StepPhase::kWaitingForQuota;
+    waiting = waiting || ph == StepPhase::kWaiting;
+  }
+  if (const StepPlan* failed = FirstBlockingFailure(st); failed != nullptr && !busy) {
+    bool fail_step = failed->status.reason == "FailStep";
+    Finish(out, in, ExecutionStatus::kFailed, fail_step ? "FailStep" : "StepFailed",
+           "step \"" + failed->step->name + "\" failed: " + failed->status.message);
+    return;
+  }
+  if (all_terminal) {
+    Finish(out, in, ExecutionStatus::kSucceeded, "Succeeded",
+           "all " + std::to_string(st.plans.size()) + " steps finished");
+    return;
+  }
+  const char* reason =
+      running ? "Running"
+              : (quota ? "WaitingForQuota" : (waiting ? "WaitingForApproval" : "Running"));
+  out.status.pipeline_execution_status = ExecutionStatus::kExecuting;
+  SetBothConditions(out.status, kConditionUnknown, reason, "progress " + out.status.progress,
+                    Generation(in), in.now);
+}
+
+// Drops the waits recorded before a Job existed once the step has one.
+void ClearQuotaWaits(StepPlan& sp) {
+  if (ActiveUnits(sp) > 0) sp.status.extra.erase("quotaWaits");
+}
+
+void PlanSteps(PlanResult& out, const PlanInputs& in, const Snapshot& snap, Planning& p) {
+  planner_internal::PlanContext ctx(snap, *in.execution);
+  Steps st;
+  JobIndex jobs = IndexJobs(in.jobs);
+  PlanAllSteps(st, snap, jobs, ctx, p);
+  const StepPlan* failed = FirstBlockingFailure(st);
+  if (failed == nullptr) {
+    Allocate(st, snap, ctx, p);
+    failed = FirstBlockingFailure(st);
+  }
+  if (failed != nullptr) FailFast(st, *failed);
+  out.status.steps.clear();
+  for (auto& sp : st.plans) {
+    ClearQuotaWaits(sp);
+    out.status.steps.push_back(sp.status);
+  }
+  out.status.progress = Progress(st);
+  AllEvents(out, st);
+  Conclude(out, in, st);
+}
+
+// Executions past their own timeoutSeconds: running Jobs deleted, nothing new.
+bool TimedOut(PlanResult& out, const PlanInputs& in, Planning& p) {
+  const auto& timeout = in.execution->spec.timeout_seconds;
+  const auto& start = out.status.start_time;
+  if (!timeout || !start) return false;
+  WallTime deadline = *start + std::chrono::seconds(*timeout);
+  if (in.now < deadline) {
+    p.WakeAt(deadline);
+    return false;
+  }
+  DeleteActiveJobs(in, p);
+  MarkUnfinishedSteps(out.status, StepPhase::kStopped, "stopped: the execution timed out");
+  Finish(out, in, ExecutionStatus::kFailed, "TimedOut",
+         "the execution exceeded its timeout of " + std::to_string(*timeout) + "s");
+  return true;
+}
+
+bool SameIgnoringModifiedTime(PipelineExecutionStatus a, PipelineExecutionStatus b) {
+  a.last_modified_time.reset();
+  b.last_modified_time.reset();
+  return ToJson(a) == ToJson(b);
+}
+
+void Wrap(PlanResult& out, const PlanInputs& in, const Planning& p) {
+  out.status.observed_generation = Generation(in);
+  if (p.wake_at && !out.requeue_after) {
+    auto d = std::chrono::duration_cast<std::chrono::milliseconds>(*p.wake_at - in.now);
+    out.requeue_after = std::max(d, std::chrono::milliseconds(1));
+  }
+  if (!SameIgnoringModifiedTime(out.status, in.execution->status)) {
+    out.status.last_modified_time = in.now;
+  }
+  // Events last, after the Job writes they describe.
+  std::stable_partition(out.actions.begin(), out.actions.end(),
+                        [](const Action& a) { return a.kind != Action::Kind::kEvent; });
+}
+
+}  // namespace
+
+PlanResult Plan(const PlanInputs& in) {
+  PlanResult out;
+  out.status = in.execution->status;
+  Planning p{in, out, std::nullopt};
+  const auto& current = out.status.pipeline_execution_status;
+  if (IsTerminalExecution(current)) {
+    if (current != ExecutionStatus::kSucceeded) DeleteActiveJobs(in, p);
+  } else if (in.execution->spec.stop.value_or(false)) {
+    PlanStop(out, in, p);
+  } else if (out.status.pipeline_snapshot.is_object() || Start(out, in)) {
+    k8s::Result<Snapshot> snap = ParseSnapshot(out.status.pipeline_snapshot);
+    if (!snap.ok()) {
+      Finish(out, in, ExecutionStatus::kFailed, "InvalidPipeline", snap.status().message());
+    } else if (!TimedOut(out, in, p)) {
+      PlanSteps(out, in, *snap, p);
+    }
+  }
+  Wrap(out, in, p);
+  return out;
+}
+
+void RecordQuotaRefusal(PlanResult* result, const Action& action, const std::string& message,
+                        WallTime now) {
+  for (auto& s : result->status.steps) {
+    if (s.name != action.step) continue;
+    int64_t waits = s.extra.value("quotaWaits", int64_t{0});
+    s.phase = StepPhase::kWaitingForQuota;
+    s.reason = "QuotaExceeded";
+    s.message = message;
+    if (!s.children) s.job_name.clear();
+    if (!s.children) s.attempts = std::max<int64_t>(0, s.attempts - 1);
+    s.next_attempt_time = now + QuotaBackoff(static_cast<int>(waits));
+    s.extra["quotaWaits"] = waits + 1;
+    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(QuotaBackoff(waits));
+    if (!result->requeue_after || delay < *result->requeue_after) result->requeue_after = delay;
+  }
+}
+
+}  // namespace stepline::reconcilers

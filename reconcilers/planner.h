@@ -1,0 +1,90 @@
+// The planner: the pure heart of the PipelineExecution reconciler (DESIGN.md section 4).
+//
+//   Plan(execution, pipeline, observed Jobs with their Pods and events, now)
+//     -> actions + the new status + when to look again
+//
+// It does no I/O and reads time only from its input, so every step semantic is covered by table
+// tests without a server. It is level-based: the state of every step is recomputed from the
+// Jobs that exist (their labels name step, index and attempt), the execution's spec (signals,
+// stop) and the snapshot, so a controller restart at any moment loses nothing; status only
+// carries what no Job can tell (the snapshot, quota waits before a Job existed, outputs whose
+// pods are gone).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "k8sclient/clock.h"
+#include "k8sclient/resource.h"
+#include "reconcilers/api_types.h"
+#include "reconcilers/reconciler.h"
+
+namespace stepline::reconcilers {
+
+// Annotations the controller keeps on its Jobs (the Job is the record of its attempt).
+inline constexpr const char* kAnnotationQuotaWaits = "stepline.dev/quota-waits";
+inline constexpr const char* kAnnotationResumeAt = "stepline.dev/resume-at";
+inline constexpr const char* kAnnotationResumedAt = "stepline.dev/resumed-at";
+inline constexpr const char* kAnnotationQuotaMessage = "stepline.dev/quota-message";
+inline constexpr const char* kAnnotationAbandoned = "stepline.dev/abandoned";
+inline constexpr const char* kAnnotationAbandonedMessage = "stepline.dev/abandoned-message";
+
+struct ObservedJob {
+  const k8s::Object* job = nullptr;
+  std::vector<const k8s::Object*> pods;    // the Job's pods
+  std::vector<const k8s::Object*> events;  // Warning events about the Job (FailedCreate)
+};
+
+struct PlanOptions {
+  // A pod that cannot be scheduled (or cannot pull its image) this long fails its attempt.
+  std::chrono::seconds scheduling_timeout{600};
+  // How often to look again while the Pipeline is missing (its creation also triggers a look).
+  std::chrono::seconds pipeline_not_found_requeue{60};
+};
+
+struct PlanInputs {
+  const PipelineExecution* execution = nullptr;  // required
+  // The Pipeline named by spec.pipelineName (by name, else by spec.pipelineName alias);
+  // nullptr when there is none. Read only before the snapshot is taken.
+  const Pipeline* pipeline = nullptr;
+  // Non-empty when that Pipeline failed validation: the message of its Ready condition.
+  std::string pipeline_invalid_message;
+  std::vector<ObservedJob> jobs;  // Jobs whose controller is this execution (by UID)
+  k8s::WallTime now;
+  PlanOptions options;
+};
+
+struct Action {
+  enum class Kind {
+    kCreateJob,  // job: the Job to create
+    kDeleteJob,  // job_name; background propagation
+    kPatchJob,   // job_name, patch: a JSON merge patch
+    kEvent,      // event_type, reason, message: an Event on the execution
+  };
+  Kind kind = Kind::kEvent;
+  k8s::Object job;
+  std::string job_name;
+  k8s::Object patch;
+  EventType event_type = EventType::kNormal;
+  std::string reason;
+  std::string message;
+  std::string step;  // the step a Job action is for
+};
+
+struct PlanResult {
+  PipelineExecutionStatus status;  // the new status; write it if it differs from the old one
+  std::vector<Action> actions;     // in order: deletes and patches, creates, then events
+  std::optional<std::chrono::milliseconds> requeue_after;
+};
+
+PlanResult Plan(const PlanInputs& in);
+
+// The Job create of `action` was refused because a ResourceQuota forbids it (the API server's
+// Forbidden "exceeded quota" answer): record the wait on the step, so that the next Plan waits
+// 10 s doubling to 5 min before trying again.
+void RecordQuotaRefusal(PlanResult* result, const Action& action, const std::string& message,
+                        k8s::WallTime now);
+
+}  // namespace stepline::reconcilers

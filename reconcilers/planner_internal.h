@@ -1,0 +1,123 @@
+// Internals of the planner shared by its source files. Not part of the API.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reconcilers/attempt.h"
+#include "reconcilers/planner.h"
+#include "reconcilers/retry.h"
+#include "reconcilers/snapshot.h"
+#include "reconcilers/template.h"
+
+namespace stepline::reconcilers::planner_internal {
+
+// One thing that runs as Jobs: a step, or one child of a fan-out step.
+enum class UnitPhase {
+  kNotStarted,
+  kPending,          // its Job exists; the pod is not running yet
+  kWaitingForQuota,  // a ResourceQuota keeps its pod (or Job) from being created
+  kRunning,
+  kRetrying,  // a failed attempt; the next one starts at next_attempt_time
+  kSucceeded,
+  kFailed,
+};
+
+struct UnitState {
+  UnitPhase phase = UnitPhase::kNotStarted;
+  int attempts = 0;  // the highest attempt with a Job
+  std::string job_name;
+  std::string reason;  // the last failure class
+  std::string message;
+  std::optional<k8s::WallTime> next_attempt_time;
+  std::optional<k8s::WallTime> start_time;
+  std::optional<k8s::WallTime> completion_time;
+  std::optional<StringMap> outputs;  // set when it succeeded and its outputs were read
+  bool wants_job = false;            // a Job for attempt `attempts + 1` should be created now
+  bool active = false;               // holds a parallelism slot (its Job is not finished)
+};
+
+// A unit's Jobs, in attempt order (index 0 is attempt 1; missing attempts are nullptr).
+using UnitJobs = std::vector<const ObservedJob*>;
+
+// Shared state of one Plan call.
+struct Planning {
+  const PlanInputs& in;
+  PlanResult& out;
+  std::optional<k8s::WallTime> wake_at;  // the earliest time something is due
+
+  void WakeAt(k8s::WallTime t) {
+    if (!wake_at || t < *wake_at) wake_at = t;
+  }
+  void Patch(const std::string& step, const std::string& job_name, k8s::Object patch);
+  void Delete(const std::string& step, const std::string& job_name);
+};
+
+RetrySettings RetrySettingsOf(const Step& step);
+
+// The state of one unit from its Jobs. old: the step's previous status (for outputs whose pods
+// are gone and quota waits from before a Job existed); may be null.
+// fan_out_child: old is the whole step's status, whose outputs are not this unit's.
+UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old,
+                   bool fan_out_child, Planning& p);
+
+// Parses a termination message into outputs: a JSON object whose values are strings (numbers
+// and booleans are kept in their JSON spelling). "" gives no outputs.
+k8s::Result<StringMap> ParseOutputs(const std::string& termination_message);
+
+// True when the Job has finished (Complete or Failed) or was abandoned by the controller.
+bool JobFinished(const k8s::Object& job);
+
+const std::string& Annotation(const k8s::Object& obj, const char* key);
+
+}  // namespace stepline::reconcilers::planner_internal
+
+namespace stepline::reconcilers::planner_internal {
+
+// The plan of one step within one Plan call.
+struct StepPlan {
+  const Step* step = nullptr;
+  size_t declared = 0;              // position in the snapshot
+  const StepStatus* old = nullptr;  // previous status entry, may be null
+  bool fan_out = false;
+  bool gated = false;              // waiting for dependencies, skipped, or decided without Jobs
+  std::vector<std::string> items;  // fan-out items as JSON text, in order
+  std::vector<UnitState> units;    // one (no fan-out) or one per item
+  StepStatus status;               // the result, filled by AggregateStep
+  bool blocking_failure = false;   // failed with onFailure Fail, or a Fail step
+};
+
+// Values of the steps planned so far, parameters and the execution, for templates and `when`.
+class PlanContext : public TemplateContext {
+ public:
+  PlanContext(const Snapshot& snapshot, const PipelineExecution& execution);
+  const std::string* Parameter(std::string_view name) const override;
+  const nlohmann::json* Item() const override { return item_; }
+  const StepValues* Step(std::string_view name) const override;
+  std::string_view ExecutionName() const override { return execution_.metadata.name; }
+  std::string_view ExecutionNamespace() const override { return execution_.metadata.namespace_; }
+
+  void SetItem(const nlohmann::json* item) { item_ = item; }
+  void Publish(const StepStatus& status);
+
+ private:
+  const PipelineExecution& execution_;
+  std::map<std::string, std::string, std::less<>> parameters_;
+  std::map<std::string, StepValues, std::less<>> steps_;
+  const nlohmann::json* item_ = nullptr;
+};
+
+// Decides a step that needs no Jobs (dependencies, `when`, Approval, Fail), or resolves its
+// fan-out items; then plans its units from jobs (key: index, -1 without fan-out).
+void PlanStep(StepPlan& sp, const std::map<int, UnitJobs>& jobs, const PlanContext& ctx,
+              const std::map<std::string, const StepPlan*>& planned, Planning& p);
+
+// Fills sp.status from its units (or keeps the gate's decision).
+void AggregateStep(StepPlan& sp, k8s::WallTime now);
+
+bool IsTerminal(StepPhase phase);
+
+}  // namespace stepline::reconcilers::planner_internal

@@ -1,0 +1,313 @@
+// The planning of one step: dependencies, `when`, Approval and Fail steps, fan-out items, and
+// the aggregation of its units into the step's status.
+#include <algorithm>
+
+#include "reconcilers/expression.h"
+#include "reconcilers/planner_internal.h"
+
+namespace stepline::reconcilers::planner_internal {
+namespace {
+
+using k8s::WallTime;
+
+void Decide(StepPlan& sp, StepPhase phase, std::string reason, std::string message) {
+  sp.gated = true;
+  sp.status.phase = phase;
+  sp.status.reason = std::move(reason);
+  sp.status.message = std::move(message);
+}
+
+bool Blocks(const StepPlan& dep) {
+  return dep.status.phase == StepPhase::kFailed && dep.blocking_failure;
+}
+
+// False when the step must wait or was decided by its dependencies.
+bool GateOnDependencies(StepPlan& sp, const std::map<std::string, const StepPlan*>& planned) {
+  std::vector<std::string> waiting;
+  for (const auto& name : sp.step->depends_on) {
+    auto it = planned.find(name);
+    if (it == planned.end()) continue;  // validation rejects unknown dependencies
+    const StepPlan& dep = *it->second;
+    if (Blocks(dep)) {
+      Decide(sp, StepPhase::kSkipped, "DependencyFailed", "not run: step \"" + name + "\" failed");
+      return false;
+    }
+    if (!dep.status.phase || !IsTerminal(*dep.status.phase)) waiting.push_back(name);
+  }
+  if (waiting.empty()) return true;
+  std::string list;
+  for (const auto& w : waiting) list += (list.empty() ? "" : ", ") + w;
+  Decide(sp, StepPhase::kPending, "", "waiting for " + list);
+  return false;
+}
+
+// False when `when` skipped the step or could not be evaluated.
+bool GateOnWhen(StepPlan& sp, const PlanContext& ctx) {
+  if (sp.step->when.empty()) return true;
+  k8s::Result<Expression> expr = ParseExpression(sp.step->when);
+  k8s::Result<bool> value = expr.ok() ? Evaluate(*expr, ctx) : k8s::Result<bool>(expr.status());
+  if (!value.ok()) {
+    std::string why = value.status().message();  // the expression module names "when:"
+    if (why.rfind("when:", 0) != 0) why = "when: " + why;
+    Decide(sp, StepPhase::kFailed, "InvalidCondition", why);
+    sp.blocking_failure = sp.step->on_failure.value_or(OnFailure::kFail) == OnFailure::kFail;
+    return false;
+  }
+  if (!*value) {
+    Decide(sp, StepPhase::kSkipped, "ConditionFalse", "when was false: " + sp.step->when);
+    return false;
+  }
+  return true;
+}
+
+const Signal* FindSignal(const PipelineExecution& ex, const std::string& step) {
+  for (const auto& s : ex.spec.signals) {
+    if (s.step == step) return &s;
+  }
+  return nullptr;
+}
+
+void PlanApproval(StepPlan& sp, const PipelineExecution& ex) {
+  const Signal* signal = FindSignal(ex, sp.step->name);
+  if (signal == nullptr || !signal->outcome) {
+    Decide(sp, StepPhase::kWaiting, "WaitingForSignal",
+           "waiting for a signal: spec.signals[{step: " + sp.step->name + "}]");
+    return;
+  }
+  if (*signal->outcome == SignalOutcome::kSucceeded) {
+    Decide(sp, StepPhase::kSucceeded, "", signal->message);
+    sp.status.outputs = signal->outputs;
+    return;
+  }
+  Decide(sp, StepPhase::kFailed, "Rejected",
+         "rejected" + (signal->message.empty() ? "" : ": " + signal->message));
+  sp.blocking_failure = sp.step->on_failure.value_or(OnFailure::kFail) == OnFailure::kFail;
+}
+
+void PlanFailStep(StepPlan& sp, const PlanContext& ctx) {
+  k8s::Result<std::string> message = RenderTemplate(sp.step->message, ctx);
+  Decide(sp, StepPhase::kFailed, "FailStep",
+         message.ok() ? *message : "message: " + message.status().message());
+  sp.blocking_failure = true;
+}
+
+// The fan-out items: a JSON list, literal or from a template. False on error (step decided).
+bool ResolveItems(StepPlan& sp, const PlanContext& ctx) {
+  k8s::Result<std::string> text = RenderTemplate(sp.step->for_each, ctx);
+  nlohmann::json list;
+  if (text.ok()) list = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!text.ok() || !list.is_array()) {
+    std::string why =
+        text.ok() ? "is not a JSON list: " + text->substr(0, 200) : text.status().message();
+    Decide(sp, StepPhase::kFailed, "InvalidForEach", "forEach: " + why);
+    sp.blocking_failure = sp.step->on_failure.value_or(OnFailure::kFail) == OnFailure::kFail;
+    return false;
+  }
+  sp.items.reserve(list.size());
+  for (const auto& item : list) sp.items.push_back(item.dump());
+  return true;
+}
+
+StepPhase PhaseOf(UnitPhase u) {
+  switch (u) {
+    case UnitPhase::kNotStarted:
+    case UnitPhase::kPending:
+      return StepPhase::kPending;
+    case UnitPhase::kWaitingForQuota:
+      return StepPhase::kWaitingForQuota;
+    case UnitPhase::kRunning:
+      return StepPhase::kRunning;
+    case UnitPhase::kRetrying:
+      return StepPhase::kRetrying;
+    case UnitPhase::kSucceeded:
+      return StepPhase::kSucceeded;
+    case UnitPhase::kFailed:
+      return StepPhase::kFailed;
+  }
+  return StepPhase::kPending;
+}
+
+void AggregateSingle(StepPlan& sp) {
+  const UnitState& u = sp.units.front();
+  StepStatus& s = sp.status;
+  s.phase = PhaseOf(u.phase);
+  // A Job that exists but whose pod is not running yet is shown as Running once its pod runs;
+  // until then Pending, with the scheduler's or kubelet's words in the message.
+  s.attempts = u.attempts;
+  s.job_name = u.job_name;
+  s.reason = u.reason;
+  s.message = u.message;
+  s.next_attempt_time = u.next_attempt_time;
+  s.start_time = u.start_time;
+  s.completion_time = u.completion_time;
+  if (u.outputs) s.outputs = *u.outputs;
+}
+
+ChildStatus ChildOf(const StepPlan& sp, size_t i) {
+  const UnitState& u = sp.units[i];
+  ChildStatus c;
+  c.index = static_cast<int64_t>(i);
+  c.item = sp.items[i].substr(0, 256);
+  c.phase = PhaseOf(u.phase);
+  c.attempts = u.attempts;
+  c.job_name = u.job_name;
+  c.reason = u.reason;
+  c.message = u.message.substr(0, 512);
+  c.next_attempt_time = u.next_attempt_time;
+  return c;
+}
+
+// The fan-in: every output name seen, as a JSON list in item order, null where missing.
+StringMap FanIn(const StepPlan& sp) {
+  std::map<std::string, nlohmann::json> lists;
+  for (const auto& name : sp.step->outputs) lists[name] = nlohmann::json::array();
+  for (const auto& u : sp.units) {
+    if (!u.outputs) continue;
+    for (const auto& [k, v] : *u.outputs) lists.emplace(k, nlohmann::json::array());
+  }
+  for (auto& [name, list] : lists) {
+    for (const auto& u : sp.units) {
+      auto it = u.outputs ? u.outputs->find(name) : StringMap::const_iterator();
+      if (u.outputs && it != u.outputs->end()) {
+        list.push_back(it->second);
+      } else {
+        list.push_back(nullptr);
+      }
+    }
+  }
+  StringMap out;
+  for (const auto& [name, list] : lists) out[name] = list.dump();
+  return out;
+}
+
+void CountChild(const UnitState& u, ChildCounts& n) {
+  switch (u.phase) {
+    case UnitPhase::kSucceeded:
+      ++n.succeeded;
+      break;
+    case UnitPhase::kFailed:
+      ++n.failed;
+      break;
+    case UnitPhase::kRunning:
+    case UnitPhase::kPending:
+      if (u.active) {
+        ++n.running;
+      } else {
+        ++n.pending;
+      }
+      break;
+    default:
+      ++n.pending;
+  }
+}
+
+StepPhase FanOutPhase(const ChildCounts& n, bool quota, bool retrying) {
+  if (n.succeeded + n.failed == n.total) {
+    return n.failed > 0 ? StepPhase::kFailed : StepPhase::kSucceeded;
+  }
+  if (n.running > 0) return StepPhase::kRunning;
+  if (quota) return StepPhase::kWaitingForQuota;
+  if (retrying) return StepPhase::kRetrying;
+  return StepPhase::kPending;
+}
+
+void AggregateFanOut(StepPlan& sp, WallTime now) {
+  StepStatus& s = sp.status;
+  ChildCounts n;
+  n.total = static_cast<int64_t>(sp.units.size());
+  bool quota = false, retrying = false;
+  s.failed_children.clear();
+  s.running_children.clear();
+  for (size_t i = 0; i < sp.units.size(); ++i) {
+    const UnitState& u = sp.units[i];
+    CountChild(u, n);
+    quota = quota || u.phase == UnitPhase::kWaitingForQuota;
+    retrying = retrying || u.phase == UnitPhase::kRetrying;
+    if (u.phase == UnitPhase::kFailed && s.failed_children.size() < kMaxChildDetails) {
+      s.failed_children.push_back(ChildOf(sp, i));
+    } else if (u.active && s.running_children.size() < kMaxChildDetails) {
+      s.running_children.push_back(ChildOf(sp, i));
+    }
+    if (u.start_time && (!s.start_time || *u.start_time < *s.start_time))
+      s.start_time = u.start_time;
+    if (u.next_attempt_time &&
+        (!s.next_attempt_time || *u.next_attempt_time < *s.next_attempt_time))
+      s.next_attempt_time = u.next_attempt_time;
+  }
+  s.children = n;
+  s.phase = FanOutPhase(n, quota, retrying);
+  s.message = std::to_string(n.succeeded) + "/" + std::to_string(n.total) + " succeeded";
+  if (n.failed > 0) s.message += ", " + std::to_string(n.failed) + " failed";
+  if (n.running > 0) s.message += ", " + std::to_string(n.running) + " running";
+  if (IsTerminal(*s.phase)) {
+    s.outputs = FanIn(sp);
+    s.completion_time = sp.old && sp.old->completion_time ? sp.old->completion_time : now;
+  }
+}
+
+}  // namespace
+
+bool IsTerminal(StepPhase phase) {
+  return phase == StepPhase::kSucceeded || phase == StepPhase::kFailed ||
+         phase == StepPhase::kSkipped || phase == StepPhase::kStopped;
+}
+
+PlanContext::PlanContext(const Snapshot& snapshot, const PipelineExecution& execution)
+    : execution_(execution) {
+  for (const auto& p : snapshot.parameters) parameters_[p.name] = p.value;
+}
+
+const std::string* PlanContext::Parameter(std::string_view name) const {
+  auto it = parameters_.find(name);
+  return it == parameters_.end() ? nullptr : &it->second;
+}
+
+const StepValues* PlanContext::Step(std::string_view name) const {
+  auto it = steps_.find(name);
+  return it == steps_.end() ? nullptr : &it->second;
+}
+
+void PlanContext::Publish(const StepStatus& status) {
+  StepValues& v = steps_[status.name];
+  v.phase = status.phase ? ToString(*status.phase) : "Pending";
+  v.outputs.clear();
+  for (const auto& [k, val] : status.outputs) v.outputs[k] = val;
+}
+
+void PlanStep(StepPlan& sp, const std::map<int, UnitJobs>& jobs, const PlanContext& ctx,
+              const std::map<std::string, const StepPlan*>& planned, Planning& p) {
+  sp.status.name = sp.step->name;
+  if (!GateOnDependencies(sp, planned) || !GateOnWhen(sp, ctx)) return;
+  switch (sp.step->type.value_or(StepType::kContainer)) {
+    case StepType::kApproval:
+      return PlanApproval(sp, *p.in.execution);
+    case StepType::kFail:
+      return PlanFailStep(sp, ctx);
+    case StepType::kContainer:
+      break;
+  }
+  static const UnitJobs kNone;
+  sp.fan_out = !sp.step->for_each.empty();
+  if (sp.fan_out && !ResolveItems(sp, ctx)) return;
+  size_t count = sp.fan_out ? sp.items.size() : 1;
+  sp.units.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    auto it = jobs.find(sp.fan_out ? static_cast<int>(i) : -1);
+    sp.units.push_back(
+        PlanUnit(it == jobs.end() ? kNone : it->second, *sp.step, sp.old, sp.fan_out, p));
+  }
+}
+
+void AggregateStep(StepPlan& sp, WallTime now) {
+  if (sp.gated) return;
+  if (sp.fan_out) {
+    AggregateFanOut(sp, now);
+  } else {
+    AggregateSingle(sp);
+  }
+  if (sp.status.phase == StepPhase::kFailed) {
+    sp.blocking_failure = sp.step->on_failure.value_or(OnFailure::kFail) == OnFailure::kFail;
+  }
+}
+
+}  // namespace stepline::reconcilers::planner_internal

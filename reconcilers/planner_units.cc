@@ -1,0 +1,307 @@
+// The planning of one unit (a step, or one fan-out child) from its Jobs: attempt observation,
+// quota waits, abandonment of pods that never start, retries.
+#include <algorithm>
+
+#include "reconcilers/planner_internal.h"
+
+namespace stepline::reconcilers::planner_internal {
+namespace {
+
+using k8s::Object;
+using k8s::WallTime;
+using std::chrono::milliseconds;
+
+const Object& Field(const Object& obj, const char* key) {
+  static const Object kNull;
+  if (!obj.is_object()) return kNull;
+  auto it = obj.find(key);
+  return it == obj.end() ? kNull : *it;
+}
+
+std::optional<WallTime> AnnotationTime(const Object& job, const char* key) {
+  WallTime t;
+  if (k8s::ParseRfc3339(Annotation(job, key), &t)) return t;
+  return std::nullopt;
+}
+
+int AnnotationInt(const Object& job, const char* key) {
+  const std::string& v = Annotation(job, key);
+  return v.empty() ? 0 : std::atoi(v.c_str());
+}
+
+bool Suspended(const Object& job) {
+  const Object& s = Field(Field(job, "spec"), "suspend");
+  return s.is_boolean() && s.get<bool>();
+}
+
+bool HasTrueCondition(const Object& job, const char* type) {
+  const Object& conds = Field(Field(job, "status"), "conditions");
+  if (!conds.is_array()) return false;
+  for (const auto& c : conds) {
+    if (Field(c, "type") == type && Field(c, "status") == "True") return true;
+  }
+  return false;
+}
+
+std::optional<WallTime> CreationTime(const Object& obj) {
+  WallTime t;
+  const Object& ts = Field(Field(obj, "metadata"), "creationTimestamp");
+  if (ts.is_string() && k8s::ParseRfc3339(ts.get<std::string>(), &t)) return t;
+  return std::nullopt;
+}
+
+// Events about the Job since it was last resumed (older refusals are history).
+std::vector<const Object*> CurrentEvents(const ObservedJob& j) {
+  auto since = AnnotationTime(*j.job, kAnnotationResumedAt);
+  if (!since) return j.events;
+  std::vector<const Object*> out;
+  for (const Object* e : j.events) {
+    WallTime t;
+    const Object& ts = Field(*e, "lastTimestamp");
+    if (ts.is_string() && k8s::ParseRfc3339(ts.get<std::string>(), &t) && t >= *since) {
+      out.push_back(e);
+    }
+  }
+  return out;
+}
+
+AttemptObservation Observe(const ObservedJob& j, Planning& p) {
+  const std::string& abandoned = Annotation(*j.job, kAnnotationAbandoned);
+  if (!abandoned.empty()) {
+    AttemptObservation obs;
+    obs.phase = AttemptPhase::kFailed;
+    obs.failure = ParseFailureClass(abandoned).value_or(FailureClass::kError);
+    obs.message = Annotation(*j.job, kAnnotationAbandonedMessage);
+    return obs;
+  }
+  AttemptInputs in{j.job, j.pods, CurrentEvents(j), p.in.now, p.in.options.scheduling_timeout};
+  return ObserveAttempt(in);
+}
+
+std::string Rfc(WallTime t) { return k8s::FormatRfc3339(t); }
+
+// The pod of a Job waiting for quota cannot be created: suspend the Job (which also stops its
+// activeDeadlineSeconds clock) and resume it after the quota backoff.
+void WaitForQuota(const ObservedJob& j, const AttemptObservation& obs, const Step& step,
+                  UnitState* u, Planning& p) {
+  const Object& job = *j.job;
+  u->phase = UnitPhase::kWaitingForQuota;
+  u->reason = FailureClassName(FailureClass::kQuotaExceeded);
+  if (Suspended(job)) {
+    u->message = Annotation(job, kAnnotationQuotaMessage);
+    auto resume_at = AnnotationTime(job, kAnnotationResumeAt);
+    if (resume_at && p.in.now < *resume_at) {
+      u->next_attempt_time = resume_at;
+      p.WakeAt(*resume_at);
+      return;
+    }
+    Object patch = {{"spec", {{"suspend", false}}},
+                    {"metadata",
+                     {{"annotations",
+                       {{kAnnotationResumeAt, nullptr}, {kAnnotationResumedAt, Rfc(p.in.now)}}}}}};
+    p.Patch(step.name, u->job_name, std::move(patch));
+    return;
+  }
+  int waits = AnnotationInt(job, kAnnotationQuotaWaits);
+  WallTime resume_at = p.in.now + QuotaBackoff(waits);
+  u->message = obs.message;
+  u->next_attempt_time = resume_at;
+  Object patch = {{"spec", {{"suspend", true}}},
+                  {"metadata",
+                   {{"annotations",
+                     {{kAnnotationQuotaWaits, std::to_string(waits + 1)},
+                      {kAnnotationResumeAt, Rfc(resume_at)},
+                      {kAnnotationQuotaMessage, obs.message.substr(0, 1024)}}}}}};
+  p.Patch(step.name, u->job_name, std::move(patch));
+  p.WakeAt(resume_at);
+}
+
+// A pod that waited too long for a node or an image: keep the Job as the record of the attempt
+// but suspend it, so that its pod is removed and never starts later.
+void Abandon(const ObservedJob& j, const AttemptObservation& obs, const Step& step,
+             const UnitState& u, Planning& p) {
+  if (!Annotation(*j.job, kAnnotationAbandoned).empty() || JobFinished(*j.job)) return;
+  Object patch = {{"spec", {{"suspend", true}}},
+                  {"metadata",
+                   {{"annotations",
+                     {{kAnnotationAbandoned, FailureClassName(obs.failure)},
+                      {kAnnotationAbandonedMessage, obs.message.substr(0, 1024)}}}}}};
+  p.Patch(step.name, u.job_name, std::move(patch));
+}
+
+int DisruptionsBefore(const UnitJobs& jobs, size_t last, Planning& p) {
+  int n = 0;
+  for (size_t i = 0; i < last; ++i) {
+    if (jobs[i] != nullptr && Observe(*jobs[i], p).failure == FailureClass::kDisrupted) ++n;
+  }
+  return n;
+}
+
+void PlanFailedAttempt(const UnitJobs& jobs, const AttemptObservation& obs, const Step& step,
+                       UnitState* u, Planning& p) {
+  FailedAttempt f;
+  f.attempt = u->attempts;
+  f.failure = obs.failure;
+  f.disruptions_so_far = DisruptionsBefore(jobs, jobs.size() - 1, p);
+  const ObservedJob* first = jobs.front() != nullptr ? jobs.front() : jobs.back();
+  f.first_attempt_start = CreationTime(*first->job).value_or(p.in.now);
+  f.now = p.in.now;
+  f.failed_at = obs.completion_time.value_or(p.in.now);
+  RetryDecision d = DecideRetry(RetrySettingsOf(step), f);
+  u->reason = FailureClassName(obs.failure);
+  u->message = d.why + (obs.message.empty() ? "" : ": " + obs.message);
+  if (!d.retry) {
+    u->phase = UnitPhase::kFailed;
+    return;
+  }
+  WallTime failed_at = obs.completion_time.value_or(p.in.now);
+  WallTime next = failed_at + d.delay;
+  u->phase = UnitPhase::kRetrying;
+  u->next_attempt_time = next;
+  if (p.in.now >= next) {
+    u->wants_job = true;
+  } else {
+    p.WakeAt(next);
+  }
+}
+
+void PlanSucceeded(const AttemptObservation& obs, const StepStatus* old, bool fan_out_child,
+                   UnitState* u) {
+  bool pods_gone =
+      obs.termination_message.empty() && !fan_out_child && old != nullptr && !old->outputs.empty();
+  if (pods_gone) {
+    u->outputs = old->outputs;
+  } else {
+    k8s::Result<StringMap> outputs = ParseOutputs(obs.termination_message);
+    if (!outputs.ok()) {
+      u->phase = UnitPhase::kFailed;
+      u->reason = "InvalidOutputs";
+      u->message = outputs.status().message();
+      return;
+    }
+    u->outputs = std::move(outputs).value();
+  }
+  u->phase = UnitPhase::kSucceeded;
+  u->message.clear();
+}
+
+// No Job yet: start attempt 1, unless a quota refused the create a moment ago.
+UnitState PlanNotStarted(const StepStatus* old, Planning& p) {
+  UnitState u;
+  if (old != nullptr && old->phase == StepPhase::kWaitingForQuota && old->job_name.empty() &&
+      old->next_attempt_time && p.in.now < *old->next_attempt_time) {
+    u.phase = UnitPhase::kWaitingForQuota;
+    u.reason = old->reason;
+    u.message = old->message;
+    u.next_attempt_time = old->next_attempt_time;
+    p.WakeAt(*old->next_attempt_time);
+    return u;
+  }
+  u.wants_job = true;
+  return u;
+}
+
+}  // namespace
+
+const std::string& Annotation(const Object& obj, const char* key) {
+  static const std::string kEmpty;
+  const Object& v = Field(Field(Field(obj, "metadata"), "annotations"), key);
+  return v.is_string() ? v.get_ref<const std::string&>() : kEmpty;
+}
+
+bool JobFinished(const Object& job) {
+  return HasTrueCondition(job, "Complete") || HasTrueCondition(job, "Failed") ||
+         !Annotation(job, kAnnotationAbandoned).empty();
+}
+
+RetrySettings RetrySettingsOf(const Step& step) {
+  RetrySettings s;
+  if (!step.retry_policy) return s;
+  const RetryPolicy& r = *step.retry_policy;
+  s.has_policy = true;
+  s.max_attempts = static_cast<int>(r.max_attempts.value_or(1));
+  s.interval_seconds = static_cast<double>(r.interval_seconds.value_or(1));
+  s.backoff_rate = r.backoff_rate.value_or(2.0);
+  if (r.max_interval_seconds) s.max_interval_seconds = static_cast<double>(*r.max_interval_seconds);
+  if (r.expire_after_minutes) s.expire_after_minutes = static_cast<int>(*r.expire_after_minutes);
+  if (r.retry_on.empty()) {
+    for (const char* name : kDefaultRetryOn) s.retry_on.push_back(*ParseFailureClass(name));
+  }
+  for (const auto& name : r.retry_on) {
+    if (auto c = ParseFailureClass(name)) s.retry_on.push_back(*c);
+  }
+  return s;
+}
+
+k8s::Result<StringMap> ParseOutputs(const std::string& text) {
+  StringMap out;
+  if (text.empty()) return out;
+  Object parsed = Object::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) {
+    return k8s::Status::InvalidArgument(
+        "outputs: the termination message is not a JSON object of strings: " + text.substr(0, 200));
+  }
+  for (const auto& [key, value] : parsed.items()) {
+    out[key] = value.is_string() ? value.get<std::string>() : value.dump();
+  }
+  return out;
+}
+
+UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old,
+                   bool fan_out_child, Planning& p) {
+  if (jobs.empty() || jobs.back() == nullptr) return PlanNotStarted(old, p);
+  const ObservedJob& latest = *jobs.back();
+  UnitState u;
+  u.attempts = static_cast<int>(jobs.size());
+  u.job_name = k8s::NameOf(*latest.job);
+  AttemptObservation obs = Observe(latest, p);
+  u.start_time = obs.start_time;
+  u.completion_time = obs.completion_time;
+  u.active = !JobFinished(*latest.job);
+  bool quota_suspended =
+      Suspended(*latest.job) && !Annotation(*latest.job, kAnnotationResumeAt).empty();
+  switch (obs.phase) {
+    case AttemptPhase::kSucceeded:
+      PlanSucceeded(obs, old, fan_out_child, &u);
+      break;
+    case AttemptPhase::kRunning:
+      u.phase = UnitPhase::kRunning;
+      break;
+    case AttemptPhase::kPending:
+      if (obs.failure == FailureClass::kQuotaExceeded || quota_suspended) {
+        WaitForQuota(latest, obs, step, &u, p);
+        break;
+      }
+      u.phase = UnitPhase::kPending;
+      u.message = obs.message;
+      u.reason = obs.failure == FailureClass::kNone ? "" : FailureClassName(obs.failure);
+      if (obs.failure != FailureClass::kNone)
+        p.WakeAt(p.in.now + p.in.options.scheduling_timeout / 10);
+      break;
+    case AttemptPhase::kFailed:
+      Abandon(latest, obs, step, u, p);
+      u.active = false;
+      PlanFailedAttempt(jobs, obs, step, &u, p);
+      break;
+  }
+  return u;
+}
+
+void Planning::Patch(const std::string& step, const std::string& job_name, Object patch) {
+  Action a;
+  a.kind = Action::Kind::kPatchJob;
+  a.step = step;
+  a.job_name = job_name;
+  a.patch = std::move(patch);
+  out.actions.push_back(std::move(a));
+}
+
+void Planning::Delete(const std::string& step, const std::string& job_name) {
+  Action a;
+  a.kind = Action::Kind::kDeleteJob;
+  a.step = step;
+  a.job_name = job_name;
+  out.actions.push_back(std::move(a));
+}
+
+}  // namespace stepline::reconcilers::planner_internal

@@ -1,0 +1,230 @@
+#include "planner_test_util.h"
+
+#include "reconcilers/job_builder.h"
+
+namespace stepline::reconcilers::testing {
+
+FakeRun::FakeRun(const Object& pipeline_spec, Object execution_spec) {
+  Object pl = {
+      {"apiVersion", kApiVersion},
+      {"kind", "Pipeline"},
+      {"metadata", {{"name", "pl"}, {"namespace", "ml"}, {"uid", "pl-uid"}, {"generation", 3}}},
+      {"spec", pipeline_spec}};
+  auto parsed = ParsePipeline(pl);
+  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+  if (parsed.ok()) pipeline_ = *parsed;
+  if (!execution_spec.contains("pipelineName")) execution_spec["pipelineName"] = "pl";
+  Object ex = {
+      {"apiVersion", kApiVersion},
+      {"kind", "PipelineExecution"},
+      {"metadata", {{"name", "run"}, {"namespace", "ml"}, {"uid", "run-uid"}, {"generation", 1}}},
+      {"spec", execution_spec}};
+  auto parsed_ex = ParsePipelineExecution(ex);
+  EXPECT_TRUE(parsed_ex.ok()) << parsed_ex.status().ToString();
+  if (parsed_ex.ok()) execution_ = *parsed_ex;
+}
+
+PlanResult FakeRun::Plan() {
+  PlanInputs in;
+  in.execution = &execution_;
+  in.pipeline = has_pipeline_ ? &pipeline_ : nullptr;
+  in.pipeline_invalid_message = invalid_message;
+  in.now = now_;
+  for (const auto& job : jobs_) {
+    ObservedJob o;
+    o.job = &job;
+    for (const auto& pod : pods_[k8s::NameOf(job)]) o.pods.push_back(&pod);
+    for (const auto& e : events_[k8s::NameOf(job)]) o.events.push_back(&e);
+    in.jobs.push_back(std::move(o));
+  }
+  PlanResult r = reconcilers::Plan(in);
+  Apply(r);
+  return r;
+}
+
+void FakeRun::Apply(const PlanResult& r) {
+  last_events.clear();
+  for (const auto& a : r.actions) {
+    switch (a.kind) {
+      case Action::Kind::kCreateJob: {
+        Object job = a.job;
+        job["metadata"]["uid"] = "job-" + std::to_string(++uid_);
+        job["metadata"]["creationTimestamp"] = k8s::FormatRfc3339(now_);
+        job["status"] = Object::object();
+        EXPECT_EQ(Job(k8s::NameOf(job)), nullptr) << "duplicate Job " << k8s::NameOf(job);
+        jobs_.push_back(job);
+        break;
+      }
+      case Action::Kind::kDeleteJob:
+        std::erase_if(jobs_, [&](const Object& j) { return k8s::NameOf(j) == a.job_name; });
+        pods_.erase(a.job_name);
+        break;
+      case Action::Kind::kPatchJob:
+        if (Object* job = Job(a.job_name)) job->merge_patch(a.patch);
+        break;
+      case Action::Kind::kEvent:
+        last_events.push_back(a);
+        break;
+    }
+  }
+  execution_.status = r.status;
+}
+
+Object* FakeRun::Job(const std::string& name) {
+  for (auto& j : jobs_) {
+    if (k8s::NameOf(j) == name) return &j;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> FakeRun::JobNames() const {
+  std::vector<std::string> out;
+  for (const auto& j : jobs_) out.push_back(k8s::NameOf(j));
+  return out;
+}
+
+std::string FakeRun::LatestJob(const std::string& step, int index) const {
+  std::string best;
+  int best_attempt = 0;
+  for (const auto& j : jobs_) {
+    const Object& labels = j["metadata"]["labels"];
+    if (labels[kLabelStep] != step) continue;
+    int idx = labels.contains(kLabelIndex) ? std::stoi(labels[kLabelIndex].get<std::string>()) : -1;
+    int attempt = std::stoi(labels[kLabelAttempt].get<std::string>());
+    if (idx == index && attempt > best_attempt) {
+      best = k8s::NameOf(j);
+      best_attempt = attempt;
+    }
+  }
+  return best;
+}
+
+Object& FakeRun::PodOf(const std::string& job) {
+  auto& pods = pods_[job];
+  if (pods.empty()) {
+    pods.push_back(
+        {{"metadata", {{"name", job + "-x"}, {"creationTimestamp", k8s::FormatRfc3339(now_)}}},
+         {"status", {{"phase", "Pending"}}}});
+  }
+  return pods.back();
+}
+
+void FakeRun::SetCondition(Object& job, const std::string& type, const std::string& reason,
+                           const std::string& message) {
+  job["status"]["conditions"].push_back({{"type", type},
+                                         {"status", "True"},
+                                         {"reason", reason},
+                                         {"message", message},
+                                         {"lastTransitionTime", k8s::FormatRfc3339(now_)}});
+}
+
+void FakeRun::Run(const std::string& job) {
+  Object& pod = PodOf(job);
+  pod["status"]["phase"] = "Running";
+  pod["status"]["containerStatuses"] = {
+      {{"name", "step"}, {"state", {{"running", {{"startedAt", k8s::FormatRfc3339(now_)}}}}}}};
+}
+
+void FakeRun::Succeed(const std::string& job, const std::string& termination_message) {
+  Object& pod = PodOf(job);
+  pod["status"]["phase"] = "Succeeded";
+  pod["status"]["containerStatuses"] = {{{"name", "step"},
+                                         {"state",
+                                          {{"terminated",
+                                            {{"exitCode", 0},
+                                             {"reason", "Completed"},
+                                             {"message", termination_message},
+                                             {"finishedAt", k8s::FormatRfc3339(now_)}}}}}}};
+  SetCondition(*Job(job), "SuccessCriteriaMet", "CompletionsReached");
+  SetCondition(*Job(job), "Complete", "CompletionsReached");
+}
+
+void FakeRun::Fail(const std::string& job, int exit_code, const std::string& reason,
+                   const std::string& message) {
+  Object& pod = PodOf(job);
+  pod["status"]["phase"] = "Failed";
+  pod["status"]["containerStatuses"] = {{{"name", "step"},
+                                         {"state",
+                                          {{"terminated",
+                                            {{"exitCode", exit_code},
+                                             {"reason", reason},
+                                             {"message", message},
+                                             {"finishedAt", k8s::FormatRfc3339(now_)}}}}}}};
+  SetCondition(*Job(job), "FailureTarget", "BackoffLimitExceeded");
+  SetCondition(*Job(job), "Failed", "BackoffLimitExceeded");
+}
+
+void FakeRun::FailJobCondition(const std::string& job, const std::string& reason) {
+  Fail(job, 143, "Error");
+  Job(job)->at("status")["conditions"] = Object::array();
+  SetCondition(*Job(job), "Failed", reason, "Job was active longer than specified deadline");
+}
+
+void FakeRun::Disrupt(const std::string& job) {
+  Fail(job, 137, "Error");
+  PodOf(job)["status"]["conditions"] = {{{"type", "DisruptionTarget"},
+                                         {"status", "True"},
+                                         {"reason", "EvictionByEvictionAPI"},
+                                         {"message", "Eviction API: evicting"}}};
+}
+
+void FakeRun::Unschedulable(const std::string& job, const std::string& message) {
+  Object& pod = PodOf(job);
+  pod["status"]["conditions"] = {{{"type", "PodScheduled"},
+                                  {"status", "False"},
+                                  {"reason", "Unschedulable"},
+                                  {"message", message},
+                                  {"lastTransitionTime", k8s::FormatRfc3339(now_)}}};
+}
+
+void FakeRun::QuotaRefused(const std::string& job, const std::string& message) {
+  events_[job].push_back({{"reason", "FailedCreate"},
+                          {"type", "Warning"},
+                          {"message", message},
+                          {"lastTimestamp", k8s::FormatRfc3339(now_)}});
+}
+
+void FakeRun::DropPods(const std::string& job) { pods_.erase(job); }
+
+const StepStatus* FakeRun::StepOf(const std::string& name) const {
+  for (const auto& s : execution_.status.steps) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> EventReasons(const PlanResult& r) {
+  std::vector<std::string> out;
+  for (const auto& a : r.actions) {
+    if (a.kind == Action::Kind::kEvent) out.push_back(a.reason);
+  }
+  return out;
+}
+
+std::vector<std::string> Created(const PlanResult& r) {
+  std::vector<std::string> out;
+  for (const auto& a : r.actions) {
+    if (a.kind == Action::Kind::kCreateJob) out.push_back(k8s::NameOf(a.job));
+  }
+  return out;
+}
+
+std::vector<std::string> Deleted(const PlanResult& r) {
+  std::vector<std::string> out;
+  for (const auto& a : r.actions) {
+    if (a.kind == Action::Kind::kDeleteJob) out.push_back(a.job_name);
+  }
+  return out;
+}
+
+std::string Phase(const StepStatus* s) {
+  if (s == nullptr) return "<none>";
+  return s->phase ? ToString(*s->phase) : "";
+}
+
+std::string Condition(const PipelineExecutionStatus& s, const char* type) {
+  const reconcilers::Condition* c = FindCondition(s.conditions, type);
+  return c == nullptr ? "" : c->status + "/" + c->reason;
+}
+
+}  // namespace stepline::reconcilers::testing

@@ -1,0 +1,78 @@
+// A small in-memory stand-in for the Jobs of one execution, for planner unit tests: it applies
+// the planner's actions (create, delete, merge patch) to Job objects and lets a test finish,
+// fail or block attempts the way the Job controller and kubelet would report them.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "reconcilers/planner.h"
+
+namespace stepline::reconcilers::testing {
+
+using k8s::Object;
+
+inline k8s::WallTime T0() {
+  k8s::WallTime t;
+  k8s::ParseRfc3339("2026-11-22T12:00:00Z", &t);
+  return t;
+}
+
+class FakeRun {
+ public:
+  // pipeline_spec: the Pipeline's spec as JSON; execution_spec: the execution's (pipelineName
+  // is filled in when absent).
+  FakeRun(const Object& pipeline_spec, Object execution_spec = Object::object());
+
+  PlanResult Plan();  // plans, applies the actions, keeps the new status
+  void Advance(std::chrono::seconds d) { now_ += d; }
+
+  Object* Job(const std::string& name);
+  std::vector<std::string> JobNames() const;
+  // The newest Job of a step (and fan-out index).
+  std::string LatestJob(const std::string& step, int index = -1) const;
+  void Run(const std::string& job);
+  void Succeed(const std::string& job, const std::string& termination_message = "");
+  void Fail(const std::string& job, int exit_code, const std::string& reason = "Error",
+            const std::string& message = "");
+  void FailJobCondition(const std::string& job, const std::string& reason);  // e.g. deadline
+  void Disrupt(const std::string& job);
+  void Unschedulable(const std::string& job, const std::string& message);
+  void QuotaRefused(const std::string& job, const std::string& message);
+  void DropPods(const std::string& job);
+
+  PipelineExecution& execution() { return execution_; }
+  Pipeline* pipeline() { return has_pipeline_ ? &pipeline_ : nullptr; }
+  void RemovePipeline() { has_pipeline_ = false; }
+  std::string invalid_message;
+  const StepStatus* StepOf(const std::string& name) const;
+  k8s::WallTime now() const { return now_; }
+  std::vector<Action> last_events;
+
+ private:
+  void Apply(const PlanResult& result);
+  void SetCondition(Object& job, const std::string& type, const std::string& reason,
+                    const std::string& message = "");
+  Object& PodOf(const std::string& job);
+
+  Pipeline pipeline_;
+  bool has_pipeline_ = true;
+  PipelineExecution execution_;
+  std::vector<Object> jobs_;
+  std::map<std::string, std::vector<Object>> pods_;
+  std::map<std::string, std::vector<Object>> events_;
+  k8s::WallTime now_ = T0();
+  int uid_ = 0;
+};
+
+// Names of the events (reasons) in a result, in order.
+std::vector<std::string> EventReasons(const PlanResult& r);
+// Names of the Jobs a result creates, in order.
+std::vector<std::string> Created(const PlanResult& r);
+std::vector<std::string> Deleted(const PlanResult& r);
+std::string Phase(const StepStatus* s);
+std::string Condition(const PipelineExecutionStatus& s, const char* type);
+
+}  // namespace stepline::reconcilers::testing
