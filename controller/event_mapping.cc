@@ -1,0 +1,53 @@
+#include "controller/event_mapping.h"
+
+namespace stepline::controller {
+
+namespace {
+
+std::string StringAt(const k8s::Object& obj, const char* a, const char* b) {
+  auto outer = obj.find(a);
+  if (outer == obj.end() || !outer->is_object()) return {};
+  auto inner = outer->find(b);
+  return inner != outer->end() && inner->is_string() ? inner->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+std::optional<std::string> ControllerOwnerKey(const k8s::Object& obj,
+                                              const std::string& owner_kind) {
+  const k8s::Object* owner = k8s::ControllerOf(obj);
+  if (owner == nullptr) return std::nullopt;
+  auto kind = owner->find("kind");
+  auto api_version = owner->find("apiVersion");
+  auto name = owner->find("name");
+  if (kind == owner->end() || *kind != owner_kind || name == owner->end() || !name->is_string()) {
+    return std::nullopt;
+  }
+  if (api_version != owner->end() && api_version->is_string() &&
+      api_version->get<std::string>().rfind("stepline.dev/", 0) != 0) {
+    return std::nullopt;
+  }
+  return k8s::NamespaceOf(obj) + "/" + name->get<std::string>();
+}
+
+std::optional<std::string> ExecutionLabelKey(const k8s::Object& pod) {
+  auto meta = pod.find("metadata");
+  if (meta == pod.end() || !meta->is_object()) return std::nullopt;
+  const std::string value = StringAt(*meta, "labels", kExecutionLabel);
+  if (value.empty()) return std::nullopt;
+  return k8s::NamespaceOf(pod) + "/" + value;
+}
+
+std::vector<std::string> ExecutionsReferencing(const k8s::Object& pipeline,
+                                               const k8s::CacheReader& executions) {
+  const std::string& name = k8s::NameOf(pipeline);
+  const std::string alias = StringAt(pipeline, "spec", "pipelineName");
+  std::vector<std::string> keys;
+  for (const k8s::ObjectPtr& exec : executions.List(k8s::NamespaceOf(pipeline))) {
+    const std::string ref = StringAt(*exec, "spec", "pipelineName");
+    if (!ref.empty() && (ref == name || ref == alias)) keys.push_back(k8s::KeyOf(*exec));
+  }
+  return keys;
+}
+
+}  // namespace stepline::controller

@@ -1,0 +1,30 @@
+// Which reconcile keys a change to a watched object enqueues (sample-controller's handleObject:
+// event handlers only turn objects into keys).
+//
+// Pure functions over objects and a cache; safe from any thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "k8sclient/cache.h"
+#include "k8sclient/resource.h"
+
+namespace stepline::controller {
+
+inline constexpr const char* kExecutionLabel = "stepline.dev/execution";
+inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
+inline constexpr const char* kManagedByValue = "stepline";
+
+// "ns/owner" when obj's controller ownerReference is of owner_kind in the stepline.dev group.
+std::optional<std::string> ControllerOwnerKey(const k8s::Object& obj,
+                                              const std::string& owner_kind);
+// "ns/<value of stepline.dev/execution>" for a labelled pod.
+std::optional<std::string> ExecutionLabelKey(const k8s::Object& pod);
+// Keys of the executions in the pipeline's namespace whose spec.pipelineName names it (by
+// metadata.name or by its spec.pipelineName alias).
+std::vector<std::string> ExecutionsReferencing(const k8s::Object& pipeline,
+                                               const k8s::CacheReader& executions);
+
+}  // namespace stepline::controller

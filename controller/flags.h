@@ -1,0 +1,38 @@
+// The stepline-controller command line. Parsing is pure (no I/O) so it is unit-tested.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "k8sclient/status.h"
+
+namespace stepline::controller {
+
+struct ControllerFlags {
+  std::string kubeconfig;
+  std::string ns;  // "" = all namespaces
+  int workers = 2;
+  double qps = 50;
+  int burst = 100;
+  bool leader_elect = false;
+  std::chrono::milliseconds lease_duration{15'000};
+  std::chrono::milliseconds renew_deadline{10'000};
+  std::chrono::milliseconds retry_period{2'000};
+  std::string leader_elect_namespace;  // "" = --namespace, else the config's, else "default"
+  std::string leader_elect_id = "stepline-controller";
+  std::string metrics_bind_address = ":8080";       // "0" disables
+  std::string health_probe_bind_address = ":8081";  // "0" disables
+  std::string log_level = "info";
+  std::string log_format = "text";
+  bool help = false;
+};
+
+// Accepts --flag=value and --flag value; booleans also as bare --flag. Durations as Go writes
+// them ("15s", "500ms", "1m30s") or plain seconds. kInvalidArgument names the flag.
+k8s::Result<ControllerFlags> ParseFlags(const std::vector<std::string>& args);
+// Parses "15s", "1m30s", "250ms", "2h", or a plain number of seconds.
+bool ParseDuration(const std::string& text, std::chrono::milliseconds* out);
+std::string UsageText();
+
+}  // namespace stepline::controller

@@ -1,0 +1,224 @@
+#include "controller/manager.h"
+
+#include <algorithm>
+
+#include "controller/event_mapping.h"
+#include "controller/log.h"
+
+namespace stepline::controller {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> Log() {
+  static auto logger = NamedLogger("manager");
+  return logger;
+}
+
+const std::vector<k8s::Resource>& WatchedResources() {
+  static const std::vector<k8s::Resource> kWatched = {k8s::resources::kPipelines,
+                                                      k8s::resources::kPipelineExecutions,
+                                                      k8s::resources::kJobs, k8s::resources::kPods};
+  return kWatched;
+}
+
+}  // namespace
+
+bool Manager::Registered::Watches(Watch w) const {
+  return std::find(options.watches.begin(), options.watches.end(), w) != options.watches.end();
+}
+
+Manager::Manager(InformerFactory& factory, const k8s::Clock& clock, metrics::Registry& registry,
+                 ManagerOptions options)
+    : factory_(factory),
+      clock_(clock),
+      registry_(registry),
+      options_(std::move(options)),
+      leader_gauge_(registry.Gauge("stepline_leader",
+                                   "1 while this replica holds the leader Lease (or runs "
+                                   "without leader election).")) {
+  RegisterReconcileMetricFamilies(registry);
+  leader_gauge_.Set({}, 0);
+  CreateInformers();
+}
+
+Manager::~Manager() {
+  StopWorkers();
+  StopElector(nullptr, false);
+  StopInformers();
+}
+
+void Manager::StopInformers() {
+  // Each Stop waits up to about a second for its watch to notice: stop them side by side.
+  std::vector<std::thread> stoppers;
+  for (auto& [name, informer] : informers_) {
+    stoppers.emplace_back([&informer = informer] { informer->Stop(); });
+  }
+  for (auto& t : stoppers) t.join();
+}
+
+void Manager::CreateInformers() {
+  for (const k8s::Resource& res : WatchedResources()) {
+    k8s::InformerOptions opts;
+    opts.ns = options_.ns;
+    if (res == k8s::resources::kJobs) {
+      opts.label_selector = std::string(kManagedByLabel) + "=" + kManagedByValue;
+    } else if (res == k8s::resources::kPods) {
+      opts.label_selector = kExecutionLabel;  // exists
+    }
+    auto informer = factory_.Create(res, opts);
+    AddHandlers(*informer, res);
+    informers_[res.resource] = std::move(informer);
+  }
+}
+
+void Manager::AddHandlers(InformerHandle& informer, const k8s::Resource& resource) {
+  k8s::EventHandlers h;
+  h.on_add = [this, resource](const k8s::ObjectPtr& obj) { OnObject(resource, *obj); };
+  h.on_update = [this, resource](const k8s::ObjectPtr& old_obj, const k8s::ObjectPtr& new_obj) {
+    // An object may move between owners or labels: both the old and the new one look again.
+    if (old_obj && old_obj != new_obj) OnObject(resource, *old_obj);
+    OnObject(resource, *new_obj);
+  };
+  h.on_delete = [this, resource](const k8s::ObjectPtr& obj) { OnObject(resource, *obj); };
+  informer.AddEventHandlers(std::move(h));
+}
+
+void Manager::OnObject(const k8s::Resource& resource, const k8s::Object& obj) {
+  for (Registered& r : registered_) {
+    if (resource == r.options.primary) r.loop->Enqueue(k8s::KeyOf(obj));
+    if (resource == k8s::resources::kJobs && r.Watches(Watch::kOwnedJobs)) {
+      if (auto key = ControllerOwnerKey(obj, r.options.primary.kind)) r.loop->Enqueue(*key);
+    }
+    if (resource == k8s::resources::kPods && r.Watches(Watch::kExecutionPods)) {
+      if (auto key = ExecutionLabelKey(obj)) r.loop->Enqueue(*key);
+    }
+    if (resource == k8s::resources::kPipelines && r.Watches(Watch::kReferencedPipelines)) {
+      const auto& executions = *informers_.at(k8s::resources::kPipelineExecutions.resource);
+      for (const auto& key : ExecutionsReferencing(obj, executions)) r.loop->Enqueue(key);
+    }
+  }
+}
+
+const k8s::CacheReader& Manager::Cache(const k8s::Resource& resource) const {
+  return *informers_.at(resource.resource);
+}
+
+void Manager::Register(reconcilers::Reconciler& reconciler, ControllerOptions options) {
+  Registered r;
+  r.loop = std::make_unique<ReconcileLoop>(reconciler, clock_, registry_);
+  r.options = std::move(options);
+  registered_.push_back(std::move(r));
+}
+
+bool Manager::CachesSynced() const {
+  return std::all_of(informers_.begin(), informers_.end(),
+                     [](const auto& entry) { return entry.second->HasSynced(); });
+}
+
+void Manager::RequestStop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_requested_ = true;
+  }
+  changed_.notify_all();
+}
+
+bool Manager::Lost() const {
+  std::lock_guard lock(mu_);
+  return lost_;
+}
+
+bool Manager::WaitForCacheSync(const std::atomic<bool>& stop) {
+  const k8s::MonoTime deadline = clock_.MonotonicNow() + options_.cache_sync_timeout;
+  std::unique_lock lock(mu_);
+  while (!CachesSynced()) {
+    if (stop.load() || stop_requested_ || clock_.MonotonicNow() >= deadline) return false;
+    changed_.wait_for(lock, std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+bool Manager::WaitToLead(const std::atomic<bool>& stop, LeaderElector& elector) {
+  elector.OnStateChange([this](LeaderElector::State s) {
+    {
+      std::lock_guard lock(mu_);
+      if (s == LeaderElector::State::kLost) lost_ = true;
+    }
+    leading_ = s == LeaderElector::State::kLeader;
+    leader_gauge_.Set({}, leading_ ? 1 : 0);
+    changed_.notify_all();
+  });
+  elector_ = &elector;
+  elector_thread_ = std::thread([this, &elector] { elector.Run(elector_stop_); });
+  Log()->info("waiting to lead identity={}", elector.identity());
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [&] { return leading_.load() || lost_ || stop_requested_ || stop.load(); });
+  return leading_.load() && !lost_;
+}
+
+void Manager::WaitForStopOrLoss(const std::atomic<bool>& stop) {
+  std::unique_lock lock(mu_);
+  while (!stop.load() && !stop_requested_ && !lost_) {
+    changed_.wait_for(lock, std::chrono::milliseconds(200));
+  }
+}
+
+void Manager::StartWorkers() {
+  for (Registered& r : registered_) r.loop->Start(r.options.workers);
+  Log()->info("workers started controllers={}", registered_.size());
+}
+
+void Manager::StopWorkers() {
+  for (Registered& r : registered_) r.loop->ShutDown();
+  for (Registered& r : registered_) r.loop->Join();
+}
+
+void Manager::StopElector(LeaderElector* elector, bool release) {
+  elector_stop_ = true;
+  if (elector_) elector_->Wake();
+  if (elector_thread_.joinable()) elector_thread_.join();
+  if (elector && release) {
+    k8s::Status s = elector->Release();
+    if (s.ok()) {
+      Log()->info("released the leader lease identity={}", elector->identity());
+    } else {
+      Log()->warn("releasing the leader lease failed err={}", s.ToString());
+    }
+  }
+}
+
+Manager::RunResult Manager::Run(const std::atomic<bool>& stop, LeaderElector* elector) {
+  for (auto& [name, informer] : informers_) informer->Start();
+  if (!WaitForCacheSync(stop)) {
+    bool stopping = stop.load();
+    {
+      std::lock_guard lock(mu_);
+      stopping = stopping || stop_requested_;
+    }
+    StopInformers();
+    if (stopping) return RunResult::kStopped;
+    Log()->error("caches did not sync timeout_ms={}", options_.cache_sync_timeout.count());
+    return RunResult::kCacheSyncFailed;
+  }
+  Log()->info("caches synced namespace={}", options_.ns.empty() ? "<all>" : options_.ns);
+  const bool lead = elector == nullptr || WaitToLead(stop, *elector);
+  if (lead) {
+    if (!elector) leading_ = true;
+    leader_gauge_.Set({}, 1);
+    StartWorkers();
+    WaitForStopOrLoss(stop);
+  }
+  const bool lost = Lost();
+  StopWorkers();
+  if (lost) {
+    Log()->error("leadership lost: stopped reconciling");
+    return RunResult::kLeadershipLost;
+  }
+  StopElector(elector, /*release=*/true);
+  leading_ = false;
+  leader_gauge_.Set({}, 0);
+  StopInformers();
+  return RunResult::kStopped;
+}
+
+}  // namespace stepline::controller

@@ -1,0 +1,112 @@
+// Manager: the controller runtime. It owns the informers (Pipelines, PipelineExecutions, Jobs
+// labelled app.kubernetes.io/managed-by=stepline, Pods labelled stepline.dev/execution; in one
+// namespace or all), turns their events into keys for the registered reconcilers, waits for the
+// caches to sync, and — once this replica leads, when leader election is on — runs the workers.
+//
+// Run() returns when asked to stop (graceful: workers stopped, Lease released, informers
+// stopped) or at once when leadership is lost (workers stop taking keys; no release).
+//
+// Thread-safety: Cache/Register before Run, from the thread that will call Run. Run from one
+// thread. RequestStop, CachesSynced, IsLeader from any thread. Event handlers run on informer
+// threads and only enqueue. State for Run is guarded by mu_.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "controller/informer_source.h"
+#include "controller/leader_election.h"
+#include "controller/metrics.h"
+#include "controller/reconcile_loop.h"
+#include "k8sclient/clock.h"
+#include "reconcilers/reconciler.h"
+
+namespace stepline::controller {
+
+// Which changes besides its own kind's enqueue a reconciler's keys.
+enum class Watch {
+  kOwnedJobs,            // a Job -> its controller owner of the primary kind
+  kExecutionPods,        // a Pod -> the execution named by its stepline.dev/execution label
+  kReferencedPipelines,  // a Pipeline -> the executions whose spec.pipelineName names it
+};
+
+struct ControllerOptions {
+  k8s::Resource primary;  // resources::kPipelines or resources::kPipelineExecutions
+  int workers = 2;
+  std::vector<Watch> watches;
+};
+
+struct ManagerOptions {
+  std::string ns;  // "" = all namespaces
+  std::chrono::milliseconds cache_sync_timeout{120'000};
+};
+
+class Manager {
+ public:
+  enum class RunResult { kStopped, kLeadershipLost, kCacheSyncFailed };
+
+  // factory, clock and registry must outlive the manager.
+  Manager(InformerFactory& factory, const k8s::Clock& clock, metrics::Registry& registry,
+          ManagerOptions options);
+  ~Manager();
+
+  // The cache of a watched resource (pipelines, executions, jobs, pods); lives as long as the
+  // manager. Reconcilers read from it.
+  const k8s::CacheReader& Cache(const k8s::Resource& resource) const;
+  // reconciler must outlive the manager.
+  void Register(reconcilers::Reconciler& reconciler, ControllerOptions options);
+
+  // elector: null when leader election is off. It is run on a thread of the manager.
+  RunResult Run(const std::atomic<bool>& stop, LeaderElector* elector);
+  void RequestStop();
+
+  bool CachesSynced() const;
+  bool IsLeader() const { return leading_.load(); }
+
+ private:
+  struct Registered {
+    std::unique_ptr<ReconcileLoop> loop;
+    ControllerOptions options;
+    bool Watches(Watch w) const;
+  };
+
+  void CreateInformers();
+  void AddHandlers(InformerHandle& informer, const k8s::Resource& resource);
+  void OnObject(const k8s::Resource& resource, const k8s::Object& obj);
+  bool WaitForCacheSync(const std::atomic<bool>& stop);
+  // Waits until leading (true) or stop/lost (false).
+  bool WaitToLead(const std::atomic<bool>& stop, LeaderElector& elector);
+  void WaitForStopOrLoss(const std::atomic<bool>& stop);
+  bool Lost() const;
+  void StartWorkers();
+  void StopWorkers();
+  void StopElector(LeaderElector* elector, bool release);
+  void StopInformers();
+
+  // Constant after construction (registered_ after Run starts).
+  InformerFactory& factory_;
+  const k8s::Clock& clock_;
+  metrics::Registry& registry_;
+  const ManagerOptions options_;
+  std::map<std::string, std::unique_ptr<InformerHandle>> informers_;  // by resource plural
+  std::vector<Registered> registered_;
+  metrics::ScalarFamily& leader_gauge_;
+
+  std::atomic<bool> leading_{false};
+  std::atomic<bool> elector_stop_{false};
+  LeaderElector* elector_ = nullptr;  // set by Run before the elector thread starts
+  std::thread elector_thread_;
+
+  mutable std::mutex mu_;
+  std::condition_variable changed_;
+  bool stop_requested_ = false;  // guarded by mu_
+  bool lost_ = false;            // guarded by mu_
+};
+
+}  // namespace stepline::controller

@@ -1,0 +1,29 @@
+// The one place that decides which reconcilers the controller runs. Reconciler authors add
+// theirs to RegisterReconcilers (register.cc): construct it from the deps and call
+// manager.Register with its primary kind, workers and the watches it needs.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "controller/manager.h"
+#include "k8sclient/client.h"
+#include "k8sclient/clock.h"
+#include "reconcilers/reconciler.h"
+
+namespace stepline::controller {
+
+struct ReconcilerDeps {
+  k8s::Client& client;                 // writes (and reads the cache does not hold)
+  const Manager& caches;               // manager.Cache(resources::kJobs), ...
+  reconcilers::EventRecorder& events;  // Events on the objects
+  const k8s::Clock& clock;
+  int workers;  // --workers
+};
+
+// Registers every reconciler with the manager and returns them; the caller keeps them alive
+// as long as the manager runs.
+std::vector<std::unique_ptr<reconcilers::Reconciler>> RegisterReconcilers(
+    Manager& manager, const ReconcilerDeps& deps);
+
+}  // namespace stepline::controller

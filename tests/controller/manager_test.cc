@@ -1,0 +1,202 @@
+#include "controller/manager.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "controller/event_mapping.h"
+#include "tests/controller/fake_informer.h"
+#include "tests/controller/fake_lease_lock.h"
+
+namespace stepline::controller {
+namespace {
+
+using reconcilers::ReconcileOutcome;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::FakeInformerFactory;
+
+// Records the keys it sees; answers with a programmable outcome.
+class RecordingReconciler final : public reconcilers::Reconciler {
+ public:
+  explicit RecordingReconciler(std::string name) : name_(std::move(name)) {}
+  const std::string& Name() const override { return name_; }
+  ReconcileOutcome Reconcile(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    keys_.insert(key);
+    ++calls_;
+    cond_.notify_all();
+    return outcome_;
+  }
+  void SetOutcome(ReconcileOutcome o) {
+    std::lock_guard lock(mu_);
+    outcome_ = std::move(o);
+  }
+  bool WaitFor(const std::string& key) {
+    std::unique_lock lock(mu_);
+    return cond_.wait_for(lock, seconds(10), [&] { return keys_.count(key) > 0; });
+  }
+  int calls() {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+
+ private:
+  const std::string name_;
+  std::mutex mu_;
+  std::condition_variable cond_;
+  std::set<std::string> keys_;  // guarded by mu_
+  int calls_ = 0;               // guarded by mu_
+  ReconcileOutcome outcome_;    // guarded by mu_
+};
+
+k8s::Object Obj(const std::string& ns, const std::string& name, k8s::Object extra = {}) {
+  k8s::Object o = {{"metadata", {{"namespace", ns}, {"name", name}, {"uid", "u-" + name}}}};
+  if (extra.is_object()) o.merge_patch(extra);
+  return o;
+}
+
+k8s::Object OwnedJob(const std::string& name, const std::string& owner_kind,
+                     const std::string& owner) {
+  return Obj("ml", name,
+             {{"metadata",
+               {{"ownerReferences",
+                 {{{"apiVersion", "stepline.dev/v1alpha1"},
+                   {"kind", owner_kind},
+                   {"name", owner},
+                   {"uid", "u-" + owner},
+                   {"controller", true}}}}}}});
+}
+
+TEST(EventMappingTest, KeysFromJobsPodsAndPipelines) {
+  EXPECT_EQ(
+      ControllerOwnerKey(OwnedJob("run-1-a-1", "PipelineExecution", "run-1"), "PipelineExecution"),
+      "ml/run-1");
+  EXPECT_EQ(ControllerOwnerKey(OwnedJob("x", "CronJob", "c"), "PipelineExecution"), std::nullopt);
+  EXPECT_EQ(ControllerOwnerKey(Obj("ml", "bare"), "PipelineExecution"), std::nullopt);
+  EXPECT_EQ(ExecutionLabelKey(Obj(
+                "ml", "p", {{"metadata", {{"labels", {{"stepline.dev/execution", "run-1"}}}}}})),
+            "ml/run-1");
+  EXPECT_EQ(ExecutionLabelKey(Obj("ml", "p")), std::nullopt);
+
+  testing::FakeInformer executions;
+  executions.Upsert(Obj("ml", "run-1", {{"spec", {{"pipelineName", "forecast"}}}}));
+  executions.Upsert(Obj("ml", "run-2", {{"spec", {{"pipelineName", "fc-alias"}}}}));
+  executions.Upsert(Obj("ml", "run-3", {{"spec", {{"pipelineName", "other"}}}}));
+  executions.Upsert(Obj("prod", "run-4", {{"spec", {{"pipelineName", "forecast"}}}}));
+  auto keys = ExecutionsReferencing(
+      Obj("ml", "forecast", {{"spec", {{"pipelineName", "fc-alias"}}}}), executions);
+  EXPECT_EQ(keys, (std::vector<std::string>{"ml/run-1", "ml/run-2"}));
+}
+
+TEST(ManagerTest, InformersWatchTheRightObjects) {
+  FakeInformerFactory factory;
+  k8s::FakeClock clock;
+  metrics::Registry registry;
+  Manager manager(factory, clock, registry, {"ml"});
+  ASSERT_EQ(factory.options.size(), 4u);
+  EXPECT_EQ(factory.options["jobs"].label_selector, "app.kubernetes.io/managed-by=stepline");
+  EXPECT_EQ(factory.options["pods"].label_selector, "stepline.dev/execution");
+  EXPECT_EQ(factory.options["pipelines"].label_selector, "");
+  for (const auto& [res, opts] : factory.options) EXPECT_EQ(opts.ns, "ml") << res;
+}
+
+struct RunningManager {
+  explicit RunningManager(LeaderElector* elector = nullptr)
+      : manager(factory, clock, registry, {""}) {
+    manager.Register(executions,
+                     {k8s::resources::kPipelineExecutions,
+                      2,
+                      {Watch::kOwnedJobs, Watch::kExecutionPods, Watch::kReferencedPipelines}});
+    manager.Register(pipelines, {k8s::resources::kPipelines, 1, {}});
+    thread = std::thread([this, elector] { result = manager.Run(stop, elector); });
+  }
+  ~RunningManager() {
+    stop = true;
+    manager.RequestStop();
+    if (thread.joinable()) thread.join();
+  }
+  testing::FakeInformer& informer(const k8s::Resource& r) { return *factory.informers[r.resource]; }
+
+  FakeInformerFactory factory;
+  k8s::RealClock clock;
+  metrics::Registry registry;
+  RecordingReconciler executions{"pipelineexecution"};
+  RecordingReconciler pipelines{"pipeline"};
+  Manager manager;
+  std::atomic<bool> stop{false};
+  Manager::RunResult result{};
+  std::thread thread;
+};
+
+TEST(ManagerTest, RoutesEventsToTheOwningExecution) {
+  RunningManager m;
+  m.informer(k8s::resources::kPipelineExecutions)
+      .Upsert(Obj("ml", "run-1", {{"spec", {{"pipelineName", "forecast"}}}}));
+  EXPECT_TRUE(m.executions.WaitFor("ml/run-1"));
+  m.informer(k8s::resources::kJobs).Upsert(OwnedJob("run-2-a-1", "PipelineExecution", "run-2"));
+  EXPECT_TRUE(m.executions.WaitFor("ml/run-2"));
+  m.informer(k8s::resources::kPods)
+      .Upsert(
+          Obj("ml", "pod-x", {{"metadata", {{"labels", {{"stepline.dev/execution", "run-3"}}}}}}));
+  EXPECT_TRUE(m.executions.WaitFor("ml/run-3"));
+  m.informer(k8s::resources::kPipelines).Upsert(Obj("ml", "forecast"));
+  EXPECT_TRUE(m.pipelines.WaitFor("ml/forecast"));
+  EXPECT_TRUE(m.executions.WaitFor("ml/run-1"));
+  const std::string text = m.registry.Render();
+  EXPECT_NE(text.find("stepline_reconcile_total{controller=\"pipeline\",result=\"success\"}"),
+            std::string::npos);
+  EXPECT_NE(text.find("stepline_workqueue_adds_total{name=\"pipelineexecution\"}"),
+            std::string::npos);
+  EXPECT_TRUE(m.manager.CachesSynced());
+  EXPECT_TRUE(m.manager.IsLeader());
+}
+
+TEST(ManagerTest, WorkersRunOnlyWhileLeadingAndTheLeaseIsReleasedOnStop) {
+  testing::FakeLeaseStore store;
+  k8s::RealClock clock;
+  // Another replica holds a live lease: this one stays standby.
+  LeaseRecord other{"other", 15, clock.Now(), clock.Now(), 0, ""};
+  ASSERT_TRUE(store.Create(other).ok());
+  testing::FakeLeaseLock lock(store);
+  LeaderElector elector(lock, clock,
+                        {"me", milliseconds(400), milliseconds(300), milliseconds(20)});
+  RunningManager m(&elector);
+  m.informer(k8s::resources::kPipelines).Upsert(Obj("ml", "forecast"));
+  std::this_thread::sleep_for(milliseconds(150));  // standby: nothing may be reconciled
+  EXPECT_EQ(m.pipelines.calls(), 0);
+  EXPECT_FALSE(m.manager.IsLeader());
+  EXPECT_TRUE(m.manager.CachesSynced()) << "a standby replica is ready too";
+  // The other replica releases the lease; this one takes over and reconciles what was queued.
+  LeaseRecord released = *store.Get();
+  released.holder_identity.clear();
+  ASSERT_TRUE(store.Update(released).ok());
+  EXPECT_TRUE(m.pipelines.WaitFor("ml/forecast"));
+  EXPECT_EQ(store.lease()->holder_identity, "me");
+  m.stop = true;
+  m.manager.RequestStop();
+  m.thread.join();
+  EXPECT_EQ(m.result, Manager::RunResult::kStopped);
+  EXPECT_EQ(store.lease()->holder_identity, "") << "released on graceful stop";
+}
+
+TEST(ManagerTest, LosingTheLeaseStopsReconcilingAndReportsIt) {
+  testing::FakeLeaseStore store;
+  k8s::RealClock clock;
+  testing::FakeLeaseLock lock(store);
+  LeaderElector elector(lock, clock,
+                        {"me", milliseconds(400), milliseconds(300), milliseconds(20)});
+  RunningManager m(&elector);
+  m.informer(k8s::resources::kPipelines).Upsert(Obj("ml", "forecast"));
+  ASSERT_TRUE(m.pipelines.WaitFor("ml/forecast"));
+  store.SetUnreachable(k8s::Status::Unavailable("connection refused"));
+  m.thread.join();  // returns by itself once renewals failed for the renew deadline
+  EXPECT_EQ(m.result, Manager::RunResult::kLeadershipLost);
+  const int calls = m.pipelines.calls();
+  m.informer(k8s::resources::kPipelines).Upsert(Obj("ml", "another"));
+  EXPECT_EQ(m.pipelines.calls(), calls);
+}
+
+}  // namespace
+}  // namespace stepline::controller
