@@ -18,6 +18,15 @@ std::optional<std::string> ReadWholeFile(const std::string& path) {
   return out.str();
 }
 
+std::string ReadFileHead(const std::string& path, int64_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in || max_bytes <= 0) return {};
+  std::string text(static_cast<size_t>(max_bytes), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  return text;
+}
+
 std::string ReadFileTail(const std::string& path, int64_t max_bytes) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return {};

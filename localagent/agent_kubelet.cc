@@ -1,0 +1,248 @@
+#include "localagent/agent_kubelet.h"
+
+#include <signal.h>
+
+#include <filesystem>
+
+#include "localagent/agent_log.h"
+#include "localagent/agent_pods.h"
+#include "localagent/file_util.h"
+#include "localagent/json_util.h"
+#include "localagent/pod_util.h"
+
+namespace stepline::localagent {
+
+namespace {
+
+using std::chrono::milliseconds;
+using State = ContainerRun::State;
+
+constexpr const char* kName = "kubelet";
+constexpr milliseconds kNoRequeue{-1};
+
+std::pair<std::string, std::string> SplitKey(const std::string& key) {
+  const size_t slash = key.find('/');
+  return {key.substr(0, slash), key.substr(slash + 1)};
+}
+
+milliseconds Earliest(milliseconds a, milliseconds b) {
+  if (a < milliseconds(0)) return b;
+  if (b < milliseconds(0)) return a;
+  return std::min(a, b);
+}
+
+bool PastActiveDeadline(const k8s::Object& pod, k8s::WallTime now) {
+  const auto deadline = IntField(ObjField(pod, "spec"), "activeDeadlineSeconds");
+  k8s::WallTime start;
+  const std::string started = StrField(ObjField(pod, "status"), "startTime");
+  if (!deadline || started.empty() || !k8s::ParseRfc3339(started, &start)) return false;
+  return now >= start + std::chrono::seconds(*deadline);
+}
+
+}  // namespace
+
+Kubelet::Kubelet(k8s::Client& client, const k8s::CacheReader& pods, const NodeRegistry& nodes,
+                 ProcessRunner& runner, EventWriter& events, const EnvSources& env_sources,
+                 const k8s::Clock& clock, KubeletOptions options)
+    : client_(client),
+      pods_(pods),
+      nodes_(nodes),
+      runner_(runner),
+      events_(events),
+      env_sources_(env_sources),
+      clock_(clock),
+      options_(std::move(options)),
+      loop_(kName, clock, [this](const std::string& key) { return Sync(key); }) {}
+
+void Kubelet::Stop() {
+  loop_.Stop();
+  std::vector<pid_t> pids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, w] : workers_) {
+      for (const auto& c : w.containers) {
+        if (c.run.state == State::kRunning) pids.push_back(c.pid);
+      }
+    }
+  }
+  for (pid_t pid : pids) runner_.Signal(pid, SIGKILL);
+  for (int i = 0; i < 100; ++i) {
+    bool any = false;
+    for (pid_t pid : pids) any = any || runner_.Running(pid);
+    if (!any) break;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
+void Kubelet::OnPod(const k8s::ObjectPtr& pod) {
+  if (nodes_.Has(StrField(ObjField(*pod, "spec"), "nodeName"))) loop_.Add(k8s::KeyOf(*pod));
+}
+
+void Kubelet::OnPodDeleted(const k8s::ObjectPtr& pod) { loop_.Add(k8s::KeyOf(*pod)); }
+
+std::string Kubelet::PodDir(const std::string& uid) const {
+  return options_.work_dir + "/pods/" + uid;
+}
+
+SyncOutcome Kubelet::Sync(const std::string& key) {
+  const auto [ns, name] = SplitKey(key);
+  const k8s::ObjectPtr pod = pods_.Get(ns, name);
+  {
+    std::lock_guard lock(mu_);
+    auto it = workers_.find(key);
+    const bool replaced = it != workers_.end() && pod && k8s::UidOf(*pod) != it->second.uid;
+    if (it != workers_.end() && (!pod || replaced)) return StopOrphan(key);
+  }
+  if (!pod || !nodes_.Has(StrField(ObjField(*pod, "spec"), "nodeName"))) {
+    return SyncOutcome::Done();
+  }
+  return SyncPod(*pod);
+}
+
+// The pod is gone from the API (or replaced): stop what still runs, then forget it.
+SyncOutcome Kubelet::StopOrphan(const std::string& key) {  // requires mu_
+  PodWorker& w = workers_.at(key);
+  const milliseconds wait = Terminate(w, 30);
+  if (AnyRunning(w)) return SyncOutcome::After(Earliest(wait, milliseconds(500)));
+  Cleanup(w);
+  AgentLogger(kName)->info("pod gone pod={} uid={}", key, w.uid);
+  workers_.erase(key);
+  return SyncOutcome::After(milliseconds(10));  // the key may now name a new pod
+}
+
+Kubelet::PodWorker& Kubelet::WorkerFor(const k8s::Object& pod) {
+  const std::string key = k8s::KeyOf(pod);
+  auto it = workers_.find(key);
+  if (it != workers_.end()) return it->second;
+  PodWorker& w = workers_[key];
+  w.uid = k8s::UidOf(pod);
+  w.ns = k8s::NamespaceOf(pod);
+  w.name = k8s::NameOf(pod);
+  w.node = StrField(ObjField(pod, "spec"), "nodeName");
+  const bool ran_before = PodPhase(pod) == "Running";  // by an agent that has since restarted
+  for (const auto& spec : ArrField(ObjField(pod, "spec"), "containers")) {
+    Container c;
+    c.run.name = StrField(spec, "name");
+    c.termination_policy = StrField(spec, "terminationMessagePolicy");
+    if (ran_before || IsPodTerminal(pod)) {
+      c.run.state = State::kTerminated;
+      c.run.exit_code = 137;
+      c.run.reason = "ContainerStatusUnknown";
+      c.run.message = "The container could not be located when the pod was terminated";
+      c.run.started_at = c.run.finished_at = clock_.Now();
+    }
+    w.containers.push_back(c);
+  }
+  return w;
+}
+
+bool Kubelet::AnyRunning(const PodWorker& w) const {
+  for (const auto& c : w.containers) {
+    if (c.run.state == State::kRunning) return true;
+  }
+  return false;
+}
+
+SyncOutcome Kubelet::SyncPod(const k8s::Object& pod) {
+  std::vector<ContainerRun> runs;
+  bool deadline = false;
+  milliseconds requeue = kNoRequeue;
+  {
+    std::lock_guard lock(mu_);
+    if (IsPodTerminal(pod) && workers_.count(k8s::KeyOf(pod)) == 0) return SyncOutcome::Done();
+    PodWorker& w = WorkerFor(pod);
+    if (!w.terminating && PastActiveDeadline(pod, clock_.Now())) w.deadline_exceeded = true;
+    if (IsBeingDeleted(pod) || w.deadline_exceeded) {
+      requeue = Terminate(w, TerminationGraceSeconds(pod));
+    } else {
+      requeue = StartContainers(pod, w);
+    }
+    for (const auto& c : w.containers) runs.push_back(c.run);
+    deadline = w.deadline_exceeded;
+  }
+  k8s::Status s = WriteStatus(pod, runs, deadline);
+  if (!s.ok() && !s.IsNotFound()) return SyncOutcome::Retry();
+  return requeue < milliseconds(0) ? SyncOutcome::Done() : SyncOutcome::After(requeue);
+}
+
+k8s::Status Kubelet::WriteStatus(const k8s::Object& pod, const std::vector<ContainerRun>& runs,
+                                 bool deadline_exceeded) {
+  const auto now = clock_.Now();
+  auto build = [&](const k8s::Object& current) {
+    k8s::Object status = BuildPodStatus(current, runs, now, options_.host_ip);
+    if (deadline_exceeded) {
+      status["phase"] = "Failed";
+      status["reason"] = "DeadlineExceeded";
+      status["message"] = "Pod was active on the node longer than the specified deadline";
+    }
+    return status;
+  };
+  if (ObjField(pod, "status") == build(pod)) return k8s::Status::Ok();
+  return EditPodStatus(client_, k8s::NamespaceOf(pod), k8s::NameOf(pod), [&](k8s::Object& fresh) {
+    if (k8s::UidOf(fresh) != k8s::UidOf(pod)) return false;
+    k8s::Object status = build(fresh);
+    if (ObjField(fresh, "status") == status) return false;
+    fresh["status"] = status;
+    return true;
+  });
+}
+
+// SIGTERM once, then SIGKILL when the grace period is over. Returns how long to wait.
+milliseconds Kubelet::Terminate(PodWorker& w, int64_t grace_seconds) {
+  const auto now = clock_.MonotonicNow();
+  if (!w.terminating) {
+    w.terminating = true;
+    w.kill_at = now + std::chrono::seconds(std::max<int64_t>(grace_seconds, 0));
+    for (auto& c : w.containers) {
+      if (c.run.state != State::kRunning) continue;
+      AgentLogger(kName)->info("stopping pod={}/{} container={} grace={}s", w.ns, w.name,
+                               c.run.name, grace_seconds);
+      runner_.Signal(c.pid, grace_seconds > 0 ? SIGTERM : SIGKILL);
+    }
+  }
+  if (!AnyRunning(w)) return kNoRequeue;
+  if (now >= w.kill_at && !w.killed) {
+    w.killed = true;
+    for (auto& c : w.containers) {
+      if (c.run.state == State::kRunning) runner_.Signal(c.pid, SIGKILL);
+    }
+  }
+  if (now >= w.kill_at) return milliseconds(500);
+  return std::chrono::duration_cast<milliseconds>(w.kill_at - now) + milliseconds(10);
+}
+
+void Kubelet::OnExit(const std::string& key, const std::string& container,
+                     const ProcessExit& exit) {
+  std::string log_line;
+  {
+    std::lock_guard lock(mu_);
+    auto it = workers_.find(key);
+    if (it == workers_.end()) return;
+    for (auto& c : it->second.containers) {
+      if (c.run.name != container || c.run.state != State::kRunning) continue;
+      c.run.state = State::kTerminated;
+      c.run.finished_at = clock_.Now();
+      c.run.exit_code = exit.exit_code;
+      c.run.reason = TerminatedReason(exit.exit_code, exit.oom_killed);
+      const size_t limit = TerminationMessageLimit(it->second.containers.size());
+      c.run.message = TerminationMessage(
+          ReadFileHead(c.termination_file, static_cast<int64_t>(limit)), c.termination_policy,
+          exit.exit_code, ReadFileTail(c.log_path, 2048), limit);
+      log_line = "exited pod=" + key + " container=" + container +
+                 " exitCode=" + std::to_string(exit.exit_code) + " reason=" + c.run.reason;
+    }
+  }
+  if (!log_line.empty()) AgentLogger(kName)->info("{}", log_line);
+  loop_.Add(key);
+}
+
+void Kubelet::Cleanup(const PodWorker& w) {
+  std::error_code ignored;
+  std::filesystem::remove_all(PodDir(w.uid), ignored);
+  for (const auto& c : w.containers) {
+    std::filesystem::remove_all(options_.work_dir + "/sandbox/" + w.uid + "-" + c.run.name,
+                                ignored);
+  }
+}
+
+}  // namespace stepline::localagent

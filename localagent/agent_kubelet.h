@@ -1,0 +1,112 @@
+// Kubelet: runs the pods bound to the simulated nodes as local processes (ProcessRunner) and
+// reports their status as the kubelet does (pod_status.h).
+//   - containers start with their env (configMapKeyRef/secretKeyRef read from the API server),
+//     command and args, workingDir or the pod's scratch directory, a memory cgroup with the
+//     memory limit, and a private /dev/termination-log; images are recorded, never pulled;
+//   - a pod being deleted, or past spec.activeDeadlineSeconds, gets SIGTERM, then SIGKILL after
+//     its grace period, and ends in a terminal phase while its finalizers keep it visible;
+//   - a pod that vanishes from the API has its processes stopped the same way;
+//   - logs stay in <work-dir>/logs/<ns>_<pod>_<uid>/<container>/0.log.
+//
+// Thread-safety: handlers may be called from any thread; Sync runs on the loop's workers (never
+// two for one pod); process exits arrive on the runner's thread. workers_ is guarded by mu_.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "k8sclient/cache.h"
+#include "k8sclient/client.h"
+#include "k8sclient/clock.h"
+#include "localagent/agent_events.h"
+#include "localagent/agent_loop.h"
+#include "localagent/agent_nodes.h"
+#include "localagent/container_env.h"
+#include "localagent/pod_status.h"
+#include "localagent/process_runner.h"
+
+namespace stepline::localagent {
+
+struct KubeletOptions {
+  std::string work_dir;  // pods/, logs/, sandbox/ live under it
+  std::string host_ip = "127.0.0.1";
+  std::vector<std::pair<std::string, std::string>> base_env;  // PATH, HOME for every container
+  bool termination_log_mounted = true;  // false: no private /dev (messages from logs only)
+};
+
+class Kubelet {
+ public:
+  // Everything passed by reference must outlive the kubelet.
+  Kubelet(k8s::Client& client, const k8s::CacheReader& pods, const NodeRegistry& nodes,
+          ProcessRunner& runner, EventWriter& events, const EnvSources& env_sources,
+          const k8s::Clock& clock, KubeletOptions options);
+  void Start() { loop_.Start(2); }
+  // Stops the loop, then kills every container still running.
+  void Stop();
+
+  void OnPod(const k8s::ObjectPtr& pod);
+  void OnPodDeleted(const k8s::ObjectPtr& pod);
+
+ private:
+  struct Container {
+    ContainerRun run;
+    pid_t pid = 0;
+    std::string log_path;
+    std::string termination_file;
+    std::string termination_policy;
+  };
+  struct PodWorker {
+    std::string uid, ns, name, node;
+    std::vector<Container> containers;
+    bool terminating = false;
+    bool deadline_exceeded = false;
+    k8s::MonoTime kill_at{};
+    bool killed = false;
+  };
+
+  SyncOutcome Sync(const std::string& key);
+  SyncOutcome StopOrphan(const std::string& key);
+  SyncOutcome SyncPod(const k8s::Object& pod);
+  PodWorker& WorkerFor(const k8s::Object& pod);                                     // requires mu_
+  std::chrono::milliseconds StartContainers(const k8s::Object& pod, PodWorker& w);  // mu_
+  void StartContainer(const k8s::Object& pod, const k8s::Object& spec, PodWorker& w,
+                      Container& c);                                         // requires mu_
+  std::chrono::milliseconds Terminate(PodWorker& w, int64_t grace_seconds);  // requires mu_
+  void OnExit(const std::string& key, const std::string& container, const ProcessExit& exit);
+  bool AnyRunning(const PodWorker& w) const;
+  k8s::Status WriteStatus(const k8s::Object& pod, const std::vector<ContainerRun>& runs,
+                          bool deadline_exceeded);
+  void Cleanup(const PodWorker& w);
+  std::string PodDir(const std::string& uid) const;
+
+  k8s::Client& client_;
+  const k8s::CacheReader& pods_;
+  const NodeRegistry& nodes_;
+  ProcessRunner& runner_;
+  EventWriter& events_;
+  const EnvSources& env_sources_;
+  const k8s::Clock& clock_;
+  const KubeletOptions options_;
+  std::mutex mu_;
+  std::map<std::string, PodWorker> workers_;  // by "namespace/name"; guarded by mu_
+  SyncLoop loop_;
+};
+
+// ConfigMap and Secret data read live from the API server (thread-safe: the client is).
+class ApiEnvSources : public EnvSources {
+ public:
+  explicit ApiEnvSources(k8s::Client& client) : client_(client) {}
+  std::optional<std::map<std::string, std::string>> ConfigMapData(
+      const std::string& ns, const std::string& name) const override;
+  std::optional<std::map<std::string, std::string>> SecretData(
+      const std::string& ns, const std::string& name) const override;
+
+ private:
+  k8s::Client& client_;
+};
+
+}  // namespace stepline::localagent

@@ -1,0 +1,40 @@
+#include "localagent/patches.h"
+
+#include "localagent/json_util.h"
+
+namespace stepline::localagent {
+
+std::optional<std::string> RemoveFinalizerPatch(const k8s::Object& obj,
+                                                const std::string& finalizer) {
+  const auto& finalizers = ArrField(ObjField(obj, "metadata"), "finalizers");
+  for (size_t i = 0; i < finalizers.size(); ++i) {
+    if (finalizers[i] != finalizer) continue;
+    const std::string path = "/metadata/finalizers/" + std::to_string(i);
+    k8s::Object ops = k8s::Object::array({{{"op", "test"}, {"path", path}, {"value", finalizer}},
+                                          {{"op", "remove"}, {"path", path}}});
+    return ops.dump();
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> RemoveOwnerReferencePatch(const k8s::Object& obj,
+                                                     const std::string& owner_uid) {
+  const auto& meta = ObjField(obj, "metadata");
+  const auto& refs = ArrField(meta, "ownerReferences");
+  k8s::Object kept = k8s::Object::array();
+  for (const auto& ref : refs) {
+    if (StrField(ref, "uid") != owner_uid) kept.push_back(ref);
+  }
+  if (kept.size() == refs.size()) return std::nullopt;
+  k8s::Object ops = k8s::Object::array({{{"op", "test"},
+                                         {"path", "/metadata/resourceVersion"},
+                                         {"value", StrField(meta, "resourceVersion")}}});
+  if (kept.empty()) {
+    ops.push_back({{"op", "remove"}, {"path", "/metadata/ownerReferences"}});
+  } else {
+    ops.push_back({{"op", "replace"}, {"path", "/metadata/ownerReferences"}, {"value", kept}});
+  }
+  return ops.dump();
+}
+
+}  // namespace stepline::localagent
