@@ -281,12 +281,15 @@ project_crds=("$REPO"/crds/*.yaml)
 if [ "$mode" = stepline ]; then
   # New CRD storage answers 429 for a moment; wait until the core group
   # serves, then create the namespaces a real cluster starts with.
-  for _ in $(seq 100); do
-    k get --raw /api/v1/namespaces >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  nsdoc='{"apiVersion":"v1","kind":"List","items":['
   for ns in default kube-system kube-public kube-node-lease; do
-    k get ns "$ns" >/dev/null 2>&1 || k create ns "$ns" >/dev/null
+    nsdoc+='{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"'$ns'"}},'
+  done
+  nsdoc="${nsdoc%,}]}"
+  for i in $(seq 50); do
+    out=$(k apply --server-side --field-manager=stepline-testenv -f - <<<"$nsdoc" 2>&1) && break
+    [ "$i" = 50 ] && { echo "$out" >&2; die "cannot create the initial namespaces"; }
+    sleep 0.2
   done
 fi
 curl -sf --cacert "$P/ca.crt" "$SERVER/readyz?exclude=informer-sync" >/dev/null || die "server not ready after applying CRDs"

@@ -168,6 +168,17 @@ expect "curl: bad token -> 401" '^401$' code -H "Authorization: Bearer nope" "$S
 expect "curl: client cert -> 200" '^200$' code --cert "$STEPLINE_TESTENV_CLIENT_CERT" --key "$STEPLINE_TESTENV_CLIENT_KEY" "$STEPLINE_TESTENV_SERVER/api/v1/namespaces/demo/pods"
 expect "aggregated discovery /apis" '"name": ?"batch"' curl -s --cacert "$STEPLINE_TESTENV_CA" -H "Authorization: Bearer $STEPLINE_TESTENV_TOKEN" \
   -H 'Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' "$STEPLINE_TESTENV_SERVER/apis"
+expect "legacy /apis hides the private core group" '"batch"' kubectl get --raw /apis
+if kubectl get --raw /apis | grep -q core.kapi.test; then bad "private group not in /apis"; else ok "private group not in /apis"; fi
+expect "legacy /api/v1 lists pods/status" '"name":"pods/status"' kubectl get --raw /api/v1
+expect "NotFound names the core resource" 'pods "nope" not found' kubectl get pod nope -n demo
+# HTTP/1.1 watches (chunked), both URL forms, rewritten to apiVersion v1
+w11() { curl -sN --http1.1 --max-time 4 --cacert "$STEPLINE_TESTENV_CA" -H "Authorization: Bearer $STEPLINE_TESTENV_TOKEN" "$STEPLINE_TESTENV_SERVER$1"; }
+expect "HTTP/1.1 watch ?watch=true" '"type":"ADDED","object":\{"apiVersion":"v1","kind":"Pod"' w11 "/api/v1/namespaces/demo/pods?watch=true&timeoutSeconds=2"
+expect "HTTP/1.1 watch /watch/ path" '"type":"ADDED","object":\{"apiVersion":"v1","kind":"Namespace"' w11 "/api/v1/watch/namespaces?timeoutSeconds=2"
+expect "strategic merge patch with a list is refused (415)" 'UnsupportedMediaType|415|not supported' \
+  kubectl patch pod p1 -n demo -p '{"spec":{"containers":[{"name":"main","image":"x"}]}}'
+expect "status subresource (merge patch)" 'Running' bash -c "kubectl patch pod p1 -n demo --subresource=status --type=merge -p '{\"status\":{\"phase\":\"Running\"}}' >/dev/null && kubectl get pod p1 -n demo"
 expect "etcdctl reaches etcd" 'is healthy' "$STEPLINE_TESTENV_ETCDCTL" --endpoints="$STEPLINE_TESTENV_ETCD" endpoint health
 
 # down.sh stops everything it started
