@@ -75,7 +75,7 @@ void Kubelet::Stop() {
 }
 
 void Kubelet::OnPod(const k8s::ObjectPtr& pod) {
-  if (nodes_.Has(StrField(ObjField(*pod, "spec"), "nodeName"))) loop_.Add(k8s::KeyOf(*pod));
+  if (!StrField(ObjField(*pod, "spec"), "nodeName").empty()) loop_.Add(k8s::KeyOf(*pod));
 }
 
 void Kubelet::OnPodDeleted(const k8s::ObjectPtr& pod) { loop_.Add(k8s::KeyOf(*pod)); }
@@ -87,13 +87,16 @@ std::string Kubelet::PodDir(const std::string& uid) const {
 SyncOutcome Kubelet::Sync(const std::string& key) {
   const auto [ns, name] = SplitKey(key);
   const k8s::ObjectPtr pod = pods_.Get(ns, name);
+  bool running_here = false;
   {
     std::lock_guard lock(mu_);
     auto it = workers_.find(key);
     const bool replaced = it != workers_.end() && pod && k8s::UidOf(*pod) != it->second.uid;
     if (it != workers_.end() && (!pod || replaced)) return StopOrphan(key);
+    running_here = it != workers_.end();
   }
-  if (!pod || !nodes_.Has(StrField(ObjField(*pod, "spec"), "nodeName"))) {
+  // A pod keeps being served where it runs, even if its node was removed meanwhile.
+  if (!pod || (!running_here && !nodes_.Has(StrField(ObjField(*pod, "spec"), "nodeName")))) {
     return SyncOutcome::Done();
   }
   return SyncPod(*pod);

@@ -21,6 +21,7 @@
 #include "k8sclient/api_client.h"
 #include "k8sclient/config.h"
 #include "localagent/agent.h"
+#include "localagent/agent_log.h"
 #include "localagent/agent_nodes.h"
 #include "localagent/agent_pods.h"
 
@@ -167,12 +168,13 @@ int RunAgent(const Flags& f, k8s::Client& client, const k8s::Clock& clock) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // before any thread starts
   localagent::Agent agent(client, clock, *options);
   if (k8s::Status s = agent.Start(); !s.ok()) {
-    spdlog::error("agent failed to start: {}", s.ToString());
+    localagent::AgentLogger("agent")->error("agent failed to start: {}", s.ToString());
     return 1;
   }
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  spdlog::info("signal {} received; stopping (running containers are killed)", sig);
+  localagent::AgentLogger("agent")->info(
+      "signal {} received; stopping (running containers are killed)", sig);
   agent.Stop();
   return 0;
 }
