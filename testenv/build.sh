@@ -95,7 +95,7 @@ if [ "$force$refresh" = 00 ] && d=$(find_cached); then
 fi
 
 t0=$(date +%s)
-say "building the test API server (first run takes 6-15 minutes; log: $LOG)"
+say "building the test API server (log: $LOG)"
 
 # ---- host prerequisites (installed only if missing) -------------------------
 step="checking prerequisites"
@@ -178,6 +178,7 @@ W="$CACHE/work"
 if [ "$(cat "$W/TREE_OK" 2>/dev/null)" != "$pkghash" ]; then
   rm -rf "$W"; mkdir -p "$W/root" "$W/bins"
   step="downloading packages"
+  say "first build: download, unpack and compile take 6-25 minutes on 2 cores"
   t=$(date +%s)
   run apt-get install -y --download-only --no-install-recommends "${BUILD_PKGS[@]}"
   (cd "$A/cache/archives" && run apt-get download "${BIN_PKGS[@]}")
@@ -214,7 +215,7 @@ cp "$HERE"/server/*.go "$W/overlay/src/stepline.test/testenv-server/"
 
 step="go build"
 t=$(date +%s)
-say "compiling with $("$GOROOT_DIR/bin/go" version | cut -d' ' -f3) (go build; ~5-10 minutes on 2 cores)"
+say "compiling with $("$GOROOT_DIR/bin/go" version | cut -d' ' -f3) (go build; from scratch 4-17 minutes on 2 cores)"
 TMP="$OUT.tmp.$$"
 rm -rf "$TMP"; mkdir -p "$TMP/bin"
 V=k8s.io/component-base/version

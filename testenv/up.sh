@@ -136,18 +136,26 @@ if [ ! -f "$P/client.crt" ]; then
       -subj "/O=system:masters/CN=stepline-admin"
     printf 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' >client.ext
     openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -extfile client.ext -out client.crt
-    openssl genrsa -out sa.key 2048     # service-account signing key (envtest mode)
-    openssl rsa -in sa.key -pubout -out sa.pub
+    # service-account token signing key (used in envtest mode only)
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out sa.key
+    openssl pkey -in sa.key -pubout -out sa.pub
   ) || die "openssl failed (see $dir/openssl.log)"
 fi
-if [ ! -f "$dir/tokens.csv" ]; then
+# The admin token's user is in system:masters. system:masters is exempt from
+# the max-in-flight limits, so with STEPLINE_TESTENV_MAX_INFLIGHT the admin
+# token is in the group stepline:admins instead (allowed everything, but
+# limited), so that a test can provoke real 429s with it. The client
+# certificate is always system:masters.
+ADMIN_GROUP=system:masters
+[ -n "${STEPLINE_TESTENV_MAX_INFLIGHT:-}" ] && ADMIN_GROUP=stepline:admins
+if [ -f "$dir/tokens.csv" ]; then
+  admin_token=$(sed -n '1s/,.*//p' "$dir/tokens.csv") nobody_token=$(sed -n '2s/,.*//p' "$dir/tokens.csv")
+else
   admin_token=$(openssl rand -hex 24) nobody_token=$(openssl rand -hex 24)
-  printf '%s,stepline-admin,uid-stepline-admin,"system:masters"\n%s,nobody,uid-nobody\n' \
-    "$admin_token" "$nobody_token" >"$dir/tokens.csv"
-  chmod 600 "$dir/tokens.csv"
 fi
-admin_token=$(sed -n '1s/,.*//p' "$dir/tokens.csv")
-nobody_token=$(sed -n '2s/,.*//p' "$dir/tokens.csv")
+printf '%s,stepline-admin,uid-stepline-admin,"%s"\n%s,nobody,uid-nobody\n' \
+  "$admin_token" "$ADMIN_GROUP" "$nobody_token" >"$dir/tokens.csv"
+chmod 600 "$dir/tokens.csv"
 
 # ---- ports ----------------------------------------------------------------------------
 # Free = not bound by any TCP socket now (from /proc, nothing to install).
@@ -221,7 +229,8 @@ for attempt in 1 2 3 4 5; do
       --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
       --cert-dir="$dir/apiserver-certs"
   else
-    start_bg apiserver "$dir/apiserver.log" "$APISERVER" "${common[@]}" --cert-dir="$dir/apiserver-certs"
+    start_bg apiserver "$dir/apiserver.log" "$APISERVER" "${common[@]}" --cert-dir="$dir/apiserver-certs" \
+      --authorization-always-allow-groups=system:masters,stepline:admins
   fi
   api_pid=$!
   ok=0
@@ -259,7 +268,10 @@ mkdir -p "$dir/bin"
 ln -sf "$KUBECTL" "$dir/bin/kubectl"
 [ -n "$ETCDCTL" ] && ln -sf "$ETCDCTL" "$dir/bin/etcdctl"
 export KUBECONFIG="$dir/kubeconfig"
-k() { "$KUBECTL" --request-timeout=30s "$@"; }
+# our own kubectl calls keep their discovery cache in the state dir
+k() { "$KUBECTL" --request-timeout=30s --cache-dir="$dir/kube-cache" "$@"; }
+# curl as the admin (client certificate)
+api() { curl -s --cacert "$P/ca.crt" --cert "$P/client.crt" --key "$P/client.key" "$@"; }
 
 # ---- CRDs -------------------------------------------------------------------------------------
 apply_crds() { # apply_crds FILE... ; waits until every CRD is Established
@@ -271,25 +283,27 @@ apply_crds() { # apply_crds FILE... ; waits until every CRD is Established
   [ -z "$names" ] || k wait --for=condition=Established --timeout=60s $names >>"$dir/crds.out" 2>&1 \
     || { cat "$dir/crds.out" >&2; die "CRDs not Established in time"; }
 }
-shopt -s nullglob
-if [ "$mode" = stepline ]; then
-  apply_crds "$HERE"/crds/*.yaml
+if [ "$mode" = envtest ]; then  # RBAC: stepline:admins may do everything
+  k get clusterrolebinding stepline-admins >/dev/null 2>&1 \
+    || k create clusterrolebinding stepline-admins --clusterrole=cluster-admin --group=stepline:admins >/dev/null
 fi
-project_crds=("$REPO"/crds/*.yaml)
-[ ${#project_crds[@]} -eq 0 ] || apply_crds "${project_crds[@]}"
+shopt -s nullglob
+crd_files=()
+[ "$mode" = stepline ] && crd_files+=("$HERE"/crds/*.yaml)   # the stand-ins first
+crd_files+=("$REPO"/crds/*.yaml)                              # then the project's
+[ ${#crd_files[@]} -eq 0 ] || apply_crds "${crd_files[@]}"
 
 if [ "$mode" = stepline ]; then
-  # New CRD storage answers 429 for a moment; wait until the core group
-  # serves, then create the namespaces a real cluster starts with.
-  nsdoc='{"apiVersion":"v1","kind":"List","items":['
+  # The namespaces a real cluster starts with (new CRD storage may answer
+  # 429 for a moment: retried).
   for ns in default kube-system kube-public kube-node-lease; do
-    nsdoc+='{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"'$ns'"}},'
-  done
-  nsdoc="${nsdoc%,}]}"
-  for i in $(seq 50); do
-    out=$(k apply --server-side --field-manager=stepline-testenv -f - <<<"$nsdoc" 2>&1) && break
-    [ "$i" = 50 ] && { echo "$out" >&2; die "cannot create the initial namespaces"; }
-    sleep 0.2
+    for i in $(seq 50); do
+      code=$(api -o "$dir/ns.out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+             -d '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"'"$ns"'"}}' "$SERVER/api/v1/namespaces")
+      case $code in 201|409) break ;; esac
+      [ "$i" = 50 ] && { cat "$dir/ns.out" >&2; die "cannot create namespace $ns (HTTP $code)"; }
+      sleep 0.1
+    done
   done
 fi
 curl -sf --cacert "$P/ca.crt" "$SERVER/readyz?exclude=informer-sync" >/dev/null || die "server not ready after applying CRDs"

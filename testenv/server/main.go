@@ -7,7 +7,8 @@
 //   - OpenAPI v2 (upstream configures only v3), so kubectl apply/describe work;
 //   - --token-auth-file static bearer tokens;
 //   - optional authentication/authorization webhook kubeconfigs, so unknown
-//     users get 401/403 instead of 500 (only system:masters is authorized);
+//     users get 401/403 instead of 500 (only system:masters, or the groups of
+//     --authorization-always-allow-groups, are authorized);
 //   - the core group /api/v1 mapped onto stand-in CRDs (core.go);
 //   - defaults for a standalone server: no admission plugins that need the
 //     core API, no priority and fairness, no in-cluster lookups, and no
@@ -91,6 +92,11 @@ func main() {
 		"CSV file of static bearer tokens: token,user,uid[,\"group1,group2\"]")
 	fs.StringVar(&x.coreGroup, "core-group", x.coreGroup,
 		"private CRD group whose v1 resources are served as the core group under /api/v1")
+	// Only these groups are authorized (there is no RBAC). Unlike system:masters,
+	// another group here is not exempt from the max-in-flight limits, so a test
+	// can provoke real 429s with an all-powerful identity.
+	fs.StringSliceVar(&ro.Authorization.AlwaysAllowGroups, "authorization-always-allow-groups",
+		ro.Authorization.AlwaysAllowGroups, "groups that are allowed every request")
 	os.Exit(cli.Run(cmd))
 }
 

@@ -181,6 +181,27 @@ expect "strategic merge patch with a list is refused (415)" 'UnsupportedMediaTyp
 expect "status subresource (merge patch)" 'Running' bash -c "kubectl patch pod p1 -n demo --subresource=status --type=merge -p '{\"status\":{\"phase\":\"Running\"}}' >/dev/null && kubectl get pod p1 -n demo"
 expect "etcdctl reaches etcd" 'is healthy' "$STEPLINE_TESTENV_ETCDCTL" --endpoints="$STEPLINE_TESTENV_ETCD" endpoint health
 
+# a second instance at the same time, with a low in-flight limit: real 429s
+STATE2=$(mktemp -d "${TMPDIR:-/tmp}/stepline-smoke2.XXXXXX")
+if env2=$(STEPLINE_TESTENV_MAX_INFLIGHT=1 "$REPO/testenv/up.sh" --dir "$STATE2" 2>"$STATE2/up.err"); then
+  ok "second instance starts beside the first"
+  s2=$(sed -n "s/^export STEPLINE_TESTENV_SERVER=//p" <<<"$env2")
+  t2=$(sed -n "s/^export STEPLINE_TESTENV_TOKEN=//p" <<<"$env2")
+  ca2=$(sed -n "s/^export STEPLINE_TESTENV_CA=//p" <<<"$env2")
+  [ "$s2" != "$STEPLINE_TESTENV_SERVER" ] && ok "instances use different ports" || bad "instances use different ports"
+  args=(); for i in $(seq 60); do args+=(-o /dev/null "$s2/api/v1/namespaces?i=$i"); done
+  codes=$(curl -s -Z --parallel-max 60 --http2 -w "%{http_code}\n" --cacert "$ca2" -H "Authorization: Bearer $t2" "${args[@]}" 2>/dev/null | sort | uniq -c)
+  grep -q ' 429$' <<<"$codes" && ok "STEPLINE_TESTENV_MAX_INFLIGHT=1 gives real 429s" || bad "STEPLINE_TESTENV_MAX_INFLIGHT=1 gives real 429s" "$codes"
+  expect "first instance unaffected" '^p1 ' kubectl get pods -n demo --no-headers
+  "$REPO/testenv/down.sh" "$STATE2"
+else
+  bad "second instance starts beside the first" "$(cat "$STATE2/up.err")"
+fi
+rm -rf "$STATE2"
+if [ ! -x "$REPO/build/bin/stepline-local-agent" ]; then
+  expect "up.sh --agent without the agent binary fails clearly" 'stepline-local-agent not found' "$REPO/testenv/up.sh" --agent --dir "$STATE/agent-try"
+fi
+
 # down.sh stops everything it started
 check "down.sh" "$REPO/testenv/down.sh" "$STATE"
 sleep 0.2
