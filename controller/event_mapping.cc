@@ -38,6 +38,29 @@ std::optional<std::string> ExecutionLabelKey(const k8s::Object& pod) {
   return k8s::NamespaceOf(pod) + "/" + value;
 }
 
+void IndexByInvolvedObject(k8s::Object& event) {
+  auto involved = event.find("involvedObject");
+  if (involved == event.end() || !involved->is_object()) return;
+  const std::string uid = involved->value("uid", "");
+  if (uid.empty()) return;
+  event["metadata"]["ownerReferences"] = k8s::Object::array({{
+      {"apiVersion", involved->value("apiVersion", "")},
+      {"kind", involved->value("kind", "")},
+      {"name", involved->value("name", "")},
+      {"uid", uid},
+  }});
+}
+
+std::optional<std::string> JobEventOwnerKey(const k8s::Object& event, const k8s::CacheReader& jobs,
+                                            const std::string& owner_kind) {
+  if (StringAt(event, "involvedObject", "kind") != "Job") return std::nullopt;
+  const std::string ns = StringAt(event, "involvedObject", "namespace");
+  k8s::ObjectPtr job = jobs.Get(ns.empty() ? k8s::NamespaceOf(event) : ns,
+                                StringAt(event, "involvedObject", "name"));
+  if (!job) return std::nullopt;
+  return ControllerOwnerKey(*job, owner_kind);
+}
+
 std::vector<std::string> ExecutionsReferencing(const k8s::Object& pipeline,
                                                const k8s::CacheReader& executions) {
   const std::string& name = k8s::NameOf(pipeline);

@@ -16,12 +16,20 @@ namespace stepline::controller {
 inline constexpr const char* kExecutionLabel = "stepline.dev/execution";
 inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
 inline constexpr const char* kManagedByValue = "stepline";
+inline constexpr const char* kJobEventsFieldSelector = "reason=FailedCreate";
 
 // "ns/owner" when obj's controller ownerReference is of owner_kind in the stepline.dev group.
 std::optional<std::string> ControllerOwnerKey(const k8s::Object& obj,
                                               const std::string& owner_kind);
 // "ns/<value of stepline.dev/execution>" for a labelled pod.
 std::optional<std::string> ExecutionLabelKey(const k8s::Object& pod);
+// For the Job events cache: records involvedObject as an ownerReference so that the cache's
+// ListByOwner(uid) answers the events about the object with that uid.
+void IndexByInvolvedObject(k8s::Object& event);
+// "ns/owner" for an event about a Job (e.g. FailedCreate) whose controller owner is of
+// owner_kind, looked up in the Jobs cache.
+std::optional<std::string> JobEventOwnerKey(const k8s::Object& event, const k8s::CacheReader& jobs,
+                                            const std::string& owner_kind);
 // Keys of the executions in the pipeline's namespace whose spec.pipelineName names it (by
 // metadata.name or by its spec.pipelineName alias).
 std::vector<std::string> ExecutionsReferencing(const k8s::Object& pipeline,

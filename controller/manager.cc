@@ -15,9 +15,9 @@ std::shared_ptr<spdlog::logger> Log() {
 }
 
 const std::vector<k8s::Resource>& WatchedResources() {
-  static const std::vector<k8s::Resource> kWatched = {k8s::resources::kPipelines,
-                                                      k8s::resources::kPipelineExecutions,
-                                                      k8s::resources::kJobs, k8s::resources::kPods};
+  static const std::vector<k8s::Resource> kWatched = {
+      k8s::resources::kPipelines, k8s::resources::kPipelineExecutions, k8s::resources::kJobs,
+      k8s::resources::kPods, k8s::resources::kEvents};
   return kWatched;
 }
 
@@ -64,6 +64,9 @@ void Manager::CreateInformers() {
       opts.label_selector = std::string(kManagedByLabel) + "=" + kManagedByValue;
     } else if (res == k8s::resources::kPods) {
       opts.label_selector = kExecutionLabel;  // exists
+    } else if (res == k8s::resources::kEvents) {
+      opts.field_selector = kJobEventsFieldSelector;
+      opts.transform = IndexByInvolvedObject;
     }
     auto informer = factory_.Create(res, opts);
     AddHandlers(*informer, res);
@@ -91,6 +94,10 @@ void Manager::OnObject(const k8s::Resource& resource, const k8s::Object& obj) {
     }
     if (resource == k8s::resources::kPods && r.Watches(Watch::kExecutionPods)) {
       if (auto key = ExecutionLabelKey(obj)) r.loop->Enqueue(*key);
+    }
+    if (resource == k8s::resources::kEvents && r.Watches(Watch::kJobEvents)) {
+      const auto& jobs = *informers_.at(k8s::resources::kJobs.resource);
+      if (auto key = JobEventOwnerKey(obj, jobs, r.options.primary.kind)) r.loop->Enqueue(*key);
     }
     if (resource == k8s::resources::kPipelines && r.Watches(Watch::kReferencedPipelines)) {
       const auto& executions = *informers_.at(k8s::resources::kPipelineExecutions.resource);

@@ -1,7 +1,8 @@
 // Manager: the controller runtime. It owns the informers (Pipelines, PipelineExecutions, Jobs
-// labelled app.kubernetes.io/managed-by=stepline, Pods labelled stepline.dev/execution; in one
-// namespace or all), turns their events into keys for the registered reconcilers, waits for the
-// caches to sync, and — once this replica leads, when leader election is on — runs the workers.
+// labelled app.kubernetes.io/managed-by=stepline, Pods labelled stepline.dev/execution, and
+// FailedCreate Events indexed by their involvedObject's uid; in one namespace or all), turns their
+// events into keys for the registered reconcilers, waits for the caches to sync, and — once this
+// replica leads, when leader election is on — runs the workers.
 //
 // Run() returns when asked to stop (graceful: workers stopped, Lease released, informers
 // stopped) or at once when leadership is lost (workers stop taking keys; no release).
@@ -34,6 +35,7 @@ enum class Watch {
   kOwnedJobs,            // a Job -> its controller owner of the primary kind
   kExecutionPods,        // a Pod -> the execution named by its stepline.dev/execution label
   kReferencedPipelines,  // a Pipeline -> the executions whose spec.pipelineName names it
+  kJobEvents,            // a FailedCreate Event on a Job -> the Job's controller owner
 };
 
 struct ControllerOptions {
@@ -56,8 +58,9 @@ class Manager {
           ManagerOptions options);
   ~Manager();
 
-  // The cache of a watched resource (pipelines, executions, jobs, pods); lives as long as the
-  // manager. Reconcilers read from it.
+  // The cache of a watched resource (pipelines, executions, jobs, pods, events); lives as long
+  // as the manager. Reconcilers read from it. Cache(kEvents).ListByOwner(uid) answers the
+  // FailedCreate events about the object with that uid.
   const k8s::CacheReader& Cache(const k8s::Resource& resource) const;
   // reconciler must outlive the manager.
   void Register(reconcilers::Reconciler& reconciler, ControllerOptions options);

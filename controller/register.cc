@@ -1,18 +1,36 @@
 #include "controller/register.h"
 
+#include "reconcilers/execution_reconciler.h"
+
 namespace stepline::controller {
+
+namespace {
+
+std::unique_ptr<reconcilers::Reconciler> RegisterExecutionReconciler(Manager& manager,
+                                                                     const ReconcilerDeps& deps) {
+  reconcilers::ExecutionCaches caches;
+  caches.executions = &deps.caches.Cache(k8s::resources::kPipelineExecutions);
+  caches.pipelines = &deps.caches.Cache(k8s::resources::kPipelines);
+  caches.jobs = &deps.caches.Cache(k8s::resources::kJobs);
+  caches.pods = &deps.caches.Cache(k8s::resources::kPods);
+  caches.job_events = &deps.caches.Cache(k8s::resources::kEvents);
+  auto reconciler = std::make_unique<reconcilers::ExecutionReconciler>(
+      caches, deps.client, deps.events, deps.clock, reconcilers::ExecutionReconcilerOptions{});
+  manager.Register(*reconciler, {k8s::resources::kPipelineExecutions,
+                                 deps.workers,
+                                 {Watch::kOwnedJobs, Watch::kExecutionPods,
+                                  Watch::kReferencedPipelines, Watch::kJobEvents}});
+  return reconciler;
+}
+
+}  // namespace
 
 std::vector<std::unique_ptr<reconcilers::Reconciler>> RegisterReconcilers(
     Manager& manager, const ReconcilerDeps& deps) {
   std::vector<std::unique_ptr<reconcilers::Reconciler>> registered;
-  // The Pipeline and PipelineExecution reconcilers register here as they land, e.g.:
-  //   auto executions = std::make_unique<reconcilers::ExecutionReconciler>(...deps...);
-  //   manager.Register(*executions, {k8s::resources::kPipelineExecutions, deps.workers,
-  //                                  {Watch::kOwnedJobs, Watch::kExecutionPods,
-  //                                   Watch::kReferencedPipelines}});
-  //   registered.push_back(std::move(executions));
-  (void)manager;
-  (void)deps;
+  registered.push_back(RegisterExecutionReconciler(manager, deps));
+  // The Pipeline reconciler registers here when it lands:
+  //   manager.Register(*pipelines, {k8s::resources::kPipelines, deps.workers, {}});
   return registered;
 }
 

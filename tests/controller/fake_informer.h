@@ -35,6 +35,12 @@ class FakeInformer final : public InformerHandle {
     return started_;
   }
 
+  // Stores obj without telling the handlers (an object the cache already held).
+  void Put(k8s::Object obj) {
+    auto ptr = std::make_shared<const k8s::Object>(std::move(obj));
+    std::lock_guard lock(mu_);
+    objects_[k8s::KeyOf(*ptr)] = ptr;
+  }
   // Stores obj and calls on_add (or on_update when it was there).
   void Upsert(k8s::Object obj) {
     auto ptr = std::make_shared<const k8s::Object>(std::move(obj));

@@ -95,7 +95,12 @@ TEST(ManagerTest, InformersWatchTheRightObjects) {
   k8s::FakeClock clock;
   metrics::Registry registry;
   Manager manager(factory, clock, registry, {"ml"});
-  ASSERT_EQ(factory.options.size(), 4u);
+  ASSERT_EQ(factory.options.size(), 5u);
+  EXPECT_EQ(factory.options["events"].field_selector, "reason=FailedCreate");
+  k8s::Object event = {{"metadata", {{"name", "e1"}}},
+                       {"involvedObject", {{"kind", "Job"}, {"name", "j"}, {"uid", "job-uid"}}}};
+  factory.options["events"].transform(event);
+  EXPECT_EQ(event["metadata"]["ownerReferences"][0]["uid"], "job-uid");
   EXPECT_EQ(factory.options["jobs"].label_selector, "app.kubernetes.io/managed-by=stepline");
   EXPECT_EQ(factory.options["pods"].label_selector, "stepline.dev/execution");
   EXPECT_EQ(factory.options["pipelines"].label_selector, "");
@@ -105,10 +110,10 @@ TEST(ManagerTest, InformersWatchTheRightObjects) {
 struct RunningManager {
   explicit RunningManager(LeaderElector* elector = nullptr)
       : manager(factory, clock, registry, {""}) {
-    manager.Register(executions,
-                     {k8s::resources::kPipelineExecutions,
-                      2,
-                      {Watch::kOwnedJobs, Watch::kExecutionPods, Watch::kReferencedPipelines}});
+    manager.Register(executions, {k8s::resources::kPipelineExecutions,
+                                  2,
+                                  {Watch::kOwnedJobs, Watch::kExecutionPods,
+                                   Watch::kReferencedPipelines, Watch::kJobEvents}});
     manager.Register(pipelines, {k8s::resources::kPipelines, 1, {}});
     thread = std::thread([this, elector] { result = manager.Run(stop, elector); });
   }
@@ -141,6 +146,13 @@ TEST(ManagerTest, RoutesEventsToTheOwningExecution) {
       .Upsert(
           Obj("ml", "pod-x", {{"metadata", {{"labels", {{"stepline.dev/execution", "run-3"}}}}}}));
   EXPECT_TRUE(m.executions.WaitFor("ml/run-3"));
+  m.informer(k8s::resources::kJobs).Put(OwnedJob("run-4-a-1", "PipelineExecution", "run-4"));
+  m.informer(k8s::resources::kEvents)
+      .Upsert(
+          Obj("ml", "run-4-a-1.17f",
+              {{"reason", "FailedCreate"},
+               {"involvedObject", {{"kind", "Job"}, {"name", "run-4-a-1"}, {"namespace", "ml"}}}}));
+  EXPECT_TRUE(m.executions.WaitFor("ml/run-4"));
   m.informer(k8s::resources::kPipelines).Upsert(Obj("ml", "forecast"));
   EXPECT_TRUE(m.pipelines.WaitFor("ml/forecast"));
   EXPECT_TRUE(m.executions.WaitFor("ml/run-1"));
