@@ -45,6 +45,7 @@ import (
 type coreAPI struct {
 	group    string // private group of the stand-in CRDs
 	gvQuoted []byte // `"<group>/v1"` as it appears in JSON
+	groupB   []byte // the group as bytes, for a quick Contains
 
 	next     http.Handler
 	resolver apirequest.RequestInfoResolver
@@ -66,6 +67,7 @@ func newCoreAPI(group string) *coreAPI {
 	return &coreAPI{
 		group:    group,
 		gvQuoted: []byte(`"` + group + `/v1"`),
+		groupB:   []byte(group),
 		apiAgg:   aggregated.NewResourceManager("api"),
 		kinds:    map[string]bool{},
 	}
@@ -253,7 +255,7 @@ func (c *coreAPI) isCoreKind(kind string) bool {
 // watch event's object. Nested references (ownerReferences, involvedObject)
 // are left alone. Status errors lose the group in their message.
 func (c *coreAPI) fixOut(doc []byte) []byte {
-	if !bytes.Contains(doc, []byte(c.group)) {
+	if !bytes.Contains(doc, c.groupB) {
 		return doc // fast path: nothing to do
 	}
 	m, ok := members(doc)
@@ -325,7 +327,7 @@ func (b *bufferWriter) finish(c *coreAPI) {
 	switch {
 	case strings.Contains(ctype, "json"):
 		body = c.fixOut(body)
-	case strings.Contains(ctype, "yaml") && bytes.Contains(body, []byte(c.group)):
+	case strings.Contains(ctype, "yaml") && bytes.Contains(body, c.groupB):
 		if js, err := yaml.YAMLToJSON(body); err == nil {
 			if y, err := yaml.JSONToYAML(c.fixOut(js)); err == nil {
 				body = y

@@ -4,9 +4,10 @@
 // kube-apiserver the aggregator serves /apis), so kubectl finds no groups.
 // Here we serve:
 //   - /apis  legacy APIGroupList built from the established CRDs plus the
-//            server's own groups, or the aggregated apidiscovery.k8s.io/v2
-//            document that the CRD discovery controller maintains;
+//     server's own groups, or the aggregated apidiscovery.k8s.io/v2
+//     document that the CRD discovery controller maintains;
 //   - /api   APIVersions{v1}, or the aggregated document of the core group.
+//
 // The private group of the stand-ins is kept out of /apis: discoveryTap sits
 // between the CRD discovery controller and the aggregated manager and
 // diverts that group to the core-group document instead.

@@ -205,7 +205,8 @@ fi
 # down.sh stops everything it started
 check "down.sh" "$REPO/testenv/down.sh" "$STATE"
 sleep 0.2
-left=$(pgrep -af -- "$STATE" | grep -v -e smoke.sh -e pgrep || true)
+left=$(for c in /proc/[0-9]*/cmdline; do  # processes whose command line names the state dir
+  { tr "\0" " " <"$c"; } 2>/dev/null | grep -F -- "$STATE" | grep -v smoke.sh; done || true)
 [ -z "$left" ] && ok "no process left after down.sh" || bad "no process left after down.sh" "$left"
 unset STEPLINE_TESTENV_DIR
 finish
