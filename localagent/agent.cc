@@ -113,30 +113,8 @@ k8s::Status Agent::Start() {
 }
 
 void Agent::Wire() {
+  WirePods();
   Parts& p = *parts_;
-  p.pods.AddEventHandlers({[&p](const k8s::ObjectPtr& pod) {
-                             p.job_controller.OnPod(pod);
-                             p.scheduler.OnPod(pod);
-                             p.kubelet->OnPod(pod);
-                             p.quota_controller.Enqueue(k8s::NamespaceOf(*pod));
-                             p.gc.OnDependent(pod);
-                           },
-                           [&p](const k8s::ObjectPtr& old_pod, const k8s::ObjectPtr& pod) {
-                             p.job_controller.OnPod(pod);
-                             p.scheduler.OnPod(pod);
-                             p.kubelet->OnPod(pod);
-                             p.quota_controller.Enqueue(k8s::NamespaceOf(*pod));
-                             p.gc.OnDependent(pod);
-                             if (IsPodTerminal(*pod) && !IsPodTerminal(*old_pod))
-                               p.scheduler.CapacityChanged();
-                           },
-                           [&p](const k8s::ObjectPtr& pod) {
-                             p.job_controller.OnPod(pod);
-                             p.kubelet->OnPodDeleted(pod);
-                             p.quota_controller.Enqueue(k8s::NamespaceOf(*pod));
-                             p.gc.OnDeleted(pod);
-                             p.scheduler.CapacityChanged();
-                           }});
   auto on_job = [&p](const k8s::ObjectPtr& job) {
     p.job_controller.OnJob(job);
     p.quota_controller.Enqueue(k8s::NamespaceOf(*job));
@@ -155,6 +133,36 @@ void Agent::Wire() {
   p.quotas.AddEventHandlers(
       {on_quota, [on_quota](const k8s::ObjectPtr&, const k8s::ObjectPtr& q) { on_quota(q); },
        on_quota});
+  WireNodes();
+}
+
+void Agent::WirePods() {
+  Parts& p = *parts_;
+  auto on_pod = [&p](const k8s::ObjectPtr& pod) {
+    p.job_controller.OnPod(pod);
+    p.scheduler.OnPod(pod);
+    p.kubelet->OnPod(pod);
+    p.quota_controller.Enqueue(k8s::NamespaceOf(*pod));
+    p.gc.OnDependent(pod);
+  };
+  p.pods.AddEventHandlers({on_pod,
+                           [&p, on_pod](const k8s::ObjectPtr& old_pod, const k8s::ObjectPtr& pod) {
+                             on_pod(pod);
+                             if (IsPodTerminal(*pod) && !IsPodTerminal(*old_pod))
+                               p.scheduler.CapacityChanged();
+                           },
+                           [&p](const k8s::ObjectPtr& pod) {
+                             p.job_controller.OnPod(pod);
+                             p.kubelet->OnPodDeleted(pod);
+                             p.quota_controller.Enqueue(k8s::NamespaceOf(*pod));
+                             p.gc.OnDeleted(pod);
+                             p.scheduler.CapacityChanged();
+                           }});
+}
+
+// Nodes listed in the ConfigMap join (or leave) the cluster while it runs.
+void Agent::WireNodes() {
+  Parts& p = *parts_;
   auto on_nodes = [&p](const std::string& text) {
     auto parsed = ParseNodeSpecLines(text);
     if (!parsed.ok()) {

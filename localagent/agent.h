@@ -44,6 +44,8 @@ class Agent {
  private:
   struct Parts;
   void Wire();
+  void WirePods();
+  void WireNodes();
   k8s::Status WaitForSync();
 
   k8s::Client& client_;

@@ -105,7 +105,7 @@ SyncOutcome Kubelet::Sync(const std::string& key) {
 // The pod is gone from the API (or replaced): stop what still runs, then forget it.
 SyncOutcome Kubelet::StopOrphan(const std::string& key) {  // requires mu_
   PodWorker& w = workers_.at(key);
-  const milliseconds wait = Terminate(w, 30);
+  const milliseconds wait = Terminate(w, w.grace_seconds);
   if (AnyRunning(w)) return SyncOutcome::After(Earliest(wait, milliseconds(500)));
   Cleanup(w);
   AgentLogger(kName)->info("pod gone pod={} uid={}", key, w.uid);
@@ -122,6 +122,7 @@ Kubelet::PodWorker& Kubelet::WorkerFor(const k8s::Object& pod) {
   w.ns = k8s::NamespaceOf(pod);
   w.name = k8s::NameOf(pod);
   w.node = StrField(ObjField(pod, "spec"), "nodeName");
+  w.grace_seconds = TerminationGraceSeconds(pod);
   const bool ran_before = PodPhase(pod) == "Running";  // by an agent that has since restarted
   for (const auto& spec : ArrField(ObjField(pod, "spec"), "containers")) {
     Container c;

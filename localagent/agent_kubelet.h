@@ -62,6 +62,7 @@ class Kubelet {
   struct PodWorker {
     std::string uid, ns, name, node;
     std::vector<Container> containers;
+    int64_t grace_seconds = 30;  // spec.terminationGracePeriodSeconds
     bool terminating = false;
     bool deadline_exceeded = false;
     k8s::MonoTime kill_at{};

@@ -18,6 +18,18 @@
 
 namespace stepline::localagent {
 
+// Everything the child needs, prepared before fork so that the child only makes system calls.
+struct ChildPlan {
+  std::vector<SandboxStep> sandbox;
+  bool new_mount_namespace = false;
+  std::string cgroup_procs;
+  std::string working_dir;
+  std::string log_path;
+  std::string executable;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+};
+
 namespace {
 
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -34,18 +46,6 @@ enum ChildStage {
   kStageDir = -3,
   kStageLog = -4,
   kStageExec = -5
-};
-
-// Everything the child needs, prepared before fork so that the child only makes system calls.
-struct ChildPlan {
-  std::vector<SandboxStep> sandbox;
-  bool new_mount_namespace = false;
-  std::string cgroup_procs;
-  std::string working_dir;
-  std::string log_path;
-  std::string executable;
-  std::vector<char*> argv;
-  std::vector<char*> envp;
 };
 
 [[noreturn]] void FailChild(int fd, int stage, int err) {
@@ -224,9 +224,15 @@ k8s::Result<pid_t> ProcessRunner::Start(const ProcessSpec& spec, ExitCallback on
   }
   plan.argv = CStrings(spec.argv);
   plan.envp = CStrings(spec.env);
+  return Launch(plan, std::move(entry), spec.argv[0]);
+}
 
+// Forks the child and waits until it has exec'd (or reported why it could not).
+k8s::Result<pid_t> ProcessRunner::Launch(const ChildPlan& plan, Entry entry,
+                                         const std::string& name) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    if (entry.cgroup) entry.cgroup->Remove();
     return k8s::Status::Internal(std::string("pipe: ") + std::strerror(errno));
   }
   std::unique_lock lock(mu_);
@@ -241,7 +247,6 @@ k8s::Result<pid_t> ProcessRunner::Start(const ProcessSpec& spec, ExitCallback on
   running_.emplace(pid, std::move(entry));
   lock.unlock();
   wake_.notify_all();
-
   ChildError error;
   ssize_t n;
   do {
@@ -252,7 +257,7 @@ k8s::Result<pid_t> ProcessRunner::Start(const ProcessSpec& spec, ExitCallback on
     std::lock_guard relock(mu_);
     auto it = running_.find(pid);
     if (it != running_.end()) it->second.on_exit = nullptr;  // never started: no exit to report
-    return k8s::Status::InvalidArgument(DescribeChildError(plan, error, spec.argv[0]));
+    return k8s::Status::InvalidArgument(DescribeChildError(plan, error, name));
   }
   return pid;
 }

@@ -39,6 +39,8 @@ struct ProcessSpec {
   std::string name;                // unique; names the cgroup
 };
 
+struct ChildPlan;  // what a forked child does before exec (process_runner.cc)
+
 struct ProcessExit {
   int exit_code = 0;  // the exit status, or 128 + the signal that killed it
   int signal = 0;     // the signal that killed it, or 0
@@ -71,6 +73,7 @@ class ProcessRunner {
     std::optional<MemoryCgroup> cgroup;
     ExitCallback on_exit;
   };
+  k8s::Result<pid_t> Launch(const ChildPlan& plan, Entry entry, const std::string& name);
   void ReapLoop();
   void HandleExit(pid_t pid, int wait_status);
 
