@@ -1,0 +1,154 @@
+#include "reconcilers/pipeline_reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <optional>
+#include <utility>
+
+#include "reconcilers/validation.h"
+
+namespace stepline::reconcilers {
+namespace {
+
+using k8s::Object;
+using k8s::ObjectPtr;
+
+std::pair<std::string, std::string> SplitKey(const std::string& key) {
+  auto slash = key.find('/');
+  if (slash == std::string::npos) return {"", key};
+  return {key.substr(0, slash), key.substr(slash + 1)};
+}
+
+std::shared_ptr<spdlog::logger> Log() {
+  static auto logger = [] {
+    auto l = spdlog::get("reconciler");
+    return l ? l : spdlog::default_logger();
+  }();
+  return logger;
+}
+
+std::optional<int64_t> GenerationOf(const Object& obj) {
+  const Object& meta = obj.value("metadata", Object::object());
+  auto it = meta.find("generation");
+  if (it == meta.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<int64_t>();
+}
+
+// The status as stored; an unreadable one (the schema should prevent it) counts as empty.
+PipelineStatus StoredStatus(const Object& obj) {
+  k8s::Result<PipelineStatus> status =
+      ParsePipelineStatus(obj.value("status", Object::object()), "status");
+  return status.ok() ? std::move(status).value() : PipelineStatus{};
+}
+
+// "" when the Pipeline is valid, else why not.
+std::string ProblemOf(const Object& obj) {
+  k8s::Result<Pipeline> pipeline = ParsePipeline(obj);
+  if (!pipeline.ok()) return pipeline.status().message();  // the schema should prevent it
+  k8s::Status valid = ValidatePipeline(*pipeline);
+  return valid.ok() ? "" : valid.message();
+}
+
+int64_t StepCountOf(const Object& obj) {
+  const Object& spec = obj.value("spec", Object::object());
+  auto it = spec.find("steps");
+  return it != spec.end() && it->is_array() ? static_cast<int64_t>(it->size()) : 0;
+}
+
+// The status this reconciler wants: `status` with the validation verdict applied.
+PipelineStatus DesiredStatus(const Object& obj, PipelineStatus status, k8s::WallTime now) {
+  const std::optional<int64_t> generation = GenerationOf(obj);
+  const std::string problem = ProblemOf(obj);
+  const int64_t steps = StepCountOf(obj);
+  status.observed_generation = generation;
+  status.step_count = steps;
+  Condition ready;
+  ready.type = kConditionReady;
+  ready.status = problem.empty() ? kConditionTrue : kConditionFalse;
+  ready.reason = problem.empty() ? kReasonValid : kReasonInvalidDefinition;
+  ready.message = problem.empty() ? "valid: " + std::to_string(steps) + " steps" : problem;
+  ready.observed_generation = generation;
+  SetCondition(&status.conditions, std::move(ready), now);
+  return status;
+}
+
+}  // namespace
+
+PipelineReconciler::PipelineReconciler(const k8s::CacheReader& pipelines, k8s::ObjectWriter& writer,
+                                       EventRecorder& events, const k8s::Clock& clock,
+                                       std::string field_manager)
+    : pipelines_(pipelines),
+      writer_(writer),
+      events_(events),
+      clock_(clock),
+      field_manager_(std::move(field_manager)) {}
+
+// The cached Pipeline, or what this reconciler last wrote if the cache does not show it yet.
+ObjectPtr PipelineReconciler::Fresh(const std::string& key, const ObjectPtr& cached) {
+  std::lock_guard lock(mu_);
+  auto it = written_.find(key);
+  if (it == written_.end()) return cached;
+  if (k8s::ResourceVersionOf(*cached) == it->second.from_resource_version) {
+    return it->second.object;
+  }
+  written_.erase(it);  // the cache caught up, or someone else wrote
+  return cached;
+}
+
+k8s::Status PipelineReconciler::WriteStatus(const std::string& key, const Object& current,
+                                            const PipelineStatus& status) {
+  Object updated = current;
+  updated["status"] = ToJson(status);
+  k8s::WriteOptions opts;
+  opts.field_manager = field_manager_;
+  k8s::Result<Object> written =
+      writer_.UpdateStatus(k8s::resources::kPipelines, k8s::NamespaceOf(current), updated, opts);
+  if (!written.ok()) return written.status();  // a conflict: retried on fresh state
+  std::lock_guard lock(mu_);
+  written_[key] = {k8s::ResourceVersionOf(current),
+                   std::make_shared<const Object>(std::move(written).value())};
+  return k8s::Status::Ok();
+}
+
+// Events only when the Ready condition changed: once per distinct problem, and when fixed.
+void PipelineReconciler::RecordTransition(const Object& pipeline, const Condition* before,
+                                          const Condition& after) {
+  bool changed =
+      before == nullptr || before->status != after.status || before->message != after.message;
+  if (!changed) return;
+  const std::string key = k8s::KeyOf(pipeline);
+  if (after.status == kConditionFalse) {
+    Log()->info("pipeline invalid key={} message={}", key, after.message);
+    events_.Record(pipeline, EventType::kWarning, kReasonInvalidDefinition, after.message);
+  } else if (before != nullptr && before->status == kConditionFalse) {
+    Log()->info("pipeline valid again key={}", key);
+    events_.Record(pipeline, EventType::kNormal, kReasonValid, "the pipeline is valid again");
+  }
+}
+
+ReconcileOutcome PipelineReconciler::Reconcile(const std::string& key) {
+  auto [ns, name] = SplitKey(key);
+  ObjectPtr cached = pipelines_.Get(ns, name);
+  if (!cached) {
+    std::lock_guard lock(mu_);
+    written_.erase(key);
+    return ReconcileOutcome::Done();
+  }
+  ObjectPtr current = Fresh(key, cached);
+  if ((*current).value("metadata", Object::object()).contains("deletionTimestamp")) {
+    return ReconcileOutcome::Done();
+  }
+  const PipelineStatus before = StoredStatus(*current);
+  const PipelineStatus after = DesiredStatus(*current, before, clock_.Now());
+  if (ToJson(after) == ToJson(before)) return ReconcileOutcome::Done();
+  k8s::Status written = WriteStatus(key, *current, after);
+  if (!written.ok()) {
+    Log()->warn("status write failed key={} error={}", key, written.ToString());
+    return ReconcileOutcome::Retry(written);
+  }
+  RecordTransition(*current, FindCondition(before.conditions, kConditionReady),
+                   *FindCondition(after.conditions, kConditionReady));
+  return ReconcileOutcome::Done();
+}
+
+}  // namespace stepline::reconcilers

@@ -1,0 +1,67 @@
+// The Pipeline reconciler: validates each Pipeline (validation.h) and reports the verdict in
+// its status, through /status and only when it changed:
+//   observedGeneration, stepCount (the STEPS printer column),
+//   condition Ready: True (reason Valid) or False (reason InvalidDefinition, the message naming
+//   the step and field), with observedGeneration; lastTransitionTime moves only when the
+//   condition's status does.
+// Events on the Pipeline, only when the Ready condition changes: a Warning InvalidDefinition with
+// the message (so once per distinct message), and a Normal Valid when a Pipeline that was
+// invalid becomes valid again.
+//
+// Informer caches lag the writes that cause them. So that a reconcile that runs before the cache
+// has caught up neither writes the same status again nor re-emits its event, the reconciler
+// remembers the status it wrote until the cache shows a newer version.
+//
+// Thread-safety: Reconcile may run on several workers at once, never for the same key; the
+// memory of recent writes is guarded by mu_.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "k8sclient/cache.h"
+#include "k8sclient/client.h"
+#include "k8sclient/clock.h"
+#include "reconcilers/api_types.h"
+#include "reconcilers/reconciler.h"
+
+namespace stepline::reconcilers {
+
+inline constexpr const char* kReasonValid = "Valid";
+inline constexpr const char* kReasonInvalidDefinition = "InvalidDefinition";
+
+class PipelineReconciler : public Reconciler {
+ public:
+  // Everything must outlive the reconciler.
+  PipelineReconciler(const k8s::CacheReader& pipelines, k8s::ObjectWriter& writer,
+                     EventRecorder& events, const k8s::Clock& clock,
+                     std::string field_manager = "stepline-controller");
+
+  const std::string& Name() const override { return name_; }
+  ReconcileOutcome Reconcile(const std::string& key) override;
+
+ private:
+  struct Written {                      // a status write the cache may not show yet
+    std::string from_resource_version;  // the cached version the write replaced
+    k8s::ObjectPtr object;              // what the server answered
+  };
+
+  k8s::ObjectPtr Fresh(const std::string& key, const k8s::ObjectPtr& cached);
+  k8s::Status WriteStatus(const std::string& key, const k8s::Object& current,
+                          const PipelineStatus& status);
+  void RecordTransition(const k8s::Object& pipeline, const Condition* before,
+                        const Condition& after);
+
+  const std::string name_ = "pipeline";
+  const k8s::CacheReader& pipelines_;
+  k8s::ObjectWriter& writer_;
+  EventRecorder& events_;
+  const k8s::Clock& clock_;
+  const std::string field_manager_;
+
+  std::mutex mu_;
+  std::map<std::string, Written> written_;  // guarded by mu_; by pipeline key
+};
+
+}  // namespace stepline::reconcilers

@@ -1,0 +1,530 @@
+#include "reconcilers/validation.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "k8sclient/quantity.h"
+#include "reconcilers/expression.h"
+#include "reconcilers/graph.h"
+#include "reconcilers/snapshot.h"
+#include "reconcilers/template.h"
+
+namespace stepline::reconcilers {
+namespace {
+
+using Kind = Reference::Kind;
+
+std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+std::string Number(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+// "spec.steps[2] (train)", or "spec.steps[2]" when the item has no name.
+std::string Indexed(const std::string& list, size_t index, const std::string& name) {
+  std::string path = list + "[" + std::to_string(index) + "]";
+  return name.empty() ? path : path + " (" + name + ")";
+}
+
+std::string Field(const std::string& path, const std::string& field, size_t index) {
+  return path + "." + field + "[" + std::to_string(index) + "]";
+}
+
+bool IsDns1123Label(const std::string& s) {
+  auto alnum = [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return std::islower(u) || std::isdigit(u);
+  };
+  if (s.empty() || !alnum(s.front()) || !alnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
+
+bool IsCIdentifier(const std::string& s) {
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s.front()))) return false;
+  return std::all_of(s.begin(), s.end(), word);
+}
+
+// Where a template is, and whether {{item}} is defined there (and, if not, why).
+struct TemplateScope {
+  std::optional<size_t> step;  // the step it belongs to; nullopt in stepDefaults
+  bool item = false;
+  std::string item_problem;  // "outside a forEach step"
+};
+
+// What the checks of one Pipeline share. Not thread-safe; one per PipelineProblems call.
+class Checker {
+ public:
+  Checker(const PipelineSpec& spec, std::vector<std::string>* out) : spec(spec), out_(out) {
+    for (const auto& p : spec.parameters) parameters.emplace(p.name, &p);
+    for (size_t i = 0; i < spec.steps.size(); ++i) steps.emplace(spec.steps[i].name, i);
+    deps.resize(spec.steps.size());
+    for (size_t i = 0; i < spec.steps.size(); ++i) {
+      for (const auto& name : spec.steps[i].depends_on) {
+        auto it = steps.find(name);
+        if (it == steps.end() || name == spec.steps[i].name) continue;
+        if (std::find(deps[i].begin(), deps[i].end(), it->second) == deps[i].end()) {
+          deps[i].push_back(it->second);
+        }
+      }
+    }
+  }
+
+  void Add(const std::string& path, const std::string& what) {
+    out_->push_back(path + ": " + what);
+  }
+
+  // The steps `step` waits for, directly or transitively.
+  const std::set<size_t>& Upstream(size_t step) {
+    auto [it, fresh] = upstream_.try_emplace(step);
+    if (!fresh) return it->second;
+    std::vector<size_t> stack = deps[step];
+    while (!stack.empty()) {
+      size_t d = stack.back();
+      stack.pop_back();
+      if (it->second.insert(d).second) stack.insert(stack.end(), deps[d].begin(), deps[d].end());
+    }
+    return it->second;
+  }
+
+  const PipelineSpec& spec;
+  std::map<std::string, const Parameter*> parameters;  // the first declaration of each name
+  std::map<std::string, size_t> steps;                 // the first step of each name
+  std::vector<std::vector<size_t>> deps;               // known dependencies, by step index
+
+ private:
+  std::vector<std::string>* out_;
+  std::map<size_t, std::set<size_t>> upstream_;
+};
+
+void CheckAtLeast(Checker& c, const std::string& path, const std::optional<int64_t>& value,
+                  int64_t minimum) {
+  if (!value || *value >= minimum) return;
+  std::string got = " (got " + std::to_string(*value) + ")";
+  c.Add(path, (minimum == 0 ? "must not be negative" : "must be positive") + got);
+}
+
+// ---- spec, parameters, tags ----
+
+void CheckSpec(Checker& c) {
+  const PipelineSpec& s = c.spec;
+  bool definition = !s.pipeline_definition.is_null();
+  if (definition && s.steps.empty()) {
+    c.Add("spec.pipelineDefinition",
+          "SageMaker pipeline definitions are not supported yet; give spec.steps instead");
+  } else if (definition) {
+    c.Add("spec", "steps and pipelineDefinition are exclusive");
+  } else if (s.steps.empty()) {
+    c.Add("spec.steps", "at least one step is required");
+  }
+  if (s.steps.size() > kMaxSteps) {
+    c.Add("spec.steps", std::to_string(s.steps.size()) + " steps exceed the maximum of " +
+                            std::to_string(kMaxSteps));
+  }
+  if (s.parallelism_configuration) {
+    CheckAtLeast(c, "spec.parallelismConfiguration.maxParallelExecutionSteps",
+                 s.parallelism_configuration->max_parallel_execution_steps, 1);
+  }
+}
+
+void CheckParameter(Checker& c, size_t i) {
+  const Parameter& p = c.spec.parameters[i];
+  const std::string path = Indexed("spec.parameters", i, p.name);
+  if (c.parameters.at(p.name) != &p) c.Add(path + ".name", "duplicate parameter name");
+  ParameterType type = p.type.value_or(ParameterType::kString);
+  for (size_t j = 0; j < p.enum_values.size(); ++j) {
+    std::string problem = CheckParameterValue(type, p.enum_values[j]);
+    if (!problem.empty()) c.Add(Field(path, "enum", j), problem);
+  }
+  if (!p.default_value) return;
+  std::string problem = CheckParameterValue(type, *p.default_value);
+  if (!problem.empty()) return c.Add(path + ".default", problem);
+  const auto& allowed = p.enum_values;
+  if (!allowed.empty() &&
+      std::find(allowed.begin(), allowed.end(), *p.default_value) == allowed.end()) {
+    c.Add(path + ".default",
+          Quoted(*p.default_value) + " is not one of the enum values (" + Join(allowed) + ")");
+  }
+}
+
+void CheckTags(Checker& c) {
+  const std::string why = ", so it cannot become a Job label";
+  for (size_t i = 0; i < c.spec.tags.size(); ++i) {
+    const Tag& tag = c.spec.tags[i];
+    const std::string path = Indexed("spec.tags", i, tag.key);
+    if (!IsValidLabelKey(tag.key)) {
+      c.Add(path + ".key", Quoted(tag.key) + " is not a valid label key" + why);
+    }
+    if (!IsValidLabelValue(tag.value)) {
+      c.Add(path + ".value", Quoted(tag.value) +
+                                 " is not a valid label value (at most 63 letters, digits, '-', "
+                                 "'_' or '.', starting and ending with a letter or digit)" +
+                                 why);
+    }
+  }
+}
+
+// ---- templates ----
+
+void CheckStepReference(Checker& c, const TemplateScope& scope, const Reference& r,
+                        const std::string& path) {
+  const std::string in = " in " + r.ToString();
+  if (!scope.step) return c.Add(path, "stepDefaults cannot refer to steps" + in);
+  auto it = c.steps.find(r.step);
+  if (it == c.steps.end()) return c.Add(path, "unknown step " + Quoted(r.step) + in);
+  if (it->second == *scope.step) return c.Add(path, "a step cannot refer to itself" + in);
+  if (c.Upstream(*scope.step).count(it->second) == 0) {
+    return c.Add(path, "step " + Quoted(r.step) +
+                           " is not upstream of this step (add it to dependsOn)" + in);
+  }
+  const std::vector<std::string>& outputs = c.spec.steps[it->second].outputs;
+  if (r.kind == Kind::kStepOutput && !outputs.empty() &&
+      std::find(outputs.begin(), outputs.end(), r.name) == outputs.end()) {
+    c.Add(path, "step " + Quoted(r.step) + " declares no output " + Quoted(r.name) +
+                    " (outputs: " + Join(outputs) + ")" + in);
+  }
+}
+
+void CheckReference(Checker& c, const TemplateScope& scope, const Reference& r,
+                    const std::string& path) {
+  switch (r.kind) {
+    case Kind::kParameter:
+      if (c.parameters.count(r.name) == 0) {
+        c.Add(path, "unknown parameter " + Quoted(r.name) + " in " + r.ToString());
+      }
+      return;
+    case Kind::kItem:
+    case Kind::kItemKey:
+      if (!scope.item) c.Add(path, r.ToString() + " " + scope.item_problem);
+      return;
+    case Kind::kStepOutput:
+    case Kind::kStepPhase:
+      return CheckStepReference(c, scope, r, path);
+    case Kind::kExecutionName:
+    case Kind::kExecutionNamespace:
+      return;
+  }
+}
+
+// The parsed template, or nullopt (the problem added).
+std::optional<Template> CheckTemplate(Checker& c, const TemplateScope& scope,
+                                      const std::string& text, const std::string& path) {
+  k8s::Result<Template> t = ParseTemplate(text);
+  if (!t.ok()) {
+    c.Add(path, t.status().message());
+    return std::nullopt;
+  }
+  for (const Reference& r : t->References()) CheckReference(c, scope, r, path);
+  return std::move(t).value();
+}
+
+void CheckWhen(Checker& c, size_t step, const std::string& text, const std::string& path) {
+  k8s::Result<Expression> e = ParseExpression(text);
+  if (!e.ok()) {
+    std::string why = e.status().message();
+    if (why.rfind("when: ", 0) == 0) why.erase(0, 6);
+    return c.Add(path, why);
+  }
+  TemplateScope scope{step, false, "is not defined in when (only in command, args and env)"};
+  for (const Reference& r : e->References()) CheckReference(c, scope, r, path);
+}
+
+// The one reference of a template that is nothing else (whitespace aside), or nullptr.
+const Reference* SingleReference(const Template& t) {
+  const Reference* found = nullptr;
+  for (const Template::Part& part : t.parts()) {
+    if (part.reference) {
+      if (found != nullptr) return nullptr;
+      found = &*part.reference;
+    } else if (part.literal.find_first_not_of(" \t\r\n") != std::string::npos) {
+      return nullptr;
+    }
+  }
+  return found;
+}
+
+void CheckForEach(Checker& c, size_t step, const std::string& text, const std::string& path) {
+  TemplateScope scope{step, false, "is not defined in forEach (only in command, args and env)"};
+  std::optional<Template> t = CheckTemplate(c, scope, text, path);
+  if (!t) return;
+  if (Json::parse(text, nullptr, /*allow_exceptions=*/false).is_array()) return;
+  const Reference* only = SingleReference(*t);
+  if (only != nullptr && only->kind == Kind::kStepOutput) return;
+  if (only != nullptr && only->kind == Kind::kParameter) {
+    auto it = c.parameters.find(only->name);
+    if (it == c.parameters.end()) return;  // reported as unknown
+    ParameterType type = it->second->type.value_or(ParameterType::kString);
+    if (type == ParameterType::kList) return;
+    std::string name = ToString(type);
+    std::string article =
+        std::string("AEIOU").find(name.front()) == std::string::npos ? "a " : "an ";
+    return c.Add(path,
+                 "parameter " + Quoted(only->name) + " is " + article + name + ", not a List");
+  }
+  c.Add(path,
+        "must be a JSON list, or one {{parameters.NAME}} reference to a List parameter or one "
+        "{{steps.STEP.outputs.NAME}} reference");
+}
+
+void CheckStepTemplates(Checker& c, size_t i, const std::string& path) {
+  const Step& s = c.spec.steps[i];
+  const TemplateScope container{i, !s.for_each.empty(), "outside a forEach step"};
+  for (size_t j = 0; j < s.command.size(); ++j) {
+    CheckTemplate(c, container, s.command[j], Field(path, "command", j));
+  }
+  for (size_t j = 0; j < s.args.size(); ++j) {
+    CheckTemplate(c, container, s.args[j], Field(path, "args", j));
+  }
+  for (size_t j = 0; j < s.env.size(); ++j) {
+    if (s.env[j].value)
+      CheckTemplate(c, container, *s.env[j].value, Field(path, "env", j) + ".value");
+  }
+  if (!s.when.empty()) CheckWhen(c, i, s.when, path + ".when");
+  if (!s.for_each.empty()) CheckForEach(c, i, s.for_each, path + ".forEach");
+  if (!s.message.empty()) {
+    TemplateScope scope{i, false, "is not defined in message"};
+    CheckTemplate(c, scope, s.message, path + ".message");
+  }
+}
+
+// Templates of stepDefaults: {{item}} is fine unless a step that is no forEach step inherits it.
+template <typename Inherits>
+TemplateScope DefaultsScope(const Checker& c, Inherits inherits) {
+  for (const Step& s : c.spec.steps) {
+    if (s.type.value_or(StepType::kContainer) == StepType::kContainer && s.for_each.empty() &&
+        inherits(s)) {
+      return {std::nullopt, false,
+              "outside a forEach step (step " + Quoted(s.name) + " inherits it)"};
+    }
+  }
+  return {std::nullopt, true, ""};
+}
+
+void CheckDefaultsTemplates(Checker& c, const Step& d, const std::string& path) {
+  TemplateScope command = DefaultsScope(c, [](const Step& s) { return s.command.empty(); });
+  for (size_t j = 0; j < d.command.size(); ++j) {
+    CheckTemplate(c, command, d.command[j], Field(path, "command", j));
+  }
+  TemplateScope args = DefaultsScope(c, [](const Step& s) { return s.args.empty(); });
+  for (size_t j = 0; j < d.args.size(); ++j) {
+    CheckTemplate(c, args, d.args[j], Field(path, "args", j));
+  }
+  for (size_t j = 0; j < d.env.size(); ++j) {
+    if (!d.env[j].value) continue;
+    const std::string& name = d.env[j].name;
+    TemplateScope env = DefaultsScope(c, [&](const Step& s) {
+      return std::none_of(s.env.begin(), s.env.end(),
+                          [&](const EnvVar& e) { return e.name == name; });
+    });
+    CheckTemplate(c, env, *d.env[j].value, Field(path, "env", j) + ".value");
+  }
+}
+
+// ---- container fields ----
+
+void CheckQuantities(Checker& c, const std::optional<ResourceRequirements>& r,
+                     const std::string& path) {
+  if (!r) return;
+  using Named = std::pair<const StringMap*, const char*>;
+  for (const auto& [list, name] : {Named{&r->requests, "requests"}, Named{&r->limits, "limits"}}) {
+    for (const auto& [resource, text] : *list) {
+      const std::string at = path + ".resources." + name + "." + resource;
+      k8s::Result<k8s::Quantity> q = k8s::Quantity::Parse(text);
+      if (!q.ok()) {
+        c.Add(at, q.status().message());
+      } else if (q->Sign() < 0) {
+        c.Add(at, "must not be negative (got " + text + ")");
+      }
+    }
+  }
+}
+
+void CheckRequestsWithinLimits(Checker& c, const Step& effective, const std::string& path) {
+  if (!effective.resources) return;
+  const ResourceRequirements& r = *effective.resources;
+  for (const auto& [resource, request] : r.requests) {
+    auto limit = r.limits.find(resource);
+    if (limit == r.limits.end()) continue;
+    k8s::Result<k8s::Quantity> rq = k8s::Quantity::Parse(request);
+    k8s::Result<k8s::Quantity> lq = k8s::Quantity::Parse(limit->second);
+    if (rq.ok() && lq.ok() && lq->Sign() >= 0 && *rq > *lq) {
+      c.Add(path + ".resources.requests." + resource,
+            "request " + request + " exceeds the limit " + limit->second);
+    }
+  }
+}
+
+void CheckRetryPolicy(Checker& c, const std::optional<RetryPolicy>& p, const std::string& path) {
+  if (!p) return;
+  const std::string base = path + ".retryPolicy.";
+  CheckAtLeast(c, base + "maxAttempts", p->max_attempts, 1);
+  CheckAtLeast(c, base + "intervalSeconds", p->interval_seconds, 0);
+  if (p->backoff_rate && !(*p->backoff_rate >= 1)) {
+    c.Add(base + "backoffRate", "must be at least 1 (got " + Number(*p->backoff_rate) + ")");
+  }
+  CheckAtLeast(c, base + "maxIntervalSeconds", p->max_interval_seconds, 0);
+  CheckAtLeast(c, base + "expireAfterMinutes", p->expire_after_minutes, 1);
+  const auto& known = kRetryableFailureClasses;
+  for (size_t j = 0; j < p->retry_on.size(); ++j) {
+    if (std::find(known.begin(), known.end(), p->retry_on[j]) != known.end()) continue;
+    std::vector<std::string> names(known.begin(), known.end());
+    c.Add(Field(path, "retryPolicy.retryOn", j),
+          "unknown failure class " + Quoted(p->retry_on[j]) + " (known: " + Join(names) + ")");
+  }
+}
+
+void CheckEnvNames(Checker& c, const std::vector<EnvVar>& env, const std::string& path) {
+  for (size_t j = 0; j < env.size(); ++j) {
+    if (IsCIdentifier(env[j].name)) continue;
+    c.Add(Field(path, "env", j) + ".name",
+          Quoted(env[j].name) +
+              " is not a valid environment variable name (letters, digits and '_', not "
+              "starting with a digit)");
+  }
+}
+
+void CheckContainerFields(Checker& c, const Step& s, const std::string& path) {
+  CheckQuantities(c, s.resources, path);
+  CheckAtLeast(c, path + ".timeoutSeconds", s.timeout_seconds, 1);
+  CheckRetryPolicy(c, s.retry_policy, path);
+  CheckEnvNames(c, s.env, path);
+}
+
+void CheckDefaults(Checker& c) {
+  if (!c.spec.step_defaults) return;
+  const std::string path = "spec.stepDefaults";
+  CheckContainerFields(c, *c.spec.step_defaults, path);
+  CheckDefaultsTemplates(c, *c.spec.step_defaults, path);
+}
+
+// ---- steps ----
+
+void CheckNameAndDependencies(Checker& c, size_t i, const std::string& path) {
+  const Step& s = c.spec.steps[i];
+  if (s.name.empty()) {
+    c.Add(path + ".name", "required");
+  } else if (!IsDns1123Label(s.name) || s.name.size() > kMaxStepNameLength) {
+    c.Add(path + ".name",
+          "must be a DNS-1123 label (lower case letters, digits and '-', starting and ending "
+          "with a letter or digit) of at most " +
+              std::to_string(kMaxStepNameLength) + " characters");
+  }
+  size_t first = c.steps.at(s.name);
+  if (first != i)
+    c.Add(path + ".name", "duplicate step name (also spec.steps[" + std::to_string(first) + "])");
+  for (const std::string& dep : s.depends_on) {
+    if (dep == s.name) {
+      c.Add(path + ".dependsOn", "a step cannot depend on itself");
+    } else if (c.steps.count(dep) == 0) {
+      c.Add(path + ".dependsOn", "unknown step " + Quoted(dep));
+    }
+  }
+}
+
+// The container fields set on a step that only a Container step uses.
+std::vector<const char*> ContainerFieldsSet(const Step& s) {
+  std::vector<std::pair<bool, const char*>> fields{
+      {!s.image.empty(), "image"},
+      {!s.command.empty(), "command"},
+      {!s.args.empty(), "args"},
+      {!s.env.empty(), "env"},
+      {!s.working_dir.empty(), "workingDir"},
+      {s.resources.has_value(), "resources"},
+      {!s.node_selector.empty(), "nodeSelector"},
+      {!s.tolerations.is_null() && !s.tolerations.empty(), "tolerations"},
+      {s.timeout_seconds.has_value(), "timeoutSeconds"},
+      {s.retry_policy.has_value(), "retryPolicy"},
+      {!s.for_each.empty(), "forEach"},
+      {s.max_parallel.has_value(), "maxParallel"},
+  };
+  std::vector<const char*> set;
+  for (const auto& [present, name] : fields) {
+    if (present) set.push_back(name);
+  }
+  return set;
+}
+
+void CheckStepType(Checker& c, const Step& s, const Step& effective, const std::string& path) {
+  StepType type = s.type.value_or(StepType::kContainer);
+  if (type == StepType::kContainer) {
+    if (effective.image.empty())
+      c.Add(path + ".image", "required (on the step or in spec.stepDefaults)");
+    if (s.max_parallel && s.for_each.empty()) c.Add(path + ".maxParallel", "needs forEach");
+  } else {
+    std::string ignored = std::string("ignored by ") +
+                          (type == StepType::kApproval ? "an Approval" : "a Fail") + " step";
+    for (const char* field : ContainerFieldsSet(s)) c.Add(path + "." + field, ignored);
+  }
+  if (type == StepType::kFail && s.message.empty()) {
+    c.Add(path + ".message", "required for a Fail step");
+  } else if (type != StepType::kFail && !s.message.empty()) {
+    c.Add(path + ".message", "only Fail steps take a message");
+  }
+}
+
+void CheckStep(Checker& c, size_t i) {
+  const Step& s = c.spec.steps[i];
+  const std::string path = Indexed("spec.steps", i, s.name);
+  const Step effective = EffectiveStep(c.spec.step_defaults.value_or(Step{}), s);
+  CheckNameAndDependencies(c, i, path);
+  CheckStepType(c, s, effective, path);
+  CheckStepTemplates(c, i, path);
+  CheckContainerFields(c, s, path);
+  CheckRequestsWithinLimits(c, effective, path);
+  CheckAtLeast(c, path + ".maxParallel", s.max_parallel, 1);
+}
+
+// Cycles among the steps with unique names, over their known dependencies.
+void CheckCycles(Checker& c) {
+  std::vector<StepDependencies> nodes;
+  for (size_t i = 0; i < c.spec.steps.size(); ++i) {
+    if (c.steps.at(c.spec.steps[i].name) != i) continue;
+    StepDependencies node{c.spec.steps[i].name, {}};
+    for (size_t d : c.deps[i]) node.depends_on.push_back(c.spec.steps[d].name);
+    nodes.push_back(std::move(node));
+  }
+  k8s::Result<Graph> graph = BuildGraph(nodes);
+  if (!graph.ok()) c.Add("spec.steps", graph.status().message());
+}
+
+}  // namespace
+
+std::vector<std::string> PipelineProblems(const Pipeline& pipeline) {
+  std::vector<std::string> problems;
+  Checker c(pipeline.spec, &problems);
+  CheckSpec(c);
+  for (size_t i = 0; i < pipeline.spec.parameters.size(); ++i) CheckParameter(c, i);
+  CheckTags(c);
+  CheckDefaults(c);
+  for (size_t i = 0; i < pipeline.spec.steps.size(); ++i) CheckStep(c, i);
+  CheckCycles(c);
+  std::set<std::string> seen;  // a repeated reference is one problem
+  std::vector<std::string> unique;
+  for (auto& p : problems) {
+    if (seen.insert(p).second) unique.push_back(std::move(p));
+  }
+  return unique;
+}
+
+k8s::Status ValidatePipeline(const Pipeline& pipeline) {
+  std::vector<std::string> problems = PipelineProblems(pipeline);
+  if (problems.empty()) return k8s::Status::Ok();
+  std::string message = problems.front();
+  if (problems.size() > 1) message += " (and " + std::to_string(problems.size() - 1) + " more)";
+  return k8s::Status::Invalid(message);
+}
+
+}  // namespace stepline::reconcilers

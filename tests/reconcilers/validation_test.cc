@@ -1,0 +1,446 @@
+#include "reconcilers/validation.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace stepline::reconcilers {
+namespace {
+
+// The design's forecast Pipeline (DESIGN.md section 1), with evaluate's outputs declared.
+Json Forecast() {
+  return Json::parse(R"json({
+  "apiVersion": "stepline.dev/v1alpha1", "kind": "Pipeline",
+  "metadata": {"name": "forecast", "namespace": "ml", "generation": 1},
+  "spec": {
+    "pipelineDisplayName": "Forecast training",
+    "parameters": [
+      {"name": "horizon", "type": "String", "default": "1d", "enum": ["1d", "1w", "1m"]},
+      {"name": "countries", "type": "List", "default": "[\"fr\",\"de\",\"us\"]"},
+      {"name": "minAccuracy", "type": "Float", "default": "0.8"}
+    ],
+    "parallelismConfiguration": {"maxParallelExecutionSteps": 4},
+    "serviceAccountName": "trainer",
+    "tags": [{"key": "team", "value": "forecasting"}],
+    "stepDefaults": {
+      "image": "registry.example/ml:1.4",
+      "resources": {"requests": {"cpu": "1", "memory": "2Gi"}},
+      "retryPolicy": {"maxAttempts": 3, "intervalSeconds": 30, "backoffRate": 2}
+    },
+    "steps": [
+      {"name": "prepare", "timeoutSeconds": 1800,
+       "command": ["python", "prepare.py", "--horizon", "{{parameters.horizon}}"]},
+      {"name": "train", "dependsOn": ["prepare"], "forEach": "{{parameters.countries}}",
+       "maxParallel": 2, "command": ["python", "train.py", "--country", "{{item}}"],
+       "resources": {"requests": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"}},
+       "retryPolicy": {"maxAttempts": 5, "intervalSeconds": 30, "backoffRate": 2.0,
+                       "maxIntervalSeconds": 600, "expireAfterMinutes": 240,
+                       "retryOn": ["Error", "OOMKilled", "Disrupted", "DeadlineExceeded"]},
+       "onFailure": "Continue"},
+      {"name": "evaluate", "dependsOn": ["train"], "command": ["python", "evaluate.py"],
+       "outputs": ["accuracy"]},
+      {"name": "approve", "type": "Approval", "dependsOn": ["evaluate"],
+       "when": "{{steps.evaluate.outputs.accuracy}} >= {{parameters.minAccuracy}}"},
+      {"name": "register", "dependsOn": ["approve"],
+       "command": ["python", "register.py", "--accuracy",
+                   "{{steps.evaluate.outputs.accuracy}}"]}
+    ]
+  }
+})json");
+}
+
+Pipeline ParseOrDie(const Json& json) {
+  k8s::Result<Pipeline> p = ParsePipeline(json);
+  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  return p.ok() ? std::move(p).value() : Pipeline{};
+}
+
+std::vector<std::string> ProblemsOf(const std::function<void(Json& spec)>& mutate) {
+  Json json = Forecast();
+  mutate(json["spec"]);
+  return PipelineProblems(ParseOrDie(json));
+}
+
+struct Malformed {
+  std::string name;
+  std::function<void(Json& spec)> mutate;
+  std::vector<std::string> want;  // every problem, in order
+};
+
+Json Step(const std::string& name, Json fields = Json::object()) {
+  fields["name"] = name;
+  return fields;
+}
+
+// Each case breaks the valid forecast Pipeline in one way. Steps: prepare[0], train[1]
+// (forEach), evaluate[2] (outputs: accuracy), approve[3] (Approval), register[4].
+std::vector<Malformed> MalformedPipelines() {
+  return {
+      // ---- spec ----
+      {"a SageMaker pipelineDefinition alone",
+       [](Json& s) {
+         s.erase("steps");
+         s["pipelineDefinition"] = R"({"Version": "2020-12-01", "Steps": []})";
+       },
+       {"spec.pipelineDefinition: SageMaker pipeline definitions are not supported yet; give "
+        "spec.steps instead"}},
+      {"steps and pipelineDefinition together",
+       [](Json& s) {
+         s["pipelineDefinition"] = Json::object({{"Version", "2020-12-01"}});
+       },
+       {"spec: steps and pipelineDefinition are exclusive"}},
+      {"no steps",
+       [](Json& s) { s["steps"] = Json::array(); },
+       {"spec.steps: at least one step is required"}},
+      {"maxParallelExecutionSteps 0",
+       [](Json& s) { s["parallelismConfiguration"]["maxParallelExecutionSteps"] = 0; },
+       {"spec.parallelismConfiguration.maxParallelExecutionSteps: must be positive (got 0)"}},
+      {"a tag key that is no label key",
+       [](Json& s) {
+         s["tags"].push_back({{"key", "cost center"}, {"value", "ml"}});
+       },
+       {"spec.tags[1] (cost center).key: \"cost center\" is not a valid label key, so it cannot "
+        "become a Job label"}},
+      {"a tag value that is no label value",
+       [](Json& s) { s["tags"][0]["value"] = "demand forecasting"; },
+       {"spec.tags[0] (team).value: \"demand forecasting\" is not a valid label value (at most 63 "
+        "letters, digits, '-', '_' or '.', starting and ending with a letter or digit), so it "
+        "cannot become a Job label"}},
+      // ---- parameters ----
+      {"a duplicate parameter",
+       [](Json& s) {
+         s["parameters"].push_back({{"name", "horizon"}, {"default", "1w"}});
+       },
+       {"spec.parameters[3] (horizon).name: duplicate parameter name"}},
+      {"a default outside its enum",
+       [](Json& s) { s["parameters"][0]["default"] = "2d"; },
+       {"spec.parameters[0] (horizon).default: \"2d\" is not one of the enum values (1d, 1w, "
+        "1m)"}},
+      {"a Float default that is no number",
+       [](Json& s) { s["parameters"][2]["default"] = "high"; },
+       {"spec.parameters[2] (minAccuracy).default: must be a number (got \"high\")"}},
+      {"an Integer default that is a fraction",
+       [](Json& s) {
+         s["parameters"].push_back({{"name", "epochs"}, {"type", "Integer"}, {"default", "3.5"}});
+       },
+       {"spec.parameters[3] (epochs).default: must be an integer (got \"3.5\")"}},
+      {"a Boolean default that is not true or false",
+       [](Json& s) {
+         s["parameters"].push_back({{"name", "dry"}, {"type", "Boolean"}, {"default", "yes"}});
+       },
+       {"spec.parameters[3] (dry).default: must be true or false (got \"yes\")"}},
+      {"a List default that is no JSON list",
+       [](Json& s) { s["parameters"][1]["default"] = "fr,de"; },
+       {"spec.parameters[1] (countries).default: must be a JSON list (got \"fr,de\")"}},
+      {"an enum value of the wrong type",
+       [](Json& s) {
+         s["parameters"].push_back(
+             {{"name", "k"}, {"type", "Integer"}, {"enum", {"1", "two"}}, {"default", "1"}});
+       },
+       {"spec.parameters[3] (k).enum[1]: must be an integer (got \"two\")"}},
+      // ---- names and dependencies ----
+      {"an unknown dependency",
+       [](Json& s) { s["steps"][1]["dependsOn"] = {"prep"}; },
+       {"spec.steps[1] (train).dependsOn: unknown step \"prep\""}},
+      {"a step depending on itself",
+       [](Json& s) { s["steps"][0]["dependsOn"] = {"prepare"}; },
+       {"spec.steps[0] (prepare).dependsOn: a step cannot depend on itself"}},
+      {"a duplicate step name",
+       [](Json& s) { s["steps"][4]["name"] = "evaluate"; },
+       {"spec.steps[4] (evaluate).name: duplicate step name (also spec.steps[2])"}},
+      {"a step name that is no DNS-1123 label",
+       [](Json& s) {
+         s["steps"].push_back(Step("Report_1", {{"command", {"r"}}}));
+       },
+       {"spec.steps[5] (Report_1).name: must be a DNS-1123 label (lower case letters, digits "
+        "and '-', starting and ending with a letter or digit) of at most 40 characters"}},
+      {"a dependency cycle",
+       [](Json& s) { s["steps"][0]["dependsOn"] = {"train"}; },
+       {"spec.steps: dependency cycle: prepare -> train -> prepare"}},
+      {"a longer cycle, named from its first declared step",
+       [](Json& s) {
+         s["steps"][1]["dependsOn"] = {"prepare", "register"};
+       },
+       {"spec.steps: dependency cycle: train -> register -> approve -> evaluate -> train"}},
+      // ---- templates ----
+      {"an unknown parameter in command",
+       [](Json& s) { s["steps"][1]["command"][2] = "{{parameters.horizn}}"; },
+       {"spec.steps[1] (train).command[2]: unknown parameter \"horizn\" in "
+        "{{parameters.horizn}}"}},
+      {"an unterminated template",
+       [](Json& s) { s["steps"][0]["command"][3] = "--h={{parameters.horizon"; },
+       {"spec.steps[0] (prepare).command[3]: unterminated \"{{\" at column 5"}},
+      {"a reference of no known form",
+       [](Json& s) { s["steps"][0]["args"] = {"{{horizon}}"}; },
+       {"spec.steps[0] (prepare).args[0]: invalid reference \"{{horizon}}\" at column 1: "
+        "expected parameters.NAME, item, item.KEY, steps.STEP.outputs.NAME, steps.STEP.phase, "
+        "execution.name or execution.namespace"}},
+      {"an unknown step in args",
+       [](Json& s) { s["steps"][4]["args"] = {"{{steps.evalute.outputs.accuracy}}"}; },
+       {"spec.steps[4] (register).args[0]: unknown step \"evalute\" in "
+        "{{steps.evalute.outputs.accuracy}}"}},
+      {"a step that is not upstream",
+       [](Json& s) { s["steps"][0]["command"][3] = "{{steps.evaluate.outputs.accuracy}}"; },
+       {"spec.steps[0] (prepare).command[3]: step \"evaluate\" is not upstream of this step (add "
+        "it to dependsOn) in {{steps.evaluate.outputs.accuracy}}"}},
+      {"a step referring to itself",
+       [](Json& s) { s["steps"][2]["args"] = {"{{steps.evaluate.phase}}"}; },
+       {"spec.steps[2] (evaluate).args[0]: a step cannot refer to itself in "
+        "{{steps.evaluate.phase}}"}},
+      {"an output the step does not declare",
+       [](Json& s) { s["steps"][4]["command"][3] = "{{steps.evaluate.outputs.acc}}"; },
+       {"spec.steps[4] (register).command[3]: step \"evaluate\" declares no output \"acc\" "
+        "(outputs: accuracy) in {{steps.evaluate.outputs.acc}}"}},
+      {"{{item}} outside a forEach step",
+       [](Json& s) { s["steps"][0]["command"][3] = "{{item}}"; },
+       {"spec.steps[0] (prepare).command[3]: {{item}} outside a forEach step"}},
+      {"{{item.KEY}} in the when of a forEach step",
+       [](Json& s) { s["steps"][1]["when"] = "{{item.country}} != us"; },
+       {"spec.steps[1] (train).when: {{item.country}} is not defined in when (only in command, "
+        "args and env)"}},
+      {"an unknown parameter in an env value",
+       [](Json& s) {
+         s["steps"][0]["env"] = {{{"name", "H"}, {"value", "{{parameters.h}}"}}};
+       },
+       {"spec.steps[0] (prepare).env[0].value: unknown parameter \"h\" in {{parameters.h}}"}},
+      {"a when that does not parse",
+       [](Json& s) { s["steps"][3]["when"] = "{{steps.evaluate.outputs.accuracy}} >="; },
+       {"spec.steps[3] (approve).when: expected a value at column 39"}},
+      {"an unknown step in when",
+       [](Json& s) { s["steps"][3]["when"] = "{{steps.evaluation.phase}} == Succeeded"; },
+       {"spec.steps[3] (approve).when: unknown step \"evaluation\" in "
+        "{{steps.evaluation.phase}}"}},
+      {"an unknown parameter in a Fail message",
+       [](Json& s) {
+         s["steps"].push_back(Step("stop", {{"type", "Fail"},
+                                            {"dependsOn", {"evaluate"}},
+                                            {"message", "below {{parameters.min}}"}}));
+       },
+       {"spec.steps[5] (stop).message: unknown parameter \"min\" in {{parameters.min}}"}},
+      {"{{item}} in stepDefaults inherited by a step without forEach",
+       [](Json& s) {
+         s["stepDefaults"]["args"] = {"--item", "{{item}}"};
+       },
+       {"spec.stepDefaults.args[1]: {{item}} outside a forEach step (step \"prepare\" inherits "
+        "it)"}},
+      {"a step reference in stepDefaults",
+       [](Json& s) {
+         s["stepDefaults"]["env"] = {{{"name", "P"}, {"value", "{{steps.prepare.phase}}"}}};
+       },
+       {"spec.stepDefaults.env[0].value: stepDefaults cannot refer to steps in "
+        "{{steps.prepare.phase}}"}},
+      // ---- forEach ----
+      {"a forEach that is no list",
+       [](Json& s) { s["steps"][1]["forEach"] = "fr,de,us"; },
+       {"spec.steps[1] (train).forEach: must be a JSON list, or one {{parameters.NAME}} "
+        "reference to a List parameter or one {{steps.STEP.outputs.NAME}} reference"}},
+      {"a forEach over a String parameter",
+       [](Json& s) { s["steps"][1]["forEach"] = "{{parameters.horizon}}"; },
+       {"spec.steps[1] (train).forEach: parameter \"horizon\" is a String, not a List"}},
+      {"a forEach over an unknown parameter",
+       [](Json& s) { s["steps"][1]["forEach"] = "{{parameters.cuntries}}"; },
+       {"spec.steps[1] (train).forEach: unknown parameter \"cuntries\" in "
+        "{{parameters.cuntries}}"}},
+      {"a forEach over {{item}}",
+       [](Json& s) { s["steps"][1]["forEach"] = "{{item}}"; },
+       {"spec.steps[1] (train).forEach: {{item}} is not defined in forEach (only in command, "
+        "args and env)",
+        "spec.steps[1] (train).forEach: must be a JSON list, or one {{parameters.NAME}} "
+        "reference to a List parameter or one {{steps.STEP.outputs.NAME}} reference"}},
+      // ---- resources ----
+      {"a quantity that does not parse",
+       [](Json& s) { s["steps"][1]["resources"]["requests"]["cpu"] = "lots"; },
+       {"spec.steps[1] (train).resources.requests.cpu: quantity \"lots\": expected a number"}},
+      {"a negative limit",
+       [](Json& s) {
+         s["steps"][1]["resources"]["limits"] = {{"memory", "-1Gi"}};
+       },
+       {"spec.steps[1] (train).resources.limits.memory: must not be negative (got -1Gi)"}},
+      {"a request above its limit",
+       [](Json& s) {
+         s["steps"][1]["resources"]["limits"] = {{"memory", "8Gi"}};
+       },
+       {"spec.steps[1] (train).resources.requests.memory: request 16Gi exceeds the limit 8Gi"}},
+      {"a step's limit below the defaults' request",
+       [](Json& s) {
+         s["steps"][0]["resources"] = {{"limits", {{"cpu", "500m"}}}};
+       },
+       {"spec.steps[0] (prepare).resources.requests.cpu: request 1 exceeds the limit 500m"}},
+      {"a bad quantity in stepDefaults",
+       [](Json& s) { s["stepDefaults"]["resources"]["requests"]["memory"] = "2GB"; },
+       {"spec.stepDefaults.resources.requests.memory: quantity \"2GB\": unknown suffix \"GB\""}},
+      // ---- step types ----
+      {"Container steps without an image",
+       [](Json& s) { s["stepDefaults"].erase("image"); },
+       {"spec.steps[0] (prepare).image: required (on the step or in spec.stepDefaults)",
+        "spec.steps[1] (train).image: required (on the step or in spec.stepDefaults)",
+        "spec.steps[2] (evaluate).image: required (on the step or in spec.stepDefaults)",
+        "spec.steps[4] (register).image: required (on the step or in spec.stepDefaults)"}},
+      {"an Approval step with container fields",
+       [](Json& s) {
+         s["steps"][3]["command"] = {"approve.sh"};
+         s["steps"][3]["timeoutSeconds"] = 60;
+       },
+       {"spec.steps[3] (approve).command: ignored by an Approval step",
+        "spec.steps[3] (approve).timeoutSeconds: ignored by an Approval step"}},
+      {"a Fail step without a message",
+       [](Json& s) {
+         s["steps"].push_back(Step("stop", {{"type", "Fail"}, {"dependsOn", {"evaluate"}}}));
+       },
+       {"spec.steps[5] (stop).message: required for a Fail step"}},
+      {"a Fail step with a forEach",
+       [](Json& s) {
+         s["steps"].push_back(
+             Step("stop", {{"type", "Fail"}, {"message", "no"}, {"forEach", "[1, 2]"}}));
+       },
+       {"spec.steps[5] (stop).forEach: ignored by a Fail step"}},
+      {"a message on a Container step",
+       [](Json& s) { s["steps"][0]["message"] = "done"; },
+       {"spec.steps[0] (prepare).message: only Fail steps take a message"}},
+      // ---- numbers ----
+      {"timeoutSeconds 0",
+       [](Json& s) { s["steps"][0]["timeoutSeconds"] = 0; },
+       {"spec.steps[0] (prepare).timeoutSeconds: must be positive (got 0)"}},
+      {"a negative timeout in stepDefaults",
+       [](Json& s) { s["stepDefaults"]["timeoutSeconds"] = -5; },
+       {"spec.stepDefaults.timeoutSeconds: must be positive (got -5)"}},
+      {"maxParallel 0",
+       [](Json& s) { s["steps"][1]["maxParallel"] = 0; },
+       {"spec.steps[1] (train).maxParallel: must be positive (got 0)"}},
+      {"maxParallel without forEach",
+       [](Json& s) { s["steps"][2]["maxParallel"] = 2; },
+       {"spec.steps[2] (evaluate).maxParallel: needs forEach"}},
+      {"maxAttempts 0",
+       [](Json& s) { s["steps"][1]["retryPolicy"]["maxAttempts"] = 0; },
+       {"spec.steps[1] (train).retryPolicy.maxAttempts: must be positive (got 0)"}},
+      {"backoffRate below 1",
+       [](Json& s) { s["stepDefaults"]["retryPolicy"]["backoffRate"] = 0.5; },
+       {"spec.stepDefaults.retryPolicy.backoffRate: must be at least 1 (got 0.5)"}},
+      {"a negative intervalSeconds",
+       [](Json& s) { s["steps"][1]["retryPolicy"]["intervalSeconds"] = -1; },
+       {"spec.steps[1] (train).retryPolicy.intervalSeconds: must not be negative (got -1)"}},
+      {"expireAfterMinutes 0",
+       [](Json& s) { s["steps"][1]["retryPolicy"]["expireAfterMinutes"] = 0; },
+       {"spec.steps[1] (train).retryPolicy.expireAfterMinutes: must be positive (got 0)"}},
+      {"an unknown failure class in retryOn",
+       [](Json& s) { s["steps"][1]["retryPolicy"]["retryOn"][1] = "OOM"; },
+       {"spec.steps[1] (train).retryPolicy.retryOn[1]: unknown failure class \"OOM\" (known: "
+        "Error, OOMKilled, DeadlineExceeded, Disrupted, ImagePull, Unschedulable)"}},
+      // ---- env ----
+      {"an env name that is no C identifier",
+       [](Json& s) {
+         s["steps"][0]["env"] = {{{"name", "A"}, {"value", "1"}}, {{"name", "MY-VAR"}}};
+       },
+       {"spec.steps[0] (prepare).env[1].name: \"MY-VAR\" is not a valid environment variable "
+        "name (letters, digits and '_', not starting with a digit)"}},
+  };
+}
+
+TEST(ValidationTest, MalformedPipelinesNameTheStepAndField) {
+  std::vector<Malformed> cases = MalformedPipelines();
+  EXPECT_GE(cases.size(), 30u);
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<std::string> got = ProblemsOf(c.mutate);
+    EXPECT_EQ(got, c.want);
+    Json json = Forecast();
+    c.mutate(json["spec"]);
+    k8s::Status status = ValidatePipeline(ParseOrDie(json));
+    EXPECT_TRUE(status.IsInvalid());
+    ASSERT_FALSE(got.empty());
+    EXPECT_EQ(status.message().rfind(got.front(), 0), 0u) << status.message();
+  }
+}
+
+TEST(ValidationTest, TheStatusCarriesTheFirstProblemAndCountsTheRest) {
+  Json json = Forecast();
+  json["spec"]["steps"][0]["timeoutSeconds"] = 0;
+  json["spec"]["steps"][1]["dependsOn"] = {"prep"};
+  json["spec"]["steps"][2]["command"][1] = "{{parameters.x}}";
+  Pipeline p = ParseOrDie(json);
+  EXPECT_EQ(PipelineProblems(p).size(), 3u);
+  k8s::Status status = ValidatePipeline(p);
+  EXPECT_TRUE(status.IsInvalid());
+  EXPECT_EQ(status.message(),
+            "spec.steps[0] (prepare).timeoutSeconds: must be positive (got 0) (and 2 more)");
+}
+
+TEST(ValidationTest, ARepeatedReferenceIsOneProblem) {
+  Json json = Forecast();
+  json["spec"]["steps"][0]["command"][3] = "{{parameters.h}}-{{parameters.h}}";
+  EXPECT_EQ(PipelineProblems(ParseOrDie(json)),
+            std::vector<std::string>{
+                "spec.steps[0] (prepare).command[3]: unknown parameter \"h\" in {{parameters.h}}"});
+}
+
+TEST(ValidationTest, ALongChainIsValidatedQuickly) {
+  Json json = Forecast();
+  Json steps = Json::array();
+  for (int i = 0; i < 500; ++i) {
+    Json step = {{"name", "s" + std::to_string(i)}, {"command", {"run"}}};
+    if (i > 0) {
+      step["dependsOn"] = {"s" + std::to_string(i - 1)};
+      step["args"] = {"{{steps.s0.phase}}"};
+    }
+    steps.push_back(step);
+  }
+  json["spec"]["steps"] = steps;
+  EXPECT_EQ(PipelineProblems(ParseOrDie(json)), std::vector<std::string>{});
+}
+
+TEST(ValidationTest, TheDesignsForecastPipelineIsValid) {
+  Pipeline p = ParseOrDie(Forecast());
+  EXPECT_EQ(PipelineProblems(p), std::vector<std::string>{});
+  EXPECT_TRUE(ValidatePipeline(p).ok());
+}
+
+TEST(ValidationTest, OtherValidPipelines) {
+  struct Case {
+    std::string name;
+    std::function<void(Json&)> mutate;
+  };
+  std::vector<Case> cases = {
+      {"forEach over an upstream step's output, with {{item.KEY}} and env",
+       [](Json& s) {
+         s["steps"][2]["forEach"] = "{{steps.train.outputs.model}}";
+         s["steps"][2]["env"] = {{{"name", "MODEL"}, {"value", "{{item.path}}"}}};
+       }},
+      {"forEach over a literal list of objects",
+       [](Json& s) { s["steps"][1]["forEach"] = R"([{"c": "fr"}, {"c": "de"}])"; }},
+      {"a forEach reference surrounded by whitespace",
+       [](Json& s) { s["steps"][1]["forEach"] = " {{parameters.countries}} "; }},
+      {"a step without outputs may output anything, referred to transitively",
+       [](Json& s) { s["steps"][4]["args"] = {"{{steps.prepare.outputs.rows}}"}; }},
+      {"phases and execution references, a Fail step with a templated message",
+       [](Json& s) {
+         s["steps"].push_back({{"name", "give-up"},
+                               {"type", "Fail"},
+                               {"dependsOn", {"train"}},
+                               {"when", "{{steps.train.phase}} == Failed"},
+                               {"message", "{{execution.name}}: training failed"}});
+       }},
+      {"no stepDefaults when every step names its image",
+       [](Json& s) {
+         s.erase("stepDefaults");
+         for (const int i : {0, 1, 2, 4}) s["steps"][i]["image"] = "ml:1";
+       }},
+      {"requests within limits, quantities in other spellings",
+       [](Json& s) {
+         s["steps"][1]["resources"]["limits"] = {{"cpu", "4000m"}, {"memory", "0.5e11"}};
+       }},
+      {"{{item}} in stepDefaults when only forEach steps inherit it",
+       [](Json& s) {
+         s["stepDefaults"]["env"] = {{{"name", "ITEM"}, {"value", "{{item}}"}}};
+         for (const int i : {0, 2, 4}) s["steps"][i]["env"] = {{{"name", "ITEM"}, {"value", "-"}}};
+       }},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(ProblemsOf(c.mutate), std::vector<std::string>{});
+  }
+}
+
+}  // namespace
+}  // namespace stepline::reconcilers
