@@ -82,7 +82,7 @@ on_exit() {
   fi
 }
 trap on_exit EXIT
-run() { echo "+ $*" >>"$LOG"; "$@" >>"$LOG" 2>&1; }
+run() { echo "+ [$(date +%T)] $*" >>"$LOG"; "$@" >>"$LOG" 2>&1; }
 
 # One build at a time per cache (parallel up.sh runs wait here).
 exec 9>"$CACHE/.lock"
@@ -246,8 +246,11 @@ step="cleaning up"
 if [ "${STEPLINE_TESTENV_KEEP_TREE:-0}" = 1 ]; then
   say "keeping the unpacked tree in $W (STEPLINE_TESTENV_KEEP_TREE=1)"
 else
+  t=$(date +%s)
+  echo "+ [$(date +%T)] removing $W and the APT lists/debs" >>"$LOG"
   rm -rf "$W" "$A/state/lists" "$A/cache"
+  say "removed the sources, Go cache and debs in $(( $(date +%s) - t ))s"
 fi
-# keep the three newest builds
-ls -1dt "$CACHE"/builds/*/ 2>/dev/null | tail -n +4 | xargs -r rm -rf
+# keep the two newest builds
+ls -1dt "$CACHE"/builds/*/ 2>/dev/null | tail -n +3 | xargs -r rm -rf
 say "done in $(( $(date +%s) - t0 ))s: $OUT/bin ($(du -sm "$OUT" | cut -f1) MB)"
