@@ -1,0 +1,188 @@
+// Every file in crds/ and manifests/examples/ parses as YAML; every example parses with the typed
+// API and uses only known fields (a typo such as `dependOn` would otherwise be pruned silently by
+// the server); the CRDs agree with the C++ bounds and show the printer columns of the design.
+// Whether the CRDs' schemas accept the examples is checked against a real API server by
+// tests/e2e/crd_admission_test.sh.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "reconcilers/api_types.h"
+
+#ifndef STEPLINE_SOURCE_DIR
+#error "STEPLINE_SOURCE_DIR must name the source tree"
+#endif
+
+namespace stepline::reconcilers {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A plain YAML scalar resolved as the YAML 1.2 core schema does; quoted scalars are strings.
+Json ScalarToJson(const YAML::Node& node) {
+  const std::string& text = node.Scalar();
+  if (node.Tag() == "!") return text;
+  static const std::regex kNull("~|null|Null|NULL|");
+  static const std::regex kTrue("true|True|TRUE");
+  static const std::regex kFalse("false|False|FALSE");
+  static const std::regex kInt("[-+]?[0-9]+");
+  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  if (std::regex_match(text, kNull)) return nullptr;
+  if (std::regex_match(text, kTrue)) return true;
+  if (std::regex_match(text, kFalse)) return false;
+  if (std::regex_match(text, kInt)) return std::stoll(text);
+  if (std::regex_match(text, kFloat)) return std::stod(text);
+  return text;
+}
+
+Json YamlToJson(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Sequence: {
+      Json out = Json::array();
+      for (const auto& item : node) out.push_back(YamlToJson(item));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      Json out = Json::object();
+      for (const auto& kv : node) out[kv.first.as<std::string>()] = YamlToJson(kv.second);
+      return out;
+    }
+    case YAML::NodeType::Scalar:
+      return ScalarToJson(node);
+    default:
+      return nullptr;
+  }
+}
+
+std::vector<fs::path> YamlFiles(const std::string& dir) {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(fs::path(STEPLINE_SOURCE_DIR) / dir)) {
+    if (entry.path().extension() == ".yaml") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<Json> LoadDocuments(const fs::path& file) {
+  std::vector<Json> docs;
+  try {
+    for (const auto& node : YAML::LoadAllFromFile(file.string())) {
+      if (!node.IsNull()) docs.push_back(YamlToJson(node));
+    }
+  } catch (const YAML::Exception& e) {
+    ADD_FAILURE() << file << ": " << e.what();
+  }
+  return docs;
+}
+
+TEST(ApiManifestsTest, YamlScalarsResolveLikeTheCoreSchema) {
+  YAML::Node n = YAML::Load(R"({a: 1, b: "1", c: 2.5, d: true, e: "true", f: ~, g: 1d, h: 100m})");
+  EXPECT_EQ(YamlToJson(n), Json::parse(R"({"a": 1, "b": "1", "c": 2.5, "d": true, "e": "true",
+                                           "f": null, "g": "1d", "h": "100m"})"));
+}
+
+TEST(ApiManifestsTest, ExamplesParseWithTheTypedApiAndUseOnlyKnownFields) {
+  std::vector<fs::path> files = YamlFiles("manifests/examples");
+  ASSERT_GE(files.size(), 5u);
+  int pipelines = 0, executions = 0;
+  for (const auto& file : files) {
+    SCOPED_TRACE(file.filename().string());
+    std::vector<Json> docs = LoadDocuments(file);
+    ASSERT_FALSE(docs.empty());
+    for (const Json& doc : docs) {
+      ASSERT_EQ(doc.value("apiVersion", ""), kApiVersion);
+      if (doc.value("kind", "") == kPipelineKind) {
+        auto p = ParsePipeline(doc);
+        ASSERT_TRUE(p.ok()) << p.status().ToString();
+        EXPECT_EQ(p->spec.extra, Json::object());
+        for (const Step& s : p->spec.steps) EXPECT_EQ(s.extra, Json::object()) << s.name;
+        if (p->spec.step_defaults) {
+          EXPECT_EQ(p->spec.step_defaults->extra, Json::object());
+        }
+        EXPECT_EQ(ToJson(*p), doc);
+        ++pipelines;
+      } else {
+        ASSERT_EQ(doc.value("kind", ""), kPipelineExecutionKind);
+        auto e = ParsePipelineExecution(doc);
+        ASSERT_TRUE(e.ok()) << e.status().ToString();
+        EXPECT_EQ(e->spec.extra, Json::object());
+        EXPECT_EQ(ToJson(*e), doc);
+        ++executions;
+      }
+    }
+  }
+  EXPECT_GE(pipelines, 3);
+  EXPECT_GE(executions, 2);
+}
+
+TEST(ApiManifestsTest, StringPipelineDefinitionsAreJson) {
+  for (const auto& file : YamlFiles("manifests/examples")) {
+    for (const Json& doc : LoadDocuments(file)) {
+      const Json def = doc["spec"].value("pipelineDefinition", Json());
+      if (!def.is_string()) continue;
+      SCOPED_TRACE(file.filename().string());
+      Json parsed = Json::parse(def.get<std::string>(), nullptr, /*allow_exceptions=*/false);
+      ASSERT_FALSE(parsed.is_discarded());
+      EXPECT_EQ(parsed.value("Version", ""), "2020-12-01");
+    }
+  }
+}
+
+// The schema of spec (or status) of the CRD's v1alpha1 version.
+Json VersionOf(const Json& crd) { return crd["spec"]["versions"][0]; }
+
+Json CrdNamed(const std::string& file) {
+  std::vector<Json> docs = LoadDocuments(fs::path(STEPLINE_SOURCE_DIR) / "crds" / file);
+  EXPECT_EQ(docs.size(), 1u);
+  return docs.empty() ? Json::object() : docs[0];
+}
+
+std::vector<std::string> ColumnNames(const Json& version) {
+  std::vector<std::string> names;
+  for (const auto& c : version["additionalPrinterColumns"]) names.push_back(c["name"]);
+  return names;
+}
+
+TEST(ApiManifestsTest, CrdsAreTheDesignsKinds) {
+  ASSERT_EQ(YamlFiles("crds").size(), 2u);
+  Json pl = CrdNamed("stepline.dev_pipelines.yaml");
+  Json plx = CrdNamed("stepline.dev_pipelineexecutions.yaml");
+  EXPECT_EQ(pl["spec"]["names"]["shortNames"], Json::array({"pl"}));
+  EXPECT_EQ(plx["spec"]["names"]["shortNames"], Json::array({"plx"}));
+  for (const Json& crd : {pl, plx}) {
+    EXPECT_EQ(crd["spec"]["group"], kApiGroup);
+    EXPECT_EQ(crd["spec"]["scope"], "Namespaced");
+    EXPECT_EQ(crd["spec"]["names"]["categories"], Json::array({"stepline"}));
+    EXPECT_EQ(VersionOf(crd)["name"], "v1alpha1");
+    EXPECT_EQ(VersionOf(crd)["subresources"], Json::parse(R"({"status": {}})"));
+  }
+  EXPECT_EQ(ColumnNames(VersionOf(pl)), (std::vector<std::string>{"STEPS", "READY", "AGE"}));
+  EXPECT_EQ(ColumnNames(VersionOf(plx)),
+            (std::vector<std::string>{"PIPELINE", "STATUS", "PROGRESS", "AGE", "FAILURE-REASON"}));
+  EXPECT_EQ(VersionOf(plx)["additionalPrinterColumns"][4]["priority"], 1);
+}
+
+TEST(ApiManifestsTest, CrdBoundsMatchTheCode) {
+  Json pl = VersionOf(CrdNamed("stepline.dev_pipelines.yaml"))["schema"]["openAPIV3Schema"];
+  Json steps = pl["properties"]["spec"]["properties"]["steps"];
+  EXPECT_EQ(steps["maxItems"], kMaxSteps);
+  EXPECT_EQ(steps["items"]["properties"]["name"]["maxLength"], kMaxStepNameLength);
+  EXPECT_EQ(steps["items"]["properties"]["type"]["default"], "Container");
+  EXPECT_EQ(steps["items"]["properties"]["onFailure"]["default"], "Fail");
+  Json plx = VersionOf(CrdNamed("stepline.dev_pipelineexecutions.yaml"))["schema"];
+  Json step_status =
+      plx["openAPIV3Schema"]["properties"]["status"]["properties"]["steps"]["items"]["properties"];
+  EXPECT_EQ(step_status["failedChildren"]["maxItems"], kMaxChildDetails);
+  EXPECT_EQ(step_status["runningChildren"]["maxItems"], kMaxChildDetails);
+  std::vector<std::string> phases;
+  for (const auto& n : kStepPhaseNames) phases.push_back(n.name);
+  EXPECT_EQ(step_status["phase"]["enum"], phases);
+}
+
+}  // namespace
+}  // namespace stepline::reconcilers
