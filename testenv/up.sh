@@ -264,9 +264,12 @@ contexts:
   context: {cluster: stepline-testenv, user: stepline-admin, namespace: default}
 current-context: stepline-testenv
 EOF
+# kubectl and etcdctl for the tests, hard-linked where possible so that they
+# keep working even if the build cache is pruned while this instance runs.
 mkdir -p "$dir/bin"
-ln -sf "$KUBECTL" "$dir/bin/kubectl"
-[ -n "$ETCDCTL" ] && ln -sf "$ETCDCTL" "$dir/bin/etcdctl"
+link_tool() { rm -f "$2"; ln "$1" "$2" 2>/dev/null || ln -s "$1" "$2"; }
+link_tool "$KUBECTL" "$dir/bin/kubectl"
+if [ -n "$ETCDCTL" ]; then link_tool "$ETCDCTL" "$dir/bin/etcdctl"; ETCDCTL="$dir/bin/etcdctl"; fi
 export KUBECONFIG="$dir/kubeconfig"
 # our own kubectl calls keep their discovery cache in the state dir
 k() { "$KUBECTL" --request-timeout=30s --cache-dir="$dir/kube-cache" "$@"; }
