@@ -1,0 +1,92 @@
+#include "k8sclient/object_store.h"
+
+#include <mutex>
+
+namespace stepline::k8s {
+
+std::vector<std::string> OwnerUids(const Object& obj) {
+  std::vector<std::string> uids;
+  auto meta = obj.find("metadata");
+  if (meta == obj.end() || !meta->is_object()) return uids;
+  auto refs = meta->find("ownerReferences");
+  if (refs == meta->end() || !refs->is_array()) return uids;
+  for (const auto& ref : *refs) {
+    auto uid = ref.is_object() ? ref.find("uid") : ref.end();
+    if (uid != ref.end() && uid->is_string()) uids.push_back(uid->get<std::string>());
+  }
+  return uids;
+}
+
+ObjectPtr ObjectStore::Get(const std::string& key) const {
+  std::shared_lock lock(mu_);
+  auto it = objects_.find(key);
+  return it == objects_.end() ? nullptr : it->second;
+}
+
+std::vector<ObjectPtr> ObjectStore::List(const std::string& ns) const {
+  std::shared_lock lock(mu_);
+  std::vector<ObjectPtr> out;
+  auto collect = [&](const std::set<std::string>& keys) {
+    for (const auto& key : keys) out.push_back(objects_.at(key));
+  };
+  if (!ns.empty()) {
+    if (auto it = by_namespace_.find(ns); it != by_namespace_.end()) collect(it->second);
+    return out;
+  }
+  out.reserve(objects_.size());
+  for (const auto& [unused, keys] : by_namespace_) collect(keys);
+  return out;
+}
+
+std::vector<ObjectPtr> ObjectStore::ListByOwner(const std::string& owner_uid) const {
+  std::shared_lock lock(mu_);
+  std::vector<ObjectPtr> out;
+  if (auto it = by_owner_.find(owner_uid); it != by_owner_.end()) {
+    for (const auto& key : it->second) out.push_back(objects_.at(key));
+  }
+  return out;
+}
+
+size_t ObjectStore::size() const {
+  std::shared_lock lock(mu_);
+  return objects_.size();
+}
+
+void ObjectStore::IndexLocked(const std::string& key, const Object& obj) {
+  by_namespace_[NamespaceOf(obj)].insert(key);
+  for (const auto& uid : OwnerUids(obj)) by_owner_[uid].insert(key);
+}
+
+void ObjectStore::UnindexLocked(const std::string& key, const Object& obj) {
+  auto drop = [&](std::map<std::string, std::set<std::string>>& index, const std::string& value) {
+    auto it = index.find(value);
+    if (it == index.end()) return;
+    it->second.erase(key);
+    if (it->second.empty()) index.erase(it);
+  };
+  drop(by_namespace_, NamespaceOf(obj));
+  for (const auto& uid : OwnerUids(obj)) drop(by_owner_, uid);
+}
+
+ObjectPtr ObjectStore::Upsert(ObjectPtr obj) {
+  std::string key = KeyOf(*obj);
+  std::unique_lock lock(mu_);
+  ObjectPtr& slot = objects_[key];
+  ObjectPtr old = std::move(slot);
+  if (old) UnindexLocked(key, *old);
+  IndexLocked(key, *obj);
+  slot = std::move(obj);
+  return old;
+}
+
+ObjectPtr ObjectStore::Remove(const std::string& key) {
+  std::unique_lock lock(mu_);
+  auto it = objects_.find(key);
+  if (it == objects_.end()) return nullptr;
+  ObjectPtr old = std::move(it->second);
+  objects_.erase(it);
+  UnindexLocked(key, *old);
+  return old;
+}
+
+}  // namespace stepline::k8s
