@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <optional>
 #include <random>
 
@@ -237,6 +238,13 @@ int RunController(const ControllerFlags& flags) {
   {
     std::lock_guard lock(mu);
     process = nullptr;
+  }
+  if (result == Manager::RunResult::kLeadershipLost) {
+    // As client-go's OnStoppedLeading: exit at once; a renewal or reconcile still stuck in a
+    // request must not delay it, and another replica owns the work now.
+    Log()->error("leadership lost, exiting");
+    spdlog::shutdown();
+    std::_Exit(1);
   }
   const bool graceful = result == Manager::RunResult::kStopped;
   p.Shutdown(graceful);

@@ -183,16 +183,21 @@ LeaderElector::State LeaderElector::Tick() {
   const State s = state();
   if (s == State::kLost || s == State::kReleased) return s;
   const bool ok = TryAcquireOrRenew();
-  const k8s::MonoTime now = clock_.MonotonicNow();
   if (ok) {
-    last_renew_ = now;
+    last_renew_ns_ = clock_.MonotonicNow().time_since_epoch().count();
     SetState(State::kLeader);
-  } else if (s == State::kLeader && now - last_renew_ >= config_.renew_deadline) {
+  } else if (s == State::kLeader && RenewalOverdue()) {
     Log()->error("failed to renew the lease within the renew deadline lease={} identity={}",
                  lock_.Describe(), config_.identity);
     SetState(State::kLost);
   }
   return state();
+}
+
+bool LeaderElector::RenewalOverdue() const {
+  if (state() != State::kLeader) return false;
+  const k8s::MonoTime last{k8s::MonoTime::duration(last_renew_ns_.load())};
+  return clock_.MonotonicNow() - last >= config_.renew_deadline;
 }
 
 void LeaderElector::Run(const std::atomic<bool>& stop) {

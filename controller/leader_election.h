@@ -103,6 +103,10 @@ class LeaderElector {
   k8s::Status Release();
 
   bool IsLeader() const { return state() == State::kLeader; }
+  // True when this replica leads but has not renewed for the renew deadline — also while a
+  // renewal request is still hanging. Any thread; the manager polls it so that a stuck request
+  // cannot keep a stale leader reconciling.
+  bool RenewalOverdue() const;
   State state() const;
   // Called on the elector's thread on each change of state.
   void OnStateChange(std::function<void(State)> callback) { on_change_ = std::move(callback); }
@@ -124,7 +128,8 @@ class LeaderElector {
   // Only touched by the elector's thread.
   LeaseRecord observed_;
   k8s::MonoTime observed_at_{};
-  k8s::MonoTime last_renew_{};
+  // When the Lease was last written by us (monotonic nanoseconds); read from any thread.
+  std::atomic<int64_t> last_renew_ns_{0};
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

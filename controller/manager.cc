@@ -166,7 +166,12 @@ bool Manager::WaitToLead(const std::atomic<bool>& stop, LeaderElector& elector) 
 void Manager::WaitForStopOrLoss(const std::atomic<bool>& stop) {
   std::unique_lock lock(mu_);
   while (!stop.load() && !stop_requested_ && !lost_) {
-    changed_.wait_for(lock, std::chrono::milliseconds(200));
+    changed_.wait_for(lock, std::chrono::milliseconds(100));
+    if (elector_ && elector_->RenewalOverdue()) {
+      // The elector's renewal is stuck in a request: stop now rather than when it returns.
+      Log()->error("lease renewal overdue identity={}", elector_->identity());
+      lost_ = true;
+    }
   }
 }
 

@@ -103,6 +103,20 @@ TEST(LeaderElectionTest, LosesLeadershipWhenRenewalsFailForTheRenewDeadline) {
   EXPECT_EQ(changes, std::vector<State>{State::kLost});
 }
 
+TEST(LeaderElectionTest, RenewalOverdueIsVisibleWhileARenewalHangs) {
+  k8s::FakeClock clock;
+  FakeLeaseStore store;
+  Replica a(store, clock, "a");
+  EXPECT_FALSE(a.elector.RenewalOverdue()) << "not leading yet";
+  ASSERT_EQ(a.elector.Tick(), State::kLeader);
+  clock.Advance(seconds(9));
+  EXPECT_FALSE(a.elector.RenewalOverdue());
+  clock.Advance(seconds(1));  // no Tick returned in 10s: e.g. a request hanging
+  EXPECT_TRUE(a.elector.RenewalOverdue());
+  ASSERT_EQ(a.elector.Tick(), State::kLeader);
+  EXPECT_FALSE(a.elector.RenewalOverdue());
+}
+
 TEST(LeaderElectionTest, OfTwoRacingCandidatesOnlyOneWins) {
   k8s::FakeClock clock;
   FakeLeaseStore store;

@@ -3,6 +3,7 @@
 #   exactly one holds the Lease; /readyz, /healthz and /metrics answer on both;
 #   SIGKILL the holder -> the other takes over (failover time printed);
 #   SIGTERM the new holder -> it exits 0 within seconds and releases the Lease;
+#   a leader whose lease is taken over exits non-zero within the renew deadline;
 #   a bad flag exits 2 with a clear message.
 # Needs KUBECONFIG (scripts/test.sh sets it) and kubectl on PATH (testenv/up.sh puts it there).
 # Usage: controller_leader_election_test.sh [path/to/stepline-controller]
@@ -103,6 +104,27 @@ if [[ -n $leader ]]; then
   check "SIGTERM exits within 5s" python3 -c "import sys; sys.exit(0 if $stop_secs <= 5 else 1)"
   check "the lease is released (holderIdentity empty)" test -z "$(holder)"
 fi
+
+# Losing the lease (another holder takes it over) stops the leader: it exits 1 once renewals
+# have failed for the renew deadline (3s here).
+STOLEN="$LEASE-stolen"
+"$BIN" --leader-elect --leader-elect-id "$STOLEN" --leader-elect-namespace "$NS" \
+  --leader-elect-lease-duration=4s --leader-elect-renew-deadline=3s \
+  --leader-elect-retry-period=1s --metrics-bind-address=0 --health-probe-bind-address=0 \
+  >"$WORK/stolen.log" 2>&1 &
+PID[stolen]=$!
+if wait_until 20 bash -c "[[ -n \$(kubectl get lease -n $NS $STOLEN -o 'jsonpath={.spec.holderIdentity}' 2>/dev/null) ]]"; then
+  stolen_at=$(now)
+  kubectl patch lease -n "$NS" "$STOLEN" --type merge -p "{\"spec\":{\"holderIdentity\":\"thief\",\"renewTime\":\"$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)\",\"leaseDurationSeconds\":60}}" >/dev/null
+  wait "${PID[stolen]}"; rc=$?; unset "PID[stolen]"
+  lost_secs=$(python3 -c "print(f'{$(now) - $stolen_at:.1f}')")
+  echo "lease lost to exit: ${lost_secs}s (renew deadline 3s)"
+  check "losing the lease exits non-zero" test "$rc" -ne 0
+  check "losing the lease exits within renew deadline + 2s" python3 -c "import sys; sys.exit(0 if $lost_secs <= 5 else 1)"
+else
+  fail "the third replica never took its lease"
+fi
+kubectl delete lease -n "$NS" "$STOLEN" --ignore-not-found >/dev/null 2>&1
 
 echo "$passed passed, $failed failed"
 ((failed == 0))
