@@ -156,13 +156,16 @@ TEST(ManagerTest, RoutesEventsToTheOwningExecution) {
   m.informer(k8s::resources::kPipelines).Upsert(Obj("ml", "forecast"));
   EXPECT_TRUE(m.pipelines.WaitFor("ml/forecast"));
   EXPECT_TRUE(m.executions.WaitFor("ml/run-1"));
+  EXPECT_TRUE(m.manager.CachesSynced());
+  EXPECT_TRUE(m.manager.IsLeader());
+  m.stop = true;  // joining the workers makes the last outcome's metrics visible
+  m.manager.RequestStop();
+  m.thread.join();
   const std::string text = m.registry.Render();
   EXPECT_NE(text.find("stepline_reconcile_total{controller=\"pipeline\",result=\"success\"}"),
             std::string::npos);
   EXPECT_NE(text.find("stepline_workqueue_adds_total{name=\"pipelineexecution\"}"),
             std::string::npos);
-  EXPECT_TRUE(m.manager.CachesSynced());
-  EXPECT_TRUE(m.manager.IsLeader());
 }
 
 TEST(ManagerTest, WorkersRunOnlyWhileLeadingAndTheLeaseIsReleasedOnStop) {
