@@ -176,7 +176,7 @@ TEST(ManagerTest, WorkersRunOnlyWhileLeadingAndTheLeaseIsReleasedOnStop) {
   ASSERT_TRUE(store.Create(other).ok());
   testing::FakeLeaseLock lock(store);
   LeaderElector elector(lock, clock,
-                        {"me", milliseconds(400), milliseconds(300), milliseconds(20)});
+                        {"me", milliseconds(2000), milliseconds(1500), milliseconds(20)});
   RunningManager m(&elector);
   m.informer(k8s::resources::kPipelines).Upsert(Obj("ml", "forecast"));
   std::this_thread::sleep_for(milliseconds(150));  // standby: nothing may be reconciled
@@ -201,7 +201,7 @@ TEST(ManagerTest, LosingTheLeaseStopsReconcilingAndReportsIt) {
   k8s::RealClock clock;
   testing::FakeLeaseLock lock(store);
   LeaderElector elector(lock, clock,
-                        {"me", milliseconds(400), milliseconds(300), milliseconds(20)});
+                        {"me", milliseconds(2000), milliseconds(1500), milliseconds(20)});
   RunningManager m(&elector);
   m.informer(k8s::resources::kPipelines).Upsert(Obj("ml", "forecast"));
   ASSERT_TRUE(m.pipelines.WaitFor("ml/forecast"));
