@@ -6,6 +6,7 @@
 #include "localagent/agent_gc.h"
 #include "localagent/agent_job_controller.h"
 #include "localagent/agent_kubelet.h"
+#include "localagent/agent_lease.h"
 #include "localagent/agent_log.h"
 #include "localagent/agent_nodes.h"
 #include "localagent/agent_quota.h"
@@ -76,6 +77,9 @@ k8s::Status Agent::Start() {
   if (!MakeDirs(options_.work_dir)) {
     return k8s::Status::InvalidArgument("cannot create work dir " + options_.work_dir);
   }
+  lease_ =
+      std::make_unique<AgentLease>(client_, clock_, options_.system_namespace, options_.identity);
+  if (k8s::Status s = lease_->Acquire(); !s.ok()) return s;
   parts_ = std::make_unique<Parts>(client_, clock_, options_);
   std::string why;
   if (options_.use_memory_cgroup) {
@@ -196,6 +200,11 @@ k8s::Status Agent::WaitForSync() {
 }
 
 void Agent::Stop() {
+  StopParts();
+  if (lease_) lease_->Release();  // last: no second agent starts while containers are killed
+}
+
+void Agent::StopParts() {
   if (!parts_) return;
   parts_->gc.Stop();
   parts_->scheduler.Stop();

@@ -17,6 +17,8 @@
 
 namespace stepline::localagent {
 
+class AgentLease;
+
 struct AgentOptions {
   std::vector<NodeSpec> nodes;
   std::string work_dir;
@@ -25,6 +27,7 @@ struct AgentOptions {
   bool use_memory_cgroup = true;
   bool use_mount_namespace = true;
   std::vector<std::pair<std::string, std::string>> base_env;  // PATH, HOME for containers
+  std::string identity;  // this agent in its Lease: "<host>-<pid>"
 };
 
 class Agent {
@@ -43,6 +46,7 @@ class Agent {
 
  private:
   struct Parts;
+  void StopParts();
   void Wire();
   void WirePods();
   void WireNodes();
@@ -51,6 +55,7 @@ class Agent {
   k8s::Client& client_;
   const k8s::Clock& clock_;
   const AgentOptions options_;
+  std::unique_ptr<AgentLease> lease_;
   std::unique_ptr<Parts> parts_;
 };
 

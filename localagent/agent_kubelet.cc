@@ -85,6 +85,21 @@ std::string Kubelet::PodDir(const std::string& uid) const {
 }
 
 SyncOutcome Kubelet::Sync(const std::string& key) {
+  SyncOutcome outcome = SyncKey(key);
+  FlushEvents();
+  return outcome;
+}
+
+void Kubelet::FlushEvents() {
+  std::vector<PendingEvent> events;
+  {
+    std::lock_guard lock(mu_);
+    events.swap(pending_events_);
+  }
+  for (const auto& e : events) events_.Emit(e.regarding, false, e.reason, e.message, e.host);
+}
+
+SyncOutcome Kubelet::SyncKey(const std::string& key) {
   const auto [ns, name] = SplitKey(key);
   const k8s::ObjectPtr pod = pods_.Get(ns, name);
   bool running_here = false;
@@ -201,6 +216,11 @@ milliseconds Kubelet::Terminate(PodWorker& w, int64_t grace_seconds) {
       if (c.run.state != State::kRunning) continue;
       AgentLogger(kName)->info("stopping pod={}/{} container={} grace={}s", w.ns, w.name,
                                c.run.name, grace_seconds);
+      const k8s::Object regarding = {
+          {"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata", {{"name", w.name}, {"namespace", w.ns}, {"uid", w.uid}}}};
+      pending_events_.push_back({regarding, "Killing", "Stopping container " + c.run.name, w.node});
       runner_.Signal(c.pid, grace_seconds > 0 ? SIGTERM : SIGKILL);
     }
   }

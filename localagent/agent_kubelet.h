@@ -70,6 +70,8 @@ class Kubelet {
   };
 
   SyncOutcome Sync(const std::string& key);
+  SyncOutcome SyncKey(const std::string& key);
+  void FlushEvents();
   SyncOutcome StopOrphan(const std::string& key);
   SyncOutcome SyncPod(const k8s::Object& pod);
   PodWorker& WorkerFor(const k8s::Object& pod);                                     // requires mu_
@@ -94,6 +96,11 @@ class Kubelet {
   const KubeletOptions options_;
   std::mutex mu_;
   std::map<std::string, PodWorker> workers_;  // by "namespace/name"; guarded by mu_
+  struct PendingEvent {
+    k8s::Object regarding;
+    std::string reason, message, host;
+  };
+  std::vector<PendingEvent> pending_events_;  // written outside mu_; guarded by mu_
   SyncLoop loop_;
 };
 

@@ -153,6 +153,9 @@ std::optional<localagent::AgentOptions> AgentOptionsFrom(const Flags& f) {
   o.system_namespace = f.system_namespace;
   o.use_memory_cgroup = f.memory_cgroup;
   o.use_mount_namespace = f.mount_namespace;
+  char host[256] = {};
+  ::gethostname(host, sizeof(host) - 1);
+  o.identity = std::string(host) + "-" + std::to_string(::getpid());
   o.base_env = {{"PATH", EnvOr("PATH", "/usr/local/bin:/usr/bin:/bin")},
                 {"HOME", EnvOr("HOME", "/root")}};
   return o;

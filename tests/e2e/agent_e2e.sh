@@ -47,7 +47,8 @@ fixture_setup() {
   fi
   [[ -x $BIN ]] || { echo "no agent binary at $BIN"; return 1; }
   : >"$STATE/agent.log"
-  setsid "$BIN" --work-dir "$STATE/work" --log-level debug \
+  # Not through setsid: $! must be the agent itself (setsid may fork).
+  "$BIN" --work-dir "$STATE/work" --log-level debug \
     --node name=e2e-a,cpu=8,memory=16Gi --node name=e2e-b,cpu=8,memory=16Gi \
     </dev/null >>"$STATE/agent.log" 2>&1 &
   local pid=$!
@@ -327,6 +328,7 @@ EOF
 )
   a_eq "the pod ended Failed with DisruptionTarget" \
     "True EvictionByEvictionAPI Eviction API: evicting 143 Error" "$seen"
+  a_eq "the kubelet's Killing event" "Stopping container main" "$(events_for "$pod" Killing)"
   a_eq "the Job counts it as a failure" "1 BackoffLimitExceeded" \
     "$(jp job/drained '{.status.failed} {.status.conditions[?(@.type=="Failed")].reason}')"
   rm -f "$watch"
