@@ -21,7 +21,7 @@ if [[ -n "${STEPLINE_TEST_KUBECONFIG:-}" ]]; then
 else
   echo "==> starting the test API server (testenv/up.sh)" >&2
   state_dir="$(mktemp -d /tmp/stepline-testenv.XXXXXX)"
-  env_lines="$("$ROOT/testenv/up.sh" --dir "$state_dir")"
+  env_lines="$("$ROOT/testenv/up.sh" --dir "$state_dir" --agent)"
   STARTED_TESTENV="$state_dir"
   eval "$env_lines"
 fi

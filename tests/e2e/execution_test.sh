@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# End-to-end: PipelineExecutions run to completion as Jobs through the real stack — the test
+# API server, the local agent (Job controller, scheduler, kubelet, quota, GC) and the
+# controller. One scenario per call: execution_test.sh SCENARIO. Each asserts the final status
+# and the Jobs that exist, as `kubectl get -o yaml` shows them.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SCENARIO=${1:?usage: execution_test.sh SCENARIO}
+e2e_init "x-$SCENARIO"
+
+pipeline() { # NAME STEPS_YAML [EXTRA_SPEC_YAML]
+  k apply -f - >/dev/null <<YAML
+apiVersion: stepline.dev/v1alpha1
+kind: Pipeline
+metadata: {name: $1}
+spec:
+  stepDefaults: {image: busybox}
+${3:-}
+  steps:
+$2
+YAML
+}
+execution() { # NAME PIPELINE [EXTRA_SPEC_YAML]
+  k apply -f - >/dev/null <<YAML
+apiVersion: stepline.dev/v1alpha1
+kind: PipelineExecution
+metadata: {name: $1}
+spec:
+  pipelineName: $2
+${3:-}
+YAML
+}
+finished() { local s; s=$(plx_status "$1"); [[ $s == Succeeded || $s == Failed || $s == Stopped ]]; }
+epoch() { date -d "$1" +%s 2>/dev/null || echo 0; }
+
+scenario_diamond() {
+  pipeline diamond '
+  - {name: a, command: [sh, -c, "sleep 0.5"]}
+  - {name: b, dependsOn: [a], command: [sh, -c, "sleep 0.5"]}
+  - {name: c, dependsOn: [a], command: [sh, -c, "sleep 0.5"]}
+  - {name: d, dependsOn: [b, c], command: [sh, -c, "sleep 0.5"]}
+  - {name: e, dependsOn: [d], command: ["true"]}'
+  execution run diamond
+  check "kubectl wait --for=condition=Succeeded returns" \
+    kubectl -n "$NS" wait --for=condition=Succeeded plx/run --timeout=90s
+  check_eq "status" Succeeded "$(plx_status run)"
+  check_eq "progress" 5/5 "$(jp plx/run '{.status.progress}')"
+  check_eq "one Job per step" 5 "$(count_jobs run)"
+  local s
+  for pair in a:b a:c b:d c:d d:e; do
+    s=(${pair/:/ })
+    check "${s[1]} started after ${s[0]} finished" test \
+      "$(epoch "$(step_field run "${s[1]}" startTime)")" -ge "$(epoch "$(step_field run "${s[0]}" completionTime)")"
+  done
+  check_eq "Ready mirrors Succeeded" True "$(jp plx/run '{.status.conditions[?(@.type=="Ready")].status}')"
+  check "printer columns" bash -c "kubectl -n $NS get plx run | grep -E 'diamond +Succeeded +5/5'"
+}
+
+scenario_retry() {
+  pipeline flaky '
+  - name: flaky
+    command: [sh, -c, "echo attempt $STEPLINE_ATTEMPT; test $STEPLINE_ATTEMPT -ge 3"]
+    retryPolicy: {maxAttempts: 3, intervalSeconds: 1}'
+  execution run flaky
+  check "finishes" wait_for 90 finished run
+  check_eq "status" Succeeded "$(plx_status run)"
+  check_eq "attempts" 3 "$(step_field run flaky attempts)"
+  check_eq "three Jobs, one per attempt" "run-flaky-1 run-flaky-2 run-flaky-3" "$(jobs_of run | xargs)"
+  check_eq "the first attempt's Job is kept, failed" True \
+    "$(jp job/run-flaky-1 '{.status.conditions[?(@.type=="Failed")].status}')"
+}
+
+scenario_oom() {
+  local oom='command: [python3, -c, "b = bytearray(200 * 1024 * 1024); print(len(b))"]
+    resources: {requests: {memory: 32Mi}, limits: {memory: 64Mi}}'
+  pipeline oom-retried "
+  - name: big
+    $oom
+    retryPolicy: {maxAttempts: 2, intervalSeconds: 1, retryOn: [OOMKilled]}"
+  pipeline oom-not-retried "
+  - name: big
+    $oom
+    retryPolicy: {maxAttempts: 2, intervalSeconds: 1, retryOn: [Error]}"
+  execution retried oom-retried
+  execution not-retried oom-not-retried
+  check "both finish" wait_for 120 bash -c "$(declare -f plx_status jp finished k); NS=$NS; finished retried && finished not-retried"
+  check_eq "retried: failed" Failed "$(plx_status retried)"
+  check_eq "retried: reason" OOMKilled "$(step_field retried big reason)"
+  check_eq "retried: two Jobs" 2 "$(count_jobs retried)"
+  check_eq "not retried: reason" OOMKilled "$(step_field not-retried big reason)"
+  check_eq "not retried: one Job" 1 "$(count_jobs not-retried)"
+  check_eq "the pod says OOMKilled, exit 137" "OOMKilled 137" \
+    "$(k get pods -l stepline.dev/execution=not-retried -o 'jsonpath={.items[0].status.containerStatuses[0].state.terminated.reason} {.items[0].status.containerStatuses[0].state.terminated.exitCode}')"
+}
+
+scenario_timeout() {
+  pipeline sleepy '
+  - {name: hang, command: [sleep, "300"], timeoutSeconds: 2}'
+  execution run sleepy
+  check "finishes within the timeout and a grace" wait_for 45 finished run
+  check_eq "status" Failed "$(plx_status run)"
+  check_eq "reason" DeadlineExceeded "$(step_field run hang reason)"
+  check_eq "the Job failed with DeadlineExceeded" DeadlineExceeded \
+    "$(jp job/run-hang-1 '{.status.conditions[?(@.type=="Failed")].reason}')"
+}
+
+max_overlap() { # EXEC STEP: the most pods of the step that ran at the same moment
+  k get pods -l "stepline.dev/execution=$1,stepline.dev/step=$2" -o json | python3 -c '
+import json, sys
+from datetime import datetime
+def t(s): return datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").timestamp()
+spans = []
+for p in json.load(sys.stdin)["items"]:
+    st = p["status"]["containerStatuses"][0]["state"].get("terminated")
+    if st: spans.append((t(st["startedAt"]), t(st["finishedAt"])))
+print(max((sum(1 for s, e in spans if s <= x < e) for x, _ in spans), default=0))'
+}
+
+scenario_fanout() {
+  pipeline squares '
+  - name: train
+    forEach: "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]"
+    maxParallel: 3
+    command: [sh, -c, "sleep 1; echo \"{\\\"sq\\\": \\\"$((STEPLINE_ITEM * STEPLINE_ITEM))\\\"}\" > /dev/termination-log"]
+  - name: total
+    dependsOn: [train]
+    env: [{name: SQ, value: "{{steps.train.outputs.sq}}"}]
+    command: [python3, -c, "import json, os; v = json.loads(os.environ[\"SQ\"]); open(\"/dev/termination-log\", \"w\").write(json.dumps({\"total\": str(sum(int(x) for x in v))}))"]'
+  execution run squares
+  check "finishes" wait_for 150 finished run
+  check_eq "status" Succeeded "$(plx_status run)"
+  check_eq "children" '{"pending":0,"running":0,"succeeded":20,"failed":0,"total":20}' \
+    "$(jp plx/run '{.status.steps[?(@.name=="train")].children}' | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps({k: d.get(k, 0) for k in ["pending","running","succeeded","failed","total"]}, separators=(",", ":")))')"
+  check "never more than 3 at once" test "$(max_overlap run train)" -le 3
+  check_eq "the dependent read the fan-in list" 2870 "$(step_field run total outputs.total)"
+  check_eq "progress" 21/21 "$(jp plx/run '{.status.progress}')"
+}
+
+scenario_catch() {
+  pipeline catchy '
+  - {name: divide, command: [python3, -c, "1/0"], onFailure: Continue}
+  - {name: report, dependsOn: [divide], when: "{{steps.divide.phase}} == Failed", command: ["true"]}'
+  execution run catchy
+  check "finishes" wait_for 60 finished run
+  check_eq "status" Succeeded "$(plx_status run)"
+  check_eq "the caught step failed" Failed "$(step_field run divide phase)"
+  check_eq "its dependent ran" Succeeded "$(step_field run report phase)"
+  check "the message carries the error" bash -c "kubectl -n $NS get plx run -o yaml | grep -q ZeroDivisionError"
+}
+
+scenario_when() {
+  pipeline gated '
+  - {name: evaluate, command: [sh, -c, "echo {\\\"accuracy\\\": \\\"0.91\\\"} > /dev/termination-log"]}
+  - {name: strict, dependsOn: [evaluate], when: "{{steps.evaluate.outputs.accuracy}} >= 0.95", command: ["true"]}
+  - {name: lenient, dependsOn: [evaluate], when: "{{steps.evaluate.outputs.accuracy}} >= {{parameters.min}}", command: ["true"]}' \
+  '  parameters: [{name: min, type: Float, default: "0.8"}]'
+  execution run gated
+  check "finishes" wait_for 60 finished run
+  check_eq "status" Succeeded "$(plx_status run)"
+  check_eq "output recorded" 0.91 "$(step_field run evaluate outputs.accuracy)"
+  check_eq "0.91 >= 0.95 is false: skipped" Skipped "$(step_field run strict phase)"
+  check_eq "0.91 >= 0.8: ran" Succeeded "$(step_field run lenient phase)"
+  check_eq "no Job for the skipped step" 0 "$(count_jobs run strict)"
+}
+
+scenario_approval() {
+  pipeline gate '
+  - {name: approve, type: Approval}
+  - {name: register, dependsOn: [approve], command: [sh, -c, "echo {{steps.approve.outputs.ticket}}"]}'
+  execution run gate
+  check "waits for the signal" wait_for 30 bash -c "[[ \$(kubectl -n $NS get plx run -o 'jsonpath={.status.steps[?(@.name==\"approve\")].phase}') == Waiting ]]"
+  sleep 2
+  check_eq "nothing after it runs" 0 "$(count_jobs run)"
+  k patch plx run --type merge -p '{"spec":{"signals":[{"step":"approve","outcome":"Succeeded","message":"ok by alice","outputs":{"ticket":"T-42"}}]}}' >/dev/null
+  check "finishes after the patch" wait_for 60 finished run
+  check_eq "status" Succeeded "$(plx_status run)"
+  check_eq "signal outputs" T-42 "$(step_field run approve outputs.ticket)"
+}
+
+scenario_quota() {
+  k apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: one-pod}
+spec: {hard: {pods: "1"}}
+YAML
+  pipeline train '
+  - {name: train, command: [sh, -c, "sleep 2"], timeoutSeconds: 20}'
+  for i in 1 2 3; do execution "run-$i" train; done
+  check "all three finish" wait_for 240 bash -c "$(declare -f plx_status jp finished k); NS=$NS; finished run-1 && finished run-2 && finished run-3"
+  local waited=0 i
+  for i in 1 2 3; do
+    check_eq "run-$i succeeded" Succeeded "$(plx_status "run-$i")"
+    check_eq "run-$i: one attempt" 1 "$(step_field "run-$i" train attempts)"
+    if kubectl get events -n "$NS" --field-selector "involvedObject.name=run-$i,reason=WaitingForQuota" -o name | grep -q .; then
+      waited=$((waited + 1))
+    fi
+  done
+  check "the ones that waited showed WaitingForQuota (at least 2 of 3): $waited" test "$waited" -ge 2
+  check "the Job controller reported the quota refusals" bash -c \
+    "kubectl get events -n $NS --field-selector reason=FailedCreate -o jsonpath='{.items[*].message}' | grep -q 'exceeded quota: one-pod'"
+}
+
+scenario_unschedulable() {
+  pipeline huge '
+  - {name: big, command: ["true"], resources: {requests: {memory: 100Ti}}}'
+  execution run huge
+  check "the scheduler's message reaches the step" wait_for 60 bash -c \
+    "kubectl -n $NS get plx run -o 'jsonpath={.status.steps[0].message}' | grep -q 'Insufficient memory'"
+  check_eq "the step is pending" Pending "$(step_field run big phase)"
+  check "an Unschedulable event" bash -c \
+    "kubectl get events -n $NS --field-selector involvedObject.name=run,reason=Unschedulable -o name | grep -q ."
+}
+
+scenario_stop() {
+  pipeline forever '
+  - {name: hang, command: [sleep, "600"]}'
+  execution stopped forever
+  execution deleted forever
+  check "both running" wait_for 60 bash -c "[[ \$(kubectl -n $NS get plx stopped -o 'jsonpath={.status.steps[0].phase}') == Running && \$(kubectl -n $NS get plx deleted -o 'jsonpath={.status.steps[0].phase}') == Running ]]"
+  k patch plx stopped --type merge -p '{"spec":{"stop":true}}' >/dev/null
+  check "spec.stop ends in Stopped" wait_for 60 plx_is stopped Stopped
+  check_eq "its running Job was deleted" 0 "$(count_jobs stopped)"
+  check_eq "the step shows Stopped" Stopped "$(step_field stopped hang phase)"
+  k delete plx deleted --wait=false >/dev/null
+  check "deleting the execution removes its Jobs" wait_for 60 bash -c "[[ -z \$(kubectl -n $NS get jobs -l stepline.dev/execution=deleted -o name) ]]"
+  check "and their pods" wait_for 60 bash -c "[[ -z \$(kubectl -n $NS get pods -l stepline.dev/execution=deleted -o name) ]]"
+}
+
+scenario_chaos() {
+  pipeline chain '
+  - {name: a, command: [sh, -c, "sleep 0.5"]}
+  - {name: b, dependsOn: [a], forEach: "[1,2,3]", command: [sh, -c, "sleep 0.5"]}
+  - {name: c, dependsOn: [b], command: [sh, -c, "sleep 0.5"]}
+  - {name: d, dependsOn: [c], command: ["true"]}'
+  local i kills=0
+  for i in $(seq 1 10); do execution "run-$i" chain; done
+  for i in 1 2 3 4 5; do
+    sleep "$(python3 -c 'import random; print(round(random.uniform(0.5, 3.0), 2))')"
+    kill_controller KILL
+    kills=$((kills + 1))
+    start_controller
+  done
+  check_eq "killed with SIGKILL" 5 "$kills"
+  check "every execution finishes" wait_for 240 bash -c \
+    "[[ \$(kubectl -n $NS get plx -o 'jsonpath={range .items[*]}{.status.pipelineExecutionStatus}{\"\\n\"}{end}' | grep -c '^Succeeded$') == 10 ]]"
+  local dups
+  dups=$(k get jobs -o 'jsonpath={range .items[*]}{.metadata.labels.stepline\.dev/execution}/{.metadata.labels.stepline\.dev/step}/{.metadata.labels.stepline\.dev/index}/{.metadata.labels.stepline\.dev/attempt}{"\n"}{end}' | sort | uniq -d)
+  check_eq "no (execution, step, index, attempt) has two Jobs" "" "$dups"
+  check_eq "six Jobs per execution" 60 "$(k get jobs -o name | wc -l | tr -d ' ')"
+}
+
+start_controller
+"scenario_$SCENARIO"
+e2e_finish
