@@ -53,9 +53,15 @@ fixture_setup() {
     </dev/null >>"$STATE/agent.log" 2>&1 &
   local pid=$!
   echo "$pid $(starttime "$pid")" >"$STATE/pid"
-  if ! a_wait 90 grep -q "nodes: " "$STATE/agent.log"; then
+  if ! a_wait 90 grep -qE "nodes: |another stepline-local-agent" "$STATE/agent.log"; then
     tail -n 30 "$STATE/agent.log"
     return 1
+  fi
+  if grep -q "another stepline-local-agent" "$STATE/agent.log"; then
+    rm -f "$STATE/pid"
+    touch "$STATE/external"
+    a_log "an agent already serves this server (its Lease is held); using it"
+    return 0
   fi
   a_log "agent pid $pid, log $STATE/agent.log, work dir $STATE/work"
 }
