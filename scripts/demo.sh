@@ -46,7 +46,7 @@ up() {
   say "setting up and building (log: $BUILD_DIR/logs/)"
   "$ROOT/scripts/setup.sh" 2>&1 | sed 's/^==> /    /'
   say "starting the test API server and the local agent (first run builds the server: ~6-10 min)"
-  STEPLINE_AGENT_NODES="name=node-a,cpu=4,memory=8Gi name=node-gpu,cpu=4,memory=8Gi,nvidia.com/gpu=1" \
+  STEPLINE_AGENT_ARGS="--node name=node-a,cpu=4,memory=8Gi --node name=node-gpu,cpu=4,memory=8Gi,nvidia.com/gpu=1" \
     "$ROOT/testenv/up.sh" --dir "$STATE/testenv" --agent >"$STATE/env" 2>"$STATE/testenv.log" \
     || { tail -n 20 "$STATE/testenv.log"; die "the test server did not start; see $STATE/testenv.log"; }
   source "$STATE/env"
