@@ -42,7 +42,7 @@ done
 say() { echo "stepline-testenv: $*"; }
 die() { echo "stepline-testenv: $*" >&2; exit 1; }
 
-AGENT_BIN="$REPO/build/bin/stepline-local-agent"
+AGENT_BIN="${STEPLINE_BUILD_DIR:-$REPO/build}/bin/stepline-local-agent"
 if [ "$agent" = 1 ] && [ ! -x "$AGENT_BIN" ]; then
   die "--agent: $AGENT_BIN not found (build the project first)"
 fi
@@ -66,6 +66,7 @@ if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/kube-apiserver"
   [ -n "$ETCDCTL" ] || ETCDCTL=$(command -v etcdctl || true)
   say "using envtest binaries from $KUBEBUILDER_ASSETS"
 else
+  [ -z "${KUBEBUILDER_ASSETS:-}" ] || say "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS has no executable kube-apiserver and etcd; using our own server"
   "$HERE/build.sh" || die "build failed"
   BIN=$("$HERE/build.sh" --print-dir) || die "no build found after build.sh"
   APISERVER="$BIN/stepline-apiserver" ETCD="$BIN/etcd" KUBECTL="$BIN/kubectl" ETCDCTL="$BIN/etcdctl"
@@ -330,7 +331,9 @@ write_env() {
 write_env
 if [ "$agent" = 1 ]; then
   # The agent gets the same environment as a test (KUBECONFIG, STEPLINE_TESTENV_*).
-  ( . "$dir/env.sh" >/dev/null; start_bg agent "$dir/agent.log" "$AGENT_BIN" )
+  # STEPLINE_AGENT_ARGS: extra flags, e.g. "--node name=a,cpu=4,memory=8Gi --node ...".
+  # shellcheck disable=SC2086
+  ( . "$dir/env.sh" >/dev/null; start_bg agent "$dir/agent.log" "$AGENT_BIN" ${STEPLINE_AGENT_ARGS:-} )
   apid=$(awk '/^agent /{print $2}' "$dir/pids")
   started+=("$apid")
   sleep 0.5
