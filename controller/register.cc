@@ -1,6 +1,7 @@
 #include "controller/register.h"
 
 #include "reconcilers/execution_reconciler.h"
+#include "reconcilers/pipeline_reconciler.h"
 
 namespace stepline::controller {
 
@@ -29,8 +30,10 @@ std::vector<std::unique_ptr<reconcilers::Reconciler>> RegisterReconcilers(
     Manager& manager, const ReconcilerDeps& deps) {
   std::vector<std::unique_ptr<reconcilers::Reconciler>> registered;
   registered.push_back(RegisterExecutionReconciler(manager, deps));
-  // The Pipeline reconciler registers here when it lands:
-  //   manager.Register(*pipelines, {k8s::resources::kPipelines, deps.workers, {}});
+  auto pipelines = std::make_unique<reconcilers::PipelineReconciler>(
+      manager.Cache(k8s::resources::kPipelines), deps.client, deps.events, deps.clock);
+  manager.Register(*pipelines, {k8s::resources::kPipelines, deps.workers, {}});
+  registered.push_back(std::move(pipelines));
   return registered;
 }
 
