@@ -32,7 +32,11 @@ constexpr std::array<ReasonCode, 17> kReasons = {{
     {"ServerTimeout", StatusCode::kTimeout},
 }};
 
+// The first max characters of text, without trailing whitespace.
 std::string Truncate(std::string_view text, size_t max) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.remove_suffix(1);
+  }
   if (text.size() <= max) return std::string(text);
   return std::string(text.substr(0, max)) + "...";
 }
