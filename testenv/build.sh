@@ -113,6 +113,7 @@ fi
 
 # ---- disk space ---------------------------------------------------------------
 step="checking disk space"
+rm -rf "$CACHE"/trash.*          # leftovers of an earlier background clean-up
 avail_mb=$(( $(df -Pk "$CACHE" | awk 'NR==2 {print $4}') / 1024 ))
 kept_tree=0; [ -f "$CACHE/work/TREE_OK" ] && kept_tree=1
 if [ "$kept_tree" = 0 ] && [ "$avail_mb" -lt "$NEED_MB" ]; then
@@ -246,10 +247,16 @@ step="cleaning up"
 if [ "${STEPLINE_TESTENV_KEEP_TREE:-0}" = 1 ]; then
   say "keeping the unpacked tree in $W (STEPLINE_TESTENV_KEEP_TREE=1)"
 else
-  t=$(date +%s)
-  echo "+ [$(date +%T)] removing $W and the APT lists/debs" >>"$LOG"
-  rm -rf "$W" "$A/state/lists" "$A/cache"
-  say "removed the sources, Go cache and debs in $(( $(date +%s) - t ))s"
+  # Deleting ~200k files takes minutes on a busy disk: move them aside and
+  # delete them in the background (a later build finishes any leftover).
+  trash="$CACHE/trash.$$"
+  mkdir -p "$trash"
+  mv "$W" "$trash/work"
+  mv "$A/state/lists" "$trash/lists" 2>/dev/null || true
+  mv "$A/cache" "$trash/apt-cache" 2>/dev/null || true
+  echo "+ [$(date +%T)] removing $trash in the background" >>"$LOG"
+  (setsid rm -rf "$trash" </dev/null >/dev/null 2>&1 &)
+  say "removing the sources, Go cache and debs (~4 GB) in the background"
 fi
 # keep the two newest builds
 ls -1dt "$CACHE"/builds/*/ 2>/dev/null | tail -n +3 | xargs -r rm -rf

@@ -189,8 +189,11 @@ if env2=$(STEPLINE_TESTENV_MAX_INFLIGHT=1 "$REPO/testenv/up.sh" --dir "$STATE2" 
   t2=$(sed -n "s/^export STEPLINE_TESTENV_TOKEN=//p" <<<"$env2")
   ca2=$(sed -n "s/^export STEPLINE_TESTENV_CA=//p" <<<"$env2")
   [ "$s2" != "$STEPLINE_TESTENV_SERVER" ] && ok "instances use different ports" || bad "instances use different ports"
-  args=(); for i in $(seq 60); do args+=(-o /dev/null "$s2/api/v1/namespaces?i=$i"); done
-  codes=$(curl -s -Z --parallel-max 60 --http2 -w "%{http_code}\n" --cacert "$ca2" -H "Authorization: Bearer $t2" "${args[@]}" 2>/dev/null | sort | uniq -c)
+  # 100 concurrent creates on one HTTP/2 connection (writes take long enough to overlap)
+  args=(); for i in $(seq 100); do args+=(-o /dev/null "$s2/api/v1/namespaces/default/configmaps"); done
+  codes=$(curl -s -Z --parallel-max 100 --http2 -w "%{http_code}\n" --cacert "$ca2" -H "Authorization: Bearer $t2" \
+          -H 'Content-Type: application/json' -d '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"c-"}}' \
+          "${args[@]}" 2>/dev/null | sort | uniq -c)
   grep -q ' 429$' <<<"$codes" && ok "STEPLINE_TESTENV_MAX_INFLIGHT=1 gives real 429s" || bad "STEPLINE_TESTENV_MAX_INFLIGHT=1 gives real 429s" "$codes"
   expect "first instance unaffected" '^p1 ' kubectl get pods -n demo --no-headers
   "$REPO/testenv/down.sh" "$STATE2"
