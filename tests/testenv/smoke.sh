@@ -201,7 +201,7 @@ else
   bad "second instance starts beside the first" "$(cat "$STATE2/up.err")"
 fi
 rm -rf "$STATE2"
-if [ ! -x "$REPO/build/bin/stepline-local-agent" ]; then
+if [ ! -x "${STEPLINE_BUILD_DIR:-$REPO/build}/bin/stepline-local-agent" ]; then
   expect "up.sh --agent without the agent binary fails clearly" 'stepline-local-agent not found' "$REPO/testenv/up.sh" --agent --dir "$STATE/agent-try"
 fi
 
