@@ -2,6 +2,7 @@
 
 #include "reconcilers/execution_reconciler.h"
 #include "reconcilers/pipeline_reconciler.h"
+#include "reconcilers/validation.h"
 
 namespace stepline::controller {
 
@@ -15,8 +16,13 @@ std::unique_ptr<reconcilers::Reconciler> RegisterExecutionReconciler(Manager& ma
   caches.jobs = &deps.caches.Cache(k8s::resources::kJobs);
   caches.pods = &deps.caches.Cache(k8s::resources::kPods);
   caches.job_events = &deps.caches.Cache(k8s::resources::kEvents);
+  reconcilers::ExecutionReconcilerOptions options;
+  options.validate = [](const reconcilers::Pipeline& p) {
+    k8s::Status s = reconcilers::ValidatePipeline(p);
+    return s.ok() ? std::string() : s.message();
+  };
   auto reconciler = std::make_unique<reconcilers::ExecutionReconciler>(
-      caches, deps.client, deps.events, deps.clock, reconcilers::ExecutionReconcilerOptions{});
+      caches, deps.client, deps.events, deps.clock, std::move(options));
   manager.Register(*reconciler, {k8s::resources::kPipelineExecutions,
                                  deps.workers,
                                  {Watch::kOwnedJobs, Watch::kExecutionPods,

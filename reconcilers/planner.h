@@ -30,6 +30,7 @@ inline constexpr const char* kAnnotationResumedAt = "stepline.dev/resumed-at";
 inline constexpr const char* kAnnotationQuotaMessage = "stepline.dev/quota-message";
 inline constexpr const char* kAnnotationAbandoned = "stepline.dev/abandoned";
 inline constexpr const char* kAnnotationAbandonedMessage = "stepline.dev/abandoned-message";
+inline constexpr const char* kAnnotationAbandonedAt = "stepline.dev/abandoned-at";
 
 struct ObservedJob {
   const k8s::Object* job = nullptr;

@@ -72,6 +72,8 @@ AttemptObservation Observe(const ObservedJob& j, Planning& p) {
     obs.phase = AttemptPhase::kFailed;
     obs.failure = ParseFailureClass(abandoned).value_or(FailureClass::kError);
     obs.message = Annotation(*j.job, kAnnotationAbandonedMessage);
+    obs.completion_time = AnnotationTime(*j.job, kAnnotationAbandonedAt);
+    if (!obs.completion_time) obs.completion_time = CreationTime(*j.job);
     return obs;
   }
   AttemptInputs in{j.job, j.pods, CurrentEvents(j), p.in.now, p.in.options.scheduling_timeout};
@@ -118,14 +120,16 @@ void WaitForQuota(const ObservedJob& j, const AttemptObservation& obs, const Ste
 
 // A pod that waited too long for a node or an image: keep the Job as the record of the attempt
 // but suspend it, so that its pod is removed and never starts later.
-void Abandon(const ObservedJob& j, const AttemptObservation& obs, const Step& step,
-             const UnitState& u, Planning& p) {
+void Abandon(const ObservedJob& j, const AttemptObservation& obs, const Step& step, UnitState& u,
+             Planning& p) {
   if (!Annotation(*j.job, kAnnotationAbandoned).empty() || JobFinished(*j.job)) return;
   Object patch = {{"spec", {{"suspend", true}}},
                   {"metadata",
                    {{"annotations",
                      {{kAnnotationAbandoned, FailureClassName(obs.failure)},
-                      {kAnnotationAbandonedMessage, obs.message.substr(0, 1024)}}}}}};
+                      {kAnnotationAbandonedMessage, obs.message.substr(0, 1024)},
+                      {kAnnotationAbandonedAt, Rfc(p.in.now)}}}}}};
+  u.completion_time = p.in.now;
   p.Patch(step.name, u.job_name, std::move(patch));
 }
 
@@ -146,7 +150,9 @@ void PlanFailedAttempt(const UnitJobs& jobs, const AttemptObservation& obs, cons
   const ObservedJob* first = jobs.front() != nullptr ? jobs.front() : jobs.back();
   f.first_attempt_start = CreationTime(*first->job).value_or(p.in.now);
   f.now = p.in.now;
-  f.failed_at = obs.completion_time.value_or(p.in.now);
+  // When it failed, from the objects (never from `now`, which would move the retry along).
+  f.failed_at = u->completion_time ? u->completion_time : obs.completion_time;
+  if (!f.failed_at) f.failed_at = CreationTime(*jobs.back()->job);
   RetryDecision d = DecideRetry(RetrySettingsOf(step), f);
   u->reason = FailureClassName(obs.failure);
   u->message = d.why + (obs.message.empty() ? "" : ": " + obs.message);
@@ -154,8 +160,7 @@ void PlanFailedAttempt(const UnitJobs& jobs, const AttemptObservation& obs, cons
     u->phase = UnitPhase::kFailed;
     return;
   }
-  WallTime failed_at = obs.completion_time.value_or(p.in.now);
-  WallTime next = failed_at + d.delay;
+  WallTime next = f.failed_at.value_or(p.in.now) + d.delay;
   u->phase = UnitPhase::kRetrying;
   u->next_attempt_time = next;
   if (p.in.now >= next) {
@@ -210,7 +215,10 @@ const std::string& Annotation(const Object& obj, const char* key) {
 }
 
 bool JobFinished(const Object& job) {
+  // FailureTarget and SuccessCriteriaMet (Kubernetes 1.31+) come first: the outcome is decided
+  // even while the Job controller still terminates pods.
   return HasTrueCondition(job, "Complete") || HasTrueCondition(job, "Failed") ||
+         HasTrueCondition(job, "FailureTarget") || HasTrueCondition(job, "SuccessCriteriaMet") ||
          !Annotation(job, kAnnotationAbandoned).empty();
 }
 

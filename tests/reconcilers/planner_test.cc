@@ -255,6 +255,23 @@ TEST(PlannerRetryTest, FailureClassesAndRetryOn) {
   }
 }
 
+TEST(PlannerRetryTest, FailureTargetAloneIsAFailureNotAnAbandonment) {
+  // Kubernetes 1.31+ sets FailureTarget before Failed; an attempt seen in between has failed.
+  FakeRun run(Steps({S("a", {{"retryPolicy", Retrying(2, 5)}})}));
+  run.Plan();
+  run.Fail("run-a-1", 1);
+  Object& conds = run.Job("run-a-1")->at("status")["conditions"];
+  conds.erase(conds.size() - 1);  // only FailureTarget remains
+  PlanResult r = run.Plan();
+  EXPECT_EQ(Phase(run.StepOf("a")), "Retrying");
+  EXPECT_FALSE(run.Job("run-a-1")->at("metadata").contains("annotations")) << "not abandoned";
+  EXPECT_EQ(*r.requeue_after, seconds(5));
+  run.Advance(seconds(3));
+  EXPECT_EQ(*run.Plan().requeue_after, seconds(2)) << "the retry time does not move";
+  run.Advance(seconds(2));
+  EXPECT_THAT(Created(run.Plan()), ElementsAre("run-a-2"));
+}
+
 TEST(PlannerRetryTest, DisruptionRetriedThreeTimesWithoutPolicy) {
   FakeRun run(Steps({S("a")}));
   run.Plan();
