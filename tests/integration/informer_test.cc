@@ -107,6 +107,7 @@ class GatedWatcher final : public Watcher {
  public:
   explicit GatedWatcher(Watcher& real) : real_(real) {}
   std::atomic<bool> open{true};
+  std::atomic<int> started{0};  // watches that reached the server
 
   void Cut() { cut_ = true; }
   std::vector<Status> results() {
@@ -121,6 +122,7 @@ class GatedWatcher final : public Watcher {
       std::this_thread::sleep_for(milliseconds(20));
     }
     cut_ = false;
+    ++started;
     std::atomic<bool> local_stop{false}, done{false};
     std::thread relay([&] {
       while (!done.load()) {
@@ -187,6 +189,8 @@ TEST_F(InformerTest, RelistsAfterTheWatchExpires) {
   ASSERT_TRUE(CreateMany(*client_, res, ns_, "before-", 5).ok());
   informer.Start();
   ASSERT_TRUE(CacheMatchesFreshList(informer, *client_, res, ns_));
+  for (int i = 0; i < 200 && gated.started == 0; ++i) std::this_thread::sleep_for(milliseconds(20));
+  ASSERT_EQ(gated.started.load(), 1);
 
   gated.open = false;
   gated.Cut();
