@@ -27,6 +27,16 @@ namespace {
 
 bool IsSuccess(int code) { return code >= 200 && code < 300; }
 
+// JSON text of obj; invalid UTF-8 in strings is replaced instead of throwing.
+std::string Serialize(const Object& obj) {
+  return obj.dump(-1, ' ', false, Object::error_handler_t::replace);
+}
+
+std::string StringField(const Object& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 void AddParam(std::string* query, std::string_view name, std::string_view value) {
   if (value.empty()) return;
   if (!query->empty()) query->push_back('&');
@@ -119,8 +129,8 @@ Result<ObjectList> ListFrom(const Resource& res, Result<Object> body) {
   ObjectList list;
   Object& obj = *body;
   if (auto meta = obj.find("metadata"); meta != obj.end() && meta->is_object()) {
-    list.resource_version = meta->value("resourceVersion", "");
-    list.continue_token = meta->value("continue", "");
+    list.resource_version = StringField(*meta, "resourceVersion");
+    list.continue_token = StringField(*meta, "continue");
   }
   auto items = obj.find("items");
   if (items == obj.end() || !items->is_array()) return list;  // "items": null when empty
@@ -258,7 +268,7 @@ Result<Object> ApiServerClient::Create(const Resource& res, const std::string& n
   Call call{.verb = "create", .resource = &res, .method = "POST"};
   call.path = res.CollectionPath(target_ns);
   call.query = WriteQuery(opts, false);
-  call.body = WithTypeMeta(res, obj).dump();
+  call.body = Serialize(WithTypeMeta(res, obj));
   call.content_type = "application/json";
   call.idempotent = false;
   call.timeout = config_.timeout;
@@ -272,7 +282,7 @@ Result<Object> ApiServerClient::Put(const Resource& res, const std::string& ns, 
   Call call{.verb = "update", .resource = &res, .method = "PUT"};
   call.path = res.ObjectPath(target_ns, NameOf(obj)) + subresource;
   call.query = WriteQuery(opts, false);
-  call.body = WithTypeMeta(res, obj).dump();
+  call.body = Serialize(WithTypeMeta(res, obj));
   call.content_type = "application/json";
   call.timeout = config_.timeout;
   return ObjectFrom(Execute(call));
@@ -306,7 +316,7 @@ Status ApiServerClient::Delete(const Resource& res, const std::string& ns, const
                                const DeleteOptions& opts) {
   Call call{.verb = "delete", .resource = &res, .method = "DELETE"};
   call.path = res.ObjectPath(ns, name);
-  call.body = DeleteBody(opts).dump();
+  call.body = Serialize(DeleteBody(opts));
   call.content_type = "application/json";
   call.timeout = config_.timeout;
   Result<HttpResponse> response = Execute(call);

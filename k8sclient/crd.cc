@@ -2,13 +2,22 @@
 
 namespace stepline::k8s {
 
+namespace {
+
+bool FieldIs(const Object& obj, const char* key, const char* want) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() && it->get_ref<const std::string&>() == want;
+}
+
+}  // namespace
+
 bool IsCrdEstablished(const Object& crd) {
   auto status = crd.find("status");
   if (status == crd.end() || !status->is_object()) return false;
   auto conditions = status->find("conditions");
   if (conditions == status->end() || !conditions->is_array()) return false;
   for (const auto& c : *conditions) {
-    if (c.is_object() && c.value("type", "") == "Established" && c.value("status", "") == "True") {
+    if (c.is_object() && FieldIs(c, "type", "Established") && FieldIs(c, "status", "True")) {
       return true;
     }
   }

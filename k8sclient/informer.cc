@@ -72,6 +72,7 @@ class Informer::Impl {
 };
 
 ObjectPtr Informer::Impl::Prepare(Object obj) const {
+  if (!obj.is_object()) obj = Object::object();  // never from a real server; keeps KeyOf safe
   if (!obj.contains("apiVersion")) obj["apiVersion"] = resource_.ApiVersion();
   if (!obj.contains("kind")) obj["kind"] = resource_.kind;
   StripManagedFields(obj);

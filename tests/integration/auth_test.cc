@@ -20,6 +20,22 @@ TEST_F(AuthTest, TokenAndClientCertificateBothWork) {
   EXPECT_TRUE(client_->List(kWidgets, ns_, {}).ok());
 }
 
+TEST_F(AuthTest, TokenFromAFileIsReadAndRereadAfterA401) {
+  const std::string path = "/tmp/" + UniqueName("token");
+  int rc = 0;
+  RunCommand("umask 077 && printf 'stale-token\\n' > " + path, &rc);
+  ASSERT_EQ(rc, 0);
+  RestConfig config = TokenConfig(env_, "");
+  config.token_file = path;
+  auto client = ApiServerClient::New(config, clock_);
+  EXPECT_EQ(client->List(kWidgets, ns_, {}).status().code(), StatusCode::kUnauthorized);
+  // The token rotates: the next request gets 401, re-reads the file and succeeds on its retry.
+  RunCommand("printf '%s\\n' " + env_.token + " > " + path, &rc);
+  Result<ObjectList> list = client->List(kWidgets, ns_, {});
+  EXPECT_TRUE(list.ok()) << list.status().ToString();
+  RunCommand("rm -f " + path, &rc);
+}
+
 TEST_F(AuthTest, NobodyIsForbiddenAndABadTokenUnauthorized) {
   struct Case {
     std::string name, token;
