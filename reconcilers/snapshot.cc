@@ -6,6 +6,7 @@
 #include <set>
 
 #include "reconcilers/api_json.h"
+#include "reconcilers/sagemaker_definition.h"
 
 namespace stepline::reconcilers {
 namespace {
@@ -135,9 +136,16 @@ bool IsValidLabelKey(const std::string& text) {
 k8s::Result<Snapshot> CompileSnapshot(const Pipeline& pipeline,
                                       const PipelineExecutionSpec& execution) {
   if (!pipeline.spec.pipeline_definition.is_null() && pipeline.spec.steps.empty()) {
-    return k8s::Status::Invalid(
-        "spec.pipelineDefinition: SageMaker pipeline definitions cannot be run yet; use "
-        "spec.steps");
+    // A SageMaker definition runs as the parameters and steps it compiles to.
+    auto compiled = CompileSageMakerDefinition(pipeline.spec.pipeline_definition);
+    if (!compiled.ok()) {
+      return k8s::Status::Invalid("spec.pipelineDefinition: " + compiled.status().message());
+    }
+    Pipeline native = pipeline;
+    native.spec.pipeline_definition = nullptr;
+    native.spec.parameters = std::move(compiled->parameters);
+    native.spec.steps = std::move(compiled->steps);
+    return CompileSnapshot(native, execution);
   }
   auto params = ResolveParameters(pipeline.spec.parameters, execution.pipeline_parameters);
   if (!params.ok()) return params.status();

@@ -1,0 +1,94 @@
+// Compiles a SageMaker pipeline definition (format version 2020-12-01: the JSON that SageMaker's
+// CreatePipeline and the ACK controller take, and that spec.pipelineDefinition holds) into
+// Stepline's own parameters and steps, so the rest of Stepline runs it like spec.steps
+// (DESIGN.md section 1: "Both compile to the same internal step graph").
+//
+// Parameters [{Name, Type, DefaultValue}] become parameters of the same name and type (String
+// when Type is absent); DefaultValue is rendered as text (1000 -> "1000", true -> "true"); no
+// DefaultValue means the parameter is required.
+//
+// Step types:
+//   Processing  AppSpecification.ImageUri -> image, ContainerEntrypoint -> command,
+//               ContainerArguments -> args, Environment -> env
+//   Training    AlgorithmSpecification.TrainingImage -> image (ContainerEntrypoint/Arguments as
+//               above; AlgorithmName is an error), Environment -> env, HyperParameters -> env
+//               SM_HP_<NAME> (upper case, characters other than letters and digits as '_')
+//     both:     StoppingCondition.MaxRuntimeInSeconds -> timeoutSeconds; ClusterConfig /
+//               ResourceConfig (InstanceType, InstanceCount, VolumeSizeInGB) and the fields
+//               Stepline has no use for (inputs, outputs, VPC, ...) only give a warning
+//   Fail        Arguments.ErrorMessage -> a Fail step's message
+//   Callback    an Approval step (answered through the execution's spec.signals; its
+//               OutputParameters' names become the step's declared outputs)
+//   Condition   no step of its own: each step of IfSteps gets `when: <conditions>`, each of
+//               ElseSteps `when: !(<conditions>)`, joined by && to the `when` they already have,
+//               and they depend on the condition's own dependencies (a DependsOn that names the
+//               condition means its dependencies too). IfSteps/ElseSteps hold step definitions
+//               (what the SageMaker SDK writes) or names of steps defined elsewhere.
+//               Conditions (all must hold): Equals ==, GreaterThan >, GreaterThanOrEqualTo >=,
+//               LessThan <, LessThanOrEqualTo <=, In (QueryValue in [Values]), Not !(..),
+//               Or (.. || ..).
+//   anything else (Transform, Model, RegisterModel, Tuning, Lambda, EMR, ClarifyCheck,
+//   QualityCheck, AutoML, Notebook, ...): an error naming the step and its type.
+//
+// Values (strings, numbers, booleans as their text):
+//   {"Get": "Parameters.X"}                         {{parameters.X}}
+//   {"Get": "Execution.PipelineExecutionId"}         {{execution.name}}
+//   {"Get": "Execution.PipelineExecutionArn"}        {{execution.name}}
+//   {"Get": "Steps.S.Properties.ProcessingOutputConfig.Outputs['N'].S3Output.S3Uri"}
+//                                                    {{steps.s.outputs.N}}
+//   {"Get": "Steps.S.Properties.FinalMetricDataList['N'].Value"}  {{steps.s.outputs.N}}
+//   {"Get": "Steps.S.Properties.ModelArtifacts.S3ModelArtifacts"}
+//                                                    {{steps.s.outputs.S3ModelArtifacts}}
+//   {"Get": "Steps.S.OutputParameters['N']"}         {{steps.s.outputs.N}}
+//   {"Std:Join": {"On": ",", "Values": [...]}}       the rendered values joined by On
+// (a step's outputs are the JSON object it writes to /dev/termination-log, DESIGN.md section 2).
+// Any other Get, Std:JsonGet (Stepline has no property files) and a literal containing "{{" are
+// errors naming the value. Every Get of "Steps.S..." anywhere in a step's Arguments (even in
+// fields that are not mapped) makes the step depend on S, as in SageMaker.
+//
+// RetryPolicies -> retryPolicy. ExceptionType (and FailureType, which the SDK folds into it):
+//   Step.SERVICE_FAULT            Disrupted      (the platform failed while running the step)
+//   SageMaker.JOB_INTERNAL_ERROR  Disrupted      (the job failed through no fault of its own)
+//   SageMaker.CAPACITY_ERROR      Unschedulable  (no node with the capacity the step asks for)
+//   Step.THROTTLING               none: the controller retries throttled API calls itself
+//   SageMaker.RESOURCE_LIMIT      none: a ResourceQuota refusal (QuotaExceeded) is always a wait
+// SageMaker's MaxAttempts counts retries, Stepline's maxAttempts all attempts: maxAttempts =
+// MaxAttempts + 1 (SageMaker's default MaxAttempts 5 when neither it nor ExpireAfterMin is
+// given; 21, SageMaker's cap of 20 retries, when only ExpireAfterMin is); ExpireAfterMin ->
+// expireAfterMinutes; IntervalSeconds (default 1) and BackoffRate (default 2) as they are. A
+// step keeps one policy: the numbers of the first policy that maps to a failure class, the
+// classes of all. A policy whose types all map to none gives no retryPolicy, and a warning.
+// CacheConfig and PropertyFiles are ignored with a warning.
+//
+// Step names: SageMaker allows names a Stepline step may not have; each name becomes a lower-case
+// DNS-1123 label of at most kMaxStepNameLength characters ("AbaloneProcess" ->
+// "abalone-process"); a name that is too long or would be shared by two steps keeps a prefix and
+// ends in "-" + a 10-character hash of the SageMaker name. Dependencies and references use the
+// new names; a warning says which step got which name.
+//
+// Pure: no I/O, no clock. Safe to call from several threads at once.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "k8sclient/status.h"
+#include "reconcilers/api_types.h"
+
+namespace stepline::reconcilers {
+
+inline constexpr const char* kSageMakerDefinitionVersion = "2020-12-01";
+
+struct CompiledDefinition {
+  std::vector<Parameter> parameters;
+  std::vector<Step> steps;            // in declaration order (a Condition's branches in its place)
+  std::vector<std::string> warnings;  // "<path>: <what>": renamed steps, ignored fields
+};
+
+// definition: a JSON object, or a string holding one. Errors are Invalid "<path>: <what>", the
+// path inside the definition, e.g.
+//   Steps[2] (Deploy): step type "RegisterModel" is not supported by Stepline (...)
+// Callers add the field's own path ("spec.pipelineDefinition: ").
+k8s::Result<CompiledDefinition> CompileSageMakerDefinition(const Json& definition);
+
+}  // namespace stepline::reconcilers

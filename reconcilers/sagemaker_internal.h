@@ -1,0 +1,83 @@
+// The pieces of CompileSageMakerDefinition (sagemaker_definition.h), shared by its files:
+// values and conditions (sagemaker_values.cc), step types and retry policies
+// (sagemaker_steps.cc). Not an interface for other modules.
+//
+// Every error is Invalid "<path>: <what>", path inside the definition. Pure; thread-compatible.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "k8sclient/status.h"
+#include "reconcilers/api_types.h"
+
+namespace stepline::reconcilers::sagemaker {
+
+// Nesting of values, conditions and Arguments deeper than this is an error, never a deep
+// recursion.
+inline constexpr int kMaxNesting = 64;
+
+// The names a definition declares, which values are compiled against.
+struct Names {
+  std::set<std::string> parameters;
+  std::map<std::string, std::string> steps;  // SageMaker step name -> Stepline step name
+  std::set<std::string> conditions;          // Condition steps: no Stepline step of their own
+};
+
+k8s::Status Error(const std::string& path, const std::string& what);
+// "\"text\"": for messages.
+std::string Quote(const std::string& text);
+// A value in a message: a string quoted, a number or boolean as JSON, else "an object" or "a
+// list" (never a deep dump of hostile input).
+std::string Describe(const Json& value);
+// The member of a JSON object, or nullptr when object is no object (or nullptr) or lacks it (or
+// it is null).
+const Json* Member(const Json& object, const char* key);
+const Json* Member(const Json* object, const char* key);
+// Letters, digits, '_' and '-': what a Stepline reference may name.
+bool IsReferenceName(std::string_view text);
+// path + "." + key / path + "[index]".
+std::string Field(const std::string& path, const std::string& key);
+std::string Item(const std::string& path, size_t index);
+
+// ---- values (sagemaker_values.cc) ----
+
+// A value as Stepline template text: literals as their text, Get and Std:Join as described in
+// sagemaker_definition.h.
+k8s::Result<std::string> RenderValue(const Json& value, const Names& names,
+                                     const std::string& path);
+// A JSON list of values; absent (nullptr) is an empty list.
+k8s::Result<std::vector<std::string>> RenderList(const Json* list, const Names& names,
+                                                 const std::string& path);
+// A ConditionStep's Conditions (all must hold) as a `when` expression whose top level has no
+// `||`, so that `a && <it>` and `!(<it>)` keep their meaning.
+k8s::Result<std::string> RenderConditions(const Json& conditions, const Names& names,
+                                          const std::string& path);
+// Appends the step S of every {"Get": "Steps.S..."} inside value (in order, each once).
+k8s::Status CollectStepReferences(const Json& value, const std::string& path,
+                                  std::vector<std::string>* steps);
+
+// ---- step types (sagemaker_steps.cc) ----
+
+struct StepInput {
+  const Json& json;  // the SageMaker step object
+  std::string path;  // "Steps[1] (Train)"
+  std::string name;  // its SageMaker name
+  const Names& names;
+  std::vector<std::string>* warnings;
+};
+
+k8s::Status CompileProcessing(const StepInput& in, Step* step);
+k8s::Status CompileTraining(const StepInput& in, Step* step);
+k8s::Status CompileFail(const StepInput& in, Step* step);
+k8s::Status CompileCallback(const StepInput& in, Step* step);
+// The step's RetryPolicies (nullptr: none) as one Stepline policy; nullopt when none is needed.
+k8s::Result<std::optional<RetryPolicy>> CompileRetryPolicies(const Json* policies,
+                                                             const std::string& path,
+                                                             std::vector<std::string>* warnings);
+
+}  // namespace stepline::reconcilers::sagemaker

@@ -1,0 +1,327 @@
+// SageMaker step types (Processing, Training, Fail, Callback) and retry policies as Stepline
+// steps. See sagemaker_definition.h for the mapping tables.
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <initializer_list>
+#include <string_view>
+
+#include "reconcilers/sagemaker_internal.h"
+
+namespace stepline::reconcilers::sagemaker {
+namespace {
+
+using k8s::Result;
+using k8s::Status;
+
+// SageMaker allows at most 20 retries; with ExpireAfterMin alone, time is the only bound.
+constexpr int64_t kMaxSageMakerRetries = 20;
+constexpr int64_t kDefaultSageMakerRetries = 5;
+
+struct ExceptionMapping {
+  std::string_view type;
+  const char* failure_class;  // nullptr: Stepline needs no retry policy for it
+};
+constexpr std::array<ExceptionMapping, 5> kExceptionTypes{{
+    {"Step.SERVICE_FAULT", "Disrupted"},
+    {"Step.THROTTLING", nullptr},
+    {"SageMaker.JOB_INTERNAL_ERROR", "Disrupted"},
+    {"SageMaker.CAPACITY_ERROR", "Unschedulable"},
+    {"SageMaker.RESOURCE_LIMIT", nullptr},
+}};
+
+void AddUnique(std::vector<std::string>* list, const std::string& value) {
+  if (std::find(list->begin(), list->end(), value) == list->end()) list->push_back(value);
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
+// The Arguments object of a step; an absent one reads as empty.
+Result<const Json*> Arguments(const StepInput& in) {
+  static const Json kEmpty = Json::object();
+  const Json* args = Member(in.json, "Arguments");
+  if (args == nullptr) return &kEmpty;
+  if (!args->is_object()) return Error(Field(in.path, "Arguments"), "must be an object");
+  return args;
+}
+
+// An optional object member of args.
+Result<const Json*> Object(const Json& args, const char* key, const std::string& path) {
+  const Json* value = Member(args, key);
+  if (value != nullptr && !value->is_object()) return Error(Field(path, key), "must be an object");
+  return value;
+}
+
+void WarnUnused(const StepInput& in, const Json& args,
+                std::initializer_list<std::string_view> used) {
+  std::vector<std::string> unused;
+  for (auto it = args.begin(); it != args.end(); ++it) {
+    if (std::find(used.begin(), used.end(), it.key()) == used.end()) unused.push_back(it.key());
+  }
+  if (unused.empty()) return;
+  in.warnings->push_back(Field(in.path, "Arguments") +
+                         ": not used by Stepline: " + JoinNames(unused));
+}
+
+// ClusterConfig / ResourceConfig: SageMaker instances, which a pod has no equivalent of.
+void WarnInstances(const StepInput& in, const Json* config, const std::string& path) {
+  if (config == nullptr) return;
+  std::vector<std::string> what;
+  for (const char* key : {"InstanceType", "InstanceCount", "VolumeSizeInGB"}) {
+    const Json* value = Member(*config, key);
+    if (value != nullptr) {
+      what.push_back(std::string(key) + " " +
+                     (value->is_string() ? value->get<std::string>() : Describe(*value)));
+    }
+  }
+  if (what.empty()) return;
+  in.warnings->push_back(path + ": not mapped (" + JoinNames(what) +
+                         "): the step runs as one pod with the resources of spec.stepDefaults");
+}
+
+// Image, ContainerEntrypoint and ContainerArguments of AppSpecification/AlgorithmSpecification.
+Status CompileContainer(const StepInput& in, const Json& spec, const char* image_key,
+                        const std::string& path, Step* step) {
+  if (const Json* image = Member(spec, image_key)) {
+    auto value = RenderValue(*image, in.names, Field(path, image_key));
+    if (!value.ok()) return value.status();
+    step->image = *value;
+  }
+  auto command =
+      RenderList(Member(spec, "ContainerEntrypoint"), in.names, Field(path, "ContainerEntrypoint"));
+  if (!command.ok()) return command.status();
+  auto args =
+      RenderList(Member(spec, "ContainerArguments"), in.names, Field(path, "ContainerArguments"));
+  if (!args.ok()) return args.status();
+  step->command = std::move(command).value();
+  step->args = std::move(args).value();
+  return Status::Ok();
+}
+
+// "max_depth" -> "SM_HP_MAX_DEPTH", as the SageMaker training toolkit names them.
+std::string HyperParameterEnvName(const std::string& name) {
+  std::string out = "SM_HP_";
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    out += std::isalnum(u) ? static_cast<char>(std::toupper(u)) : '_';
+  }
+  return out;
+}
+
+// Environment-like maps of names to values, appended to the step's env.
+Status AppendEnv(const Json& args, const char* key, bool hyperparameters, const StepInput& in,
+                 Step* step) {
+  const std::string path = Field(Field(in.path, "Arguments"), key);
+  const Json* map = Member(args, key);
+  if (map == nullptr) return Status::Ok();
+  if (!map->is_object()) return Error(path, "must be an object of names and values");
+  for (auto it = map->begin(); it != map->end(); ++it) {
+    auto value = RenderValue(it.value(), in.names, Field(path, it.key()));
+    if (!value.ok()) return value.status();
+    EnvVar env;
+    env.name = hyperparameters ? HyperParameterEnvName(it.key()) : it.key();
+    env.value = *value;
+    step->env.push_back(std::move(env));
+  }
+  return Status::Ok();
+}
+
+Status CompileStoppingCondition(const StepInput& in, const Json& args, Step* step) {
+  const std::string path = Field(Field(in.path, "Arguments"), "StoppingCondition");
+  auto condition = Object(args, "StoppingCondition", Field(in.path, "Arguments"));
+  if (!condition.ok()) return condition.status();
+  const Json* max = Member(*condition, "MaxRuntimeInSeconds");
+  if (max == nullptr) return Status::Ok();
+  if (!max->is_number_integer()) {
+    return Error(Field(path, "MaxRuntimeInSeconds"),
+                 "must be an integer (a Stepline timeout cannot come from a Get)");
+  }
+  step->timeout_seconds = max->get<int64_t>();
+  return Status::Ok();
+}
+
+// What Processing and Training share: the container spec, Environment and StoppingCondition.
+Status CompileJob(const StepInput& in, const Json& args, const char* spec_key,
+                  const char* image_key, Step* step) {
+  const std::string path = Field(in.path, "Arguments");
+  auto spec = Object(args, spec_key, path);
+  if (!spec.ok()) return spec.status();
+  if (*spec != nullptr) {
+    Status status = CompileContainer(in, **spec, image_key, Field(path, spec_key), step);
+    if (!status.ok()) return status;
+  }
+  Status status = AppendEnv(args, "Environment", false, in, step);
+  if (!status.ok()) return status;
+  return CompileStoppingCondition(in, args, step);
+}
+
+Result<std::optional<int64_t>> ReadCount(const Json& policy, const char* key,
+                                         const std::string& path) {
+  const Json* value = Member(policy, key);
+  if (value == nullptr) return std::optional<int64_t>();
+  if (!value->is_number_integer() || value->get<int64_t>() < 0) {
+    return Error(Field(path, key), "must be a non-negative integer");
+  }
+  return std::optional<int64_t>(value->get<int64_t>());
+}
+
+// The failure classes of one policy's ExceptionType (and FailureType) lists.
+Status PolicyClasses(const Json& policy, const std::string& path,
+                     std::vector<std::string>* classes) {
+  for (const char* key : {"ExceptionType", "FailureType"}) {
+    const Json* list = Member(policy, key);
+    if (list == nullptr) continue;
+    if (!list->is_array()) return Error(Field(path, key), "must be a list");
+    for (size_t i = 0; i < list->size(); ++i) {
+      const Json& type = (*list)[i];
+      auto it = std::find_if(kExceptionTypes.begin(), kExceptionTypes.end(), [&](const auto& m) {
+        return type.is_string() && type.get<std::string>() == m.type;
+      });
+      if (it == kExceptionTypes.end()) {
+        return Error(Item(Field(path, key), i),
+                     Describe(type) +
+                         " is not a SageMaker exception type (Step.SERVICE_FAULT, "
+                         "Step.THROTTLING, SageMaker.JOB_INTERNAL_ERROR, "
+                         "SageMaker.CAPACITY_ERROR, SageMaker.RESOURCE_LIMIT)");
+      }
+      if (it->failure_class != nullptr) AddUnique(classes, it->failure_class);
+    }
+  }
+  return Status::Ok();
+}
+
+// The numbers of one policy in Stepline's terms (maxAttempts counts all attempts).
+Result<RetryPolicy> PolicyNumbers(const Json& policy, const std::string& path) {
+  auto interval = ReadCount(policy, "IntervalSeconds", path);
+  auto retries = ReadCount(policy, "MaxAttempts", path);
+  auto expire = ReadCount(policy, "ExpireAfterMin", path);
+  for (const auto* read : {&interval, &retries, &expire}) {
+    if (!read->ok()) return read->status();
+  }
+  const Json* backoff = Member(policy, "BackoffRate");
+  if (backoff != nullptr && !backoff->is_number()) {
+    return Error(Field(path, "BackoffRate"), "must be a number");
+  }
+  const std::optional<int64_t>& minutes = *expire;
+  if (retries->has_value() && minutes) {
+    return Error(path, "only one of MaxAttempts and ExpireAfterMin may be given");
+  }
+  RetryPolicy out;
+  out.interval_seconds = interval->value_or(1);
+  out.backoff_rate = backoff != nullptr ? backoff->get<double>() : 2.0;
+  if (minutes) {  // 0: never retried
+    out.max_attempts = *minutes > 0 ? kMaxSageMakerRetries + 1 : 1;
+    if (*minutes > 0) out.expire_after_minutes = *minutes;
+  } else {
+    out.max_attempts = retries->value_or(kDefaultSageMakerRetries) + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+k8s::Status CompileProcessing(const StepInput& in, Step* step) {
+  auto args = Arguments(in);
+  if (!args.ok()) return args.status();
+  Status status = CompileJob(in, **args, "AppSpecification", "ImageUri", step);
+  if (!status.ok()) return status;
+  auto resources = Object(**args, "ProcessingResources", Field(in.path, "Arguments"));
+  if (!resources.ok()) return resources.status();
+  WarnInstances(in, Member(*resources, "ClusterConfig"),
+                Field(in.path, "Arguments.ProcessingResources.ClusterConfig"));
+  WarnUnused(
+      in, **args,
+      {"AppSpecification", "Environment", "StoppingCondition", "ProcessingResources", "RoleArn"});
+  return Status::Ok();
+}
+
+k8s::Status CompileTraining(const StepInput& in, Step* step) {
+  auto args = Arguments(in);
+  if (!args.ok()) return args.status();
+  if (Member(Member(**args, "AlgorithmSpecification"), "AlgorithmName") != nullptr) {
+    return Error(Field(in.path, "Arguments.AlgorithmSpecification.AlgorithmName"),
+                 "algorithm resources are not supported by Stepline; give TrainingImage");
+  }
+  Status status = CompileJob(in, **args, "AlgorithmSpecification", "TrainingImage", step);
+  if (!status.ok()) return status;
+  status = AppendEnv(**args, "HyperParameters", true, in, step);
+  if (!status.ok()) return status;
+  WarnInstances(in, Member(**args, "ResourceConfig"), Field(in.path, "Arguments.ResourceConfig"));
+  WarnUnused(in, **args,
+             {"AlgorithmSpecification", "Environment", "HyperParameters", "StoppingCondition",
+              "ResourceConfig", "RoleArn"});
+  return Status::Ok();
+}
+
+k8s::Status CompileFail(const StepInput& in, Step* step) {
+  step->type = StepType::kFail;
+  auto args = Arguments(in);
+  if (!args.ok()) return args.status();
+  step->message = "step " + Quote(in.name) + " failed the execution";
+  const Json* message = Member(**args, "ErrorMessage");
+  if (message == nullptr) return Status::Ok();
+  auto text = RenderValue(*message, in.names, Field(in.path, "Arguments.ErrorMessage"));
+  if (!text.ok()) return text.status();
+  if (!text->empty()) step->message = *text;
+  return Status::Ok();
+}
+
+k8s::Status CompileCallback(const StepInput& in, Step* step) {
+  step->type = StepType::kApproval;
+  const std::string path = Field(in.path, "OutputParameters");
+  const Json* outputs = Member(in.json, "OutputParameters");
+  if (outputs != nullptr && !outputs->is_array()) return Error(path, "must be a list");
+  for (size_t i = 0; outputs != nullptr && i < outputs->size(); ++i) {
+    const Json* name = Member((*outputs)[i], "OutputName");
+    if (name == nullptr || !name->is_string() || !IsReferenceName(name->get<std::string>())) {
+      return Error(Field(Item(path, i), "OutputName"),
+                   "must be a name of letters, digits, '_' and '-'");
+    }
+    step->outputs.push_back(name->get<std::string>());
+  }
+  in.warnings->push_back(in.path +
+                         ": a Callback step runs as an Approval step: answer it in the "
+                         "execution's spec.signals (nothing is sent to SqsQueueUrl)");
+  return Status::Ok();
+}
+
+k8s::Result<std::optional<RetryPolicy>> CompileRetryPolicies(const Json* policies,
+                                                             const std::string& path,
+                                                             std::vector<std::string>* warnings) {
+  std::optional<RetryPolicy> out;
+  if (policies == nullptr) return out;
+  if (!policies->is_array()) return Error(path, "must be a list");
+  std::vector<std::string> classes;
+  size_t used = 0;
+  for (size_t i = 0; i < policies->size(); ++i) {
+    const Json& policy = (*policies)[i];
+    if (!policy.is_object()) return Error(Item(path, i), "must be an object");
+    std::vector<std::string> mine;
+    Status status = PolicyClasses(policy, Item(path, i), &mine);
+    if (!status.ok()) return status;
+    auto numbers = PolicyNumbers(policy, Item(path, i));
+    if (!numbers.ok()) return numbers.status();
+    if (mine.empty()) continue;
+    if (used++ == 0) out = std::move(numbers).value();
+    for (const auto& c : mine) AddUnique(&classes, c);
+  }
+  if (!out && !policies->empty()) {
+    warnings->push_back(path +
+                        ": no retry policy needed (the controller retries throttled API calls "
+                        "itself, and waits out quota)");
+  }
+  if (used > 1) {
+    warnings->push_back(path +
+                        ": Stepline keeps one retry policy per step: the numbers of the "
+                        "first apply to all its failure classes (" +
+                        JoinNames(classes) + ")");
+  }
+  if (out) out->retry_on = classes;
+  return out;
+}
+
+}  // namespace stepline::reconcilers::sagemaker

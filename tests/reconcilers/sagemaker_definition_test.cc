@@ -1,0 +1,692 @@
+// CompileSageMakerDefinition: the example manifests' definitions, every supported step type, each
+// Get form, Std:Join, conditions as `when` (parsed and evaluated), step names, retry policies,
+// unsupported input with exact errors, and the wiring into CompileSnapshot.
+#include "reconcilers/sagemaker_definition.h"
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "reconcilers/expression.h"
+#include "reconcilers/snapshot.h"
+#include "reconcilers/validation.h"
+
+#ifndef STEPLINE_SOURCE_DIR
+#error "STEPLINE_SOURCE_DIR must name the source tree"
+#endif
+
+namespace stepline::reconcilers {
+namespace {
+
+// A YAML node as JSON, plain scalars resolved as by the YAML 1.2 core schema.
+Json YamlToJson(const YAML::Node& node) {
+  if (node.IsSequence()) {
+    Json out = Json::array();
+    for (const auto& item : node) out.push_back(YamlToJson(item));
+    return out;
+  }
+  if (node.IsMap()) {
+    Json out = Json::object();
+    for (const auto& kv : node) out[kv.first.as<std::string>()] = YamlToJson(kv.second);
+    return out;
+  }
+  if (!node.IsScalar()) return nullptr;
+  const std::string& text = node.Scalar();
+  if (node.Tag() == "!") return text;
+  if (std::regex_match(text, std::regex("true|false"))) return text == "true";
+  if (std::regex_match(text, std::regex("[-+]?[0-9]+"))) return std::stoll(text);
+  if (std::regex_match(text, std::regex(R"([-+]?[0-9]*\.[0-9]+)"))) return std::stod(text);
+  return text;
+}
+
+Json LoadExample(const std::string& file) {
+  auto path = std::filesystem::path(STEPLINE_SOURCE_DIR) / "manifests" / "examples" / file;
+  return YamlToJson(YAML::LoadFile(path.string()));
+}
+
+Json Definition(const Json& steps, const Json& parameters = Json::array()) {
+  return {{"Version", "2020-12-01"}, {"Parameters", parameters}, {"Steps", steps}};
+}
+
+Json StepsJson(const CompiledDefinition& d) {
+  Json out = Json::array();
+  for (const Step& s : d.steps) out.push_back(ToJson(s));
+  return out;
+}
+
+Json ParametersJson(const CompiledDefinition& d) {
+  PipelineSpec spec;
+  spec.parameters = d.parameters;
+  return ToJson(spec).value("parameters", Json::array());
+}
+
+// What Pipeline validation finds when the compiled definition is given as spec.steps: the
+// compiled steps must be valid native steps.
+std::vector<std::string> NativeProblems(const CompiledDefinition& d) {
+  Pipeline p;
+  p.metadata.name = "p";
+  p.spec.parameters = d.parameters;
+  p.spec.steps = d.steps;
+  p.spec.step_defaults = Step{};
+  p.spec.step_defaults->image = "registry.example/default:1";
+  return PipelineProblems(p);
+}
+
+const Json kParameters = Json::parse(R"([
+  {"Name": "Rows", "Type": "Integer", "DefaultValue": 1000},
+  {"Name": "Mode", "DefaultValue": "full"},
+  {"Name": "Threshold", "Type": "Float", "DefaultValue": 0.8},
+  {"Name": "Flag", "Type": "Boolean", "DefaultValue": true},
+  {"Name": "Bucket", "Type": "String"}])");
+
+Json Processing(const std::string& name, const Json& app = Json::object()) {
+  return {{"Name", name}, {"Type", "Processing"}, {"Arguments", {{"AppSpecification", app}}}};
+}
+
+TEST(SageMakerDefinitionTest, ExampleManifestsCompileToTheExpectedSteps) {
+  struct Case {
+    std::string file;
+    Json parameters, steps;
+    std::vector<std::string> warnings;
+  };
+  const std::string cluster =
+      ": not mapped (InstanceType ml.m5.xlarge, InstanceCount 1, VolumeSizeInGB 30): the step "
+      "runs as one pod with the resources of spec.stepDefaults";
+  std::vector<Case> cases = {
+      {"ack-pipeline.yaml",
+       Json::parse(R"([{"name": "InputRows", "type": "Integer", "default": "1000"},
+                       {"name": "Objective", "type": "String", "default": "reg:squarederror"}])"),
+       Json::parse(R"([
+         {"name": "abalone-process", "image": "registry.example/sklearn:1.2",
+          "command": ["sh", "-c", "echo preprocessing $0 rows; sleep 1"],
+          "args": ["{{parameters.InputRows}}"], "timeoutSeconds": 3600},
+         {"name": "abalone-train", "dependsOn": ["abalone-process"],
+          "image": "registry.example/xgboost:1.7",
+          "command": ["sh", "-c", "echo training with objective $0; sleep 2"],
+          "args": ["{{parameters.Objective}}"], "env": [{"name": "OMP_NUM_THREADS", "value": "1"}],
+          "timeoutSeconds": 86400,
+          "retryPolicy": {"maxAttempts": 4, "intervalSeconds": 5, "backoffRate": 2.0,
+                          "retryOn": ["Disrupted", "Unschedulable"]}}])"),
+       {"Steps[0] (AbaloneProcess): runs as step \"abalone-process\"",
+        "Steps[1] (AbaloneTrain): runs as step \"abalone-train\"",
+        "Steps[0] (AbaloneProcess).Arguments.ProcessingResources.ClusterConfig" + cluster,
+        "Steps[1] (AbaloneTrain).Arguments.ProcessingResources.ClusterConfig" + cluster}},
+      {"sagemaker-definition-object.yaml",
+       Json::parse(R"([{"name": "Threshold", "type": "Float", "default": "0.5"}])"),
+       Json::parse(R"([
+         {"name": "check", "image": "registry.example/tools:1.0",
+          "command": ["sh", "-c", "echo checking against threshold $0"],
+          "args": ["{{parameters.Threshold}}"]},
+         {"name": "give-up", "type": "Fail", "dependsOn": ["check"],
+          "message": "the smoke check always ends here"}])"),
+       {"Steps[0] (Check): runs as step \"check\"", "Steps[1] (GiveUp): runs as step \"give-up\"",
+        "Steps[0] (Check).Arguments.ProcessingResources.ClusterConfig: not mapped (InstanceType "
+        "ml.t3.medium, InstanceCount 1, VolumeSizeInGB 1): the step runs as one pod with the "
+        "resources of spec.stepDefaults"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.file);
+    Json doc = LoadExample(c.file);
+    auto got = CompileSageMakerDefinition(doc["spec"]["pipelineDefinition"]);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(ParametersJson(*got), c.parameters);
+    EXPECT_EQ(StepsJson(*got), c.steps);
+    EXPECT_EQ(got->warnings, c.warnings);
+    EXPECT_EQ(NativeProblems(*got), std::vector<std::string>{});
+  }
+}
+
+TEST(SageMakerDefinitionTest, AStringAndAnObjectCompileTheSame) {
+  std::vector<Json> definitions = {
+      LoadExample("ack-pipeline.yaml")["spec"]["pipelineDefinition"],
+      LoadExample("sagemaker-definition-object.yaml")["spec"]["pipelineDefinition"],
+      Definition(Json::parse(R"([{"Name": "A", "Type": "Processing"},
+          {"Name": "C", "Type": "Condition", "Arguments": {
+            "Conditions": [{"Type": "Equals", "LeftValue": {"Get": "Parameters.Mode"},
+                            "RightValue": "full"}],
+            "IfSteps": [{"Name": "B", "Type": "Processing"}]}}])"),
+                 kParameters),
+  };
+  for (size_t i = 0; i < definitions.size(); ++i) {
+    SCOPED_TRACE(i);
+    Json object = definitions[i].is_string() ? Json::parse(definitions[i].get<std::string>())
+                                             : definitions[i];
+    auto from_object = CompileSageMakerDefinition(object);
+    auto from_string = CompileSageMakerDefinition(object.dump(2));
+    ASSERT_TRUE(from_object.ok()) << from_object.status().ToString();
+    ASSERT_TRUE(from_string.ok()) << from_string.status().ToString();
+    EXPECT_EQ(StepsJson(*from_string), StepsJson(*from_object));
+    EXPECT_EQ(ParametersJson(*from_string), ParametersJson(*from_object));
+    EXPECT_EQ(from_string->warnings, from_object->warnings);
+  }
+}
+
+TEST(SageMakerDefinitionTest, EverySupportedStepType) {
+  struct Case {
+    std::string name;
+    std::string steps;  // the definition's Steps
+    std::string want;   // the compiled steps
+  };
+  std::vector<Case> cases = {
+      {"processing",
+       R"([{"Name": "prep", "Type": "Processing", "Arguments": {
+            "AppSpecification": {"ImageUri": "img:1", "ContainerEntrypoint": ["python", "p.py"],
+                                 "ContainerArguments": ["--rows", {"Get": "Parameters.Rows"}]},
+            "Environment": {"MODE": {"Get": "Parameters.Mode"}, "A": "1"},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 600}, "RoleArn": "arn:x"}}])",
+       R"([{"name": "prep", "image": "img:1", "command": ["python", "p.py"],
+            "args": ["--rows", "{{parameters.Rows}}"], "timeoutSeconds": 600,
+            "env": [{"name": "A", "value": "1"}, {"name": "MODE", "value": "{{parameters.Mode}}"}]}])"},
+      {"processing without arguments", R"([{"Name": "bare", "Type": "Processing"}])",
+       R"([{"name": "bare"}])"},
+      {"training",
+       R"([{"Name": "train", "Type": "Training", "Arguments": {
+            "AlgorithmSpecification": {"TrainingImage": "xgb:1", "TrainingInputMode": "File"},
+            "HyperParameters": {"max_depth": "5", "eta": {"Get": "Parameters.Threshold"}},
+            "Environment": {"SEED": "7"}, "StoppingCondition": {"MaxRuntimeInSeconds": 86400}}}])",
+       R"([{"name": "train", "image": "xgb:1", "timeoutSeconds": 86400,
+            "env": [{"name": "SEED", "value": "7"},
+                    {"name": "SM_HP_ETA", "value": "{{parameters.Threshold}}"},
+                    {"name": "SM_HP_MAX_DEPTH", "value": "5"}]}])"},
+      {"fail with a joined message",
+       R"([{"Name": "stop", "Type": "Fail", "Arguments": {"ErrorMessage": {"Std:Join": {
+            "On": " ", "Values": ["run", {"Get": "Execution.PipelineExecutionId"}, "failed"]}}}}])",
+       R"([{"name": "stop", "type": "Fail", "message": "run {{execution.name}} failed"}])"},
+      {"fail without a message", R"([{"Name": "stop", "Type": "Fail"}])",
+       R"([{"name": "stop", "type": "Fail", "message": "step \"stop\" failed the execution"}])"},
+      {"callback",
+       R"([{"Name": "ask", "Type": "Callback", "SqsQueueUrl": "https://sqs/q",
+            "OutputParameters": [{"OutputName": "answer", "OutputType": "String"}],
+            "Arguments": {"x": 1}}])",
+       R"([{"name": "ask", "type": "Approval", "outputs": ["answer"]}])"},
+      {"DependsOn and a Get in a field Stepline does not map both order the steps",
+       R"([{"Name": "a", "Type": "Processing"}, {"Name": "b", "Type": "Processing"},
+           {"Name": "c", "Type": "Processing", "DependsOn": ["b"], "Arguments": {
+             "ProcessingInputs": [{"S3Input": {"S3Uri": {"Get":
+               "Steps.a.Properties.ProcessingOutputConfig.Outputs['x'].S3Output.S3Uri"}}}]}}])",
+       R"([{"name": "a"}, {"name": "b"}, {"name": "c", "dependsOn": ["b", "a"]}])"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto got = CompileSageMakerDefinition(Definition(Json::parse(c.steps), kParameters));
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(StepsJson(*got), Json::parse(c.want));
+    EXPECT_EQ(NativeProblems(*got), std::vector<std::string>{});
+  }
+}
+
+TEST(SageMakerDefinitionTest, ValuesAndEachGetForm) {
+  const std::string at = "Steps[3] (Use).Arguments.AppSpecification.ContainerArguments[0]: ";
+  struct Case {
+    std::string name;
+    std::string value;
+    std::string want;  // the rendered argument, or the error
+    bool ok = true;
+  };
+  std::vector<Case> cases = {
+      {"string", R"("--x")", "--x"},
+      {"integer", "3", "3"},
+      {"float", "0.5", "0.5"},
+      {"boolean", "true", "true"},
+      {"parameter", R"({"Get": "Parameters.Rows"})", "{{parameters.Rows}}"},
+      {"execution id", R"({"Get": "Execution.PipelineExecutionId"})", "{{execution.name}}"},
+      {"execution arn", R"({"Get": "Execution.PipelineExecutionArn"})", "{{execution.name}}"},
+      {"processing output",
+       R"({"Get": "Steps.Prep.Properties.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"})",
+       "{{steps.prep.outputs.train}}"},
+      {"processing output, double quotes",
+       R"({"Get": "Steps.Prep.Properties.ProcessingOutputConfig.Outputs[\"test\"].S3Output.S3Uri"})",
+       "{{steps.prep.outputs.test}}"},
+      {"training metric", R"({"Get": "Steps.Train.Properties.FinalMetricDataList['auc'].Value"})",
+       "{{steps.train.outputs.auc}}"},
+      {"model artifacts", R"({"Get": "Steps.Train.Properties.ModelArtifacts.S3ModelArtifacts"})",
+       "{{steps.train.outputs.S3ModelArtifacts}}"},
+      {"callback output", R"({"Get": "Steps.Ask.OutputParameters['answer']"})",
+       "{{steps.ask.outputs.answer}}"},
+      {"join", R"({"Std:Join": {"On": "/", "Values": ["s3:/", {"Get": "Parameters.Bucket"},
+                  {"Get": "Execution.PipelineExecutionId"}, 3]}})",
+       "s3://{{parameters.Bucket}}/{{execution.name}}/3"},
+      {"nested join without On", R"({"Std:Join": {"Values": ["a", {"Std:Join": {"On": "-",
+                  "Values": ["b", {"Get": "Parameters.Mode"}]}}]}})",
+       "ab-{{parameters.Mode}}"},
+      {"unknown parameter", R"({"Get": "Parameters.Nope"})",
+       at + R"({"Get": "Parameters.Nope"}: unknown parameter "Nope")", false},
+      {"other execution variable", R"({"Get": "Execution.StartDateTime"})",
+       at + R"({"Get": "Execution.StartDateTime"}: execution variable "StartDateTime" is not )"
+            "supported by Stepline (it provides PipelineExecutionId and PipelineExecutionArn)",
+       false},
+      {"other step property", R"({"Get": "Steps.Prep.Properties.ProcessingJobName"})",
+       at + R"({"Get": "Steps.Prep.Properties.ProcessingJobName"}: Stepline cannot provide this )"
+            "step property (it provides Properties.ProcessingOutputConfig.Outputs['NAME']."
+            "S3Output.S3Uri, Properties.FinalMetricDataList['NAME'].Value, Properties."
+            "ModelArtifacts.S3ModelArtifacts and OutputParameters['NAME'])",
+       false},
+      {"unknown step", R"({"Get": "Steps.Nope.Properties.X"})",
+       R"(Steps[3] (Use).Arguments: a Get names unknown step "Nope")", false},
+      {"output name Stepline cannot reference", R"({"Get": "Steps.Ask.OutputParameters['a b']"})",
+       at + R"({"Get": "Steps.Ask.OutputParameters['a b']"}: output name "a b" must be made of )"
+            "letters, digits, '_' and '-'",
+       false},
+      {"unknown reference", R"({"Get": "Pipeline.Name"})",
+       at + R"({"Get": "Pipeline.Name"}: unknown reference (Stepline reads Parameters.NAME, )"
+            "Execution.PipelineExecutionId, Execution.PipelineExecutionArn and Steps.STEP...)",
+       false},
+      {"JsonGet", R"({"Std:JsonGet": {"PropertyFile": {"Get": "Steps.Prep.PropertyFiles.R"},
+                    "Path": "mse"}})",
+       at + "Std:JsonGet is not supported by Stepline: it has no property files (a step's "
+            "outputs are the JSON object it writes to /dev/termination-log)",
+       false},
+      {"literal braces", R"("a{{b}}")",
+       at + R"("a{{b}}" contains "{{", which Stepline would read as a reference)", false},
+      {"other object", R"({"Foo": 1})",
+       at + R"(must be a string, a number, a boolean, {"Get": ...} or {"Std:Join": ...})", false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Json use = Processing("Use", {{"ContainerArguments", {Json::parse(c.value)}}});
+    Json steps = {Processing("Prep"),
+                  {{"Name", "Train"}, {"Type", "Training"}},
+                  {{"Name", "Ask"}, {"Type", "Callback"}},
+                  use};
+    auto got = CompileSageMakerDefinition(Definition(steps, kParameters));
+    if (!c.ok) {
+      ASSERT_FALSE(got.ok());
+      EXPECT_EQ(got.status().message(), c.want);
+      EXPECT_TRUE(got.status().IsInvalid());
+      continue;
+    }
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->steps[3].args, std::vector<std::string>{c.want});
+  }
+}
+
+TEST(SageMakerDefinitionTest, ConditionsBecomeWhenExpressionsThatEvaluateAsSageMakerWould) {
+  struct World {
+    std::string mode, accuracy;
+    bool want;  // the IfSteps run
+  };
+  struct Case {
+    std::string name;
+    std::string conditions;
+    std::string want;
+    std::vector<World> worlds;
+  };
+  const std::string acc = R"({"Get": "Steps.Eval.Properties.FinalMetricDataList['acc'].Value"})";
+  const std::string mode = R"({"Get": "Parameters.Mode"})";
+  std::vector<Case> cases = {
+      {"equals",
+       R"([{"Type": "Equals", "LeftValue": )" + mode + R"(, "RightValue": "full"}])",
+       "{{parameters.Mode}} == 'full'",
+       {{"full", "0", true}, {"fast", "0", false}}},
+      {"greater than or equal to a parameter",
+       R"([{"Type": "GreaterThanOrEqualTo", "LeftValue": )" + acc +
+           R"(, "RightValue": {"Get": "Parameters.Threshold"}}])",
+       "{{steps.eval.outputs.acc}} >= {{parameters.Threshold}}",
+       {{"", "0.8", true}, {"", "0.91", true}, {"", "0.79", false}}},
+      {"greater than",
+       R"([{"Type": "GreaterThan", "LeftValue": )" + acc + R"(, "RightValue": 0.9}])",
+       "{{steps.eval.outputs.acc}} > 0.9",
+       {{"", "0.91", true}, {"", "0.9", false}}},
+      {"less than",
+       R"([{"Type": "LessThan", "LeftValue": )" + acc + R"(, "RightValue": 1}])",
+       "{{steps.eval.outputs.acc}} < 1",
+       {{"", "0.5", true}, {"", "1.0", false}}},
+      {"less than or equal to",
+       R"([{"Type": "LessThanOrEqualTo", "LeftValue": 0.5, "RightValue": )" + acc + "}]",
+       "0.5 <= {{steps.eval.outputs.acc}}",
+       {{"", "0.5", true}, {"", "0.4", false}}},
+      {"in",
+       R"([{"Type": "In", "QueryValue": )" + mode + R"(, "Values": ["full", "fast"]}])",
+       "{{parameters.Mode}} in ['full', 'fast']",
+       {{"fast", "", true}, {"slow", "", false}}},
+      {"not",
+       R"([{"Type": "Not", "Expression": {"Type": "Equals", "LeftValue": )" + mode +
+           R"(, "RightValue": "full"}}])",
+       "!({{parameters.Mode}} == 'full')",
+       {{"full", "", false}, {"fast", "", true}}},
+      {"or and a second condition",
+       R"([{"Type": "Or", "Conditions": [
+             {"Type": "Equals", "LeftValue": )" +
+           mode + R"(, "RightValue": "full"},
+             {"Type": "GreaterThan", "LeftValue": )" +
+           acc + R"(, "RightValue": 0.95}]},
+           {"Type": "GreaterThan", "LeftValue": )" +
+           acc + R"(, "RightValue": 0.5}])",
+       "({{parameters.Mode}} == 'full' || {{steps.eval.outputs.acc}} > 0.95) && "
+       "{{steps.eval.outputs.acc}} > 0.5",
+       {{"full", "0.6", true},
+        {"fast", "0.97", true},
+        {"fast", "0.6", false},
+        {"full", "0.4", false}}},
+      {"quotes in a literal",
+       R"([{"Type": "Equals", "LeftValue": )" + mode + R"(, "RightValue": "it's \\ ok"}])",
+       R"({{parameters.Mode}} == 'it\'s \\ ok')",
+       {{"it's \\ ok", "", true}, {"it", "", false}}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Json steps = Json::parse(R"([{"Name": "Eval", "Type": "Processing"},
+        {"Name": "Check", "Type": "Condition", "Arguments": {"Conditions": )" +
+                             c.conditions + R"(, "IfSteps": [{"Name": "Go", "Type": "Processing"}],
+         "ElseSteps": [{"Name": "Stop", "Type": "Fail"}]}}])");
+    auto got = CompileSageMakerDefinition(Definition(steps, kParameters));
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ(got->steps.size(), 3u);
+    const Step& go = got->steps[1];
+    const Step& stop = got->steps[2];
+    EXPECT_EQ(go.when, c.want);
+    EXPECT_EQ(stop.when, "!(" + c.want + ")");
+    bool reads_eval = c.want.find("steps.eval") != std::string::npos;
+    auto deps = reads_eval ? std::vector<std::string>{"eval"} : std::vector<std::string>{};
+    EXPECT_EQ(go.depends_on, deps);
+    EXPECT_EQ(stop.depends_on, deps);
+    EXPECT_EQ(NativeProblems(*got), std::vector<std::string>{});
+    auto if_expr = ParseExpression(go.when);
+    auto else_expr = ParseExpression(stop.when);
+    ASSERT_TRUE(if_expr.ok()) << if_expr.status().ToString();
+    ASSERT_TRUE(else_expr.ok()) << else_expr.status().ToString();
+    for (const World& w : c.worlds) {
+      SCOPED_TRACE(w.mode + " " + w.accuracy);
+      TemplateValues values;
+      values.parameters = {{"Mode", w.mode}, {"Threshold", "0.8"}};
+      values.steps["eval"] = {"Succeeded", {{"acc", w.accuracy}}};
+      auto go_runs = Evaluate(*if_expr, values);
+      auto stop_runs = Evaluate(*else_expr, values);
+      ASSERT_TRUE(go_runs.ok()) << go_runs.status().ToString();
+      ASSERT_TRUE(stop_runs.ok()) << stop_runs.status().ToString();
+      EXPECT_EQ(*go_runs, w.want);
+      EXPECT_EQ(*stop_runs, !w.want);
+    }
+  }
+}
+
+TEST(SageMakerDefinitionTest, NestedConditionsAndNamedBranchesCombineWhenAndDependencies) {
+  auto equals = [](const std::string& value) {
+    return Json::parse(R"([{"Type": "Equals", "LeftValue": {"Get": "Parameters.Mode"},
+                            "RightValue": ")" +
+                       value + R"("}])");
+  };
+  Json inner = {{"Name", "Inner"},
+                {"Type", "Condition"},
+                {"Arguments",
+                 {{"Conditions", equals("b")},
+                  {"IfSteps", {Processing("A")}},
+                  {"ElseSteps", {Processing("D")}}}}};
+  Json outer = {{"Name", "Outer"},
+                {"Type", "Condition"},
+                {"DependsOn", {"Prep"}},
+                {"Arguments",
+                 {{"Conditions", equals("a")},
+                  {"IfSteps", {inner, "Named"}},
+                  {"ElseSteps", {Processing("C")}}}}};
+  Json after = Processing("After");
+  after["DependsOn"] = {"Outer"};
+  auto got = CompileSageMakerDefinition(
+      Definition({Processing("Prep"), outer, Processing("Named"), after}, kParameters));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  const std::string a = "{{parameters.Mode}} == 'a'";
+  const std::string b = "{{parameters.Mode}} == 'b'";
+  Json want = Json::array({
+      {{"name", "prep"}},
+      {{"name", "a"}, {"dependsOn", {"prep"}}, {"when", a + " && " + b}},
+      {{"name", "d"}, {"dependsOn", {"prep"}}, {"when", a + " && !(" + b + ")"}},
+      {{"name", "c"}, {"dependsOn", {"prep"}}, {"when", "!(" + a + ")"}},
+      {{"name", "named"}, {"dependsOn", {"prep"}}, {"when", a}},
+      {{"name", "after"}, {"dependsOn", {"prep"}}},
+  });
+  EXPECT_EQ(StepsJson(*got), want);
+  EXPECT_EQ(NativeProblems(*got), std::vector<std::string>{});
+  for (const Step& s : got->steps) {
+    SCOPED_TRACE(s.name);
+    if (!s.when.empty()) {
+      EXPECT_TRUE(ParseExpression(s.when).ok());
+    }
+  }
+}
+
+TEST(SageMakerDefinitionTest, StepNamesBecomeUniqueDnsLabelsAndReferencesFollow) {
+  struct Case {
+    std::string original, want;
+  };
+  std::vector<Case> cases = {
+      {"AbaloneProcess", "abalone-process"},
+      {"prepare", "prepare"},
+      {"Train_Model_v2", "train-model-v2"},
+      {"XMLParser", "xml-parser"},
+      {"Step1Train", "step1-train"},
+      {"__x__", "x"},
+      {"___", "step"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.original);
+    auto got = CompileSageMakerDefinition(Definition(Json::array({Processing(c.original)})));
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->steps[0].name, c.want);
+    std::vector<std::string> warnings;
+    if (c.want != c.original)
+      warnings = {"Steps[0] (" + c.original + "): runs as step \"" + c.want + "\""};
+    EXPECT_EQ(got->warnings, warnings);
+  }
+  // Too long, or shared: a prefix and a hash of the SageMaker name; references use the new names.
+  const std::string long_name = "Preprocess_" + std::string(240, 'x') + "_Data";
+  Json use = Processing(
+      "Use", {{"ContainerArguments", {{{"Get", "Steps.train-model.OutputParameters['n']"}}}}});
+  use["DependsOn"] = {"Train_Model", long_name};
+  auto got = CompileSageMakerDefinition(Definition(
+      {Processing(long_name), Processing("Train_Model"), Processing("train-model"), use}));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  const std::regex hashed("[a-z0-9-]{1,29}-[0-9a-z]{10}");
+  std::vector<std::string> names;
+  for (size_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    names.push_back(got->steps[i].name);
+    EXPECT_LE(names[i].size(), kMaxStepNameLength);
+    EXPECT_TRUE(std::regex_match(names[i], hashed)) << names[i];
+  }
+  EXPECT_EQ(names[0].substr(0, 15), "preprocess-xxxx");
+  EXPECT_EQ(names[1].substr(0, 12), "train-model-");
+  EXPECT_EQ(names[2].substr(0, 12), "train-model-");
+  EXPECT_NE(names[1], names[2]);
+  EXPECT_EQ(got->steps[3].depends_on, (std::vector<std::string>{names[1], names[0], names[2]}));
+  EXPECT_EQ(got->steps[3].args[0], "{{steps." + names[2] + ".outputs.n}}");
+  auto again = CompileSageMakerDefinition(Definition(
+      {Processing(long_name), Processing("Train_Model"), Processing("train-model"), use}));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(StepsJson(*again), StepsJson(*got));  // deterministic
+}
+
+TEST(SageMakerDefinitionTest, RetryPoliciesMapToOneStepPolicy) {
+  struct Case {
+    std::string name;
+    std::string policies;
+    std::string want;  // the retryPolicy, "null" for none
+    std::vector<std::string> warnings;
+  };
+  const std::string at = "Steps[0] (p).RetryPolicies: ";
+  std::vector<Case> cases = {
+      {"defaults",
+       R"([{"ExceptionType": ["Step.SERVICE_FAULT"]}])",
+       R"({"maxAttempts": 6, "intervalSeconds": 1, "backoffRate": 2.0, "retryOn": ["Disrupted"]})",
+       {}},
+      {"MaxAttempts counts retries",
+       R"([{"ExceptionType": ["SageMaker.CAPACITY_ERROR"], "MaxAttempts": 2, "IntervalSeconds": 10,
+            "BackoffRate": 1.5}])",
+       R"({"maxAttempts": 3, "intervalSeconds": 10, "backoffRate": 1.5,
+           "retryOn": ["Unschedulable"]})",
+       {}},
+      {"MaxAttempts 0 never retries",
+       R"([{"ExceptionType": ["SageMaker.JOB_INTERNAL_ERROR"], "MaxAttempts": 0}])",
+       R"({"maxAttempts": 1, "intervalSeconds": 1, "backoffRate": 2.0, "retryOn": ["Disrupted"]})",
+       {}},
+      {"ExpireAfterMin",
+       R"([{"FailureType": ["SageMaker.CAPACITY_ERROR"], "ExpireAfterMin": 30}])",
+       R"({"maxAttempts": 21, "expireAfterMinutes": 30, "intervalSeconds": 1, "backoffRate": 2.0,
+           "retryOn": ["Unschedulable"]})",
+       {}},
+      {"throttling and quota need no policy",
+       R"([{"ExceptionType": ["Step.THROTTLING", "SageMaker.RESOURCE_LIMIT"]}])",
+       "null",
+       {at + "no retry policy needed (the controller retries throttled API calls itself, and "
+             "waits out quota)"}},
+      {"several policies",
+       R"([{"ExceptionType": ["Step.THROTTLING"], "MaxAttempts": 9},
+           {"ExceptionType": ["SageMaker.CAPACITY_ERROR"], "MaxAttempts": 3},
+           {"ExceptionType": ["Step.SERVICE_FAULT"], "MaxAttempts": 1}])",
+       R"({"maxAttempts": 4, "intervalSeconds": 1, "backoffRate": 2.0,
+           "retryOn": ["Unschedulable", "Disrupted"]})",
+       {at + "Stepline keeps one retry policy per step: the numbers of the first apply to all "
+             "its failure classes (Unschedulable, Disrupted)"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Json step = Processing("p");
+    step["RetryPolicies"] = Json::parse(c.policies);
+    auto got = CompileSageMakerDefinition(Definition(Json::array({step})));
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    Json policy = ToJson(got->steps[0]).value("retryPolicy", Json());
+    EXPECT_EQ(policy, Json::parse(c.want));
+    EXPECT_EQ(got->warnings, c.warnings);
+  }
+}
+
+TEST(SageMakerDefinitionTest, UnsupportedStepTypesAreNamed) {
+  for (const std::string type : {"Transform", "Model", "RegisterModel", "Tuning", "Lambda", "EMR",
+                                 "ClarifyCheck", "QualityCheck", "AutoML", "Notebook"}) {
+    SCOPED_TRACE(type);
+    Json nested = {{"Name", "Check"},
+                   {"Type", "Condition"},
+                   {"Arguments",
+                    {{"Conditions", Json::parse(R"([{"Type": "Equals", "LeftValue": 1,
+                                                     "RightValue": 1}])")},
+                     {"IfSteps", {{{"Name", "Deploy"}, {"Type", type}}}}}}};
+    auto got = CompileSageMakerDefinition(Definition({Processing("Prep"), nested}));
+    ASSERT_FALSE(got.ok());
+    EXPECT_EQ(got.status().message(),
+              "Steps[1] (Check).Arguments.IfSteps[0] (Deploy): step type \"" + type +
+                  "\" is not supported by Stepline (supported: Processing, Training, Condition, "
+                  "Fail, Callback)");
+  }
+}
+
+TEST(SageMakerDefinitionTest, DefinitionErrorsNameThePathAndTheProblem) {
+  struct Case {
+    std::string name;
+    Json definition;
+    std::string want;
+  };
+  auto with = [](const std::string& key, const Json& value) {
+    Json d = Definition(Json::array({Processing("p")}));
+    d[key] = value;
+    return d;
+  };
+  auto step = [](const std::string& json) { return Definition(Json::parse(json), kParameters); };
+  Json deep = Definition(Json::array({Processing("p")}));
+  deep["Steps"][0]["Arguments"]["ProcessingInputs"] =
+      Json::parse(std::string(5000, '[') + std::string(5000, ']'));
+  std::vector<Case> cases = {
+      {"hostile nesting", deep, "Steps[0] (p).Arguments: nested too deeply"},
+      {"not JSON", "{x",
+       "is not valid JSON: parse error at line 1, column 2: syntax error while "
+       "parsing object key - invalid literal; last read: '{x'; expected string "
+       "literal"},
+      {"a string holding a list", "[1]", "must be a JSON object (got array)"},
+      {"a number", 3, "must be a JSON object or a string holding one"},
+      {"no version", Json{{"Steps", Json::array()}}, "Version: required (\"2020-12-01\")"},
+      {"another version", with("Version", "2019-01-01"),
+       "Version: \"2019-01-01\" is not supported: Stepline reads format version 2020-12-01"},
+      {"no steps", with("Steps", Json::array()), "Steps: must be a non-empty list of steps"},
+      {"a parameter type", with("Parameters", Json::parse(R"([{"Name": "p", "Type": "List"}])")),
+       "Parameters[0] (p).Type: \"List\" is not a SageMaker parameter type (String, Integer, "
+       "Float, Boolean)"},
+      {"duplicate parameters", with("Parameters", Json::parse(R"([{"Name": "p"}, {"Name": "p"}])")),
+       "Parameters[1] (p).Name: duplicate parameter name"},
+      {"duplicate steps", step(R"([{"Name": "a", "Type": "Fail"}, {"Name": "a", "Type": "Fail"}])"),
+       "Steps[1] (a).Name: duplicate step name (also Steps[0] (a))"},
+      {"unknown DependsOn", step(R"([{"Name": "a", "Type": "Fail", "DependsOn": ["b"]}])"),
+       "Steps[0] (a).DependsOn[0]: unknown step \"b\""},
+      {"unknown condition type",
+       step(R"([{"Name": "c", "Type": "Condition", "Arguments": {"Conditions": [
+              {"Type": "Matches", "LeftValue": 1, "RightValue": 1}]}}])"),
+       "Steps[0] (c).Arguments.Conditions[0].Type: \"Matches\" is not a condition type Stepline "
+       "knows (Equals, GreaterThan, GreaterThanOrEqualTo, LessThan, LessThanOrEqualTo, In, Not, "
+       "Or)"},
+      {"a condition operand of text and a reference",
+       step(R"([{"Name": "c", "Type": "Condition", "Arguments": {"Conditions": [
+              {"Type": "Equals", "RightValue": 1, "LeftValue": {"Std:Join": {"Values": ["x",
+               {"Get": "Parameters.Mode"}]}}}]}}])"),
+       "Steps[0] (c).Arguments.Conditions[0].LeftValue: a condition compares single values, not "
+       "text joined with a reference (x{{parameters.Mode}})"},
+      {"only condition steps",
+       step(R"([{"Name": "c", "Type": "Condition", "Arguments": {"Conditions": [
+              {"Type": "Equals", "LeftValue": 1, "RightValue": 1}]}}])"),
+       "Steps: no step to run (only Condition steps)"},
+      {"a timeout from a Get",
+       step(R"([{"Name": "p", "Type": "Processing", "Arguments": {"StoppingCondition":
+              {"MaxRuntimeInSeconds": {"Get": "Parameters.Rows"}}}}])"),
+       "Steps[0] (p).Arguments.StoppingCondition.MaxRuntimeInSeconds: must be an integer (a "
+       "Stepline timeout cannot come from a Get)"},
+      {"an unknown exception type", step(R"([{"Name": "p", "Type": "Processing", "RetryPolicies": [
+              {"ExceptionType": ["Step.OOPS"]}]}])"),
+       "Steps[0] (p).RetryPolicies[0].ExceptionType[0]: \"Step.OOPS\" is not a SageMaker "
+       "exception type (Step.SERVICE_FAULT, Step.THROTTLING, SageMaker.JOB_INTERNAL_ERROR, "
+       "SageMaker.CAPACITY_ERROR, SageMaker.RESOURCE_LIMIT)"},
+      {"MaxAttempts and ExpireAfterMin",
+       step(R"([{"Name": "p", "Type": "Processing", "RetryPolicies": [{"ExceptionType":
+              ["Step.SERVICE_FAULT"], "MaxAttempts": 1, "ExpireAfterMin": 1}]}])"),
+       "Steps[0] (p).RetryPolicies[0]: only one of MaxAttempts and ExpireAfterMin may be given"},
+      {"a Condition's Outcome",
+       step(R"([{"Name": "c", "Type": "Condition", "Arguments": {"Conditions": [
+              {"Type": "Equals", "LeftValue": 1, "RightValue": 1}]}},
+              {"Name": "p", "Type": "Fail", "Arguments": {"ErrorMessage":
+               {"Get": "Steps.c.Outcome"}}}])"),
+       "Steps[1] (p).Arguments.ErrorMessage: {\"Get\": \"Steps.c.Outcome\"}: step \"c\" is a "
+       "Condition step, which has no properties in Stepline"},
+      {"a cycle through Condition steps", step(R"([{"Name": "c", "Type": "Condition", "Arguments": {
+              "Conditions": [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}],
+              "IfSteps": ["c", "p"]}}, {"Name": "p", "Type": "Fail"}])"),
+       "Steps[0] (c): Condition steps form a cycle"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto got = CompileSageMakerDefinition(c.definition);
+    ASSERT_FALSE(got.ok());
+    EXPECT_TRUE(got.status().IsInvalid()) << got.status().ToString();
+    EXPECT_EQ(got.status().message(), c.want);
+  }
+}
+
+TEST(SageMakerDefinitionTest, CompileSnapshotRunsADefinitionAsItsSteps) {
+  auto pipeline = ParsePipeline(LoadExample("ack-pipeline.yaml"));
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status().ToString();
+  pipeline->spec.step_defaults = Step{};
+  pipeline->spec.step_defaults->node_selector = {{"pool", "ml"}};
+  PipelineExecutionSpec run;
+  run.pipeline_parameters = {{"Objective", "reg:absoluteerror"}};
+  auto snapshot = CompileSnapshot(*pipeline, run);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  ASSERT_EQ(snapshot->parameters.size(), 2u);
+  EXPECT_EQ(snapshot->parameters[0].value, "1000");
+  EXPECT_EQ(snapshot->parameters[0].type, ParameterType::kInteger);
+  EXPECT_EQ(snapshot->parameters[1].value, "reg:absoluteerror");
+  ASSERT_EQ(snapshot->steps.size(), 2u);
+  EXPECT_EQ(snapshot->steps[1].name, "abalone-train");
+  EXPECT_EQ(snapshot->steps[1].type, StepType::kContainer);
+  EXPECT_EQ(snapshot->steps[1].node_selector, (StringMap{{"pool", "ml"}}));
+  EXPECT_EQ(snapshot->max_parallel_execution_steps, 2);
+
+  pipeline->spec.pipeline_definition =
+      Definition(Json::parse(R"([{"Name": "X", "Type": "Lambda"}])"));
+  auto invalid = CompileSnapshot(*pipeline, run);
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_TRUE(invalid.status().IsInvalid());
+  EXPECT_EQ(invalid.status().message(),
+            "spec.pipelineDefinition: Steps[0] (X): step type \"Lambda\" is not supported by "
+            "Stepline (supported: Processing, Training, Condition, Fail, Callback)");
+}
+
+}  // namespace
+}  // namespace stepline::reconcilers
