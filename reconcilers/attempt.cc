@@ -211,6 +211,27 @@ void ObservePendingPod(const Object& pod, const AttemptInputs& in, AttemptObserv
   }
 }
 
+// True when the pod's final state explains the Job's end: terminated, or disrupted/evicted.
+bool PodSettled(const Object* pod) {
+  if (pod == nullptr) return false;
+  if (Terminated(*pod).is_object()) return true;
+  if (TrueCondition(*pod, "DisruptionTarget") != nullptr) return true;
+  std::string reason = StringField(Child(*pod, "status"), "reason");
+  return reason == "Evicted" || reason == "NodeLost";
+}
+
+// A finished Job whose pod has not caught up: wait for it, at most kPodStatusGrace.
+bool AwaitPodStatus(const Object* condition, const Object* pod, const AttemptInputs& in,
+                    AttemptObservation* out) {
+  if (in.judged || PodSettled(pod)) return false;
+  auto since = TimeField(*condition, "lastTransitionTime");
+  if (!since || in.now >= *since + kPodStatusGrace) return false;
+  out->phase = AttemptPhase::kRunning;
+  out->settle_by = *since + kPodStatusGrace;
+  FillTimes(pod, out);
+  return true;
+}
+
 }  // namespace
 
 AttemptObservation ObserveAttempt(const AttemptInputs& in) {
@@ -218,6 +239,7 @@ AttemptObservation ObserveAttempt(const AttemptInputs& in) {
   const Object& job = *in.job;
   const Object* pod = NewestPod(in.pods);
   if (const Object* done = TrueCondition(job, "Complete")) {
+    if (AwaitPodStatus(done, pod, in, &out)) return out;
     out.phase = AttemptPhase::kSucceeded;
     out.completion_time = TimeField(*done, "lastTransitionTime");
     if (!out.completion_time)
@@ -229,6 +251,8 @@ AttemptObservation ObserveAttempt(const AttemptInputs& in) {
   const Object* failed = TrueCondition(job, "Failed");
   if (failed == nullptr) failed = TrueCondition(job, "FailureTarget");
   if (failed != nullptr) {
+    bool deadline = StringField(*failed, "reason") == "DeadlineExceeded";
+    if (!deadline && AwaitPodStatus(failed, pod, in, &out)) return out;
     ObserveFailedJob(*failed, pod, &out);
     return out;
   }

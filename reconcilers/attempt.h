@@ -50,7 +50,14 @@ struct AttemptObservation {
   std::string termination_message;
   std::optional<k8s::WallTime> start_time;       // the pod's container started
   std::optional<k8s::WallTime> completion_time;  // the Job finished
+  // Set while the Job says it finished but its pod's final state has not been observed yet
+  // (watches of Jobs and Pods are separate streams): phase is kRunning until then, and the
+  // attempt is judged with what there is once this time has passed.
+  std::optional<k8s::WallTime> settle_by;
 };
+
+// How long a finished Job waits for its pod's final status before being judged without it.
+inline constexpr std::chrono::seconds kPodStatusGrace{30};
 
 struct AttemptInputs {
   const k8s::Object* job = nullptr;        // required
@@ -59,6 +66,8 @@ struct AttemptInputs {
   k8s::WallTime now;
   // A pod that stays unschedulable or unable to pull its image this long fails the attempt.
   std::chrono::seconds scheduling_timeout{600};
+  // The attempt was judged before (or a later one exists): do not wait for its pod's status.
+  bool judged = false;
 };
 
 AttemptObservation ObserveAttempt(const AttemptInputs& in);

@@ -65,7 +65,7 @@ std::vector<const Object*> CurrentEvents(const ObservedJob& j) {
   return out;
 }
 
-AttemptObservation Observe(const ObservedJob& j, Planning& p) {
+AttemptObservation Observe(const ObservedJob& j, Planning& p, bool judged = true) {
   const std::string& abandoned = Annotation(*j.job, kAnnotationAbandoned);
   if (!abandoned.empty()) {
     AttemptObservation obs;
@@ -76,7 +76,8 @@ AttemptObservation Observe(const ObservedJob& j, Planning& p) {
     if (!obs.completion_time) obs.completion_time = CreationTime(*j.job);
     return obs;
   }
-  AttemptInputs in{j.job, j.pods, CurrentEvents(j), p.in.now, p.in.options.scheduling_timeout};
+  AttemptInputs in{j.job, j.pods, CurrentEvents(j), p.in.now, p.in.options.scheduling_timeout,
+                   judged};
   return ObserveAttempt(in);
 }
 
@@ -262,7 +263,10 @@ UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old
   UnitState u;
   u.attempts = static_cast<int>(jobs.size());
   u.job_name = k8s::NameOf(*latest.job);
-  AttemptObservation obs = Observe(latest, p);
+  bool judged = !fan_out_child && old != nullptr && old->job_name == u.job_name && old->phase &&
+                (*old->phase == StepPhase::kSucceeded || *old->phase == StepPhase::kFailed ||
+                 *old->phase == StepPhase::kRetrying);
+  AttemptObservation obs = Observe(latest, p, judged);
   u.start_time = obs.start_time;
   u.completion_time = obs.completion_time;
   u.active = !JobFinished(*latest.job);
@@ -274,6 +278,7 @@ UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old
       break;
     case AttemptPhase::kRunning:
       u.phase = UnitPhase::kRunning;
+      if (obs.settle_by) p.WakeAt(*obs.settle_by);  // judge it then, pod status or not
       break;
     case AttemptPhase::kPending:
       if (obs.failure == FailureClass::kQuotaExceeded || quota_suspended) {

@@ -192,9 +192,7 @@ YAML
   for i in 1 2 3; do
     check_eq "run-$i succeeded" Succeeded "$(plx_status "run-$i")"
     check_eq "run-$i: one attempt" 1 "$(step_field "run-$i" train attempts)"
-    if kubectl get events -n "$NS" --field-selector "involvedObject.name=run-$i,reason=WaitingForQuota" -o name | grep -q .; then
-      waited=$((waited + 1))
-    fi
+    if has_event "run-$i" WaitingForQuota; then waited=$((waited + 1)); fi
   done
   check "the ones that waited showed WaitingForQuota (at least 2 of 3): $waited" test "$waited" -ge 2
   check "the Job controller reported the quota refusals" bash -c \
@@ -208,8 +206,7 @@ scenario_unschedulable() {
   check "the scheduler's message reaches the step" wait_for 60 bash -c \
     "kubectl -n $NS get plx run -o 'jsonpath={.status.steps[0].message}' | grep -q 'Insufficient memory'"
   check_eq "the step is pending" Pending "$(step_field run big phase)"
-  check "an Unschedulable event" bash -c \
-    "kubectl get events -n $NS --field-selector involvedObject.name=run,reason=Unschedulable -o name | grep -q ."
+  check "an Unschedulable event" has_event run Unschedulable
 }
 
 scenario_stop() {

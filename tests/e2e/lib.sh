@@ -41,6 +41,14 @@ jobs_of() { # EXEC [STEP]: Job names, sorted
   k get jobs -l "$sel" -o 'jsonpath={range .items[*]}{.metadata.name}{"\n"}{end}' | sort
 }
 count_jobs() { jobs_of "$@" | grep -c . ; }
+has_event() { # OBJECT_NAME REASON: an Event with that reason about that object in $NS
+  kubectl get events -n "$NS" -o json | python3 -c '
+import json, sys
+name, reason = sys.argv[1], sys.argv[2]
+items = json.load(sys.stdin)["items"]
+sys.exit(0 if any(e.get("reason") == reason and e["involvedObject"].get("name") == name
+                  for e in items) else 1)' "$1" "$2"
+}
 
 e2e_dump() {
   echo "---- diagnostics for namespace $NS"
@@ -80,12 +88,14 @@ start_controller() { # [EXTRA ARGS]
     --metrics-bind-address "127.0.0.1:$(free_port)" \
     --health-probe-bind-address "127.0.0.1:$(free_port)" "$@" >>"$E2E_WORK/controller.log" 2>&1 &
   CONTROLLER_PID=$!
+  disown "$CONTROLLER_PID"  # no job-control notices when a test kills it
   E2E_PIDS+=("$CONTROLLER_PID")
 }
 
 kill_controller() { # [SIGNAL]
-  [[ -n $CONTROLLER_PID ]] && kill "-${1:-KILL}" "$CONTROLLER_PID" 2>/dev/null
-  wait "$CONTROLLER_PID" 2>/dev/null
+  [[ -n $CONTROLLER_PID ]] || return 0
+  kill "-${1:-KILL}" "$CONTROLLER_PID" 2>/dev/null
+  wait_for 10 bash -c "! kill -0 $CONTROLLER_PID 2>/dev/null"
   CONTROLLER_PID=""
 }
 

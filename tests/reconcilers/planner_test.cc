@@ -642,3 +642,38 @@ TEST(PlannerStatusTest, UnchangedStatusKeepsItsModifiedTime) {
 
 }  // namespace
 }  // namespace stepline::reconcilers
+
+namespace stepline::reconcilers {
+namespace {
+
+TEST(PlannerRaceTest, FinishedJobWaitsForItsPodsFinalStatus) {
+  // Jobs and Pods are watched on separate streams: the Job's end can arrive first.
+  testing::FakeRun run(Steps({S("a", {{"retryPolicy", Retrying(2, 1, Object({"OOMKilled"}))}})}));
+  run.Plan();
+  run.Fail("run-a-1", 137, "OOMKilled");
+  Object pod_final = run.Job("run-a-1")->at("status");  // keep the Job's failure...
+  run.DropPods("run-a-1");                              // ...but the pod is not seen yet
+  PlanResult r = run.Plan();
+  EXPECT_EQ(Phase(run.StepOf("a")), "Running") << "not judged without its pod";
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_EQ(*r.requeue_after, seconds(30));
+  run.Fail("run-a-1", 137, "OOMKilled");  // the pod's status arrives
+  run.Plan();
+  EXPECT_EQ(Phase(run.StepOf("a")), "Retrying");
+  EXPECT_EQ(run.StepOf("a")->reason, "OOMKilled");
+}
+
+TEST(PlannerRaceTest, WithoutAPodTheAttemptIsJudgedAfterTheGrace) {
+  testing::FakeRun run(Steps({S("a")}));
+  run.Plan();
+  run.Fail("run-a-1", 1);
+  run.DropPods("run-a-1");
+  run.Plan();
+  EXPECT_EQ(Phase(run.StepOf("a")), "Running");
+  run.Advance(seconds(30));
+  run.Plan();
+  EXPECT_EQ(Phase(run.StepOf("a")), "Failed");
+}
+
+}  // namespace
+}  // namespace stepline::reconcilers
