@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "reconcilers/sagemaker_definition.h"
 #include "reconcilers/validation.h"
 
 namespace stepline::reconcilers {
@@ -49,10 +50,15 @@ std::string ProblemOf(const Object& obj) {
   return valid.ok() ? "" : valid.message();
 }
 
+// The steps it runs: spec.steps, or those a SageMaker pipelineDefinition compiles to.
 int64_t StepCountOf(const Object& obj) {
   const Object& spec = obj.value("spec", Object::object());
   auto it = spec.find("steps");
-  return it != spec.end() && it->is_array() ? static_cast<int64_t>(it->size()) : 0;
+  if (it != spec.end() && it->is_array() && !it->empty()) return static_cast<int64_t>(it->size());
+  auto definition = spec.find("pipelineDefinition");
+  if (definition == spec.end()) return 0;
+  k8s::Result<CompiledDefinition> compiled = CompileSageMakerDefinition(*definition);
+  return compiled.ok() ? static_cast<int64_t>(compiled->steps.size()) : 0;
 }
 
 // The status this reconciler wants: `status` with the validation verdict applied.

@@ -11,6 +11,7 @@
 #include "k8sclient/quantity.h"
 #include "reconcilers/expression.h"
 #include "reconcilers/graph.h"
+#include "reconcilers/sagemaker_definition.h"
 #include "reconcilers/snapshot.h"
 #include "reconcilers/template.h"
 
@@ -123,8 +124,7 @@ void CheckSpec(Checker& c) {
   const PipelineSpec& s = c.spec;
   bool definition = !s.pipeline_definition.is_null();
   if (definition && s.steps.empty()) {
-    c.Add("spec.pipelineDefinition",
-          "SageMaker pipeline definitions are not supported yet; give spec.steps instead");
+    // Checked by PipelineProblems on what it compiles to.
   } else if (definition) {
     c.Add("spec", "steps and pipelineDefinition are exclusive");
   } else if (s.steps.empty()) {
@@ -502,7 +502,33 @@ void CheckCycles(Checker& c) {
 
 }  // namespace
 
+namespace {
+
+// A SageMaker definition is checked as the native steps it compiles to.
+std::vector<std::string> DefinitionProblems(const Pipeline& pipeline) {
+  const std::string prefix = "spec.pipelineDefinition: ";
+  k8s::Result<CompiledDefinition> compiled =
+      CompileSageMakerDefinition(pipeline.spec.pipeline_definition);
+  if (!compiled.ok()) return {prefix + compiled.status().message()};
+  Pipeline native = pipeline;
+  native.spec.pipeline_definition = nullptr;
+  native.spec.parameters = std::move(compiled->parameters);
+  native.spec.steps = std::move(compiled->steps);
+  std::vector<std::string> problems = PipelineProblems(native);
+  for (auto& p : problems) p = prefix + p;
+  if (!pipeline.spec.parameters.empty()) {
+    problems.push_back(
+        "spec.parameters: ignored with a pipelineDefinition (its Parameters are used)");
+  }
+  return problems;
+}
+
+}  // namespace
+
 std::vector<std::string> PipelineProblems(const Pipeline& pipeline) {
+  if (!pipeline.spec.pipeline_definition.is_null() && pipeline.spec.steps.empty()) {
+    return DefinitionProblems(pipeline);
+  }
   std::vector<std::string> problems;
   Checker c(pipeline.spec, &problems);
   CheckSpec(c);

@@ -79,13 +79,20 @@ Json Step(const std::string& name, Json fields = Json::object()) {
 std::vector<Malformed> MalformedPipelines() {
   return {
       // ---- spec ----
-      {"a SageMaker pipelineDefinition alone",
+      {"a SageMaker pipelineDefinition without steps",
        [](Json& s) {
          s.erase("steps");
          s["pipelineDefinition"] = R"({"Version": "2020-12-01", "Steps": []})";
        },
-       {"spec.pipelineDefinition: SageMaker pipeline definitions are not supported yet; give "
-        "spec.steps instead"}},
+       {"spec.pipelineDefinition: Steps: must be a non-empty list of steps"}},
+      {"a SageMaker pipelineDefinition is checked as the steps it compiles to",
+       [](Json& s) {
+         s.erase("steps");
+         s["pipelineDefinition"] = R"({"Version": "2020-12-01", "Steps": [
+             {"Name": "Prep", "Type": "Processing", "DependsOn": ["Nope"],
+              "Arguments": {"AppSpecification": {"ImageUri": "img"}}}]})";
+       },
+       {"spec.pipelineDefinition: Steps[0] (Prep).DependsOn[0]: unknown step \"Nope\""}},
       {"steps and pipelineDefinition together",
        [](Json& s) {
          s["pipelineDefinition"] = Json::object({{"Version", "2020-12-01"}});
