@@ -1,20 +1,24 @@
 #include "k8sclient/log.h"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <mutex>
 
 namespace stepline::k8s {
 
 std::shared_ptr<spdlog::logger> Logger() {
-  static const std::shared_ptr<spdlog::logger> logger = [] {
-    if (auto existing = spdlog::get("k8sclient")) return existing;
-    try {
-      return spdlog::stderr_color_mt("k8sclient");
-    } catch (const spdlog::spdlog_ex&) {
-      // Registered concurrently by the program: use that one.
-      return spdlog::get("k8sclient");
-    }
-  }();
+  if (auto existing = spdlog::get("k8sclient")) return existing;
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  if (auto existing = spdlog::get("k8sclient")) return existing;
+  // Same sinks, pattern and level as the process's default logger.
+  auto sinks = spdlog::default_logger()->sinks();
+  auto logger = std::make_shared<spdlog::logger>("k8sclient", sinks.begin(), sinks.end());
+  try {
+    spdlog::initialize_logger(logger);  // registers it
+  } catch (const spdlog::spdlog_ex&) {
+    if (auto existing = spdlog::get("k8sclient")) return existing;  // registered meanwhile
+  }
   return logger;
 }
 

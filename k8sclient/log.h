@@ -8,7 +8,8 @@
 namespace stepline::k8s {
 
 // The "k8sclient" logger: the one registered under that name if the program registered one,
-// else a stderr logger created on first use. Safe from any thread.
+// else one created (and registered) on first use with the default logger's sinks, pattern and
+// level. Safe from any thread.
 std::shared_ptr<spdlog::logger> Logger();
 
 }  // namespace stepline::k8s
