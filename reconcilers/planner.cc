@@ -345,12 +345,18 @@ void StepEvents(PlanResult& out, const StepStatus* old, const StepStatus& now, i
   const std::string& name = now.name;
   auto was = old && old->phase ? *old->phase : StepPhase::kPending;
   auto is = now.phase.value_or(StepPhase::kPending);
-  if (created > 0) {
-    std::string msg = now.children
-                          ? "created " + std::to_string(created) + " Jobs for step \"" + name + "\""
-                          : "step \"" + name + "\" attempt " + std::to_string(now.attempts) +
-                                ": created Job " + now.job_name;
-    Emit(out, EventType::kNormal, "StepStarted", msg);
+  bool first_children =
+      now.children &&
+      (!old || !old->children ||
+       old->children->running + old->children->succeeded + old->children->failed == 0);
+  if (created > 0 && now.children && first_children) {
+    Emit(out, EventType::kNormal, "StepStarted",
+         "step \"" + name + "\": fan-out over " + std::to_string(now.children->total) +
+             " items, first " + std::to_string(created) + " started");
+  } else if (created > 0 && !now.children) {
+    Emit(out, EventType::kNormal, "StepStarted",
+         "step \"" + name + "\" attempt " + std::to_string(now.attempts) + ": created Job " +
+             now.job_name);
   }
   bool reason_new = now.reason == "Unschedulable" && (!old || old->reason != "Unschedulable");
   if (reason_new && is == StepPhase::kPending) {

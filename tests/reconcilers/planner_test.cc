@@ -677,3 +677,20 @@ TEST(PlannerRaceTest, WithoutAPodTheAttemptIsJudgedAfterTheGrace) {
 
 }  // namespace
 }  // namespace stepline::reconcilers
+
+namespace stepline::reconcilers {
+namespace {
+
+TEST(PlannerEventsTest, FanOutStartsOnceNotPerChild) {
+  testing::FakeRun run(Steps({S("f", {{"forEach", "[1,2,3,4]"}, {"maxParallel", 2}})}));
+  PlanResult r = run.Plan();
+  ASSERT_THAT(EventReasons(r), ElementsAre("StepStarted"));
+  EXPECT_EQ(r.actions.back().message, "step \"f\": fan-out over 4 items, first 2 started");
+  run.Succeed("run-f-0-1");
+  r = run.Plan();
+  EXPECT_THAT(Created(r), ElementsAre("run-f-2-1"));
+  EXPECT_TRUE(EventReasons(r).empty()) << "no event per child";
+}
+
+}  // namespace
+}  // namespace stepline::reconcilers
