@@ -27,22 +27,30 @@ bool IsTerminalExecution(const std::optional<ExecutionStatus>& s) {
          s == ExecutionStatus::kStopped;
 }
 
-int LabelInt(const Object& job, const char* key, int fallback) {
-  const Object& labels = job["metadata"].value("labels", Object::object());
+const Object* Labels(const Object& obj) {
+  auto meta = obj.find("metadata");
+  if (meta == obj.end()) return nullptr;
+  auto labels = meta->find("labels");
+  return labels == meta->end() || !labels->is_object() ? nullptr : &*labels;
+}
+
+int LabelInt(const Object& labels, const char* key, int fallback) {
   auto it = labels.find(key);
   if (it == labels.end() || !it->is_string()) return fallback;
-  return std::atoi(it->get<std::string>().c_str());
+  return std::atoi(it->get_ref<const std::string&>().c_str());
 }
 
 JobIndex IndexJobs(const std::vector<ObservedJob>& jobs) {
   JobIndex index;
   for (const auto& j : jobs) {
-    const Object& labels = (*j.job)["metadata"].value("labels", Object::object());
-    auto step = labels.find(kLabelStep);
-    if (step == labels.end() || !step->is_string()) continue;
-    int attempt = LabelInt(*j.job, kLabelAttempt, 0);
+    const Object* labels = Labels(*j.job);
+    if (labels == nullptr) continue;
+    auto step = labels->find(kLabelStep);
+    if (step == labels->end() || !step->is_string()) continue;
+    int attempt = LabelInt(*labels, kLabelAttempt, 0);
     if (attempt < 1 || attempt > 10'000) continue;
-    UnitJobs& unit = index[step->get<std::string>()][LabelInt(*j.job, kLabelIndex, -1)];
+    auto& by_index = index[step->get_ref<const std::string&>()];
+    UnitJobs& unit = by_index[LabelInt(*labels, kLabelIndex, -1)];
     if (unit.size() < static_cast<size_t>(attempt)) unit.resize(attempt, nullptr);
     unit[attempt - 1] = &j;
   }
