@@ -74,6 +74,7 @@ const std::map<std::string, FlagSpec>& Specs() {
       {"leader-elect-retry-period", {false, Duration(&ControllerFlags::retry_period)}},
       {"leader-elect-namespace", {false, String(&ControllerFlags::leader_elect_namespace)}},
       {"leader-elect-id", {false, String(&ControllerFlags::leader_elect_id)}},
+      {"scheduling-timeout", {false, Duration(&ControllerFlags::scheduling_timeout)}},
       {"metrics-bind-address", {false, String(&ControllerFlags::metrics_bind_address)}},
       {"health-probe-bind-address", {false, String(&ControllerFlags::health_probe_bind_address)}},
       {"log-level",
@@ -165,6 +166,8 @@ Flags:
   --leader-elect-namespace NS           namespace of the Lease (default: --namespace, else the
                                         kubeconfig's or pod's namespace, else "default")
   --leader-elect-id NAME                name of the Lease (default stepline-controller)
+  --scheduling-timeout D                how long a step's pod may stay unschedulable (or unable
+                                        to pull its image) before the attempt fails (default 10m)
   --metrics-bind-address ADDR           /metrics address (default :8080; "0" disables)
   --health-probe-bind-address ADDR      /healthz and /readyz address (default :8081; "0" disables)
   --log-level LEVEL                     trace, debug, info, warn, error (default info)

@@ -23,6 +23,8 @@ struct ControllerFlags {
   std::string leader_elect_id = "stepline-controller";
   std::string metrics_bind_address = ":8080";       // "0" disables
   std::string health_probe_bind_address = ":8081";  // "0" disables
+  // A step's pod that cannot be scheduled (or pull its image) this long fails the attempt.
+  std::chrono::milliseconds scheduling_timeout{600'000};
   std::string log_level = "info";
   std::string log_format = "text";
   bool help = false;

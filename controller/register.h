@@ -3,6 +3,7 @@
 // manager.Register with its primary kind, workers and the watches it needs.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -18,7 +19,8 @@ struct ReconcilerDeps {
   const Manager& caches;               // manager.Cache(resources::kJobs), ...
   reconcilers::EventRecorder& events;  // Events on the objects
   const k8s::Clock& clock;
-  int workers;  // --workers
+  int workers;                                   // --workers
+  std::chrono::seconds scheduling_timeout{600};  // --scheduling-timeout
 };
 
 // Registers every reconciler with the manager and returns them; the caller keeps them alive

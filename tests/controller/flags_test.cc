@@ -32,6 +32,9 @@ TEST(FlagsTest, DefaultsAndValues) {
   EXPECT_EQ(f->burst, 40);
   EXPECT_TRUE(ParseFlags({"--help"})->help);
   EXPECT_FALSE(ParseFlags({"--leader-elect=false"})->leader_elect);
+  EXPECT_EQ(ParseFlags({})->scheduling_timeout, milliseconds(600'000));
+  EXPECT_EQ(ParseFlags({"--scheduling-timeout=90s"})->scheduling_timeout, milliseconds(90'000));
+  EXPECT_FALSE(ParseFlags({"--scheduling-timeout=soon"}).ok());
 }
 
 TEST(FlagsTest, BadFlagsAreNamed) {
