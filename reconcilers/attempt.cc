@@ -4,6 +4,8 @@
 #include <array>
 #include <utility>
 
+#include "reconcilers/object_fields.h"
+
 namespace stepline::reconcilers {
 namespace {
 
@@ -19,43 +21,6 @@ constexpr std::array<std::pair<FailureClass, const char*>, 7> kClassNames = {{
     {FailureClass::kUnschedulable, "Unschedulable"},
     {FailureClass::kQuotaExceeded, "QuotaExceeded"},
 }};
-
-const Object& Child(const Object& obj, const char* key) {
-  static const Object kNull;
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(key);
-  return it == obj.end() ? kNull : *it;
-}
-
-std::string StringField(const Object& obj, const char* key) {
-  const Object& v = Child(obj, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
-std::optional<WallTime> TimeField(const Object& obj, const char* key) {
-  WallTime t;
-  if (k8s::ParseRfc3339(StringField(obj, key), &t)) return t;
-  return std::nullopt;
-}
-
-// The condition of this type with status "True", or nullptr.
-const Object* TrueCondition(const Object& obj, const char* type) {
-  const Object& conds = Child(Child(obj, "status"), "conditions");
-  if (!conds.is_array()) return nullptr;
-  for (const auto& c : conds) {
-    if (StringField(c, "type") == type && StringField(c, "status") == "True") return &c;
-  }
-  return nullptr;
-}
-
-const Object* FindCondition(const Object& obj, const char* type) {
-  const Object& conds = Child(Child(obj, "status"), "conditions");
-  if (!conds.is_array()) return nullptr;
-  for (const auto& c : conds) {
-    if (StringField(c, "type") == type) return &c;
-  }
-  return nullptr;
-}
 
 // The first container's status (Stepline pods have exactly one container).
 const Object& MainContainerStatus(const Object& pod) {
@@ -189,7 +154,7 @@ bool WaitedTooLong(const std::optional<WallTime>& since, const AttemptInputs& in
 
 // A pod that exists but is not running: waiting for a node or an image.
 void ObservePendingPod(const Object& pod, const AttemptInputs& in, AttemptObservation* out) {
-  const Object* sched = FindCondition(pod, "PodScheduled");
+  const Object* sched = ConditionOf(pod, "PodScheduled");
   if (sched != nullptr && StringField(*sched, "status") == "False" &&
       StringField(*sched, "reason") == "Unschedulable") {
     out->failure = FailureClass::kUnschedulable;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "reconcilers/job_builder.h"
+#include "reconcilers/object_fields.h"
 
 namespace stepline::reconcilers {
 namespace {
@@ -63,8 +64,7 @@ const Pipeline* ExecutionReconciler::FindPipeline(const PipelineExecution& ex,
   ObjectPtr found = caches_.pipelines->Get(ns, want);
   if (!found) {  // spec.pipelineName is also an alias (ACK)
     for (const ObjectPtr& p : caches_.pipelines->List(ns)) {
-      const Object& spec = (*p).value("spec", Object::object());
-      if (spec.value("pipelineName", "") == want) found = p;
+      if (StringField(Child(*p, "spec"), "pipelineName") == want) found = p;
     }
   }
   if (!found) return nullptr;
@@ -220,7 +220,9 @@ ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
     return ReconcileOutcome::Done();  // deleted: its Jobs go with it (owner references)
   }
   ObjectPtr current = Fresh(key, cached);
-  if ((*current)["metadata"].contains("deletionTimestamp")) return ReconcileOutcome::Done();
+  if (!Child(Child(*current, "metadata"), "deletionTimestamp").is_null()) {
+    return ReconcileOutcome::Done();
+  }
   k8s::Result<PipelineExecution> ex = ParsePipelineExecution(*current);
   if (!ex.ok()) return ReconcileOutcome::Drop(ex.status());  // the schema should prevent it
   std::vector<ObjectPtr> jobs = OwnedJobs(key, *ex);

@@ -28,10 +28,8 @@ bool IsTerminalExecution(const std::optional<ExecutionStatus>& s) {
 }
 
 const Object* Labels(const Object& obj) {
-  auto meta = obj.find("metadata");
-  if (meta == obj.end()) return nullptr;
-  auto labels = meta->find("labels");
-  return labels == meta->end() || !labels->is_object() ? nullptr : &*labels;
+  const Object& labels = Child(Child(obj, "metadata"), "labels");
+  return labels.is_object() ? &labels : nullptr;
 }
 
 int LabelInt(const Object& labels, const char* key, int fallback) {
@@ -103,9 +101,9 @@ bool DeleteActiveJobs(const PlanInputs& in, Planning& p) {
   for (const auto& j : in.jobs) {
     if (planner_internal::JobFinished(*j.job)) continue;
     any = true;
-    if ((*j.job)["metadata"].contains("deletionTimestamp")) continue;
-    p.Delete((*j.job)["metadata"].value("labels", Object::object()).value(kLabelStep, ""),
-             k8s::NameOf(*j.job));
+    const Object& meta = Child(*j.job, "metadata");
+    if (!Child(meta, "deletionTimestamp").is_null()) continue;
+    p.Delete(StringField(Child(meta, "labels"), kLabelStep), k8s::NameOf(*j.job));
   }
   return any;
 }

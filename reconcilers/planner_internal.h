@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "reconcilers/attempt.h"
+#include "reconcilers/object_fields.h"
 #include "reconcilers/planner.h"
 #include "reconcilers/retry.h"
 #include "reconcilers/snapshot.h"
@@ -70,8 +71,6 @@ k8s::Result<StringMap> ParseOutputs(const std::string& termination_message);
 
 // True when the Job has finished (Complete or Failed) or was abandoned by the controller.
 bool JobFinished(const k8s::Object& job);
-
-const std::string& Annotation(const k8s::Object& obj, const char* key);
 
 }  // namespace stepline::reconcilers::planner_internal
 

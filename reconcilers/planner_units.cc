@@ -11,43 +11,14 @@ using k8s::Object;
 using k8s::WallTime;
 using std::chrono::milliseconds;
 
-const Object& Field(const Object& obj, const char* key) {
-  static const Object kNull;
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(key);
-  return it == obj.end() ? kNull : *it;
-}
-
-std::optional<WallTime> AnnotationTime(const Object& job, const char* key) {
-  WallTime t;
-  if (k8s::ParseRfc3339(Annotation(job, key), &t)) return t;
-  return std::nullopt;
-}
-
 int AnnotationInt(const Object& job, const char* key) {
   const std::string& v = Annotation(job, key);
   return v.empty() ? 0 : std::atoi(v.c_str());
 }
 
 bool Suspended(const Object& job) {
-  const Object& s = Field(Field(job, "spec"), "suspend");
+  const Object& s = Child(Child(job, "spec"), "suspend");
   return s.is_boolean() && s.get<bool>();
-}
-
-bool HasTrueCondition(const Object& job, const char* type) {
-  const Object& conds = Field(Field(job, "status"), "conditions");
-  if (!conds.is_array()) return false;
-  for (const auto& c : conds) {
-    if (Field(c, "type") == type && Field(c, "status") == "True") return true;
-  }
-  return false;
-}
-
-std::optional<WallTime> CreationTime(const Object& obj) {
-  WallTime t;
-  const Object& ts = Field(Field(obj, "metadata"), "creationTimestamp");
-  if (ts.is_string() && k8s::ParseRfc3339(ts.get<std::string>(), &t)) return t;
-  return std::nullopt;
 }
 
 // Events about the Job since it was last resumed (older refusals are history).
@@ -56,11 +27,8 @@ std::vector<const Object*> CurrentEvents(const ObservedJob& j) {
   if (!since) return j.events;
   std::vector<const Object*> out;
   for (const Object* e : j.events) {
-    WallTime t;
-    const Object& ts = Field(*e, "lastTimestamp");
-    if (ts.is_string() && k8s::ParseRfc3339(ts.get<std::string>(), &t) && t >= *since) {
-      out.push_back(e);
-    }
+    auto t = TimeField(*e, "lastTimestamp");
+    if (t && *t >= *since) out.push_back(e);
   }
   return out;
 }
@@ -209,17 +177,12 @@ UnitState PlanNotStarted(const StepStatus* old, Planning& p) {
 
 }  // namespace
 
-const std::string& Annotation(const Object& obj, const char* key) {
-  static const std::string kEmpty;
-  const Object& v = Field(Field(Field(obj, "metadata"), "annotations"), key);
-  return v.is_string() ? v.get_ref<const std::string&>() : kEmpty;
-}
-
 bool JobFinished(const Object& job) {
   // FailureTarget and SuccessCriteriaMet (Kubernetes 1.31+) come first: the outcome is decided
   // even while the Job controller still terminates pods.
-  return HasTrueCondition(job, "Complete") || HasTrueCondition(job, "Failed") ||
-         HasTrueCondition(job, "FailureTarget") || HasTrueCondition(job, "SuccessCriteriaMet") ||
+  return TrueCondition(job, "Complete") != nullptr || TrueCondition(job, "Failed") != nullptr ||
+         TrueCondition(job, "FailureTarget") != nullptr ||
+         TrueCondition(job, "SuccessCriteriaMet") != nullptr ||
          !Annotation(job, kAnnotationAbandoned).empty();
 }
 
