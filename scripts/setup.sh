@@ -10,7 +10,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates openssl
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
-  python3 curl procps psmisc
+  python3 curl procps psmisc bsdextrautils
 )
 
 say() { echo "==> $*" >&2; }
