@@ -71,8 +71,6 @@ struct LoadDefaultOptions {
 Result<RestConfig> LoadDefault(const std::string& kubeconfig_flag,
                                const LoadDefaultOptions& options = {});
 
-// Standard base64 (RFC 4648) with padding; whitespace is ignored. nullopt when malformed.
-std::optional<std::string> DecodeBase64(std::string_view text);
 // Whole file contents, or an error naming the path and the reason.
 Result<std::string> ReadWholeFile(const std::string& path);
 

@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include "k8sclient/base64.h"
 #include "k8sclient/config.h"
 
 namespace stepline::k8s {

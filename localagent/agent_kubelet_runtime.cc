@@ -1,6 +1,7 @@
 // The kubelet's container starts (see agent_kubelet.h), and the API-backed EnvSources.
 #include <filesystem>
 
+#include "k8sclient/base64.h"
 #include "localagent/agent_kubelet.h"
 #include "localagent/agent_log.h"
 #include "localagent/file_util.h"
@@ -11,6 +12,7 @@ namespace stepline::localagent {
 
 namespace {
 
+using k8s::DecodeBase64;
 using std::chrono::milliseconds;
 using State = ContainerRun::State;
 

@@ -42,7 +42,4 @@ k8s::Result<ContainerLaunch> BuildContainerLaunch(
     const k8s::Object& pod, const k8s::Object& container,
     const std::vector<std::pair<std::string, std::string>>& base, const EnvSources& sources);
 
-// Standard base64 (Secret data); nullopt when malformed.
-std::optional<std::string> DecodeBase64(const std::string& text);
-
 }  // namespace stepline::localagent

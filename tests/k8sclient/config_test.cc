@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "k8sclient/base64.h"
+
 #include "test_util.h"
 
 namespace stepline::k8s {

@@ -87,12 +87,6 @@ TEST(BuildContainerLaunchTest, MissingReferencesFailLikeTheKubelet) {
   EXPECT_TRUE(r3.ok());
 }
 
-TEST(DecodeBase64Test, Decodes) {
-  EXPECT_EQ(DecodeBase64("aGVsbG8=").value_or("?"), "hello");
-  EXPECT_EQ(DecodeBase64("").value_or("?"), "");
-  EXPECT_FALSE(DecodeBase64("a*b").has_value());
-}
-
 Object TwoContainerPod() {
   return {{"metadata", {{"name", "p"}}},
           {"spec",
