@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "reconcilers/api_object.h"
 #include "reconcilers/api_types.h"
 
 namespace stepline::reconcilers {
@@ -257,35 +258,12 @@ Json ToJson(const PipelineExecutionStatus& s) {
 }
 
 k8s::Result<PipelineExecution> ParsePipelineExecution(const Json& json) {
-  FieldReader r(json, "");
-  std::optional<ObjectMeta> meta;
-  std::optional<PipelineExecutionSpec> spec;
-  std::optional<PipelineExecutionStatus> status;
-  r.Object("metadata", ParseObjectMeta, &meta);
-  r.Object("spec", ParsePipelineExecutionSpec, &spec);
-  r.Object("status", ParsePipelineExecutionStatus, &status);
-  if (!r.ok()) return r.status();
-  PipelineExecution e;
-  if (meta) e.metadata = std::move(*meta);
-  if (spec) e.spec = std::move(*spec);
-  if (status) e.status = std::move(*status);
-  e.extra = r.Unknown();
-  return e;
+  return ParseTopLevel<PipelineExecution>(json, ParsePipelineExecutionSpec,
+                                          ParsePipelineExecutionStatus);
 }
 
-Json ToJson(const PipelineExecution& e) {
-  Json out = e.extra.is_object() ? e.extra : Json::object();
-  if (!out.contains("apiVersion")) out["apiVersion"] = kApiVersion;
-  if (!out.contains("kind")) out["kind"] = kPipelineExecutionKind;
-  out["metadata"] = ToJson(e.metadata);
-  out["spec"] = ToJson(e.spec);
-  Json status = ToJson(e.status);
-  if (status.empty()) {
-    out.erase("status");
-  } else {
-    out["status"] = std::move(status);
-  }
-  return out;
+Json ToJson(const PipelineExecution& object) {
+  return TopLevelToJson(object, kPipelineExecutionKind);
 }
 
 }  // namespace stepline::reconcilers

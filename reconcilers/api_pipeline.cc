@@ -1,6 +1,7 @@
 // JSON conversion of Pipeline, its spec, steps and status (api_types.h).
 #include <utility>
 
+#include "reconcilers/api_object.h"
 #include "reconcilers/api_types.h"
 
 namespace stepline::reconcilers {
@@ -295,36 +296,9 @@ Json ToJson(const PipelineStatus& s) {
 }
 
 k8s::Result<Pipeline> ParsePipeline(const Json& json) {
-  FieldReader r(json, "");
-  std::optional<ObjectMeta> meta;
-  std::optional<PipelineSpec> spec;
-  std::optional<PipelineStatus> status;
-  r.Object("metadata", ParseObjectMeta, &meta);
-  r.Object("spec", ParsePipelineSpec, &spec);
-  r.Object("status", ParsePipelineStatus, &status);
-  if (!r.ok()) return r.status();
-  Pipeline p;
-  if (meta) p.metadata = std::move(*meta);
-  if (spec) p.spec = std::move(*spec);
-  if (status) p.status = std::move(*status);
-  p.extra = r.Unknown();
-  return p;
+  return ParseTopLevel<Pipeline>(json, ParsePipelineSpec, ParsePipelineStatus);
 }
 
-Json ToJson(const Pipeline& p) {
-  FieldWriter w(p.extra);
-  Json out = w.Take();
-  if (!out.contains("apiVersion")) out["apiVersion"] = kApiVersion;
-  if (!out.contains("kind")) out["kind"] = kPipelineKind;
-  out["metadata"] = ToJson(p.metadata);
-  out["spec"] = ToJson(p.spec);
-  Json status = ToJson(p.status);
-  if (status.empty()) {
-    out.erase("status");
-  } else {
-    out["status"] = std::move(status);
-  }
-  return out;
-}
+Json ToJson(const Pipeline& object) { return TopLevelToJson(object, kPipelineKind); }
 
 }  // namespace stepline::reconcilers
