@@ -93,7 +93,7 @@ up() {
 }
 
 apply_examples() { # every file, into its own namespace or stepline-demo; RBAC only where served
-  local f log="$STATE/apply.log" rbac=""
+  local f log="$STATE/apply.log" rbac="" own=() rest=()
   say "applying manifests/examples/ (log: $log)"
   kubectl create namespace "$NS" --dry-run=client -o yaml | kubectl apply -f - >"$log" 2>&1
   kubectl api-resources --api-group=rbac.authorization.k8s.io -o name 2>/dev/null | grep -q . && rbac=1
@@ -101,11 +101,13 @@ apply_examples() { # every file, into its own namespace or stepline-demo; RBAC o
     if grep -q '^apiVersion: rbac.authorization.k8s.io/' "$f" && [[ -z $rbac ]]; then
       echo "skipped $f: this server has no RBAC API" >>"$log"
     elif grep -q '^kind: Namespace' "$f"; then
-      kubectl apply -f "$f" >>"$log" 2>&1 || { tail -n 5 "$log" >&2; die "kubectl apply -f $f failed"; }
+      own+=(-f "$f")
     else
-      kubectl apply -n "$NS" -f "$f" >>"$log" 2>&1 || { tail -n 5 "$log" >&2; die "kubectl apply -f $f failed"; }
+      rest+=(-f "$f")
     fi
   done
+  { kubectl apply "${own[@]}" && kubectl apply -n "$NS" "${rest[@]}"; } >>"$log" 2>&1 ||
+    { tail -n 5 "$log" >&2; die "kubectl apply of manifests/examples/ failed; see $log"; }
   echo "    $(grep -c '^pipeline\.' "$log") pipelines and $(grep -c '^pipelineexecution\.' "$log") executions in" \
     "$(kubectl get plx -A --no-headers 2>/dev/null | awk '{print $1}' | sort -u | xargs)" >&2
 }
@@ -172,16 +174,17 @@ next_steps() {
 
 ==> try it yourself
     export KUBECONFIG=$KUBECONFIG PATH=$(dirname "$(command -v kubectl)"):\$PATH
-    kubectl get pl,plx -A                          # pipelines and executions, all demo namespaces
-    kubectl get plx -n $NS -o wide                  # with the failure reason
-    kubectl describe plx -n $NS resilient-1         # steps, attempts, reasons, events
-    kubectl describe plx -n $NS big-memory-16gi     # Pending: the scheduler's message
-    kubectl get jobs,pods -n $NS                    # one Job per step attempt
-    kubectl get events -n stepline-demo-quota       # the quota refusals and waits
+    kubectl get pl,plx -A                                   # pipelines and executions
+    kubectl get plx -n stepline-demo -o wide                # with the failure reasons
+    kubectl describe plx -n stepline-demo resilient-1       # steps, attempts, reasons, events
+    kubectl describe plx -n stepline-demo big-memory-16gi   # Pending: the scheduler's message
+    kubectl get jobs,pods -n stepline-demo                  # one Job per step attempt
+    kubectl get events -n stepline-demo-quota               # the quota refusals and waits
     approve forecast-daily-7 (it waits at its approval step):
-      kubectl patch plx -n $NS forecast-daily-7 --type merge \\
+      kubectl patch plx -n stepline-demo forecast-daily-7 --type merge \\
         -p '{"spec":{"signals":[{"step":"approve","outcome":"Succeeded","message":"ok by me"}]}}'
-    step logs: $STATE/testenv/agent/logs/<namespace>_<pod>_<uid>/<container>/0.log
+    step logs, one file per container: $STATE/testenv/agent/logs/<namespace>_<pod>_<uid>/step/0.log
+      cat $STATE/testenv/agent/logs/stepline-demo_resilient-1-download-1-*/step/0.log
     controller log: $STATE/controller.log; agent log: $STATE/testenv/agent.log
     the callback Job's token: Secret $CALLBACK_NS/callback-credentials (from $STATE/testenv/tokens.csv)
 
