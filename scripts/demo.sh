@@ -6,7 +6,7 @@
 # `./scripts/demo.sh --down`.
 #
 #   ./scripts/demo.sh              everything above
-#   eval "$(./scripts/demo.sh --up)"   only start the stack; prints the export line on stdout
+#   eval "$(./scripts/demo.sh --up)"   only start the stack; prints its export lines on stdout
 #   ./scripts/demo.sh --down       stop everything a previous run started
 #   CI=true ./scripts/demo.sh      non-interactive: the stack is stopped at the end unless
 #                                  --keep is given
@@ -194,7 +194,7 @@ TXT
 
 case "$MODE" in
   down) down; exit 0 ;;
-  up) up; echo "export KUBECONFIG=$KUBECONFIG PATH=$(dirname "$(command -v kubectl)"):\$PATH"; exit 0 ;;
+  up) up; cat "$STATE/env"; exit 0 ;;  # KUBECONFIG, PATH with kubectl, STEPLINE_TESTENV_*
 esac
 
 start=$(date +%s)

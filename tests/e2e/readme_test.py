@@ -106,7 +106,7 @@ def stand_in_crds():
 kind: CustomResourceDefinition
 metadata:
   name: {plural}.{group}
-  annotations: {{api-approved.kubernetes.io: "stand-in for the README test"}}
+  annotations: {{api-approved.kubernetes.io: "unapproved, a stand-in for the README test"}}
 spec:
   group: {group}
   scope: {scope}
@@ -148,15 +148,14 @@ def main():
             failures += 1
     cmds = [(c, e) for c, e in cmds if c not in skipped]
     print(f"{len(cmds)} README commands to run")
-    state = tempfile.mkdtemp(prefix="stepline-readme-test.")
-    work = os.path.join(state, "readme")
-    os.makedirs(work)
+    state = tempfile.mkdtemp(prefix="stepline-readme-test.")  # demo.sh starts it afresh
+    work = tempfile.mkdtemp(prefix="stepline-readme-test-out.")
     open(os.path.join(work, "stand-ins.yaml"), "w").write(stand_in_crds())
     env = dict(os.environ, STEPLINE_DEMO_STATE=state)
     try:
         r = subprocess.run(["bash", "-c", script(cmds, work)], env=env, timeout=840)
         if r.returncode:
-            print(f"FAIL: the stack did not start (exit {r.returncode}); see {state}")
+            print(f"FAIL: the stack did not start (exit {r.returncode}); see {state} and {work}")
             return 1
         failures += verdicts(cmds, work)
     finally:
@@ -164,7 +163,7 @@ def main():
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     print(f"{len(cmds)} commands, {failures} failures")
     if failures == 0:
-        subprocess.run(["rm", "-rf", state])
+        subprocess.run(["rm", "-rf", state, work])
     return 1 if failures else 0
 
 
