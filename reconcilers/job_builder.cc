@@ -32,8 +32,12 @@ Object EnvVar(const std::string& name, const std::string& value) {
 
 Object Env(const JobInput& in) {
   Object env = Object::array();
-  Json step_json = ToJson(*in.step);
-  if (step_json.contains("env")) env = step_json["env"];
+  // The step's own entries in their API form: serialize a step that holds only them (the whole
+  // step would also serialize a fan-out's forEach list, once per child).
+  Step env_only;
+  env_only.env = in.step->env;
+  Json step_json = ToJson(env_only);
+  if (auto it = step_json.find("env"); it != step_json.end()) env = std::move(*it);
   env.push_back(EnvVar("STEPLINE_EXECUTION", in.execution_name));
   env.push_back(EnvVar("STEPLINE_STEP", in.step->name));
   env.push_back(EnvVar("STEPLINE_ATTEMPT", std::to_string(in.attempt)));

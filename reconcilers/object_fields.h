@@ -14,8 +14,8 @@ namespace stepline::reconcilers {
 
 // obj[key], or a null value when obj is no object or has no such key.
 const k8s::Object& Child(const k8s::Object& obj, const char* key);
-// obj[key] when it is a string, else "".
-std::string StringField(const k8s::Object& obj, const char* key);
+// obj[key] when it is a string, else "" (a reference into obj, or to a static empty string).
+const std::string& StringField(const k8s::Object& obj, const char* key);
 // obj[key] parsed as an RFC 3339 time.
 std::optional<k8s::WallTime> TimeField(const k8s::Object& obj, const char* key);
 // The entry of status.conditions with this type, or nullptr.

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "reconcilers/attempt.h"
@@ -82,11 +83,11 @@ struct StepPlan {
   size_t declared = 0;              // position in the snapshot
   const StepStatus* old = nullptr;  // previous status entry, may be null
   bool fan_out = false;
-  bool gated = false;              // waiting for dependencies, skipped, or decided without Jobs
-  std::vector<std::string> items;  // fan-out items as JSON text, in order
-  std::vector<UnitState> units;    // one (no fan-out) or one per item
-  StepStatus status;               // the result, filled by AggregateStep
-  bool blocking_failure = false;   // failed with onFailure Fail, or a Fail step
+  bool gated = false;  // waiting for dependencies, skipped, or decided without Jobs
+  nlohmann::json items = nlohmann::json::array();  // fan-out items, in order
+  std::vector<UnitState> units;                    // one (no fan-out) or one per item
+  StepStatus status;                               // the result, filled by AggregateStep
+  bool blocking_failure = false;                   // failed with onFailure Fail, or a Fail step
 };
 
 // Values of the steps planned so far, parameters and the execution, for templates and `when`.
@@ -111,7 +112,10 @@ class PlanContext : public TemplateContext {
 
 // Decides a step that needs no Jobs (dependencies, `when`, Approval, Fail), or resolves its
 // fan-out items; then plans its units from jobs (key: index, -1 without fan-out).
-void PlanStep(StepPlan& sp, const std::map<int, UnitJobs>& jobs, const PlanContext& ctx,
+// A step's Jobs by fan-out index (-1 without fan-out).
+using StepJobs = std::unordered_map<int, UnitJobs>;
+
+void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
               const std::map<std::string, const StepPlan*>& planned, Planning& p);
 
 // Fills sp.status from its units (or keeps the gate's decision).

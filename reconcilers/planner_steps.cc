@@ -103,8 +103,7 @@ bool ResolveItems(StepPlan& sp, const PlanContext& ctx) {
     sp.blocking_failure = sp.step->on_failure.value_or(OnFailure::kFail) == OnFailure::kFail;
     return false;
   }
-  sp.items.reserve(list.size());
-  for (const auto& item : list) sp.items.push_back(item.dump());
+  sp.items = std::move(list);
   return true;
 }
 
@@ -147,7 +146,7 @@ ChildStatus ChildOf(const StepPlan& sp, size_t i) {
   const UnitState& u = sp.units[i];
   ChildStatus c;
   c.index = static_cast<int64_t>(i);
-  c.item = sp.items[i].substr(0, 256);
+  c.item = sp.items[i].dump().substr(0, 256);
   c.phase = PhaseOf(u.phase);
   c.attempts = u.attempts;
   c.job_name = u.job_name;
@@ -274,7 +273,7 @@ void PlanContext::Publish(const StepStatus& status) {
   for (const auto& [k, val] : status.outputs) v.outputs[k] = val;
 }
 
-void PlanStep(StepPlan& sp, const std::map<int, UnitJobs>& jobs, const PlanContext& ctx,
+void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
               const std::map<std::string, const StepPlan*>& planned, Planning& p) {
   sp.status.name = sp.step->name;
   if (!GateOnDependencies(sp, planned) || !GateOnWhen(sp, ctx)) return;

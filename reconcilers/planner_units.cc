@@ -21,6 +21,11 @@ bool Suspended(const Object& job) {
   return s.is_boolean() && s.get<bool>();
 }
 
+// Suspended by WaitForQuota (not by a user, not abandoned).
+bool QuotaSuspended(const Object& job) {
+  return Suspended(job) && !Annotation(job, kAnnotationResumeAt).empty();
+}
+
 // Events about the Job since it was last resumed (older refusals are history).
 std::vector<const Object*> CurrentEvents(const ObservedJob& j) {
   auto since = AnnotationTime(*j.job, kAnnotationResumedAt);
@@ -178,12 +183,19 @@ UnitState PlanNotStarted(const StepStatus* old, Planning& p) {
 }  // namespace
 
 bool JobFinished(const Object& job) {
-  // FailureTarget and SuccessCriteriaMet (Kubernetes 1.31+) come first: the outcome is decided
-  // even while the Job controller still terminates pods.
-  return TrueCondition(job, "Complete") != nullptr || TrueCondition(job, "Failed") != nullptr ||
-         TrueCondition(job, "FailureTarget") != nullptr ||
-         TrueCondition(job, "SuccessCriteriaMet") != nullptr ||
-         !Annotation(job, kAnnotationAbandoned).empty();
+  // FailureTarget and SuccessCriteriaMet (Kubernetes 1.31+) count too: the outcome is decided
+  // even while the Job controller still terminates pods. One pass over the conditions.
+  const Object& conds = Child(Child(job, "status"), "conditions");
+  if (conds.is_array()) {
+    for (const auto& c : conds) {
+      if (StringField(c, "status") != "True") continue;
+      const std::string& type = StringField(c, "type");
+      if (type == "Complete" || type == "Failed" || type == "FailureTarget" ||
+          type == "SuccessCriteriaMet")
+        return true;
+    }
+  }
+  return !Annotation(job, kAnnotationAbandoned).empty();
 }
 
 RetrySettings RetrySettingsOf(const Step& step) {
@@ -233,8 +245,6 @@ UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old
   u.start_time = obs.start_time;
   u.completion_time = obs.completion_time;
   u.active = !JobFinished(*latest.job);
-  bool quota_suspended =
-      Suspended(*latest.job) && !Annotation(*latest.job, kAnnotationResumeAt).empty();
   switch (obs.phase) {
     case AttemptPhase::kSucceeded:
       PlanSucceeded(obs, old, fan_out_child, &u);
@@ -244,7 +254,7 @@ UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old
       if (obs.settle_by) p.WakeAt(*obs.settle_by);  // judge it then, pod status or not
       break;
     case AttemptPhase::kPending:
-      if (obs.failure == FailureClass::kQuotaExceeded || quota_suspended) {
+      if (obs.failure == FailureClass::kQuotaExceeded || QuotaSuspended(*latest.job)) {
         WaitForQuota(latest, obs, step, &u, p);
         break;
       }

@@ -1,13 +1,37 @@
-// Planner micro-benchmarks (Google Benchmark): the pure Plan() on fan-outs and chains of
-// growing size, planned from scratch (no Jobs yet) and re-planned when every Job exists and
-// one of them has just finished — the common case of a reconcile.
+// Planner micro-benchmarks (Google Benchmark): the pure Plan() on executions of 10, 100, 1,000
+// and 10,000 steps in four shapes, each planned two ways:
 //
-//   build/bin/bench_plan [--benchmark_filter=FanOut]
+//   FromScratch  the first Plan after the snapshot: no Job exists yet (a fan-out or N roots
+//                build N Jobs here; a chain or a wide DAG builds one).
+//   Replan       the common reconcile: the Jobs of the run so far exist and one of them has
+//                just finished (its pod terminated); the status is the one the last Plan wrote.
+//
+// Shapes (n = the number of steps, or of children for the fan-out):
+// Every Job the run created has its pod: Running, or terminated (exit 0) once the Job finished.
+//   Chain   s0 -> s1 -> ... -> s(n-1); re-planned halfway: s0..s(n/2-1) succeeded, s(n/2)'s
+//           Job just finished.
+//   Wide    root -> n independent steps -> join; the root succeeded, the n Jobs run, one
+//           finished.
+//   Roots   n independent steps; all n Jobs run, one finished.
+//   FanOut  one step with forEach over n items; all n child Jobs run, one finished.
+//
+// Pipelines of more than kMaxSteps (500) steps fail validation, so Chain/Wide/Roots at 1,000
+// and 10,000 only exist here; they measure how the planner grows. Times are CPU time of the
+// benchmark thread (the machine is shared). Counter per_step = CPU time / n. After the table a
+// summary gives each family's per-step cost at every n, its growth (per-step cost at the
+// largest n over the n before it; 1.0 is linear) and the target: FanOutReplan/10000 < 5 ms CPU.
+//
+//   build/bin/bench_plan [--benchmark_filter=FanOut] [--benchmark_min_time=0.2]
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
+#include <iterator>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "reconcilers/job_builder.h"
+#include "reconcilers/job_name.h"
 #include "reconcilers/planner.h"
 
 namespace stepline::reconcilers {
@@ -37,101 +61,289 @@ PipelineExecution Execution(const Object& steps) {
   return execution;
 }
 
+Object StepNamed(const std::string& name, const std::vector<std::string>& deps) {
+  Object s = {{"name", name}, {"command", {"true", "{{execution.name}}"}}};
+  if (!deps.empty()) s["dependsOn"] = deps;
+  return s;
+}
+
 Object FanOutSteps(int items) {
   Object list = Object::array();
-  for (int i = 0; i < items; ++i) list.push_back(i);
-  return Object::array({{{"name", "f"}, {"forEach", list.dump()}, {"command", {"true"}}}});
+  for (int i = 0; i < items; ++i) list.push_back("item-" + std::to_string(i));
+  return Object::array(
+      {{{"name", "f"}, {"forEach", list.dump()}, {"command", {"train", "--item", "{{item}}"}}}});
 }
 
 Object ChainSteps(int steps) {
   Object out = Object::array();
   for (int i = 0; i < steps; ++i) {
-    Object s = {{"name", "s" + std::to_string(i)}, {"command", {"true"}}};
-    if (i > 0) s["dependsOn"] = {"s" + std::to_string(i - 1)};
-    out.push_back(s);
+    std::vector<std::string> deps;
+    if (i > 0) deps.push_back("s" + std::to_string(i - 1));
+    out.push_back(StepNamed("s" + std::to_string(i), deps));
   }
   return out;
 }
 
-// The Jobs a first Plan creates, each marked running (or the first one finished).
-std::vector<Object> JobsOf(const PlanResult& r, bool one_finished) {
-  std::vector<Object> jobs;
-  for (const auto& a : r.actions) {
-    if (a.kind != Action::Kind::kCreateJob) continue;
-    Object job = a.job;
-    job["metadata"]["uid"] = "job-" + std::to_string(jobs.size());
-    job["metadata"]["creationTimestamp"] = k8s::FormatRfc3339(Now());
-    job["status"] = {{"active", 1}};
-    jobs.push_back(std::move(job));
+Object WideSteps(int width) {
+  Object out = Object::array({StepNamed("root", {})});
+  std::vector<std::string> middle;
+  for (int i = 0; i < width; ++i) {
+    middle.push_back("m" + std::to_string(i));
+    out.push_back(StepNamed(middle.back(), {"root"}));
   }
-  if (one_finished && !jobs.empty()) {
-    jobs.front()["status"]["conditions"] = {{{"type", "Complete"},
-                                             {"status", "True"},
-                                             {"lastTransitionTime", k8s::FormatRfc3339(Now())}}};
-  }
-  return jobs;
+  out.push_back(StepNamed("join", middle));
+  return out;
 }
 
-void PlanFromScratch(benchmark::State& state, Object steps) {
-  PipelineExecution execution = Execution(steps);
-  PlanInputs in;
-  in.execution = &execution;
-  in.now = Now();
-  for (auto _ : state) benchmark::DoNotOptimize(Plan(in));
-  state.SetComplexityN(state.range(0));
+Object RootSteps(int steps) {
+  Object out = Object::array();
+  for (int i = 0; i < steps; ++i) out.push_back(StepNamed("r" + std::to_string(i), {}));
+  return out;
 }
-
-void Replan(benchmark::State& state, Object steps) {
-  PipelineExecution execution = Execution(steps);
-  PlanInputs in;
-  in.execution = &execution;
-  in.now = Now();
-  PlanResult first = Plan(in);
-  execution.status = first.status;
-  std::vector<Object> jobs = JobsOf(first, /*one_finished=*/true);
-  std::vector<Object> pods;  // the finished Job's pod, with its final state
-  pods.push_back(
-      {{"metadata", {{"name", "p"}, {"creationTimestamp", k8s::FormatRfc3339(Now())}}},
-       {"status",
-        {{"phase", "Succeeded"},
-         {"containerStatuses",
-          {{{"state", {{"terminated", {{"exitCode", 0}, {"reason", "Completed"}}}}}}}}}}});
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    ObservedJob o{&jobs[i], {}, {}};
-    if (i == 0) o.pods.push_back(&pods[0]);
-    in.jobs.push_back(o);
-  }
-  for (auto _ : state) benchmark::DoNotOptimize(Plan(in));
-  state.SetComplexityN(state.range(0));
-}
-
-void BM_FanOutFromScratch(benchmark::State& s) { PlanFromScratch(s, FanOutSteps(s.range(0))); }
-void BM_FanOutReplan(benchmark::State& s) { Replan(s, FanOutSteps(s.range(0))); }
-void BM_ChainFromScratch(benchmark::State& s) { PlanFromScratch(s, ChainSteps(s.range(0))); }
-void BM_ChainReplan(benchmark::State& s) { Replan(s, ChainSteps(s.range(0))); }
-
-BENCHMARK(BM_FanOutFromScratch)
-    ->RangeMultiplier(10)
-    ->Range(10, 10000)
-    ->Unit(benchmark::kMillisecond)
-    ->Complexity();
-BENCHMARK(BM_FanOutReplan)
-    ->RangeMultiplier(10)
-    ->Range(10, 10000)
-    ->Unit(benchmark::kMillisecond)
-    ->Complexity();
-BENCHMARK(BM_ChainFromScratch)
-    ->RangeMultiplier(10)
-    ->Range(10, 1000)
-    ->Unit(benchmark::kMillisecond)
-    ->Complexity();
-BENCHMARK(BM_ChainReplan)
-    ->RangeMultiplier(10)
-    ->Range(10, 1000)
-    ->Unit(benchmark::kMillisecond)
-    ->Complexity();
 
 }  // namespace
 }  // namespace stepline::reconcilers
 
-BENCHMARK_MAIN();
+namespace stepline::reconcilers {
+namespace {
+
+std::string Rfc(k8s::WallTime t) { return k8s::FormatRfc3339(t); }
+
+Object Pod(const Object& job, Object status) {
+  return {{"metadata", {{"name", k8s::NameOf(job) + "-p"}, {"creationTimestamp", Rfc(Now())}}},
+          {"status", std::move(status)}};
+}
+
+// A run in progress: the execution with the status of its last Plan, its Jobs and their pods.
+struct Run {
+  PipelineExecution execution;
+  std::vector<Object> jobs;
+  std::map<size_t, Object> pods;  // by index into jobs: the pod of each Job
+
+  PlanInputs Inputs() const {
+    PlanInputs in;
+    in.execution = &execution;
+    in.now = Now();
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      ObservedJob o{&jobs[i], {}, {}};
+      auto pod = pods.find(i);
+      if (pod != pods.end()) o.pods.push_back(&pod->second);
+      in.jobs.push_back(o);
+    }
+    return in;
+  }
+
+  // One reconcile: the Jobs it creates start running (each with its Running pod), its status
+  // is written.
+  size_t Advance() {
+    PlanResult r = Plan(Inputs());
+    size_t created = 0;
+    for (const auto& a : r.actions) {
+      if (a.kind != Action::Kind::kCreateJob) continue;
+      Object job = a.job;
+      job["metadata"]["uid"] = "job-" + std::to_string(jobs.size());
+      job["metadata"]["creationTimestamp"] = k8s::FormatRfc3339(Now());
+      job["status"] = {{"active", 1}};
+      pods[jobs.size()] = Pod(
+          job, {{"phase", "Running"},
+                {"containerStatuses", {{{"state", {{"running", {{"startedAt", Rfc(Now())}}}}}}}}});
+      jobs.push_back(std::move(job));
+      ++created;
+    }
+    execution.status = std::move(r.status);
+    return created;
+  }
+
+  // The Job finished: Complete, and its pod terminated with exit code 0.
+  void Finish(size_t i) {
+    jobs[i]["status"] = {{"succeeded", 1},
+                         {"conditions",
+                          {{{"type", "Complete"},
+                            {"status", "True"},
+                            {"lastTransitionTime", k8s::FormatRfc3339(Now())}}}}};
+    Object terminated = {{"exitCode", 0},
+                         {"reason", "Completed"},
+                         {"startedAt", Rfc(Now())},
+                         {"finishedAt", Rfc(Now())}};
+    pods[i] = Pod(jobs[i], {{"phase", "Succeeded"},
+                            {"containerStatuses", {{{"state", {{"terminated", terminated}}}}}}});
+  }
+
+  // A finished Job of step `name` as the controller would have created it (the chain's past).
+  void AddFinished(const Object& model, const std::string& name) {
+    Object job = model;
+    job["metadata"]["name"] = JobName("run", name, std::nullopt, 1);
+    job["metadata"]["labels"][kLabelStep] = name;
+    job["metadata"]["uid"] = "job-" + std::to_string(jobs.size());
+    jobs.push_back(std::move(job));
+    Finish(jobs.size() - 1);
+  }
+};
+
+}  // namespace
+}  // namespace stepline::reconcilers
+
+namespace stepline::reconcilers {
+namespace {
+
+enum class Shape { kChain, kWide, kRoots, kFanOut };
+
+Object StepsOf(Shape shape, int n) {
+  switch (shape) {
+    case Shape::kChain:
+      return ChainSteps(n);
+    case Shape::kWide:
+      return WideSteps(n);
+    case Shape::kRoots:
+      return RootSteps(n);
+    case Shape::kFanOut:
+      return FanOutSteps(n);
+  }
+  return Object::array();
+}
+
+// Brings a run to the state Replan measures; returns how many Jobs are running (want: 1 for a
+// chain, n otherwise), or -1 if the execution did not start.
+int Prepare(Run& run, Shape shape, int n) {
+  if (run.execution.status.pipeline_execution_status != ExecutionStatus::kExecuting) return -1;
+  if (shape == Shape::kChain) {
+    run.Advance();  // s0's Job
+    Object model = run.jobs.front();
+    run.jobs.clear();
+    for (int i = 0; i < n / 2; ++i) run.AddFinished(model, "s" + std::to_string(i));
+  }
+  if (shape == Shape::kWide) {
+    run.Advance();  // root's Job
+    run.Finish(0);
+  }
+  size_t before = run.jobs.size();
+  size_t running = run.Advance();  // the Jobs whose turn has come
+  run.Advance();                   // the status that shows them running
+  if (running == 0) return 0;
+  run.Finish(before);  // the first of them has just finished
+  return static_cast<int>(running);
+}
+
+// The measured call, in a function of its own so that a profiler can single it out:
+//   valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*MeasuredPlan*'
+//     build/bin/bench_plan --benchmark_filter=FanOutReplan/10000 --benchmark_min_time=0.01
+// (one command line)
+[[gnu::noinline]] PlanResult MeasuredPlan(const PlanInputs& in) { return Plan(in); }
+
+void SetCounters(benchmark::State& state) {
+  state.SetComplexityN(state.range(0));
+  state.counters["per_step"] = benchmark::Counter(
+      static_cast<double>(state.range(0)),
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+void FromScratch(benchmark::State& state, Shape shape) {
+  int n = static_cast<int>(state.range(0));
+  Run run{Execution(StepsOf(shape, n)), {}, {}};
+  PlanInputs in = run.Inputs();
+  for (auto _ : state) benchmark::DoNotOptimize(MeasuredPlan(in));
+  SetCounters(state);
+}
+
+void Replan(benchmark::State& state, Shape shape) {
+  int n = static_cast<int>(state.range(0));
+  Run run{Execution(StepsOf(shape, n)), {}, {}};
+  int running = Prepare(run, shape, n);
+  if (running != (shape == Shape::kChain ? 1 : n)) {
+    state.SkipWithError(("setup: " + std::to_string(running) + " Jobs running").c_str());
+    for (auto _ : state) {
+    }
+    return;
+  }
+  PlanInputs in = run.Inputs();
+  for (auto _ : state) benchmark::DoNotOptimize(MeasuredPlan(in));
+  SetCounters(state);
+}
+
+}  // namespace
+}  // namespace stepline::reconcilers
+
+namespace stepline::reconcilers {
+namespace {
+
+void BM_ChainFromScratch(benchmark::State& s) { FromScratch(s, Shape::kChain); }
+void BM_ChainReplan(benchmark::State& s) { Replan(s, Shape::kChain); }
+void BM_WideFromScratch(benchmark::State& s) { FromScratch(s, Shape::kWide); }
+void BM_WideReplan(benchmark::State& s) { Replan(s, Shape::kWide); }
+void BM_RootsFromScratch(benchmark::State& s) { FromScratch(s, Shape::kRoots); }
+void BM_RootsReplan(benchmark::State& s) { Replan(s, Shape::kRoots); }
+void BM_FanOutFromScratch(benchmark::State& s) { FromScratch(s, Shape::kFanOut); }
+void BM_FanOutReplan(benchmark::State& s) { Replan(s, Shape::kFanOut); }
+
+#define STEPLINE_PLAN_BENCH(fn)       \
+  BENCHMARK(fn)                       \
+      ->RangeMultiplier(10)           \
+      ->Range(10, 10000)              \
+      ->Unit(benchmark::kMillisecond) \
+      ->Complexity(benchmark::oN)
+
+STEPLINE_PLAN_BENCH(BM_ChainFromScratch);
+STEPLINE_PLAN_BENCH(BM_ChainReplan);
+STEPLINE_PLAN_BENCH(BM_WideFromScratch);
+STEPLINE_PLAN_BENCH(BM_WideReplan);
+STEPLINE_PLAN_BENCH(BM_RootsFromScratch);
+STEPLINE_PLAN_BENCH(BM_RootsReplan);
+STEPLINE_PLAN_BENCH(BM_FanOutFromScratch);
+STEPLINE_PLAN_BENCH(BM_FanOutReplan);
+
+}  // namespace
+}  // namespace stepline::reconcilers
+
+namespace {
+
+// The console table, then per family: the per-step cost at each n and its growth, and the
+// target of the fan-out re-plan.
+class SummaryReporter : public benchmark::ConsoleReporter {
+ public:
+  SummaryReporter() : ConsoleReporter(OO_Tabular) {}
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const auto& r : runs) {
+      if (r.run_type != Run::RT_Iteration || r.error_occurred || r.complexity_n <= 0) continue;
+      double ms = r.GetAdjustedCPUTime();  // the family's unit is ms
+      families_[r.run_name.function_name][r.complexity_n] = ms;
+    }
+  }
+
+  void Finalize() override {
+    ConsoleReporter::Finalize();
+    std::printf(
+        "\nper-step CPU cost (us/step); growth: per-step cost at the largest n over the one "
+        "before (1.0 = linear)\n");
+    for (const auto& [name, by_n] : families_) {
+      std::printf("  %-22s", name.c_str());
+      for (const auto& [n, ms] : by_n) std::printf("  n=%-6lld %8.3f", (long long)n, ms * 1e3 / n);
+      if (by_n.size() >= 2) {
+        auto last = by_n.rbegin(), before = std::next(last);
+        std::printf("  growth %.2f",
+                    (last->second / last->first) / (before->second / before->first));
+      }
+      std::printf("\n");
+    }
+    auto f = families_.find("BM_FanOutReplan");
+    if (f != families_.end() && f->second.count(10000) != 0) {
+      double ms = f->second.at(10000);
+      std::printf("\ntarget: FanOutReplan/10000 = %.3f ms CPU, target < 5 ms: %s\n", ms,
+                  ms < 5.0 ? "MET" : "MISSED");
+    }
+  }
+
+ private:
+  std::map<std::string, std::map<int64_t, double>> families_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  SummaryReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  return 0;
+}
