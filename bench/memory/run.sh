@@ -93,7 +93,7 @@ stop_controller
 if [ "$skip_load" = 0 ]; then
   echo "loading $finished finished and $running running executions into namespace $ns ..." >&2
   "$loader" --finished "$finished" --running "$running" --namespace "$ns" \
-    --counts "$work/counts.json" >/dev/null
+    --counts "$work/counts.json" --concurrency 48 >/dev/null
 else
   echo '{}' >"$work/counts.json"
 fi

@@ -61,7 +61,6 @@ void SetPodStatus(LiveJob& lj, WallTime created, bool finish, int step_seconds) 
     now = run.finished_at;
   }
   lj.pod["status"] = localagent::BuildPodStatus(lj.pod, {run}, now, kHostIp);
-  if (finish) lj.pod["metadata"].erase("finalizers");  // the Job controller counted it
 }
 
 // Runs the Job controller until the Job's status settles (Complete for a finished pod).
@@ -69,7 +68,9 @@ void SyncJobStatus(LiveJob& lj, WallTime now) {
   for (int round = 0; round < 6; ++round) {
     auto pod = std::make_shared<const Object>(lj.pod);
     localagent::JobSyncResult r = localagent::SyncJob(lj.job, {pod}, now);
-    if (r.status == lj.job.value("status", Object())) break;
+    bool counted = !r.remove_finalizer.empty();
+    if (counted) lj.pod["metadata"].erase("finalizers");
+    if (r.status == lj.job.value("status", Object()) && !counted) break;
     lj.job["status"] = r.status;
   }
 }
