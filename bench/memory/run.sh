@@ -3,6 +3,7 @@
 #
 #   KUBECONFIG=... [STEPLINE_BUILD_DIR=build] bench/memory/run.sh [--json FILE]
 #       [--finished N] [--running M] [--namespace NS] [--controller PATH] [--skip-load]
+#       [--breakdown]
 #
 # Expects the KUBECONFIG of an up test cluster (testenv/up.sh; no agent needed). Steps:
 #   1. starts the controller on the cluster as it is, waits until its caches are synced and it
@@ -13,7 +14,9 @@
 #      reconcile count steady for 3s), reads VmRSS and VmHWM from /proc, and stops it.
 # Prints a table; --json FILE also writes the figures as one JSON object.
 # --controller PATH measures another controller binary (e.g. one built without cache trimming).
-# --skip-load measures the cluster as it is (objects loaded by an earlier run).
+# --skip-load measures the cluster as it is (objects loaded by an earlier run; no "before load"
+# figure). --breakdown (implied by --skip-load) also runs bench_memory_objects: the heap each
+# resource of NS takes as JSON, whole and trimmed, and the object counts.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,7 +24,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 BUILD=${STEPLINE_BUILD_DIR:-build}
 [[ $BUILD = /* ]] || BUILD="$REPO/$BUILD"
 json="" finished=10000 running=1000 ns=bench-memory controller="$BUILD/bin/stepline-controller"
-skip_load=0
+skip_load=0 breakdown=0
 while [ $# -gt 0 ]; do
   case $1 in
     --json) json=${2:?--json needs a file}; shift 2 ;;
@@ -30,7 +33,8 @@ while [ $# -gt 0 ]; do
     --namespace) ns=$2; shift 2 ;;
     --controller) controller=$2; shift 2 ;;
     --skip-load) skip_load=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --breakdown) breakdown=1; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -86,11 +90,11 @@ start_and_settle() {
 
 stop_controller() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
 
-start_and_settle
-rss_before_kb=$(status_kb VmRSS)
-stop_controller
-
+rss_before_kb=0
 if [ "$skip_load" = 0 ]; then
+  start_and_settle
+  rss_before_kb=$(status_kb VmRSS)
+  stop_controller
   echo "loading $finished finished and $running running executions into namespace $ns ..." >&2
   "$loader" --finished "$finished" --running "$running" --namespace "$ns" \
     --counts "$work/counts.json" --concurrency 48 >/dev/null
@@ -101,10 +105,19 @@ fi
 start_and_settle
 rss_kb=$(status_kb VmRSS) hwm_kb=$(status_kb VmHWM)
 stop_controller
+echo '{}' >"$work/breakdown.json"
+if [ "$breakdown" = 1 ] || [ "$skip_load" = 1 ]; then
+  "$BUILD/bin/bench_memory_objects" --namespace "$ns" --json "$work/breakdown.json" >&2
+fi
 
-python3 - "$work/counts.json" "$json" <<PY
+python3 - "$work/counts.json" "$json" "$work/breakdown.json" <<PY
 import json, sys
 counts = json.load(open(sys.argv[1]))
+breakdown = json.load(open(sys.argv[3]))
+for key, res in (("executions", "pipelineexecutions"), ("jobs", "jobs"), ("pods", "pods"),
+                 ("pipelines", "pipelines")):
+    if key not in counts and res in breakdown:
+        counts[key] = breakdown[res]["objects"]
 r = dict(finished_executions=$finished, running_executions=$running,
          pipelines=counts.get("pipelines", 0), executions=counts.get("executions", 0),
          jobs=counts.get("jobs", 0), pods=counts.get("pods", 0), events=counts.get("events", 0),
@@ -112,7 +125,7 @@ r = dict(finished_executions=$finished, running_executions=$running,
          stored_json_bytes=counts.get("stored_json_bytes", 0),
          rss_before_load_kb=$rss_before_kb, vmrss_kb=$rss_kb, vmhwm_kb=$hwm_kb,
          sync_seconds=$sync_s, idle_seconds=$idle_s, reconciles=$reconciles,
-         target_rss_mb=100)
+         target_rss_mb=100, heap_by_resource=breakdown)
 objects = r["pipelines"] + r["executions"] + r["jobs"] + r["pods"] + r["events"]
 r["cached_objects"] = objects
 r["bytes_per_object"] = round((r["vmrss_kb"] - r["rss_before_load_kb"]) * 1024 / objects) if objects else None
