@@ -4,7 +4,6 @@
 
 #include "controller/event_mapping.h"
 #include "controller/log.h"
-#include "reconcilers/cache_trim.h"
 
 namespace stepline::controller {
 
@@ -63,18 +62,11 @@ void Manager::CreateInformers() {
     opts.ns = options_.ns;
     if (res == k8s::resources::kJobs) {
       opts.label_selector = std::string(kManagedByLabel) + "=" + kManagedByValue;
-      opts.transform = reconcilers::TrimJob;
     } else if (res == k8s::resources::kPods) {
       opts.label_selector = kExecutionLabel;  // exists
-      opts.transform = reconcilers::TrimPod;
     } else if (res == k8s::resources::kEvents) {
       opts.field_selector = kJobEventsFieldSelector;
-      opts.transform = [](k8s::Object& e) {
-        reconcilers::TrimJobEvent(e);
-        IndexByInvolvedObject(e);
-      };
-    } else if (res == k8s::resources::kPipelineExecutions) {
-      opts.transform = reconcilers::TrimExecution;
+      opts.transform = IndexByInvolvedObject;
     }
     auto informer = factory_.Create(res, opts);
     AddHandlers(*informer, res);

@@ -167,4 +167,12 @@ void TrimExecution(Object& execution) {
   }
 }
 
+std::function<void(Object&)> CacheTrimFor(const k8s::Resource& resource) {
+  if (resource == k8s::resources::kJobs) return TrimJob;
+  if (resource == k8s::resources::kPods) return TrimPod;
+  if (resource == k8s::resources::kEvents) return TrimJobEvent;
+  if (resource == k8s::resources::kPipelineExecutions) return TrimExecution;
+  return {};
+}
+
 }  // namespace stepline::reconcilers

@@ -12,6 +12,8 @@
 // and annotations under "stepline.dev/".
 #pragma once
 
+#include <functional>
+
 #include "k8sclient/resource.h"
 
 namespace stepline::reconcilers {
@@ -34,6 +36,10 @@ void TrimJobEvent(k8s::Object& event);
 // status back), and an empty status.pipelineSnapshot so that it looks up no Pipeline. Executions
 // that have not finished are left whole: the planner reads them all.
 void TrimExecution(k8s::Object& execution);
+
+// The trim for objects of `resource` (Jobs, Pods, Events, PipelineExecutions); empty for the
+// others (Pipelines are read whole).
+std::function<void(k8s::Object&)> CacheTrimFor(const k8s::Resource& resource);
 
 // True when TrimExecution would trim it: status.pipelineExecutionStatus is terminal.
 bool IsFinishedExecution(const k8s::Object& execution);

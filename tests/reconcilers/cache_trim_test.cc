@@ -431,5 +431,30 @@ TEST(CacheTrimTest, LeavesNonObjectsAlone) {
   }
 }
 
+TEST(CacheTrimTest, EachCachedResourceHasItsTrim) {
+  namespace res = k8s::resources;
+  struct Case {
+    const k8s::Resource* resource;
+    std::function<Object()> object;
+    bool trimmed;
+  };
+  const std::vector<Case> cases = {
+      {&res::kJobs, FullJob, true},
+      {&res::kPods, FullPod, true},
+      {&res::kPipelineExecutions, [] { return Execution("Succeeded", 1); }, true},
+      {&res::kPipelines, [] { return Execution("Succeeded", 1); }, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.resource->resource);
+    auto trim = CacheTrimFor(*c.resource);
+    ASSERT_EQ(static_cast<bool>(trim), c.trimmed);
+    if (!trim) continue;
+    Object obj = c.object();
+    trim(obj);
+    EXPECT_NE(obj, c.object());
+  }
+  EXPECT_TRUE(static_cast<bool>(CacheTrimFor(res::kEvents)));
+}
+
 }  // namespace
 }  // namespace stepline::reconcilers
