@@ -1,5 +1,7 @@
 #include "controller/k8s_informers.h"
 
+#include "reconcilers/cache_trim.h"
+
 namespace stepline::controller {
 
 namespace {
@@ -31,7 +33,14 @@ class K8sInformerHandle final : public InformerHandle {
 
 std::unique_ptr<InformerHandle> K8sInformerFactory::Create(const k8s::Resource& resource,
                                                            const k8s::InformerOptions& options) {
-  return std::make_unique<K8sInformerHandle>(client_, resource, options, clock_);
+  k8s::InformerOptions opts = options;
+  if (auto trim = reconcilers::CacheTrimFor(resource)) {  // what no reconciler reads goes first
+    opts.transform = [trim, then = options.transform](k8s::Object& obj) {
+      trim(obj);
+      if (then) then(obj);
+    };
+  }
+  return std::make_unique<K8sInformerHandle>(client_, resource, opts, clock_);
 }
 
 }  // namespace stepline::controller

@@ -11,6 +11,8 @@
 namespace stepline::controller {
 
 // Creates k8s::Informers on one client. client and clock must outlive every informer made.
+// Each informer's cache keeps only what the reconcilers read (reconcilers/cache_trim.h): that
+// trim runs before the transform the caller gives.
 // Thread-safe: holds only references.
 class K8sInformerFactory final : public InformerFactory {
  public:

@@ -1,5 +1,9 @@
 #include "k8sclient/informer.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -14,6 +18,15 @@ namespace {
 constexpr auto kInitialBackoff = std::chrono::seconds(1);
 constexpr auto kMaxBackoff = std::chrono::seconds(30);
 constexpr int64_t kMinWatchTimeoutSeconds = 300;  // client-go: 5 to 10 minutes, randomised
+
+// Gives the heap pages freed by a full list back to the system: the list's whole objects are
+// freed once they are transformed, but glibc keeps the pages, so the process's RSS would stay
+// at the list's peak.
+void ReleaseFreedMemory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
 
 }  // namespace
 
@@ -41,6 +54,7 @@ class Informer::Impl {
 
   void Run();
   ObjectPtr Prepare(Object obj) const;
+  Result<std::vector<ObjectPtr>> ListPrepared(std::string* resource_version);
   Status ListAndReplace();
   Status WatchOnce();
   bool HandleEvent(WatchEvent&& event);
@@ -96,16 +110,32 @@ void Informer::Impl::Delete(ObjectPtr obj) {
   }
 }
 
-// Lists everything and makes the cache equal to it, telling handlers the differences.
-Status Informer::Impl::ListAndReplace() {
+// Lists every page, preparing (stripping, transforming) each page's items as it arrives, so that
+// only the prepared objects and one page are held at a time.
+Result<std::vector<ObjectPtr>> Informer::Impl::ListPrepared(std::string* resource_version) {
   ListOptions opts;
   opts.label_selector = options_.label_selector;
   opts.field_selector = options_.field_selector;
-  Result<ObjectList> list = ListAll(reader_, resource_, options_.ns, opts, options_.page_size);
+  opts.limit = options_.page_size;
+  std::vector<ObjectPtr> prepared;
+  while (true) {
+    Result<ObjectList> page = reader_.List(resource_, options_.ns, opts);
+    if (!page.ok()) return page.status();
+    for (auto& item : page->items) prepared.push_back(Prepare(std::move(item)));
+    *resource_version = page->resource_version;
+    if (page->continue_token.empty()) break;
+    opts.continue_token = page->continue_token;
+  }
+  return prepared;
+}
+
+// Lists everything and makes the cache equal to it, telling handlers the differences.
+Status Informer::Impl::ListAndReplace() {
+  std::string list_version;
+  Result<std::vector<ObjectPtr>> list = ListPrepared(&list_version);
   if (!list.ok()) return list.status();
   std::unordered_map<std::string, bool> listed;
-  for (auto& item : list->items) {
-    ObjectPtr obj = Prepare(std::move(item));
+  for (ObjectPtr& obj : *list) {
     std::string key = KeyOf(*obj);
     listed[key] = true;
     ObjectPtr cached = store_.Get(key);
@@ -115,9 +145,11 @@ Status Informer::Impl::ListAndReplace() {
   for (const auto& cached : store_.List("")) {
     if (!listed.count(KeyOf(*cached))) Delete(cached);
   }
-  resource_version_ = list->resource_version;
+  resource_version_ = list_version;
   Logger()->info("listed resource={} objects={} resourceVersion={}", resource_.GroupResource(),
-                 list->items.size(), resource_version_);
+                 list->size(), resource_version_);
+  list->clear();
+  ReleaseFreedMemory();
   synced_ = true;
   return Status::Ok();
 }

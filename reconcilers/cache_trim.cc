@@ -1,0 +1,178 @@
+#include "reconcilers/cache_trim.h"
+
+#include <algorithm>
+#include <initializer_list>
+#include <string_view>
+
+namespace stepline::reconcilers {
+namespace {
+
+using k8s::Object;
+using Keys = std::initializer_list<std::string_view>;
+
+constexpr std::string_view kOwnPrefix = "stepline.dev/";
+
+// Erases every member of obj whose key is not in keep.
+void KeepOnly(Object& obj, Keys keep) {
+  if (!obj.is_object()) return;
+  for (auto it = obj.begin(); it != obj.end();) {
+    if (std::find(keep.begin(), keep.end(), it.key()) == keep.end()) {
+      it = obj.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+// obj[key] restricted to `keep`, erased when it ends up empty or is no object.
+void KeepOnlyIn(Object& obj, const char* key, Keys keep) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return;
+  KeepOnly(*it, keep);
+  if (!it->is_object() || it->empty()) obj.erase(it);
+}
+
+// Keeps only the entries of the string map obj[key] whose key starts with "stepline.dev/".
+void KeepOwnKeys(Object& obj, const char* key) {
+  auto map = obj.find(key);
+  if (map == obj.end()) return;
+  if (map->is_object()) {
+    for (auto it = map->begin(); it != map->end();) {
+      if (it.key().rfind(kOwnPrefix, 0) == 0) {
+        ++it;
+      } else {
+        it = map->erase(it);
+      }
+    }
+  }
+  if (!map->is_object() || map->empty()) obj.erase(map);
+}
+
+void TrimMetadata(Object& obj) {
+  auto meta = obj.find("metadata");
+  if (meta == obj.end()) return;
+  KeepOnly(*meta, {"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
+                   "deletionTimestamp", "ownerReferences", "finalizers", "labels", "annotations"});
+  if (!meta->is_object()) return;
+  KeepOwnKeys(*meta, "labels");
+  KeepOwnKeys(*meta, "annotations");
+  auto owners = meta->find("ownerReferences");
+  if (owners == meta->end() || !owners->is_array()) return;
+  for (Object& o : *owners) KeepOnly(o, {"apiVersion", "kind", "name", "uid", "controller"});
+}
+
+// Keeps the conditions whose type is in `types` (all when empty), each without lastProbeTime.
+void TrimConditions(Object& status, Keys types) {
+  auto conds = status.find("conditions");
+  if (conds == status.end()) return;
+  if (!conds->is_array()) {
+    status.erase(conds);
+    return;
+  }
+  Object kept = Object::array();
+  for (Object& c : *conds) {
+    if (!c.is_object()) continue;
+    auto type = c.find("type");
+    if (type == c.end() || !type->is_string()) continue;
+    const auto& name = type->get_ref<const std::string&>();
+    if (types.size() > 0 && std::find(types.begin(), types.end(), name) == types.end()) continue;
+    KeepOnly(c, {"type", "status", "reason", "message", "lastTransitionTime"});
+    kept.push_back(std::move(c));
+  }
+  if (kept.empty()) {
+    status.erase(conds);
+  } else {
+    *conds = std::move(kept);
+  }
+}
+
+// The first container status (the step's container), with its name and state only.
+void TrimContainerStatuses(Object& status) {
+  auto list = status.find("containerStatuses");
+  if (list == status.end()) return;
+  if (!list->is_array() || list->empty()) {
+    status.erase(list);
+    return;
+  }
+  Object first = std::move((*list)[0]);
+  KeepOnly(first, {"name", "state"});
+  *list = Object::array({std::move(first)});
+}
+
+}  // namespace
+
+void TrimJob(Object& job) {
+  if (!job.is_object()) return;
+  KeepOnly(job, {"apiVersion", "kind", "metadata", "spec", "status"});
+  TrimMetadata(job);
+  KeepOnlyIn(job, "spec", {"suspend"});
+  auto status = job.find("status");
+  if (status == job.end()) return;
+  KeepOnly(*status, {"conditions", "completionTime"});
+  if (status->is_object()) TrimConditions(*status, {});
+  if (!status->is_object() || status->empty()) job.erase(status);
+}
+
+void TrimPod(Object& pod) {
+  if (!pod.is_object()) return;
+  KeepOnly(pod, {"apiVersion", "kind", "metadata", "status"});
+  TrimMetadata(pod);
+  auto status = pod.find("status");
+  if (status == pod.end()) return;
+  KeepOnly(*status, {"phase", "reason", "message", "conditions", "containerStatuses"});
+  if (!status->is_object()) return;
+  TrimConditions(*status, {"PodScheduled", "DisruptionTarget"});
+  TrimContainerStatuses(*status);
+}
+
+void TrimJobEvent(Object& event) {
+  if (!event.is_object()) return;
+  KeepOnly(event, {"apiVersion", "kind", "metadata", "involvedObject", "reason", "message", "type",
+                   "lastTimestamp", "eventTime"});
+  TrimMetadata(event);
+  auto involved = event.find("involvedObject");
+  if (involved != event.end()) {
+    KeepOnly(*involved, {"apiVersion", "kind", "namespace", "name", "uid"});
+  }
+}
+
+bool IsFinishedExecution(const Object& execution) {
+  if (!execution.is_object()) return false;
+  auto status = execution.find("status");
+  if (status == execution.end() || !status->is_object()) return false;
+  auto phase = status->find("pipelineExecutionStatus");
+  if (phase == status->end() || !phase->is_string()) return false;
+  const auto& p = phase->get_ref<const std::string&>();
+  return p == "Succeeded" || p == "Failed" || p == "Stopped";
+}
+
+void TrimExecution(Object& execution) {
+  if (!IsFinishedExecution(execution)) return;
+  KeepOnly(execution, {"apiVersion", "kind", "metadata", "spec", "status"});
+  auto meta = execution.find("metadata");
+  if (meta != execution.end()) {
+    KeepOnly(*meta, {"name", "namespace", "uid", "resourceVersion", "generation",
+                     "creationTimestamp", "deletionTimestamp", "ownerReferences", "finalizers"});
+  }
+  KeepOnlyIn(execution, "spec", {"pipelineName"});
+  Object& status = execution["status"];
+  KeepOnly(status, {"pipelineExecutionStatus", "observedGeneration"});
+  // An empty snapshot: the reconciler looks up the Pipeline only for executions without one.
+  status["pipelineSnapshot"] = Object::object();
+  if (meta != execution.end() && meta->is_object()) {
+    auto generation = meta->find("generation");
+    if (generation != meta->end() && generation->is_number_integer()) {
+      status["observedGeneration"] = *generation;
+    }
+  }
+}
+
+std::function<void(Object&)> CacheTrimFor(const k8s::Resource& resource) {
+  if (resource == k8s::resources::kJobs) return TrimJob;
+  if (resource == k8s::resources::kPods) return TrimPod;
+  if (resource == k8s::resources::kEvents) return TrimJobEvent;
+  if (resource == k8s::resources::kPipelineExecutions) return TrimExecution;
+  return {};
+}
+
+}  // namespace stepline::reconcilers

@@ -1,0 +1,47 @@
+// What the controller's informer caches keep of each object: only the fields the reconcilers
+// (execution_reconciler, planner*, attempt, object_fields, event_mapping) read, so that a
+// controller with thousands of finished executions, their Jobs and Pods stays small. Used as
+// InformerOptions::transform (after managedFields are stripped); the API server's objects are
+// untouched, only the cached copies shrink.
+//
+// Every function edits its argument in place, never throws, and leaves objects it does not
+// recognise (not JSON objects) alone. Pure; safe from any thread on objects nobody else holds.
+//
+// Kept, for Jobs, Pods and Events alike: metadata name, namespace, uid, resourceVersion,
+// generation, creationTimestamp, deletionTimestamp, ownerReferences, finalizers, and the labels
+// and annotations under "stepline.dev/".
+#pragma once
+
+#include <functional>
+
+#include "k8sclient/resource.h"
+
+namespace stepline::reconcilers {
+
+// A Job: spec.suspend; status.conditions (type, status, reason, message, lastTransitionTime)
+// and status.completionTime. The pod template and the rest of status go.
+void TrimJob(k8s::Object& job);
+
+// A Pod: status.phase, reason, message, the PodScheduled and DisruptionTarget conditions, and
+// the first container's name and state (waiting / running / terminated). spec goes.
+void TrimPod(k8s::Object& pod);
+
+// An Event about a Job: involvedObject, reason, message, type, lastTimestamp, eventTime.
+void TrimJobEvent(k8s::Object& event);
+
+// A PipelineExecution that has finished (Succeeded, Failed, Stopped) is only recognised as
+// finished by the reconciler: of it stay metadata, spec.pipelineName and
+// status.pipelineExecutionStatus, with status.observedGeneration equal to metadata.generation
+// so that a reconcile of the cached copy has nothing to write (it never writes a trimmed
+// status back), and an empty status.pipelineSnapshot so that it looks up no Pipeline. Executions
+// that have not finished are left whole: the planner reads them all.
+void TrimExecution(k8s::Object& execution);
+
+// The trim for objects of `resource` (Jobs, Pods, Events, PipelineExecutions); empty for the
+// others (Pipelines are read whole).
+std::function<void(k8s::Object&)> CacheTrimFor(const k8s::Resource& resource);
+
+// True when TrimExecution would trim it: status.pipelineExecutionStatus is terminal.
+bool IsFinishedExecution(const k8s::Object& execution);
+
+}  // namespace stepline::reconcilers
