@@ -1,5 +1,8 @@
 #include "controller/event_mapping.h"
 
+#include <initializer_list>
+#include <string_view>
+
 namespace stepline::controller {
 
 namespace {
@@ -71,6 +74,42 @@ std::vector<std::string> ExecutionsReferencing(const k8s::Object& pipeline,
     if (!ref.empty() && (ref == name || ref == alias)) keys.push_back(k8s::KeyOf(*exec));
   }
   return keys;
+}
+
+namespace {
+
+// a and b (objects) equal in every field but those named in skip.
+bool EqualExcept(const k8s::Object& a, const k8s::Object& b,
+                 std::initializer_list<std::string_view> skip) {
+  if (!a.is_object() || !b.is_object()) return a == b;
+  auto skipped = [&](const std::string& key) {
+    for (auto s : skip) {
+      if (key == s) return true;
+    }
+    return false;
+  };
+  size_t compared_a = 0;
+  for (auto it = a.begin(); it != a.end(); ++it) {
+    if (skipped(it.key())) continue;
+    ++compared_a;
+    auto other = b.find(it.key());
+    if (other == b.end() || *other != it.value()) return false;
+  }
+  size_t compared_b = 0;
+  for (auto it = b.begin(); it != b.end(); ++it) compared_b += skipped(it.key()) ? 0 : 1;
+  return compared_a == compared_b;
+}
+
+}  // namespace
+
+bool OnlyStatusChanged(const k8s::Object& old_obj, const k8s::Object& new_obj) {
+  if (!EqualExcept(old_obj, new_obj, {"status", "metadata"})) return false;
+  static const k8s::Object kNone = k8s::Object::object();
+  auto meta = [](const k8s::Object& o) -> const k8s::Object& {
+    auto it = o.find("metadata");
+    return it == o.end() ? kNone : *it;
+  };
+  return EqualExcept(meta(old_obj), meta(new_obj), {"resourceVersion", "managedFields"});
 }
 
 }  // namespace stepline::controller

@@ -30,6 +30,11 @@ void IndexByInvolvedObject(k8s::Object& event);
 // owner_kind, looked up in the Jobs cache.
 std::optional<std::string> JobEventOwnerKey(const k8s::Object& event, const k8s::CacheReader& jobs,
                                             const std::string& owner_kind);
+// True when new_obj differs from old_obj only in status, resourceVersion and managedFields: a
+// status write (most often the controller's own, coming back through the watch) that no
+// reconcile needs to look at, since spec and metadata (generation, labels, annotations,
+// finalizers, deletionTimestamp) are unchanged.
+bool OnlyStatusChanged(const k8s::Object& old_obj, const k8s::Object& new_obj);
 // Keys of the executions in the pipeline's namespace whose spec.pipelineName names it (by
 // metadata.name or by its spec.pipelineName alias).
 std::vector<std::string> ExecutionsReferencing(const k8s::Object& pipeline,

@@ -35,7 +35,8 @@ Manager::Manager(InformerFactory& factory, const k8s::Clock& clock, metrics::Reg
       options_(std::move(options)),
       leader_gauge_(registry.Gauge("stepline_leader",
                                    "1 while this replica holds the leader Lease (or runs "
-                                   "without leader election).")) {
+                                   "without leader election).")),
+      dispatch_latency_(clock, registry) {
   RegisterReconcileMetricFamilies(registry);
   leader_gauge_.Set({}, 0);
   CreateInformers();
@@ -77,9 +78,19 @@ void Manager::CreateInformers() {
 void Manager::AddHandlers(InformerHandle& informer, const k8s::Resource& resource) {
   k8s::EventHandlers h;
   h.on_add = [this, resource](const k8s::ObjectPtr& obj) { OnObject(resource, *obj); };
-  h.on_update = [this, resource](const k8s::ObjectPtr& old_obj, const k8s::ObjectPtr& new_obj) {
+  const bool status_only_is_noise =
+      resource == k8s::resources::kPipelines || resource == k8s::resources::kPipelineExecutions;
+  h.on_update = [this, resource, status_only_is_noise](const k8s::ObjectPtr& old_obj,
+                                                       const k8s::ObjectPtr& new_obj) {
+    // A status write to one of our kinds (our own, echoed by the watch) needs no reconcile.
+    if (status_only_is_noise && old_obj && OnlyStatusChanged(*old_obj, *new_obj)) return;
     // An object may move between owners or labels: both the old and the new one look again.
     if (old_obj && old_obj != new_obj) OnObject(resource, *old_obj);
+    if (resource == k8s::resources::kJobs && old_obj) {
+      if (auto owner = ControllerOwnerKey(*new_obj, k8s::resources::kPipelineExecutions.kind)) {
+        dispatch_latency_.OnJobUpdate(*owner, *old_obj, *new_obj);
+      }
+    }
     OnObject(resource, *new_obj);
   };
   h.on_delete = [this, resource](const k8s::ObjectPtr& obj) { OnObject(resource, *obj); };

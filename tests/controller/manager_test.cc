@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -90,6 +91,70 @@ TEST(EventMappingTest, KeysFromJobsPodsAndPipelines) {
   EXPECT_EQ(keys, (std::vector<std::string>{"ml/run-1", "ml/run-2"}));
 }
 
+TEST(EventMappingTest, OnlyStatusChangedIgnoresStatusAndVersionOnly) {
+  const k8s::Object base = Obj("ml", "run-1",
+                               {{"metadata", {{"resourceVersion", "1"}, {"generation", 1}}},
+                                {"spec", {{"pipelineName", "p"}}},
+                                {"status", {{"progress", "0/2"}}}});
+  struct Case {
+    std::string name;
+    std::function<void(k8s::Object&)> change;
+    bool want;
+  };
+  const std::vector<Case> cases = {
+      {"nothing", [](k8s::Object&) {}, true},
+      {"status and resourceVersion",
+       [](k8s::Object& o) {
+         o["status"]["progress"] = "1/2";
+         o["metadata"]["resourceVersion"] = "2";
+         o["metadata"]["managedFields"] = k8s::Object::array({{{"manager", "x"}}});
+       },
+       true},
+      {"status appears", [](k8s::Object& o) { o.erase("status"); }, true},
+      {"spec", [](k8s::Object& o) { o["spec"]["stop"] = true; }, false},
+      {"generation", [](k8s::Object& o) { o["metadata"]["generation"] = 2; }, false},
+      {"label",
+       [](k8s::Object& o) {
+         o["metadata"]["labels"] = {{"a", "b"}};
+       },
+       false},
+      {"deletion", [](k8s::Object& o) { o["metadata"]["deletionTimestamp"] = "2026-01-01"; },
+       false},
+      {"metadata removed", [](k8s::Object& o) { o["metadata"].erase("generation"); }, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    k8s::Object changed = base;
+    c.change(changed);
+    EXPECT_EQ(OnlyStatusChanged(base, changed), c.want);
+    EXPECT_EQ(OnlyStatusChanged(changed, base), c.want);
+  }
+}
+
+TEST(ManagerTest, StatusOnlyUpdatesOfExecutionsEnqueueNothing) {
+  FakeInformerFactory factory;
+  k8s::FakeClock clock;
+  metrics::Registry registry;
+  Manager manager(factory, clock, registry, {""});
+  RecordingReconciler executions{"pipelineexecution"};
+  manager.Register(executions, {k8s::resources::kPipelineExecutions, 1, {}});
+  auto& informer = *factory.informers[k8s::resources::kPipelineExecutions.resource];
+  k8s::Object ex = Obj("ml", "run-1", {{"spec", {{"pipelineName", "p"}}}});
+  informer.Upsert(ex);
+  const double adds_after_create =
+      registry.Counter("stepline_workqueue_adds_total", "", {"name"}).Value({"pipelineexecution"});
+  ex["status"]["progress"] = "1/2";
+  informer.Upsert(ex);  // the echo of a status write
+  EXPECT_EQ(
+      registry.Counter("stepline_workqueue_adds_total", "", {"name"}).Value({"pipelineexecution"}),
+      adds_after_create);
+  ex["spec"]["stop"] = true;
+  informer.Upsert(ex);
+  EXPECT_GT(
+      registry.Counter("stepline_workqueue_adds_total", "", {"name"}).Value({"pipelineexecution"}),
+      adds_after_create);
+}
+
 TEST(ManagerTest, InformersWatchTheRightObjects) {
   FakeInformerFactory factory;
   k8s::FakeClock clock;
@@ -166,6 +231,19 @@ TEST(ManagerTest, RoutesEventsToTheOwningExecution) {
             std::string::npos);
   EXPECT_NE(text.find("stepline_workqueue_adds_total{name=\"pipelineexecution\"}"),
             std::string::npos);
+}
+
+TEST(ManagerTest, AJobTurningFinishedStartsTheDispatchClockOfItsExecution) {
+  RunningManager m;
+  k8s::Object job = OwnedJob("run-5-a-1", "PipelineExecution", "run-5");
+  m.informer(k8s::resources::kJobs).Upsert(job);
+  job["status"]["active"] = 1;
+  m.informer(k8s::resources::kJobs).Upsert(job);
+  EXPECT_FALSE(m.manager.dispatch_latency().PendingFinish("ml/run-5"));
+  job["status"]["conditions"] = {{{"type", "Complete"}, {"status", "True"}}};
+  m.informer(k8s::resources::kJobs).Upsert(job);
+  EXPECT_TRUE(m.manager.dispatch_latency().PendingFinish("ml/run-5"));
+  EXPECT_FALSE(m.manager.dispatch_latency().PendingFinish("ml/run-4"));
 }
 
 TEST(ManagerTest, WorkersRunOnlyWhileLeadingAndTheLeaseIsReleasedOnStop) {
