@@ -112,4 +112,25 @@ bool OnlyStatusChanged(const k8s::Object& old_obj, const k8s::Object& new_obj) {
   return EqualExcept(meta(old_obj), meta(new_obj), {"resourceVersion", "managedFields"});
 }
 
+bool JobChangeMatters(const k8s::Object& old_job, const k8s::Object& new_job) {
+  static const k8s::Object kNone;
+  auto at = [](const k8s::Object& o, const char* a, const char* b = nullptr) -> const k8s::Object& {
+    auto outer = o.find(a);
+    if (outer == o.end()) return kNone;
+    if (b == nullptr) return *outer;
+    if (!outer->is_object()) return kNone;
+    auto inner = outer->find(b);
+    return inner == outer->end() ? kNone : *inner;
+  };
+  if (at(old_job, "spec") != at(new_job, "spec")) return true;
+  for (const char* field :
+       {"labels", "annotations", "ownerReferences", "deletionTimestamp", "uid", "name"}) {
+    if (at(old_job, "metadata", field) != at(new_job, "metadata", field)) return true;
+  }
+  for (const char* field : {"conditions", "completionTime"}) {
+    if (at(old_job, "status", field) != at(new_job, "status", field)) return true;
+  }
+  return false;
+}
+
 }  // namespace stepline::controller

@@ -35,6 +35,11 @@ std::optional<std::string> JobEventOwnerKey(const k8s::Object& event, const k8s:
 // reconcile needs to look at, since spec and metadata (generation, labels, annotations,
 // finalizers, deletionTimestamp) are unchanged.
 bool OnlyStatusChanged(const k8s::Object& old_obj, const k8s::Object& new_obj);
+// False when a Job update changed only what no reconcile reads: status counters (active,
+// ready, terminating, succeeded, failed, uncountedTerminatedPods, startTime), finalizers,
+// resourceVersion, managedFields. The planner judges a Job by its spec, labels, annotations,
+// owner, deletion, status.conditions and status.completionTime.
+bool JobChangeMatters(const k8s::Object& old_job, const k8s::Object& new_job);
 // Keys of the executions in the pipeline's namespace whose spec.pipelineName names it (by
 // metadata.name or by its spec.pipelineName alias).
 std::vector<std::string> ExecutionsReferencing(const k8s::Object& pipeline,

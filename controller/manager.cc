@@ -78,23 +78,30 @@ void Manager::CreateInformers() {
 void Manager::AddHandlers(InformerHandle& informer, const k8s::Resource& resource) {
   k8s::EventHandlers h;
   h.on_add = [this, resource](const k8s::ObjectPtr& obj) { OnObject(resource, *obj); };
-  const bool status_only_is_noise =
-      resource == k8s::resources::kPipelines || resource == k8s::resources::kPipelineExecutions;
-  h.on_update = [this, resource, status_only_is_noise](const k8s::ObjectPtr& old_obj,
-                                                       const k8s::ObjectPtr& new_obj) {
-    // A status write to one of our kinds (our own, echoed by the watch) needs no reconcile.
-    if (status_only_is_noise && old_obj && OnlyStatusChanged(*old_obj, *new_obj)) return;
-    // An object may move between owners or labels: both the old and the new one look again.
-    if (old_obj && old_obj != new_obj) OnObject(resource, *old_obj);
-    if (resource == k8s::resources::kJobs && old_obj) {
-      if (auto owner = ControllerOwnerKey(*new_obj, k8s::resources::kPipelineExecutions.kind)) {
-        dispatch_latency_.OnJobUpdate(*owner, *old_obj, *new_obj);
-      }
-    }
-    OnObject(resource, *new_obj);
+  h.on_update = [this, resource](const k8s::ObjectPtr& old_obj, const k8s::ObjectPtr& new_obj) {
+    OnUpdate(resource, old_obj, *new_obj);
   };
   h.on_delete = [this, resource](const k8s::ObjectPtr& obj) { OnObject(resource, *obj); };
   informer.AddEventHandlers(std::move(h));
+}
+
+// Updates that no reconcile needs are dropped here: the echo of a status write to one of our
+// kinds, and Job updates that change only what the planner does not read.
+void Manager::OnUpdate(const k8s::Resource& resource, const k8s::ObjectPtr& old_obj,
+                       const k8s::Object& new_obj) {
+  const bool ours =
+      resource == k8s::resources::kPipelines || resource == k8s::resources::kPipelineExecutions;
+  if (old_obj && ours && OnlyStatusChanged(*old_obj, new_obj)) return;
+  const bool job = resource == k8s::resources::kJobs;
+  if (old_obj && job && !JobChangeMatters(*old_obj, new_obj)) return;
+  if (old_obj && job) {
+    if (auto owner = ControllerOwnerKey(new_obj, k8s::resources::kPipelineExecutions.kind)) {
+      dispatch_latency_.OnJobUpdate(*owner, *old_obj, new_obj);
+    }
+  }
+  // An object may move between owners or labels: both the old and the new one look again.
+  if (old_obj && old_obj.get() != &new_obj) OnObject(resource, *old_obj);
+  OnObject(resource, new_obj);
 }
 
 void Manager::OnObject(const k8s::Resource& resource, const k8s::Object& obj) {

@@ -85,6 +85,8 @@ class Manager {
 
   void CreateInformers();
   void AddHandlers(InformerHandle& informer, const k8s::Resource& resource);
+  void OnUpdate(const k8s::Resource& resource, const k8s::ObjectPtr& old_obj,
+                const k8s::Object& new_obj);
   void OnObject(const k8s::Resource& resource, const k8s::Object& obj);
   bool WaitForCacheSync(const std::atomic<bool>& stop);
   // Waits until leading (true) or stop/lost (false).

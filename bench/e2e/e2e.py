@@ -21,14 +21,12 @@ import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import metrics_text as mt
 
-NS = "bench-e2e"
 TICK = os.sysconf("SC_CLK_TCK")
 CORES = os.cpu_count() or 1
 
@@ -54,34 +52,34 @@ class Api:
             return e.code, json.loads(e.read() or b"{}")
 
 
-def chain_pipeline(name, steps):
+def chain_pipeline(ns, name, steps):
     out = []
     for i in range(steps):
         s = {"name": f"s{i}", "command": ["true"]}
         if i:
             s["dependsOn"] = [f"s{i - 1}"]
         out.append(s)
-    return pipeline(name, out)
+    return pipeline(ns, name, out)
 
 
-def fanout_pipeline(name, width):
+def fanout_pipeline(ns, name, width):
     items = json.dumps([str(i) for i in range(width)])
-    return pipeline(name, [
+    return pipeline(ns, name, [
         {"name": "root", "command": ["true"]},
         {"name": "fan", "dependsOn": ["root"], "forEach": items, "command": ["true"]},
         {"name": "join", "dependsOn": ["fan"], "command": ["true"]},
     ])
 
 
-def pipeline(name, steps):
+def pipeline(ns, name, steps):
     return {"apiVersion": "stepline.dev/v1alpha1", "kind": "Pipeline",
-            "metadata": {"name": name, "namespace": NS},
+            "metadata": {"name": name, "namespace": ns},
             "spec": {"stepDefaults": {"image": "bench/true:1"}, "steps": steps}}
 
 
-def execution(name, pipeline_name):
+def execution(ns, name, pipeline_name):
     return {"apiVersion": "stepline.dev/v1alpha1", "kind": "PipelineExecution",
-            "metadata": {"name": name, "namespace": NS},
+            "metadata": {"name": name, "namespace": ns},
             "spec": {"pipelineName": pipeline_name}}
 
 
@@ -94,10 +92,10 @@ def free_port():
 class Controller:
     """A controller process of our own, with its metrics on a free local port."""
 
-    def __init__(self, binary, extra_args, log_path):
+    def __init__(self, binary, ns, extra_args, log_path):
         self.port = free_port()
         self.log = open(log_path, "w")
-        args = [binary, "--kubeconfig", os.environ["KUBECONFIG"], "--namespace", NS,
+        args = [binary, "--kubeconfig", os.environ["KUBECONFIG"], "--namespace", ns,
                 "--metrics-bind-address", f"127.0.0.1:{self.port}",
                 "--health-probe-bind-address", "0"] + extra_args
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
@@ -173,10 +171,10 @@ def testenv_pids():
     return out
 
 
-def ensure_namespace(api):
-    code, _ = api.call("POST", "/api/v1/namespaces", {"metadata": {"name": NS}})
+def ensure_namespace(api, ns):
+    code, _ = api.call("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})
     if code not in (201, 409):
-        sys.exit(f"creating namespace {NS}: HTTP {code}")
+        sys.exit(f"creating namespace {ns}: HTTP {code}")
 
 
 def create_all(api, kind_path, objects, threads=8):
@@ -188,9 +186,9 @@ def create_all(api, kind_path, objects, threads=8):
         list(pool.map(one, objects))
 
 
-def poll_executions(api, prefix):
+def poll_executions(api, ns, prefix):
     """(finished executions, finished steps, failed executions) of the run."""
-    code, body = api.call("GET", f"/apis/stepline.dev/v1alpha1/namespaces/{NS}/pipelineexecutions")
+    code, body = api.call("GET", f"/apis/stepline.dev/v1alpha1/namespaces/{ns}/pipelineexecutions")
     if code != 200:
         return None
     done = steps = failed = 0
@@ -214,17 +212,18 @@ WRITE_VERBS = {"create", "update", "patch", "delete"}
 class Sampler:
     """Samples the run every `period` s: controller CPU, Job creates, finished steps."""
 
-    def __init__(self, controller, api, prefix, period=0.5):
-        self.controller, self.api, self.prefix, self.period = controller, api, prefix, period
+    def __init__(self, controller, api, ns, prefix, period=0.5):
+        self.controller, self.api, self.ns, self.prefix = controller, api, ns, prefix
+        self.period = period
         self.rows = []  # (t, steps finished, Jobs created, controller CPU s, RSS MB)
         self.last = (0, 0, 0)  # done executions, finished steps, failed executions
 
     def sample(self, t0, poll):
         m = self.controller.metrics()
-        created = mt.total(m, "stepline_api_requests_total", verb="create", resource="jobs",
+        created = mt.total(m, "stepline_api_requests_total", verb="create", resource="jobs.batch",
                            code="201")
         if poll:
-            self.last = poll_executions(self.api, self.prefix) or self.last
+            self.last = poll_executions(self.api, self.ns, self.prefix) or self.last
         rss = proc_status_kb(self.controller.proc.pid, "VmRSS") / 1024
         self.rows.append((time.time() - t0, self.last[1], created, self.controller.cpu_seconds(),
                           rss))
@@ -234,30 +233,30 @@ class Sampler:
 def run_scenario(api, args, kind, n, m, run_id):
     steps_per_execution = m if kind == "chains" else m + 2
     name = f"{kind}-{n}x{m}-{run_id}"
-    spec = chain_pipeline(name, m) if kind == "chains" else fanout_pipeline(name, m)
-    controller = Controller(args.controller, args.controller_args.split(),
+    ns = f"bench-e2e-{kind}-{run_id}"  # a namespace per run: the controller caches only it
+    ensure_namespace(api, ns)
+    spec = chain_pipeline(ns, name, m) if kind == "chains" else fanout_pipeline(ns, name, m)
+    controller = Controller(args.controller, ns, args.controller_args.split(),
                             os.path.join(args.log_dir, f"controller-{kind}.log"))
     try:
         controller.wait_leading()
-        create_all(api, f"/apis/stepline.dev/v1alpha1/namespaces/{NS}/pipelines", [spec])
+        create_all(api, f"/apis/stepline.dev/v1alpha1/namespaces/{ns}/pipelines", [spec])
         time.sleep(1.0)  # the Pipeline reconciler marks it Ready; that is not the run
-        sampler = Sampler(controller, api, name + "-")
+        sampler = Sampler(controller, api, ns, name + "-")
         others = {k: proc_cpu_seconds(p) for k, p in testenv_pids().items()}
         before, cpu0, mach0 = controller.metrics(), controller.cpu_seconds(), machine_cpu()
         t0 = time.time()
-        create_all(api, f"/apis/stepline.dev/v1alpha1/namespaces/{NS}/pipelineexecutions",
-                   [execution(f"{name}-{i}", name) for i in range(n)])
-        tick = 0
+        create_all(api, f"/apis/stepline.dev/v1alpha1/namespaces/{ns}/pipelineexecutions",
+                   [execution(ns, f"{name}-{i}", name) for i in range(n)])
         while True:
-            tick += 1
             sampler.sample(t0, poll=True)
             if sampler.last[0] >= n or time.time() - t0 > args.timeout:
                 break
             time.sleep(sampler.period)
         t1 = time.time()
         after, cpu1, mach1 = controller.metrics(), controller.cpu_seconds(), machine_cpu()
-        others = {k: proc_cpu_seconds(p) - v for k, p, v in
-                  ((k, testenv_pids()[k], v) for k, v in others.items())}
+        pids = testenv_pids()
+        others = {k: proc_cpu_seconds(pids[k]) - v for k, v in others.items()}
         result = summarize(kind, n, m, steps_per_execution, mt.diff(after, before),
                            t1 - t0, cpu1 - cpu0, mach0, mach1, others, sampler)
         result["peak_rss_mb"] = controller.peak_rss_mb()
@@ -269,7 +268,7 @@ def run_scenario(api, args, kind, n, m, run_id):
 
 def summarize(kind, n, m, per_exec, d, seconds, cpu, mach0, mach1, others, sampler):
     api_total = "stepline_api_requests_total"
-    attempts = mt.total(d, api_total, verb="create", resource="jobs", code="201")
+    attempts = mt.total(d, api_total, verb="create", resource="jobs.batch", code="201")
     reads = mt.total(d, api_total, verb=READ_VERBS)
     writes = mt.total(d, api_total, verb=WRITE_VERBS)
     writes_by = {f"{v} {r}": c for (name, labels), c in d.items() if name == api_total
@@ -337,7 +336,6 @@ def main():
     args = p.parse_args()
     scenarios = args.scenario or ["chains:200x10", "fanout:20x100"]
     api = Api()
-    ensure_namespace(api)
     run_id = str(int(time.time()) % 100000)
     results, series = [], []
     for s in scenarios:

@@ -131,6 +131,48 @@ TEST(EventMappingTest, OnlyStatusChangedIgnoresStatusAndVersionOnly) {
   }
 }
 
+TEST(EventMappingTest, JobChangeMattersOnlyForWhatThePlannerReads) {
+  const k8s::Object base = OwnedJob("run-1-a-1", "PipelineExecution", "run-1");
+  struct Case {
+    std::string name;
+    std::function<void(k8s::Object&)> change;
+    bool want;
+  };
+  const std::vector<Case> cases = {
+      {"nothing", [](k8s::Object&) {}, false},
+      {"counters",
+       [](k8s::Object& o) {
+         o["status"]["active"] = 1;
+         o["status"]["ready"] = 1;
+         o["status"]["startTime"] = "2026-01-01T00:00:00Z";
+         o["status"]["uncountedTerminatedPods"] = {{"succeeded", {"uid"}}};
+         o["metadata"]["resourceVersion"] = "7";
+         o["metadata"]["finalizers"] = {"x"};
+       },
+       false},
+      {"condition",
+       [](k8s::Object& o) {
+         o["status"]["conditions"] = {{{"type", "Complete"}, {"status", "True"}}};
+       },
+       true},
+      {"completionTime", [](k8s::Object& o) { o["status"]["completionTime"] = "t"; }, true},
+      {"spec", [](k8s::Object& o) { o["spec"]["suspend"] = false; }, true},
+      {"annotation",
+       [](k8s::Object& o) {
+         o["metadata"]["annotations"] = {{"a", "b"}};
+       },
+       true},
+      {"owner", [](k8s::Object& o) { o["metadata"].erase("ownerReferences"); }, true},
+      {"deletion", [](k8s::Object& o) { o["metadata"]["deletionTimestamp"] = "t"; }, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    k8s::Object changed = base;
+    c.change(changed);
+    EXPECT_EQ(JobChangeMatters(base, changed), c.want);
+  }
+}
+
 TEST(ManagerTest, StatusOnlyUpdatesOfExecutionsEnqueueNothing) {
   FakeInformerFactory factory;
   k8s::FakeClock clock;
