@@ -112,25 +112,74 @@ bool OnlyStatusChanged(const k8s::Object& old_obj, const k8s::Object& new_obj) {
   return EqualExcept(meta(old_obj), meta(new_obj), {"resourceVersion", "managedFields"});
 }
 
-bool JobChangeMatters(const k8s::Object& old_job, const k8s::Object& new_job) {
+namespace {
+
+const k8s::Object& At(const k8s::Object& o, const char* a, const char* b = nullptr) {
   static const k8s::Object kNone;
-  auto at = [](const k8s::Object& o, const char* a, const char* b = nullptr) -> const k8s::Object& {
-    auto outer = o.find(a);
-    if (outer == o.end()) return kNone;
-    if (b == nullptr) return *outer;
-    if (!outer->is_object()) return kNone;
-    auto inner = outer->find(b);
-    return inner == outer->end() ? kNone : *inner;
-  };
-  if (at(old_job, "spec") != at(new_job, "spec")) return true;
-  for (const char* field :
-       {"labels", "annotations", "ownerReferences", "deletionTimestamp", "uid", "name"}) {
-    if (at(old_job, "metadata", field) != at(new_job, "metadata", field)) return true;
+  if (!o.is_object()) return kNone;
+  auto outer = o.find(a);
+  if (outer == o.end()) return kNone;
+  if (b == nullptr) return *outer;
+  if (!outer->is_object()) return kNone;
+  auto inner = outer->find(b);
+  return inner == outer->end() ? kNone : *inner;
+}
+
+void CopyMetadata(const k8s::Object& obj, k8s::Object* facts) {
+  for (const char* field : {"labels", "annotations", "ownerReferences", "deletionTimestamp"}) {
+    const k8s::Object& v = At(obj, "metadata", field);
+    if (!v.is_null()) (*facts)["metadata"][field] = v;
   }
-  for (const char* field : {"conditions", "completionTime"}) {
-    if (at(old_job, "status", field) != at(new_job, "status", field)) return true;
+}
+
+}  // namespace
+
+k8s::Object JobFacts(const k8s::Object& job) {
+  k8s::Object facts = k8s::Object::object();
+  CopyMetadata(job, &facts);
+  if (!At(job, "spec").is_null()) facts["spec"] = At(job, "spec");
+  const k8s::Object& done = At(job, "status", "completionTime");
+  if (!done.is_null()) facts["completionTime"] = done;
+  const k8s::Object& conditions = At(job, "status", "conditions");
+  if (!conditions.is_array()) return facts;
+  for (const k8s::Object& c : conditions) {
+    const std::string type = c.is_object() ? c.value("type", "") : "";
+    if (type == "Complete" || type == "Failed" || type == "FailureTarget") {
+      facts["conditions"].push_back(c);
+    }
   }
-  return false;
+  return facts;
+}
+
+k8s::Object PodFacts(const k8s::Object& pod) {
+  k8s::Object facts = k8s::Object::object();
+  CopyMetadata(pod, &facts);
+  const k8s::Object& phase = At(pod, "status", "phase");
+  if (!phase.is_null() && phase != "Pending") facts["phase"] = phase;
+  for (const char* field : {"reason", "message"}) {
+    const k8s::Object& v = At(pod, "status", field);
+    if (!v.is_null()) facts[field] = v;
+  }
+  const k8s::Object& conditions = At(pod, "status", "conditions");
+  for (const k8s::Object& c : conditions.is_array() ? conditions : k8s::Object::array()) {
+    if (!c.is_object()) continue;
+    if (c.value("status", "") != "True" || c.value("type", "") == "DisruptionTarget") {
+      facts["conditions"].push_back(c);
+    }
+  }
+  const k8s::Object& containers = At(pod, "status", "containerStatuses");
+  for (const k8s::Object& c : containers.is_array() ? containers : k8s::Object::array()) {
+    facts["containers"].push_back(At(c, "state"));
+  }
+  return facts;
+}
+
+bool JobChangeMatters(const k8s::Object& old_job, const k8s::Object& new_job) {
+  return JobFacts(old_job) != JobFacts(new_job);
+}
+
+bool PodChangeMatters(const k8s::Object& old_pod, const k8s::Object& new_pod) {
+  return PodFacts(old_pod) != PodFacts(new_pod);
 }
 
 }  // namespace stepline::controller

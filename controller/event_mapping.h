@@ -35,11 +35,19 @@ std::optional<std::string> JobEventOwnerKey(const k8s::Object& event, const k8s:
 // reconcile needs to look at, since spec and metadata (generation, labels, annotations,
 // finalizers, deletionTimestamp) are unchanged.
 bool OnlyStatusChanged(const k8s::Object& old_obj, const k8s::Object& new_obj);
-// False when a Job update changed only what no reconcile reads: status counters (active,
-// ready, terminating, succeeded, failed, uncountedTerminatedPods, startTime), finalizers,
-// resourceVersion, managedFields. The planner judges a Job by its spec, labels, annotations,
-// owner, deletion, status.conditions and status.completionTime.
+// What the planner reads of a Job, as one comparable value: spec, labels, annotations, owner,
+// deletion, status.completionTime and the conditions it judges by (Complete, Failed,
+// FailureTarget). Status counters (active, ready, succeeded, uncountedTerminatedPods, ...),
+// other conditions (SuccessCriteriaMet), finalizers and versions are left out.
+k8s::Object JobFacts(const k8s::Object& job);
+// What the planner reads of a pod: labels, owner, deletion, phase (Pending when unset),
+// reason, message, the conditions that are not True (PodScheduled=False: Unschedulable) and
+// DisruptionTarget, and each container's state. A pod being bound, becoming Ready, its IPs,
+// finalizers and versions are left out; a new pod that is merely Pending equals {}.
+k8s::Object PodFacts(const k8s::Object& pod);
+// True when the update changed what the planner reads (the facts above).
 bool JobChangeMatters(const k8s::Object& old_job, const k8s::Object& new_job);
+bool PodChangeMatters(const k8s::Object& old_pod, const k8s::Object& new_pod);
 // Keys of the executions in the pipeline's namespace whose spec.pipelineName names it (by
 // metadata.name or by its spec.pipelineName alias).
 std::vector<std::string> ExecutionsReferencing(const k8s::Object& pipeline,

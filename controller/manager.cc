@@ -77,7 +77,7 @@ void Manager::CreateInformers() {
 
 void Manager::AddHandlers(InformerHandle& informer, const k8s::Resource& resource) {
   k8s::EventHandlers h;
-  h.on_add = [this, resource](const k8s::ObjectPtr& obj) { OnObject(resource, *obj); };
+  h.on_add = [this, resource](const k8s::ObjectPtr& obj) { OnAdd(resource, *obj); };
   h.on_update = [this, resource](const k8s::ObjectPtr& old_obj, const k8s::ObjectPtr& new_obj) {
     OnUpdate(resource, old_obj, *new_obj);
   };
@@ -85,8 +85,32 @@ void Manager::AddHandlers(InformerHandle& informer, const k8s::Resource& resourc
   informer.AddEventHandlers(std::move(h));
 }
 
+// A new Job is one this controller created (it remembers it); a new pod that is merely Pending
+// tells the planner nothing. Both wait for an update that matters.
+void Manager::OnAdd(const k8s::Resource& resource, const k8s::Object& obj) {
+  if (resource == k8s::resources::kJobs) return;
+  if (resource == k8s::resources::kPods) {
+    auto meta = obj.find("metadata");
+    const k8s::Object bare = {{"metadata", meta == obj.end() ? k8s::Object() : *meta}};
+    if (!PodChangeMatters(bare, obj)) return;
+  }
+  OnObject(resource, obj);
+}
+
+// A pod that succeeded while its Job has not finished yet: the Job's own update follows and
+// brings the reconcile (which then reads this pod from the cache).
+bool Manager::JobWillTellOfPod(const k8s::Object& old_pod, const k8s::Object& new_pod) const {
+  if (new_pod.value("/status/phase"_json_pointer, "") != "Succeeded") return false;
+  if (old_pod.value("/status/phase"_json_pointer, "") == "Succeeded") return false;
+  const k8s::Object* owner = k8s::ControllerOf(new_pod);
+  if (owner == nullptr || owner->value("kind", "") != "Job") return false;
+  k8s::ObjectPtr job =
+      Cache(k8s::resources::kJobs).Get(k8s::NamespaceOf(new_pod), owner->value("name", ""));
+  return job && !JobIsFinished(*job);
+}
+
 // Updates that no reconcile needs are dropped here: the echo of a status write to one of our
-// kinds, and Job updates that change only what the planner does not read.
+// kinds, and Job and pod updates that change nothing the planner reads.
 void Manager::OnUpdate(const k8s::Resource& resource, const k8s::ObjectPtr& old_obj,
                        const k8s::Object& new_obj) {
   const bool ours =
@@ -94,6 +118,10 @@ void Manager::OnUpdate(const k8s::Resource& resource, const k8s::ObjectPtr& old_
   if (old_obj && ours && OnlyStatusChanged(*old_obj, new_obj)) return;
   const bool job = resource == k8s::resources::kJobs;
   if (old_obj && job && !JobChangeMatters(*old_obj, new_obj)) return;
+  if (old_obj && resource == k8s::resources::kPods &&
+      (!PodChangeMatters(*old_obj, new_obj) || JobWillTellOfPod(*old_obj, new_obj))) {
+    return;
+  }
   if (old_obj && job) {
     if (auto owner = ControllerOwnerKey(new_obj, k8s::resources::kPipelineExecutions.kind)) {
       dispatch_latency_.OnJobUpdate(*owner, *old_obj, new_obj);

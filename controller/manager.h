@@ -85,6 +85,8 @@ class Manager {
 
   void CreateInformers();
   void AddHandlers(InformerHandle& informer, const k8s::Resource& resource);
+  void OnAdd(const k8s::Resource& resource, const k8s::Object& obj);
+  bool JobWillTellOfPod(const k8s::Object& old_pod, const k8s::Object& new_pod) const;
   void OnUpdate(const k8s::Resource& resource, const k8s::ObjectPtr& old_obj,
                 const k8s::Object& new_obj);
   void OnObject(const k8s::Resource& resource, const k8s::Object& obj);

@@ -37,8 +37,7 @@ class Api:
     def __init__(self):
         self.server = os.environ["STEPLINE_TESTENV_SERVER"]
         self.ctx = ssl.create_default_context(cafile=os.environ["STEPLINE_TESTENV_CA"])
-        with open(os.environ["STEPLINE_TESTENV_TOKEN"]) as f:
-            self.token = f.read().strip()
+        self.token = os.environ["STEPLINE_TESTENV_TOKEN"]
 
     def call(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
@@ -172,7 +171,8 @@ def testenv_pids():
 
 
 def ensure_namespace(api, ns):
-    code, _ = api.call("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})
+    code, _ = api.call("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                                      "metadata": {"name": ns}})
     if code not in (201, 409):
         sys.exit(f"creating namespace {ns}: HTTP {code}")
 

@@ -173,28 +173,93 @@ TEST(EventMappingTest, JobChangeMattersOnlyForWhatThePlannerReads) {
   }
 }
 
-TEST(ManagerTest, StatusOnlyUpdatesOfExecutionsEnqueueNothing) {
+TEST(EventMappingTest, PodChangeMattersOnlyForWhatThePlannerReads) {
+  const k8s::Object base = Obj("ml", "run-1-a-1-x",
+                               {{"metadata", {{"labels", {{"stepline.dev/execution", "run-1"}}}}},
+                                {"status", {{"phase", "Pending"}}}});
+  struct Case {
+    std::string name;
+    std::function<void(k8s::Object&)> change;
+    bool want;
+  };
+  const std::vector<Case> cases = {
+      {"bound, ready, versions",
+       [](k8s::Object& o) {
+         o["spec"]["nodeName"] = "n1";
+         o["status"]["conditions"] = {{{"type", "PodScheduled"}, {"status", "True"}}};
+         o["status"]["podIP"] = "10.0.0.1";
+         o["metadata"]["resourceVersion"] = "9";
+         o["metadata"]["finalizers"] = k8s::Object::array();
+       },
+       false},
+      {"running", [](k8s::Object& o) { o["status"]["phase"] = "Running"; }, true},
+      {"unschedulable",
+       [](k8s::Object& o) {
+         o["status"]["conditions"] = {
+             {{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}}};
+       },
+       true},
+      {"image pull",
+       [](k8s::Object& o) {
+         o["status"]["containerStatuses"] = {
+             {{"state", {{"waiting", {{"reason", "ErrImagePull"}}}}}}};
+       },
+       true},
+      {"disrupted",
+       [](k8s::Object& o) {
+         o["status"]["conditions"] = {{{"type", "DisruptionTarget"}, {"status", "True"}}};
+       },
+       true},
+      {"deleted", [](k8s::Object& o) { o["metadata"]["deletionTimestamp"] = "t"; }, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    k8s::Object changed = base;
+    c.change(changed);
+    EXPECT_EQ(PodChangeMatters(base, changed), c.want);
+  }
+}
+
+TEST(ManagerTest, APodThatSucceedsBeforeItsJobFinishesWaitsForTheJob) {
   FakeInformerFactory factory;
   k8s::FakeClock clock;
   metrics::Registry registry;
   Manager manager(factory, clock, registry, {""});
   RecordingReconciler executions{"pipelineexecution"};
-  manager.Register(executions, {k8s::resources::kPipelineExecutions, 1, {}});
-  auto& informer = *factory.informers[k8s::resources::kPipelineExecutions.resource];
-  k8s::Object ex = Obj("ml", "run-1", {{"spec", {{"pipelineName", "p"}}}});
-  informer.Upsert(ex);
-  const double adds_after_create =
-      registry.Counter("stepline_workqueue_adds_total", "", {"name"}).Value({"pipelineexecution"});
-  ex["status"]["progress"] = "1/2";
-  informer.Upsert(ex);  // the echo of a status write
-  EXPECT_EQ(
-      registry.Counter("stepline_workqueue_adds_total", "", {"name"}).Value({"pipelineexecution"}),
-      adds_after_create);
-  ex["spec"]["stop"] = true;
-  informer.Upsert(ex);
-  EXPECT_GT(
-      registry.Counter("stepline_workqueue_adds_total", "", {"name"}).Value({"pipelineexecution"}),
-      adds_after_create);
+  manager.Register(executions, {k8s::resources::kPipelineExecutions, 1, {Watch::kExecutionPods}});
+  auto adds = [&] {
+    return registry.Counter("stepline_workqueue_adds_total", "", {"name"})
+        .Value({"pipelineexecution"});
+  };
+  // One execution per case: a key already queued would hide a second add.
+  auto pod_of = [&](const std::string& run, bool job_finished) {
+    k8s::Object job = OwnedJob(run + "-a-1", "PipelineExecution", run);
+    if (job_finished) job["status"]["conditions"] = {{{"type", "Complete"}, {"status", "True"}}};
+    factory.informers[k8s::resources::kJobs.resource]->Put(job);
+    return Obj(
+        "ml", run + "-a-1-x",
+        {{"metadata",
+          {{"labels", {{"stepline.dev/execution", run}}},
+           {"ownerReferences", {{{"kind", "Job"}, {"name", run + "-a-1"}, {"controller", true}}}}}},
+         {"status", {{"phase", "Pending"}}}});
+  };
+  auto& pods = *factory.informers[k8s::resources::kPods.resource];
+  k8s::Object p1 = pod_of("run-1", false);
+  pods.Upsert(p1);
+  EXPECT_EQ(adds(), 0) << "a new Pending pod says nothing";
+  p1["status"]["phase"] = "Succeeded";
+  pods.Upsert(p1);
+  EXPECT_EQ(adds(), 0) << "its Job's Complete update will bring the reconcile";
+  k8s::Object p2 = pod_of("run-2", true);
+  pods.Upsert(p2);
+  p2["status"]["phase"] = "Succeeded";
+  pods.Upsert(p2);
+  EXPECT_EQ(adds(), 1) << "the Job finished first: the pod's own update is awaited";
+  k8s::Object p3 = pod_of("run-3", false);
+  pods.Upsert(p3);
+  p3["status"]["phase"] = "Running";
+  pods.Upsert(p3);
+  EXPECT_EQ(adds(), 2);
 }
 
 TEST(ManagerTest, InformersWatchTheRightObjects) {
@@ -247,11 +312,15 @@ TEST(ManagerTest, RoutesEventsToTheOwningExecution) {
   m.informer(k8s::resources::kPipelineExecutions)
       .Upsert(Obj("ml", "run-1", {{"spec", {{"pipelineName", "forecast"}}}}));
   EXPECT_TRUE(m.executions.WaitFor("ml/run-1"));
-  m.informer(k8s::resources::kJobs).Upsert(OwnedJob("run-2-a-1", "PipelineExecution", "run-2"));
+  k8s::Object job = OwnedJob("run-2-a-1", "PipelineExecution", "run-2");
+  m.informer(k8s::resources::kJobs).Upsert(job);  // a new Job: the controller created it
+  job["status"]["conditions"] = {{{"type", "Complete"}, {"status", "True"}}};
+  m.informer(k8s::resources::kJobs).Upsert(job);
   EXPECT_TRUE(m.executions.WaitFor("ml/run-2"));
   m.informer(k8s::resources::kPods)
-      .Upsert(
-          Obj("ml", "pod-x", {{"metadata", {{"labels", {{"stepline.dev/execution", "run-3"}}}}}}));
+      .Upsert(Obj("ml", "pod-x",
+                  {{"metadata", {{"labels", {{"stepline.dev/execution", "run-3"}}}}},
+                   {"status", {{"phase", "Running"}}}}));
   EXPECT_TRUE(m.executions.WaitFor("ml/run-3"));
   m.informer(k8s::resources::kJobs).Put(OwnedJob("run-4-a-1", "PipelineExecution", "run-4"));
   m.informer(k8s::resources::kEvents)
@@ -331,6 +400,25 @@ TEST(ManagerTest, LosingTheLeaseStopsReconcilingAndReportsIt) {
   const int calls = m.pipelines.calls();
   m.informer(k8s::resources::kPipelines).Upsert(Obj("ml", "another"));
   EXPECT_EQ(m.pipelines.calls(), calls);
+}
+
+TEST(ManagerTest, StatusOnlyUpdatesOfExecutionsEnqueueNothing) {
+  RunningManager m;
+  auto& informer = m.informer(k8s::resources::kPipelineExecutions);
+  k8s::Object ex = Obj("ml", "run-1", {{"spec", {{"pipelineName", "p"}}}});
+  informer.Upsert(ex);
+  ASSERT_TRUE(m.executions.WaitFor("ml/run-1"));
+  const int calls = m.executions.calls();
+  ex["status"]["progress"] = "1/2";
+  informer.Upsert(ex);  // the echo of a status write
+  std::this_thread::sleep_for(milliseconds(200));
+  EXPECT_EQ(m.executions.calls(), calls);
+  ex["spec"]["stop"] = true;
+  informer.Upsert(ex);
+  for (int i = 0; i < 100 && m.executions.calls() == calls; ++i) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_EQ(m.executions.calls(), calls + 1);
 }
 
 }  // namespace
