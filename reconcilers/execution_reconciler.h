@@ -53,7 +53,7 @@ struct ExecutionReconcilerOptions {
   // A status change that records no progress (no action taken, the same execution phase,
   // progress and condition reasons: a step's pod started, a message) is written this much
   // later, so that a step that finishes meanwhile costs one status write, not two. 0: at once.
-  std::chrono::milliseconds transient_status_delay{1000};
+  std::chrono::milliseconds transient_status_delay{10'000};
   // Told of the dispatches (dispatch latency); null: nobody is. Must outlive the reconciler.
   DispatchObserver* dispatch = nullptr;
 };

@@ -137,6 +137,7 @@ class ExecutionReconcilerTest : public ::testing::Test {
     if (!reconciler_) {
       ExecutionReconcilerOptions options;
       options.dispatch = &dispatch;
+      options.transient_status_delay = milliseconds(1000);
       reconciler_.emplace(ExecutionCaches{&executions, &pipelines, &jobs, &pods, nullptr}, writer,
                           events, clock, options);
     }
