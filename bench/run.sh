@@ -2,7 +2,10 @@
 # bench/run.sh: every benchmark against a fresh test cluster of its own, then rewrites
 # bench/RESULTS.md and bench/plots/*.png with the figures of this run.
 #
-#   bench/run.sh [--quick]
+#   bench/run.sh [--quick] [--no-setup]
+#
+# --quick: small sizes (a smoke test of the script). --no-setup: skip scripts/setup.sh --bench
+# (which builds everything) and build only the programs the benchmarks run.
 #
 # Order: bench_plan (pure, before the cluster starts), then with the test server and the local
 # agent up: bench_api_baseline (the server's limit at the controller's concurrency),
@@ -12,18 +15,20 @@
 #
 # Environment: STEPLINE_BUILD_DIR (default build/), STEPLINE_BENCH_CONTROLLER_ARGS (the e2e
 # controller's flags; default "--workers 2 --qps 0": the default workers, and no client-side
-# rate limit, so that the run is bound by the API server and not by a setting).
+# rate limit, so that the run is bound by the API server and not by a setting),
+# STEPLINE_BENCH_SCENARIOS (e2e scenarios; default "chains:200x10 fanout:20x100").
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${STEPLINE_BUILD_DIR:-$ROOT/build}"
 CONTROLLER_ARGS="${STEPLINE_BENCH_CONTROLLER_ARGS:---workers 2 --qps 0}"
 WORKERS=$(sed -n 's/.*--workers[ =]\([0-9]*\).*/\1/p' <<<"$CONTROLLER_ARGS")
 WORKERS=${WORKERS:-2}
-QUICK=0
+QUICK=0 SETUP=1
 for arg in "$@"; do
   case $arg in
     --quick) QUICK=1 ;;
-    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+    --no-setup) SETUP=0 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -37,8 +42,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "setup (with the plotting package)"
-./scripts/setup.sh --bench
+if ((SETUP)); then
+  say "setup (with the plotting package)"
+  ./scripts/setup.sh --bench
+else
+  say "building the benchmark programs only"
+  cmake --build "$BUILD_DIR" --target bench_plan bench_api_baseline stepline-controller \
+    stepline-local-agent >&2
+fi
 
 say "machine"
 python3 - "$OUT/machine.json" <<'EOF'
@@ -77,7 +88,8 @@ steps=2000
   --json "$OUT/api_baseline.json" | tee "$OUT/api_baseline.txt" >&2
 
 say "bench/e2e (controller args: $CONTROLLER_ARGS)"
-scenarios=(--scenario chains:200x10 --scenario fanout:20x100)
+scenarios=()
+for s in ${STEPLINE_BENCH_SCENARIOS:-chains:200x10 fanout:20x100}; do scenarios+=(--scenario "$s"); done
 ((QUICK)) && scenarios=(--scenario chains:20x5 --scenario fanout:2x20)
 python3 bench/e2e/e2e.py --controller "$BUILD_DIR/bin/stepline-controller" \
   --controller-args "$CONTROLLER_ARGS" "${scenarios[@]}" --log-dir "$OUT" \
