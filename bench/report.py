@@ -51,18 +51,20 @@ def plan_rows(plan):
 
 
 def replan_fanout_ms(rows):
-    for name, real, _ in rows:
+    """(wall ms, CPU ms) of re-planning the 10,000-child fan-out."""
+    for name, real, cpu in rows:
         if "FanOutReplan" in name and name.endswith("/10000"):
-            return real
-    return None
+            return real, cpu
+    return None, None
 
 
 def targets(e2e, plan, memory):
     chains = next((r for r in e2e if r["scenario"].startswith("chains")), None)
     out = []
     if plan:
-        v = replan_fanout_ms(plan_rows(plan))
-        out.append(("Re-plan a 10,000-child fan-out", "< 5 ms", fmt(v, 3) + " ms", verdict(v, 5)))
+        wall, cpu = replan_fanout_ms(plan_rows(plan))
+        out.append(("Re-plan a 10,000-child fan-out (bench_plan, CPU time; wall in brackets)",
+                    "< 5 ms", f"{fmt(cpu, 3)} ms ({fmt(wall, 3)} ms)", verdict(cpu, 5)))
     for r in e2e:
         s = r["scenario"]
         out.append((f"Controller writes per step attempt ({s})", "<= 2",
@@ -99,6 +101,10 @@ def e2e_table(e2e, baseline):
         ("API writes per step attempt", lambda r: fmt(r["writes_per_attempt"])),
         ("writes by verb and resource, per attempt",
          lambda r: ", ".join(f"{k} {v:.2f}" for k, v in r["writes_by_verb_resource"].items())),
+        ("API server writes per step attempt, all clients",
+         lambda r: "not measured in this run" if "server_writes_per_attempt" not in r else
+         fmt(r["server_writes_per_attempt"]) + " (" + ", ".join(
+             f"{k} {v:.2f}" for k, v in r["server_writes_by_resource"].items()) + ")"),
         ("reconciles per execution", lambda r: fmt(r["reconciles_per_execution"], 1)),
         ("reconciles per step", lambda r: fmt(r["reconciles_per_step"])),
         ("controller CPU per step", lambda r: fmt(r["cpu_ms_per_step"], 3) + " ms"),

@@ -34,6 +34,10 @@ for arg in "$@"; do
 done
 cd "$ROOT"
 say() { echo "==> $*" >&2; }
+# The plots need Debian's python3-matplotlib: Debian's interpreter, whatever python3 is first
+# on PATH (pyenv, a venv).
+PLOT_PYTHON=python3
+[[ -x /usr/bin/python3 ]] && PLOT_PYTHON=/usr/bin/python3
 
 OUT="$(mktemp -d /tmp/stepline-bench.XXXXXX)"
 STATE="$OUT/testenv"
@@ -104,5 +108,5 @@ else
 fi
 
 say "writing bench/RESULTS.md and bench/plots/"
-python3 bench/report.py --dir "$OUT" --results bench/RESULTS.md --plots bench/plots
+"$PLOT_PYTHON" bench/report.py --dir "$OUT" --results bench/RESULTS.md --plots bench/plots
 say "done; raw outputs in $OUT"

@@ -39,6 +39,16 @@ class Api:
         self.ctx = ssl.create_default_context(cafile=os.environ["STEPLINE_TESTENV_CA"])
         self.token = os.environ["STEPLINE_TESTENV_TOKEN"]
 
+    def server_metrics(self):
+        """The API server's own /metrics (apiserver_request_total: every client's requests)."""
+        req = urllib.request.Request(self.server + "/metrics")
+        req.add_header("Authorization", "Bearer " + self.token)
+        try:
+            with urllib.request.urlopen(req, context=self.ctx, timeout=60) as r:
+                return mt.parse(r.read().decode())
+        except (urllib.error.URLError, OSError):
+            return {}
+
     def call(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.server + path, data=data, method=method)
@@ -206,6 +216,7 @@ def poll_executions(api, ns, prefix):
 
 
 READ_VERBS = {"get", "list", "watch"}
+SERVER_WRITE_VERBS = {"POST", "PUT", "PATCH", "DELETE", "APPLY"}
 WRITE_VERBS = {"create", "update", "patch", "delete"}
 
 
@@ -245,6 +256,7 @@ def run_scenario(api, args, kind, n, m, run_id):
         sampler = Sampler(controller, api, ns, name + "-")
         others = {k: proc_cpu_seconds(p) for k, p in testenv_pids().items()}
         before, cpu0, mach0 = controller.metrics(), controller.cpu_seconds(), machine_cpu()
+        server0 = api.server_metrics()
         t0 = time.time()
         create_all(api, f"/apis/stepline.dev/v1alpha1/namespaces/{ns}/pipelineexecutions",
                    [execution(ns, f"{name}-{i}", name) for i in range(n)])
@@ -255,11 +267,19 @@ def run_scenario(api, args, kind, n, m, run_id):
             time.sleep(sampler.period)
         t1 = time.time()
         after, cpu1, mach1 = controller.metrics(), controller.cpu_seconds(), machine_cpu()
+        server = mt.diff(api.server_metrics(), server0)
         pids = testenv_pids()
         others = {k: proc_cpu_seconds(pids[k]) - v for k, v in others.items()}
         result = summarize(kind, n, m, steps_per_execution, mt.diff(after, before),
                            t1 - t0, cpu1 - cpu0, mach0, mach1, others, sampler)
         result["peak_rss_mb"] = controller.peak_rss_mb()
+        server_writes = mt.total(server, "apiserver_request_total", verb=SERVER_WRITE_VERBS)
+        result["server_writes_per_attempt"] = server_writes / max(1, result["step_attempts"])
+        result["server_writes_by_resource"] = {
+            k: v / max(1, result["step_attempts"]) for k, v in sorted(mt.by_label(
+                {key: v for key, v in server.items()
+                 if dict(key[1]).get("verb") in SERVER_WRITE_VERBS},
+                "apiserver_request_total", "resource").items()) if v > 0}
         result["controller_args"] = args.controller_args
         return result, sampler.rows
     finally:
@@ -313,6 +333,10 @@ def print_result(r):
     print(f"   API per step attempt: {r['reads_per_attempt']:.2f} reads, "
           f"{r['writes_per_attempt']:.2f} writes  ("
           + ", ".join(f"{k} {v:.2f}" for k, v in r["writes_by_verb_resource"].items()) + ")")
+    if "server_writes_per_attempt" in r:
+        print(f"   API server writes per step attempt, all clients (controller, agent, bench): "
+              f"{r['server_writes_per_attempt']:.2f} ("
+              + ", ".join(f"{k} {v:.2f}" for k, v in r["server_writes_by_resource"].items()) + ")")
     print(f"   reconciles: {r['reconciles_per_execution']:.1f} per execution, "
           f"{r['reconciles_per_step']:.2f} per step")
     print(f"   controller CPU: {r['cpu_ms_per_step']:.3f} ms per step, "
