@@ -168,7 +168,8 @@ class ControllerProcess {
     recorder_.emplace(*client_, clock_, registry_, EventRecorderOptions{.instance = identity_});
     reconcilers_ = RegisterReconcilers(
         *manager_, {*client_, *manager_, *recorder_, clock_, flags_.workers,
-                    std::chrono::duration_cast<std::chrono::seconds>(flags_.scheduling_timeout)});
+                    std::chrono::duration_cast<std::chrono::seconds>(flags_.scheduling_timeout),
+                    flags_.transient_status_delay});
     if (flags_.leader_elect) {
       lease_.emplace(*client_, LeaseNamespace(flags_, config_), flags_.leader_elect_id);
       elector_.emplace(*lease_, clock_, ElectionConfig(flags_, identity_));

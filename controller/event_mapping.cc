@@ -1,5 +1,8 @@
 #include "controller/event_mapping.h"
 
+#include <initializer_list>
+#include <string_view>
+
 namespace stepline::controller {
 
 namespace {
@@ -71,6 +74,112 @@ std::vector<std::string> ExecutionsReferencing(const k8s::Object& pipeline,
     if (!ref.empty() && (ref == name || ref == alias)) keys.push_back(k8s::KeyOf(*exec));
   }
   return keys;
+}
+
+namespace {
+
+// a and b (objects) equal in every field but those named in skip.
+bool EqualExcept(const k8s::Object& a, const k8s::Object& b,
+                 std::initializer_list<std::string_view> skip) {
+  if (!a.is_object() || !b.is_object()) return a == b;
+  auto skipped = [&](const std::string& key) {
+    for (auto s : skip) {
+      if (key == s) return true;
+    }
+    return false;
+  };
+  size_t compared_a = 0;
+  for (auto it = a.begin(); it != a.end(); ++it) {
+    if (skipped(it.key())) continue;
+    ++compared_a;
+    auto other = b.find(it.key());
+    if (other == b.end() || *other != it.value()) return false;
+  }
+  size_t compared_b = 0;
+  for (auto it = b.begin(); it != b.end(); ++it) compared_b += skipped(it.key()) ? 0 : 1;
+  return compared_a == compared_b;
+}
+
+}  // namespace
+
+bool OnlyStatusChanged(const k8s::Object& old_obj, const k8s::Object& new_obj) {
+  if (!EqualExcept(old_obj, new_obj, {"status", "metadata"})) return false;
+  static const k8s::Object kNone = k8s::Object::object();
+  auto meta = [](const k8s::Object& o) -> const k8s::Object& {
+    auto it = o.find("metadata");
+    return it == o.end() ? kNone : *it;
+  };
+  return EqualExcept(meta(old_obj), meta(new_obj), {"resourceVersion", "managedFields"});
+}
+
+namespace {
+
+const k8s::Object& At(const k8s::Object& o, const char* a, const char* b = nullptr) {
+  static const k8s::Object kNone;
+  if (!o.is_object()) return kNone;
+  auto outer = o.find(a);
+  if (outer == o.end()) return kNone;
+  if (b == nullptr) return *outer;
+  if (!outer->is_object()) return kNone;
+  auto inner = outer->find(b);
+  return inner == outer->end() ? kNone : *inner;
+}
+
+void CopyMetadata(const k8s::Object& obj, k8s::Object* facts) {
+  for (const char* field : {"labels", "annotations", "ownerReferences", "deletionTimestamp"}) {
+    const k8s::Object& v = At(obj, "metadata", field);
+    if (!v.is_null()) (*facts)["metadata"][field] = v;
+  }
+}
+
+}  // namespace
+
+k8s::Object JobFacts(const k8s::Object& job) {
+  k8s::Object facts = k8s::Object::object();
+  CopyMetadata(job, &facts);
+  if (!At(job, "spec").is_null()) facts["spec"] = At(job, "spec");
+  const k8s::Object& done = At(job, "status", "completionTime");
+  if (!done.is_null()) facts["completionTime"] = done;
+  const k8s::Object& conditions = At(job, "status", "conditions");
+  if (!conditions.is_array()) return facts;
+  for (const k8s::Object& c : conditions) {
+    const std::string type = c.is_object() ? c.value("type", "") : "";
+    if (type == "Complete" || type == "Failed" || type == "FailureTarget") {
+      facts["conditions"].push_back(c);
+    }
+  }
+  return facts;
+}
+
+k8s::Object PodFacts(const k8s::Object& pod) {
+  k8s::Object facts = k8s::Object::object();
+  CopyMetadata(pod, &facts);
+  const k8s::Object& phase = At(pod, "status", "phase");
+  if (!phase.is_null() && phase != "Pending") facts["phase"] = phase;
+  for (const char* field : {"reason", "message"}) {
+    const k8s::Object& v = At(pod, "status", field);
+    if (!v.is_null()) facts[field] = v;
+  }
+  const k8s::Object& conditions = At(pod, "status", "conditions");
+  for (const k8s::Object& c : conditions.is_array() ? conditions : k8s::Object::array()) {
+    if (!c.is_object()) continue;
+    if (c.value("status", "") != "True" || c.value("type", "") == "DisruptionTarget") {
+      facts["conditions"].push_back(c);
+    }
+  }
+  const k8s::Object& containers = At(pod, "status", "containerStatuses");
+  for (const k8s::Object& c : containers.is_array() ? containers : k8s::Object::array()) {
+    facts["containers"].push_back(At(c, "state"));
+  }
+  return facts;
+}
+
+bool JobChangeMatters(const k8s::Object& old_job, const k8s::Object& new_job) {
+  return JobFacts(old_job) != JobFacts(new_job);
+}
+
+bool PodChangeMatters(const k8s::Object& old_pod, const k8s::Object& new_pod) {
+  return PodFacts(old_pod) != PodFacts(new_pod);
 }
 
 }  // namespace stepline::controller

@@ -30,6 +30,24 @@ void IndexByInvolvedObject(k8s::Object& event);
 // owner_kind, looked up in the Jobs cache.
 std::optional<std::string> JobEventOwnerKey(const k8s::Object& event, const k8s::CacheReader& jobs,
                                             const std::string& owner_kind);
+// True when new_obj differs from old_obj only in status, resourceVersion and managedFields: a
+// status write (most often the controller's own, coming back through the watch) that no
+// reconcile needs to look at, since spec and metadata (generation, labels, annotations,
+// finalizers, deletionTimestamp) are unchanged.
+bool OnlyStatusChanged(const k8s::Object& old_obj, const k8s::Object& new_obj);
+// What the planner reads of a Job, as one comparable value: spec, labels, annotations, owner,
+// deletion, status.completionTime and the conditions it judges by (Complete, Failed,
+// FailureTarget). Status counters (active, ready, succeeded, uncountedTerminatedPods, ...),
+// other conditions (SuccessCriteriaMet), finalizers and versions are left out.
+k8s::Object JobFacts(const k8s::Object& job);
+// What the planner reads of a pod: labels, owner, deletion, phase (Pending when unset),
+// reason, message, the conditions that are not True (PodScheduled=False: Unschedulable) and
+// DisruptionTarget, and each container's state. A pod being bound, becoming Ready, its IPs,
+// finalizers and versions are left out; a new pod that is merely Pending equals {}.
+k8s::Object PodFacts(const k8s::Object& pod);
+// True when the update changed what the planner reads (the facts above).
+bool JobChangeMatters(const k8s::Object& old_job, const k8s::Object& new_job);
+bool PodChangeMatters(const k8s::Object& old_pod, const k8s::Object& new_pod);
 // Keys of the executions in the pipeline's namespace whose spec.pipelineName names it (by
 // metadata.name or by its spec.pipelineName alias).
 std::vector<std::string> ExecutionsReferencing(const k8s::Object& pipeline,

@@ -75,6 +75,7 @@ const std::map<std::string, FlagSpec>& Specs() {
       {"leader-elect-namespace", {false, String(&ControllerFlags::leader_elect_namespace)}},
       {"leader-elect-id", {false, String(&ControllerFlags::leader_elect_id)}},
       {"scheduling-timeout", {false, Duration(&ControllerFlags::scheduling_timeout)}},
+      {"transient-status-delay", {false, Duration(&ControllerFlags::transient_status_delay)}},
       {"metrics-bind-address", {false, String(&ControllerFlags::metrics_bind_address)}},
       {"health-probe-bind-address", {false, String(&ControllerFlags::health_probe_bind_address)}},
       {"log-level",
@@ -168,6 +169,9 @@ Flags:
   --leader-elect-id NAME                name of the Lease (default stepline-controller)
   --scheduling-timeout D                how long a step's pod may stay unschedulable (or unable
                                         to pull its image) before the attempt fails (default 10m)
+  --transient-status-delay D            a status change that records no progress (a step's pod
+                                        started) is written this late, or with the next change
+                                        that does: one write per step (default 10s; 0: at once)
   --metrics-bind-address ADDR           /metrics address (default :8080; "0" disables)
   --health-probe-bind-address ADDR      /healthz and /readyz address (default :8081; "0" disables)
   --log-level LEVEL                     trace, debug, info, warn, error (default info)

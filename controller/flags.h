@@ -25,6 +25,9 @@ struct ControllerFlags {
   std::string health_probe_bind_address = ":8081";  // "0" disables
   // A step's pod that cannot be scheduled (or pull its image) this long fails the attempt.
   std::chrono::milliseconds scheduling_timeout{600'000};
+  // A status change that records no progress (a step's pod started) is written this much later,
+  // or with the next change that does; "0" writes it at once.
+  std::chrono::milliseconds transient_status_delay{10'000};
   std::string log_level = "info";
   std::string log_format = "text";
   bool help = false;

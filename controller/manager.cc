@@ -35,7 +35,8 @@ Manager::Manager(InformerFactory& factory, const k8s::Clock& clock, metrics::Reg
       options_(std::move(options)),
       leader_gauge_(registry.Gauge("stepline_leader",
                                    "1 while this replica holds the leader Lease (or runs "
-                                   "without leader election).")) {
+                                   "without leader election).")),
+      dispatch_latency_(clock, registry) {
   RegisterReconcileMetricFamilies(registry);
   leader_gauge_.Set({}, 0);
   CreateInformers();
@@ -76,14 +77,59 @@ void Manager::CreateInformers() {
 
 void Manager::AddHandlers(InformerHandle& informer, const k8s::Resource& resource) {
   k8s::EventHandlers h;
-  h.on_add = [this, resource](const k8s::ObjectPtr& obj) { OnObject(resource, *obj); };
+  h.on_add = [this, resource](const k8s::ObjectPtr& obj) { OnAdd(resource, *obj); };
   h.on_update = [this, resource](const k8s::ObjectPtr& old_obj, const k8s::ObjectPtr& new_obj) {
-    // An object may move between owners or labels: both the old and the new one look again.
-    if (old_obj && old_obj != new_obj) OnObject(resource, *old_obj);
-    OnObject(resource, *new_obj);
+    OnUpdate(resource, old_obj, *new_obj);
   };
   h.on_delete = [this, resource](const k8s::ObjectPtr& obj) { OnObject(resource, *obj); };
   informer.AddEventHandlers(std::move(h));
+}
+
+// A new Job is one this controller created (it remembers it); a new pod that is merely Pending
+// tells the planner nothing. Both wait for an update that matters.
+void Manager::OnAdd(const k8s::Resource& resource, const k8s::Object& obj) {
+  if (resource == k8s::resources::kJobs) return;
+  if (resource == k8s::resources::kPods) {
+    auto meta = obj.find("metadata");
+    const k8s::Object bare = {{"metadata", meta == obj.end() ? k8s::Object() : *meta}};
+    if (!PodChangeMatters(bare, obj)) return;
+  }
+  OnObject(resource, obj);
+}
+
+// A pod that succeeded while its Job has not finished yet: the Job's own update follows and
+// brings the reconcile (which then reads this pod from the cache).
+bool Manager::JobWillTellOfPod(const k8s::Object& old_pod, const k8s::Object& new_pod) const {
+  if (new_pod.value("/status/phase"_json_pointer, "") != "Succeeded") return false;
+  if (old_pod.value("/status/phase"_json_pointer, "") == "Succeeded") return false;
+  const k8s::Object* owner = k8s::ControllerOf(new_pod);
+  if (owner == nullptr || owner->value("kind", "") != "Job") return false;
+  k8s::ObjectPtr job =
+      Cache(k8s::resources::kJobs).Get(k8s::NamespaceOf(new_pod), owner->value("name", ""));
+  return job && !JobIsFinished(*job);
+}
+
+// Updates that no reconcile needs are dropped here: the echo of a status write to one of our
+// kinds, and Job and pod updates that change nothing the planner reads.
+void Manager::OnUpdate(const k8s::Resource& resource, const k8s::ObjectPtr& old_obj,
+                       const k8s::Object& new_obj) {
+  const bool ours =
+      resource == k8s::resources::kPipelines || resource == k8s::resources::kPipelineExecutions;
+  if (old_obj && ours && OnlyStatusChanged(*old_obj, new_obj)) return;
+  const bool job = resource == k8s::resources::kJobs;
+  if (old_obj && job && !JobChangeMatters(*old_obj, new_obj)) return;
+  if (old_obj && resource == k8s::resources::kPods &&
+      (!PodChangeMatters(*old_obj, new_obj) || JobWillTellOfPod(*old_obj, new_obj))) {
+    return;
+  }
+  if (old_obj && job) {
+    if (auto owner = ControllerOwnerKey(new_obj, k8s::resources::kPipelineExecutions.kind)) {
+      dispatch_latency_.OnJobUpdate(*owner, *old_obj, new_obj);
+    }
+  }
+  // An object may move between owners or labels: both the old and the new one look again.
+  if (old_obj && old_obj.get() != &new_obj) OnObject(resource, *old_obj);
+  OnObject(resource, new_obj);
 }
 
 void Manager::OnObject(const k8s::Resource& resource, const k8s::Object& obj) {

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/dispatch_latency.h"
 #include "controller/informer_source.h"
 #include "controller/leader_election.h"
 #include "controller/metrics.h"
@@ -71,6 +72,9 @@ class Manager {
 
   bool CachesSynced() const;
   bool IsLeader() const { return leading_.load(); }
+  // Fed by the Job informer (a Job of an execution turning finished); the execution reconciler
+  // reports its dispatches to it.
+  DispatchLatency& dispatch_latency() { return dispatch_latency_; }
 
  private:
   struct Registered {
@@ -81,6 +85,10 @@ class Manager {
 
   void CreateInformers();
   void AddHandlers(InformerHandle& informer, const k8s::Resource& resource);
+  void OnAdd(const k8s::Resource& resource, const k8s::Object& obj);
+  bool JobWillTellOfPod(const k8s::Object& old_pod, const k8s::Object& new_pod) const;
+  void OnUpdate(const k8s::Resource& resource, const k8s::ObjectPtr& old_obj,
+                const k8s::Object& new_obj);
   void OnObject(const k8s::Resource& resource, const k8s::Object& obj);
   bool WaitForCacheSync(const std::atomic<bool>& stop);
   // Waits until leading (true) or stop/lost (false).
@@ -100,6 +108,7 @@ class Manager {
   std::map<std::string, std::unique_ptr<InformerHandle>> informers_;  // by resource plural
   std::vector<Registered> registered_;
   metrics::ScalarFamily& leader_gauge_;
+  DispatchLatency dispatch_latency_;  // thread-safe
 
   std::atomic<bool> leading_{false};
   std::atomic<bool> elector_stop_{false};

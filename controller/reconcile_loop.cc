@@ -170,6 +170,10 @@ void ReconcileLoop::HandleOutcome(const std::string& key,
     return;
   }
   queue_.Forget(key);
+  // A reconcile reads the whole state, so its answer replaces any wake-up an earlier one asked
+  // for (a retry, a requeue-after): a step that finished before its "show Running" wake-up
+  // costs no extra reconcile.
+  queue_.CancelWaiting(key);
   if (outcome.requeue_after.count() > 0) {
     queue_.AddAfter(key, outcome.requeue_after);
     reconciles_.Inc({ctrl, "requeue_after"});

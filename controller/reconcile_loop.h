@@ -5,6 +5,8 @@
 //   error, terminal     -> log, Forget, drop (a later change re-enqueues the key);
 //   requeue_after > 0   -> Forget, AddAfter(requeue_after);
 //   success             -> Forget.
+// A successful outcome replaces the key's earlier wake-up (CancelWaiting): the newest
+// reconcile saw the newest state, so its requeue_after (or none) is the one that counts.
 // Records stepline_reconcile_total{controller,result}, stepline_reconcile_errors_total and
 // stepline_reconcile_duration_seconds per controller, and the queue's metrics.
 //

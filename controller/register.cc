@@ -17,7 +17,9 @@ std::unique_ptr<reconcilers::Reconciler> RegisterExecutionReconciler(Manager& ma
   caches.pods = &deps.caches.Cache(k8s::resources::kPods);
   caches.job_events = &deps.caches.Cache(k8s::resources::kEvents);
   reconcilers::ExecutionReconcilerOptions options;
+  options.dispatch = &manager.dispatch_latency();
   options.plan.scheduling_timeout = deps.scheduling_timeout;
+  options.transient_status_delay = deps.transient_status_delay;
   options.validate = [](const reconcilers::Pipeline& p) {
     k8s::Status s = reconcilers::ValidatePipeline(p);
     return s.ok() ? std::string() : s.message();

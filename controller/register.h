@@ -19,8 +19,9 @@ struct ReconcilerDeps {
   const Manager& caches;               // manager.Cache(resources::kJobs), ...
   reconcilers::EventRecorder& events;  // Events on the objects
   const k8s::Clock& clock;
-  int workers;                                   // --workers
-  std::chrono::seconds scheduling_timeout{600};  // --scheduling-timeout
+  int workers;                                               // --workers
+  std::chrono::seconds scheduling_timeout{600};              // --scheduling-timeout
+  std::chrono::milliseconds transient_status_delay{10'000};  // --transient-status-delay
 };
 
 // Registers every reconciler with the manager and returns them; the caller keeps them alive

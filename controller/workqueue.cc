@@ -44,6 +44,11 @@ void WorkQueue::AddAfter(const std::string& key, Duration delay) {
   cond_.notify_all();  // a getter may need to wait for an earlier time now
 }
 
+void WorkQueue::CancelWaiting(const std::string& key) {
+  std::lock_guard lock(mu_);
+  waiting_at_.erase(key);  // its heap entry is now stale: skipped when popped
+}
+
 void WorkQueue::AddRateLimited(const std::string& key) {
   const Duration delay = options_.limiter->When(key);
   {

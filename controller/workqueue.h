@@ -63,6 +63,8 @@ class WorkQueue {
   // Adds key once the clock has advanced by delay (at once when delay <= 0). A key already
   // waiting keeps the earlier of its two times.
   void AddAfter(const std::string& key, Duration delay);
+  // Drops the key's waiting time, if it has one (a key already queued stays queued).
+  void CancelWaiting(const std::string& key);
   // AddAfter(key, limiter.When(key)); counts a retry.
   void AddRateLimited(const std::string& key);
   void Forget(const std::string& key);

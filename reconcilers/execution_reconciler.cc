@@ -141,13 +141,17 @@ PlanInputs ExecutionReconciler::Inputs(const PipelineExecution& ex,
 }
 
 k8s::Status ExecutionReconciler::CreateJob(const std::string& key, const Action& action,
-                                           PlanResult& result) {
+                                           PlanResult& result, Dispatch* dispatch) {
   const std::string& ns = k8s::NamespaceOf(action.job);
   k8s::WriteOptions opts;
   opts.field_manager = options_.field_manager;
   k8s::Result<Object> created = writer_.Create(k8s::resources::kJobs, ns, action.job, opts);
   if (created.ok()) {
     Remember(key, k8s::NameOf(*created), std::make_shared<const Object>(*created));
+    ++dispatch->created;
+    if (options_.dispatch != nullptr && dispatch->since) {
+      options_.dispatch->JobCreated(key, *dispatch->since);
+    }
     return k8s::Status::Ok();
   }
   if (created.status().IsAlreadyExists()) return k8s::Status::Ok();  // done before a restart
@@ -159,14 +163,14 @@ k8s::Status ExecutionReconciler::CreateJob(const std::string& key, const Action&
 }
 
 k8s::Status ExecutionReconciler::ApplyActions(const std::string& key, const Object& execution,
-                                              PlanResult& result) {
+                                              PlanResult& result, Dispatch* dispatch) {
   k8s::Status first_error;
   const std::string& ns = k8s::NamespaceOf(execution);
   for (const Action& a : std::vector<Action>(result.actions)) {
     k8s::Status s;
     switch (a.kind) {
       case Action::Kind::kCreateJob:
-        s = CreateJob(key, a, result);
+        s = CreateJob(key, a, result, dispatch);
         break;
       case Action::Kind::kDeleteJob: {
         k8s::DeleteOptions opts;
@@ -210,13 +214,75 @@ k8s::Status ExecutionReconciler::WriteStatus(const std::string& key, const Objec
   return k8s::Status::Ok();
 }
 
+namespace {
+
+bool SameConditionReasons(const PipelineExecutionStatus& a, const PipelineExecutionStatus& b) {
+  if (a.conditions.size() != b.conditions.size()) return false;
+  for (size_t i = 0; i < a.conditions.size(); ++i) {
+    const Condition& x = a.conditions[i];
+    const Condition& y = b.conditions[i];
+    if (x.type != y.type || x.status != y.status || x.reason != y.reason) return false;
+  }
+  return true;
+}
+
+// A change that records no progress: nothing was done and nothing finished or started.
+bool IsTransient(const PipelineExecutionStatus& old_status, const PlanResult& result) {
+  const PipelineExecutionStatus& now = result.status;
+  return result.actions.empty() && old_status.pipeline_snapshot.is_object() &&
+         old_status.pipeline_execution_status == now.pipeline_execution_status &&
+         old_status.progress == now.progress && SameConditionReasons(old_status, now);
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> ExecutionReconciler::HoldBack(
+    const std::string& key, const PipelineExecutionStatus& old_status, const PlanResult& result) {
+  std::lock_guard lock(mu_);
+  const auto delay = options_.transient_status_delay;
+  if (delay.count() <= 0 || !IsTransient(old_status, result)) {
+    held_since_.erase(key);
+    return std::nullopt;
+  }
+  const k8s::MonoTime now = clock_.MonotonicNow();
+  auto [it, first] = held_since_.emplace(key, now);
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(it->second + delay - now);
+  if (left.count() <= 0) {  // held long enough: write it
+    held_since_.erase(it);
+    return std::nullopt;
+  }
+  return left;
+}
+
+k8s::Status ExecutionReconciler::SettleStatus(const std::string& key, const Object& current,
+                                              const PipelineExecutionStatus& old_status,
+                                              const PlanResult& result,
+                                              std::optional<std::chrono::milliseconds>* wake) {
+  if (ToJson(result.status) == ToJson(old_status)) {
+    std::lock_guard lock(mu_);
+    held_since_.erase(key);  // nothing to hold back any more
+    return k8s::Status::Ok();
+  }
+  if (auto hold = HoldBack(key, old_status, result)) {
+    *wake = *wake ? std::min(**wake, *hold) : *hold;
+    return k8s::Status::Ok();
+  }
+  return WriteStatus(key, current, result.status);
+}
+
+void ExecutionReconciler::Forget(const std::string& key) {
+  if (options_.dispatch != nullptr) options_.dispatch->Forget(key);
+  std::lock_guard lock(mu_);
+  written_status_.erase(key);
+  created_jobs_.erase(key);
+  held_since_.erase(key);
+}
+
 ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
   auto [ns, name] = SplitKey(key);
   ObjectPtr cached = caches_.executions->Get(ns, name);
   if (!cached) {
-    std::lock_guard lock(mu_);
-    written_status_.erase(key);
-    created_jobs_.erase(key);
+    Forget(key);
     return ReconcileOutcome::Done();  // deleted: its Jobs go with it (owner references)
   }
   ObjectPtr current = Fresh(key, cached);
@@ -225,17 +291,21 @@ ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
   }
   k8s::Result<PipelineExecution> ex = ParsePipelineExecution(*current);
   if (!ex.ok()) return ReconcileOutcome::Drop(ex.status());  // the schema should prevent it
+  Dispatch dispatch;  // asked before the caches are read: a finish seen later stays pending
+  if (options_.dispatch != nullptr) dispatch.since = options_.dispatch->PendingFinish(key);
   std::vector<ObjectPtr> jobs = OwnedJobs(key, *ex);
   Pipeline pipeline;
   std::vector<ObjectPtr> keep_alive;
   PlanResult result = Plan(Inputs(*ex, jobs, &pipeline, &keep_alive));
-  k8s::Status applied = ApplyActions(key, *current, result);
-  if (ToJson(result.status) != ToJson(ex->status)) {
-    k8s::Status written = WriteStatus(key, *current, result.status);
-    if (!written.ok()) return ReconcileOutcome::Retry(written);
+  k8s::Status applied = ApplyActions(key, *current, result, &dispatch);
+  if (options_.dispatch != nullptr && dispatch.since && dispatch.created > 0) {
+    options_.dispatch->Dispatched(key, *dispatch.since);
   }
+  std::optional<std::chrono::milliseconds> wake = result.requeue_after;
+  k8s::Status written = SettleStatus(key, *current, ex->status, result, &wake);
+  if (!written.ok()) return ReconcileOutcome::Retry(written);
   if (!applied.ok()) return ReconcileOutcome::Retry(applied);
-  if (result.requeue_after) return ReconcileOutcome::After(*result.requeue_after);
+  if (wake) return ReconcileOutcome::After(*wake);
   return ReconcileOutcome::Done();
 }
 

@@ -8,6 +8,10 @@
 // cache has caught up neither re-creates a Job nor re-emits events, the reconciler remembers
 // its own recent writes (the Jobs it created, the status it wrote) until the cache shows them.
 //
+// Status writes are coalesced: a change that records no progress (options'
+// transient_status_delay) waits, so that "step k finished" and "step k+1 dispatched" share one
+// write, and a step that starts and finishes within the delay is written once.
+//
 // Thread-safety: Reconcile may run on several workers at once, never for the same key; the
 // memory of recent writes is guarded by mu_.
 #pragma once
@@ -16,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +28,7 @@
 #include "k8sclient/client.h"
 #include "k8sclient/clock.h"
 #include "reconcilers/api_types.h"
+#include "reconcilers/dispatch_observer.h"
 #include "reconcilers/planner.h"
 #include "reconcilers/reconciler.h"
 
@@ -44,6 +50,12 @@ struct ExecutionReconcilerOptions {
   // validation). Unset: every Pipeline is taken as valid.
   std::function<std::string(const Pipeline&)> validate;
   std::string field_manager = "stepline-controller";
+  // A status change that records no progress (no action taken, the same execution phase,
+  // progress and condition reasons: a step's pod started, a message) is written this much
+  // later, so that a step that finishes meanwhile costs one status write, not two. 0: at once.
+  std::chrono::milliseconds transient_status_delay{10'000};
+  // Told of the dispatches (dispatch latency); null: nobody is. Must outlive the reconciler.
+  DispatchObserver* dispatch = nullptr;
 };
 
 class ExecutionReconciler : public Reconciler {
@@ -56,6 +68,10 @@ class ExecutionReconciler : public Reconciler {
   ReconcileOutcome Reconcile(const std::string& key) override;
 
  private:
+  struct Dispatch {                      // one reconcile's dispatches
+    std::optional<k8s::MonoTime> since;  // the pending finish when the reconcile began
+    int created = 0;                     // Jobs created
+  };
   struct Written {                      // a write the cache may not show yet
     std::string from_resource_version;  // the cached version the write replaced
     k8s::ObjectPtr object;              // what the server answered
@@ -66,9 +82,20 @@ class ExecutionReconciler : public Reconciler {
   std::vector<k8s::ObjectPtr> OwnedJobs(const std::string& key, const PipelineExecution& ex);
   PlanInputs Inputs(const PipelineExecution& ex, const std::vector<k8s::ObjectPtr>& jobs,
                     Pipeline* pipeline_storage, std::vector<k8s::ObjectPtr>* keep_alive) const;
-  k8s::Status ApplyActions(const std::string& key, const k8s::Object& execution,
-                           PlanResult& result);
-  k8s::Status CreateJob(const std::string& key, const Action& action, PlanResult& result);
+  k8s::Status ApplyActions(const std::string& key, const k8s::Object& execution, PlanResult& result,
+                           Dispatch* dispatch);
+  k8s::Status CreateJob(const std::string& key, const Action& action, PlanResult& result,
+                        Dispatch* dispatch);
+  // Writes the planned status if it changed, or holds a transient change back (and lowers
+  // *wake to when it is due).
+  k8s::Status SettleStatus(const std::string& key, const k8s::Object& current,
+                           const PipelineExecutionStatus& old_status, const PlanResult& result,
+                           std::optional<std::chrono::milliseconds>* wake);
+  void Forget(const std::string& key);
+  // How long to hold back this transient status change; nullopt: write it now.
+  std::optional<std::chrono::milliseconds> HoldBack(const std::string& key,
+                                                    const PipelineExecutionStatus& old_status,
+                                                    const PlanResult& result);
   k8s::Status WriteStatus(const std::string& key, const k8s::Object& cached,
                           const PipelineExecutionStatus& status);
   void Remember(const std::string& key, const std::string& job_name, k8s::ObjectPtr job);
@@ -85,6 +112,8 @@ class ExecutionReconciler : public Reconciler {
   // guarded by mu_; execution key -> Jobs created and not yet seen in the cache
   std::map<std::string, std::map<std::string, std::pair<k8s::WallTime, k8s::ObjectPtr>>>
       created_jobs_;
+  // guarded by mu_; execution key -> since when a transient status change is held back
+  std::map<std::string, k8s::MonoTime> held_since_;
 };
 
 }  // namespace stepline::reconcilers

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian packages) and builds Stepline into build/.
 # Idempotent: a second run with nothing changed only checks and finishes in seconds.
+#   --bench   also install what bench/run.sh needs (python3-matplotlib, for the plots)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${STEPLINE_BUILD_DIR:-$ROOT/build}"
@@ -12,6 +13,13 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   python3 curl procps psmisc bsdextrautils
 )
+
+for arg in "$@"; do
+  case $arg in
+    --bench) PACKAGES+=(python3-matplotlib) ;;
+    *) echo "setup.sh: unknown argument $arg (known: --bench)" >&2; exit 2 ;;
+  esac
+done
 
 say() { echo "==> $*" >&2; }
 

@@ -35,6 +35,10 @@ TEST(FlagsTest, DefaultsAndValues) {
   EXPECT_EQ(ParseFlags({})->scheduling_timeout, milliseconds(600'000));
   EXPECT_EQ(ParseFlags({"--scheduling-timeout=90s"})->scheduling_timeout, milliseconds(90'000));
   EXPECT_FALSE(ParseFlags({"--scheduling-timeout=soon"}).ok());
+  EXPECT_EQ(ParseFlags({})->transient_status_delay, milliseconds(10'000));
+  EXPECT_EQ(ParseFlags({"--transient-status-delay=0"})->transient_status_delay, milliseconds(0));
+  EXPECT_EQ(ParseFlags({"--transient-status-delay", "2s"})->transient_status_delay,
+            milliseconds(2'000));
 }
 
 TEST(FlagsTest, BadFlagsAreNamed) {

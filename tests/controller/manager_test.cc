@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -90,6 +91,177 @@ TEST(EventMappingTest, KeysFromJobsPodsAndPipelines) {
   EXPECT_EQ(keys, (std::vector<std::string>{"ml/run-1", "ml/run-2"}));
 }
 
+TEST(EventMappingTest, OnlyStatusChangedIgnoresStatusAndVersionOnly) {
+  const k8s::Object base = Obj("ml", "run-1",
+                               {{"metadata", {{"resourceVersion", "1"}, {"generation", 1}}},
+                                {"spec", {{"pipelineName", "p"}}},
+                                {"status", {{"progress", "0/2"}}}});
+  struct Case {
+    std::string name;
+    std::function<void(k8s::Object&)> change;
+    bool want;
+  };
+  const std::vector<Case> cases = {
+      {"nothing", [](k8s::Object&) {}, true},
+      {"status and resourceVersion",
+       [](k8s::Object& o) {
+         o["status"]["progress"] = "1/2";
+         o["metadata"]["resourceVersion"] = "2";
+         o["metadata"]["managedFields"] = k8s::Object::array({{{"manager", "x"}}});
+       },
+       true},
+      {"status appears", [](k8s::Object& o) { o.erase("status"); }, true},
+      {"spec", [](k8s::Object& o) { o["spec"]["stop"] = true; }, false},
+      {"generation", [](k8s::Object& o) { o["metadata"]["generation"] = 2; }, false},
+      {"label",
+       [](k8s::Object& o) {
+         o["metadata"]["labels"] = {{"a", "b"}};
+       },
+       false},
+      {"deletion", [](k8s::Object& o) { o["metadata"]["deletionTimestamp"] = "2026-01-01"; },
+       false},
+      {"metadata removed", [](k8s::Object& o) { o["metadata"].erase("generation"); }, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    k8s::Object changed = base;
+    c.change(changed);
+    EXPECT_EQ(OnlyStatusChanged(base, changed), c.want);
+    EXPECT_EQ(OnlyStatusChanged(changed, base), c.want);
+  }
+}
+
+TEST(EventMappingTest, JobChangeMattersOnlyForWhatThePlannerReads) {
+  const k8s::Object base = OwnedJob("run-1-a-1", "PipelineExecution", "run-1");
+  struct Case {
+    std::string name;
+    std::function<void(k8s::Object&)> change;
+    bool want;
+  };
+  const std::vector<Case> cases = {
+      {"nothing", [](k8s::Object&) {}, false},
+      {"counters",
+       [](k8s::Object& o) {
+         o["status"]["active"] = 1;
+         o["status"]["ready"] = 1;
+         o["status"]["startTime"] = "2026-01-01T00:00:00Z";
+         o["status"]["uncountedTerminatedPods"] = {{"succeeded", {"uid"}}};
+         o["metadata"]["resourceVersion"] = "7";
+         o["metadata"]["finalizers"] = {"x"};
+       },
+       false},
+      {"condition",
+       [](k8s::Object& o) {
+         o["status"]["conditions"] = {{{"type", "Complete"}, {"status", "True"}}};
+       },
+       true},
+      {"completionTime", [](k8s::Object& o) { o["status"]["completionTime"] = "t"; }, true},
+      {"spec", [](k8s::Object& o) { o["spec"]["suspend"] = false; }, true},
+      {"annotation",
+       [](k8s::Object& o) {
+         o["metadata"]["annotations"] = {{"a", "b"}};
+       },
+       true},
+      {"owner", [](k8s::Object& o) { o["metadata"].erase("ownerReferences"); }, true},
+      {"deletion", [](k8s::Object& o) { o["metadata"]["deletionTimestamp"] = "t"; }, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    k8s::Object changed = base;
+    c.change(changed);
+    EXPECT_EQ(JobChangeMatters(base, changed), c.want);
+  }
+}
+
+TEST(EventMappingTest, PodChangeMattersOnlyForWhatThePlannerReads) {
+  const k8s::Object base = Obj("ml", "run-1-a-1-x",
+                               {{"metadata", {{"labels", {{"stepline.dev/execution", "run-1"}}}}},
+                                {"status", {{"phase", "Pending"}}}});
+  struct Case {
+    std::string name;
+    std::function<void(k8s::Object&)> change;
+    bool want;
+  };
+  const std::vector<Case> cases = {
+      {"bound, ready, versions",
+       [](k8s::Object& o) {
+         o["spec"]["nodeName"] = "n1";
+         o["status"]["conditions"] = {{{"type", "PodScheduled"}, {"status", "True"}}};
+         o["status"]["podIP"] = "10.0.0.1";
+         o["metadata"]["resourceVersion"] = "9";
+         o["metadata"]["finalizers"] = k8s::Object::array();
+       },
+       false},
+      {"running", [](k8s::Object& o) { o["status"]["phase"] = "Running"; }, true},
+      {"unschedulable",
+       [](k8s::Object& o) {
+         o["status"]["conditions"] = {
+             {{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}}};
+       },
+       true},
+      {"image pull",
+       [](k8s::Object& o) {
+         o["status"]["containerStatuses"] = {
+             {{"state", {{"waiting", {{"reason", "ErrImagePull"}}}}}}};
+       },
+       true},
+      {"disrupted",
+       [](k8s::Object& o) {
+         o["status"]["conditions"] = {{{"type", "DisruptionTarget"}, {"status", "True"}}};
+       },
+       true},
+      {"deleted", [](k8s::Object& o) { o["metadata"]["deletionTimestamp"] = "t"; }, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    k8s::Object changed = base;
+    c.change(changed);
+    EXPECT_EQ(PodChangeMatters(base, changed), c.want);
+  }
+}
+
+TEST(ManagerTest, APodThatSucceedsBeforeItsJobFinishesWaitsForTheJob) {
+  FakeInformerFactory factory;
+  k8s::FakeClock clock;
+  metrics::Registry registry;
+  Manager manager(factory, clock, registry, {""});
+  RecordingReconciler executions{"pipelineexecution"};
+  manager.Register(executions, {k8s::resources::kPipelineExecutions, 1, {Watch::kExecutionPods}});
+  auto adds = [&] {
+    return registry.Counter("stepline_workqueue_adds_total", "", {"name"})
+        .Value({"pipelineexecution"});
+  };
+  // One execution per case: a key already queued would hide a second add.
+  auto pod_of = [&](const std::string& run, bool job_finished) {
+    k8s::Object job = OwnedJob(run + "-a-1", "PipelineExecution", run);
+    if (job_finished) job["status"]["conditions"] = {{{"type", "Complete"}, {"status", "True"}}};
+    factory.informers[k8s::resources::kJobs.resource]->Put(job);
+    return Obj(
+        "ml", run + "-a-1-x",
+        {{"metadata",
+          {{"labels", {{"stepline.dev/execution", run}}},
+           {"ownerReferences", {{{"kind", "Job"}, {"name", run + "-a-1"}, {"controller", true}}}}}},
+         {"status", {{"phase", "Pending"}}}});
+  };
+  auto& pods = *factory.informers[k8s::resources::kPods.resource];
+  k8s::Object p1 = pod_of("run-1", false);
+  pods.Upsert(p1);
+  EXPECT_EQ(adds(), 0) << "a new Pending pod says nothing";
+  p1["status"]["phase"] = "Succeeded";
+  pods.Upsert(p1);
+  EXPECT_EQ(adds(), 0) << "its Job's Complete update will bring the reconcile";
+  k8s::Object p2 = pod_of("run-2", true);
+  pods.Upsert(p2);
+  p2["status"]["phase"] = "Succeeded";
+  pods.Upsert(p2);
+  EXPECT_EQ(adds(), 1) << "the Job finished first: the pod's own update is awaited";
+  k8s::Object p3 = pod_of("run-3", false);
+  pods.Upsert(p3);
+  p3["status"]["phase"] = "Running";
+  pods.Upsert(p3);
+  EXPECT_EQ(adds(), 2);
+}
+
 TEST(ManagerTest, InformersWatchTheRightObjects) {
   FakeInformerFactory factory;
   k8s::FakeClock clock;
@@ -140,11 +312,15 @@ TEST(ManagerTest, RoutesEventsToTheOwningExecution) {
   m.informer(k8s::resources::kPipelineExecutions)
       .Upsert(Obj("ml", "run-1", {{"spec", {{"pipelineName", "forecast"}}}}));
   EXPECT_TRUE(m.executions.WaitFor("ml/run-1"));
-  m.informer(k8s::resources::kJobs).Upsert(OwnedJob("run-2-a-1", "PipelineExecution", "run-2"));
+  k8s::Object job = OwnedJob("run-2-a-1", "PipelineExecution", "run-2");
+  m.informer(k8s::resources::kJobs).Upsert(job);  // a new Job: the controller created it
+  job["status"]["conditions"] = {{{"type", "Complete"}, {"status", "True"}}};
+  m.informer(k8s::resources::kJobs).Upsert(job);
   EXPECT_TRUE(m.executions.WaitFor("ml/run-2"));
   m.informer(k8s::resources::kPods)
-      .Upsert(
-          Obj("ml", "pod-x", {{"metadata", {{"labels", {{"stepline.dev/execution", "run-3"}}}}}}));
+      .Upsert(Obj("ml", "pod-x",
+                  {{"metadata", {{"labels", {{"stepline.dev/execution", "run-3"}}}}},
+                   {"status", {{"phase", "Running"}}}}));
   EXPECT_TRUE(m.executions.WaitFor("ml/run-3"));
   m.informer(k8s::resources::kJobs).Put(OwnedJob("run-4-a-1", "PipelineExecution", "run-4"));
   m.informer(k8s::resources::kEvents)
@@ -166,6 +342,19 @@ TEST(ManagerTest, RoutesEventsToTheOwningExecution) {
             std::string::npos);
   EXPECT_NE(text.find("stepline_workqueue_adds_total{name=\"pipelineexecution\"}"),
             std::string::npos);
+}
+
+TEST(ManagerTest, AJobTurningFinishedStartsTheDispatchClockOfItsExecution) {
+  RunningManager m;
+  k8s::Object job = OwnedJob("run-5-a-1", "PipelineExecution", "run-5");
+  m.informer(k8s::resources::kJobs).Upsert(job);
+  job["status"]["active"] = 1;
+  m.informer(k8s::resources::kJobs).Upsert(job);
+  EXPECT_FALSE(m.manager.dispatch_latency().PendingFinish("ml/run-5"));
+  job["status"]["conditions"] = {{{"type", "Complete"}, {"status", "True"}}};
+  m.informer(k8s::resources::kJobs).Upsert(job);
+  EXPECT_TRUE(m.manager.dispatch_latency().PendingFinish("ml/run-5"));
+  EXPECT_FALSE(m.manager.dispatch_latency().PendingFinish("ml/run-4"));
 }
 
 TEST(ManagerTest, WorkersRunOnlyWhileLeadingAndTheLeaseIsReleasedOnStop) {
@@ -211,6 +400,25 @@ TEST(ManagerTest, LosingTheLeaseStopsReconcilingAndReportsIt) {
   const int calls = m.pipelines.calls();
   m.informer(k8s::resources::kPipelines).Upsert(Obj("ml", "another"));
   EXPECT_EQ(m.pipelines.calls(), calls);
+}
+
+TEST(ManagerTest, StatusOnlyUpdatesOfExecutionsEnqueueNothing) {
+  RunningManager m;
+  auto& informer = m.informer(k8s::resources::kPipelineExecutions);
+  k8s::Object ex = Obj("ml", "run-1", {{"spec", {{"pipelineName", "p"}}}});
+  informer.Upsert(ex);
+  ASSERT_TRUE(m.executions.WaitFor("ml/run-1"));
+  const int calls = m.executions.calls();
+  ex["status"]["progress"] = "1/2";
+  informer.Upsert(ex);  // the echo of a status write
+  std::this_thread::sleep_for(milliseconds(200));
+  EXPECT_EQ(m.executions.calls(), calls);
+  ex["spec"]["stop"] = true;
+  informer.Upsert(ex);
+  for (int i = 0; i < 100 && m.executions.calls() == calls; ++i) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_EQ(m.executions.calls(), calls + 1);
 }
 
 }  // namespace

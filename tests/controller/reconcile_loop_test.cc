@@ -91,6 +91,27 @@ TEST_F(ReconcileLoopTest, RequeueAfterWaitsExactlyThatLong) {
   EXPECT_EQ(Count("requeue_after"), 1);
 }
 
+TEST_F(ReconcileLoopTest, TheNewestOutcomeReplacesAnEarlierWakeUp) {
+  reconciler.next = ReconcileOutcome::After(seconds(1));
+  loop.Enqueue("ml/run-1");
+  loop.ProcessNext();
+  reconciler.next = ReconcileOutcome::Done();  // an event came first; all is settled now
+  loop.Enqueue("ml/run-1");
+  loop.ProcessNext();
+  clock.Advance(seconds(2));
+  EXPECT_EQ(loop.queue().Len(), 0u) << "the earlier reconcile's wake-up was superseded";
+  reconciler.next = ReconcileOutcome::After(seconds(5));
+  loop.Enqueue("ml/run-1");
+  loop.ProcessNext();
+  reconciler.next = ReconcileOutcome::After(seconds(30));
+  loop.Enqueue("ml/run-1");
+  loop.ProcessNext();
+  clock.Advance(seconds(29));
+  EXPECT_EQ(loop.queue().Len(), 0u) << "the newest outcome's time counts";
+  clock.Advance(seconds(1));
+  EXPECT_EQ(loop.queue().Len(), 1u);
+}
+
 TEST_F(ReconcileLoopTest, AThrowingReconcilerIsRetriedNotFatal) {
   reconciler.throws = true;
   loop.Enqueue("ml/run-1");

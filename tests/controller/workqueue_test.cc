@@ -124,6 +124,24 @@ TEST(WorkQueueTest, AddAfterKeepsTheEarlierTimeOfAWaitingKey) {
   EXPECT_EQ(q.Len(), 0u) << "the later times were merged into the earlier one";
 }
 
+TEST(WorkQueueTest, CancelWaitingDropsTheWaitButNotAQueuedKey) {
+  k8s::FakeClock clock;
+  WorkQueue q(clock, Options());
+  q.AddAfter("ml/a", seconds(5));
+  q.CancelWaiting("ml/a");
+  EXPECT_EQ(q.NumWaiting(), 0u);
+  clock.Advance(seconds(10));
+  EXPECT_EQ(q.Len(), 0u) << "the cancelled wait never fires";
+  q.AddAfter("ml/a", seconds(20));  // a new wait after a cancel takes its own time
+  clock.Advance(seconds(19));
+  EXPECT_EQ(q.Len(), 0u);
+  clock.Advance(seconds(1));
+  EXPECT_EQ(q.Len(), 1u);
+  q.Add("ml/b");
+  q.CancelWaiting("ml/b");
+  EXPECT_EQ(q.Len(), 2u);
+}
+
 TEST(WorkQueueTest, BlockedGetterWakesWhenTheClockReachesAWaitingKey) {
   k8s::FakeClock clock;
   WorkQueue q(clock, Options());

@@ -1,0 +1,106 @@
+#include "controller/dispatch_latency.h"
+
+#include <gtest/gtest.h>
+
+namespace stepline::controller {
+namespace {
+
+using std::chrono::milliseconds;
+
+k8s::Object Job(const std::string& condition, const std::string& status = "True") {
+  k8s::Object job = {{"metadata", {{"name", "run-1-a-1"}, {"namespace", "ml"}}}};
+  if (!condition.empty()) {
+    job["status"]["conditions"] = {{{"type", condition}, {"status", status}}};
+  }
+  return job;
+}
+
+// The histogram's count and sum, read back from the text the registry serves.
+std::pair<uint64_t, double> CountAndSum(const metrics::Registry& registry) {
+  const std::string text = registry.Render();
+  auto read = [&](const std::string& name) {
+    auto at = text.find("\n" + name + " ");
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + name.size() + 2));
+  };
+  return {static_cast<uint64_t>(read("stepline_dispatch_latency_seconds_count")),
+          read("stepline_dispatch_latency_seconds_sum")};
+}
+
+TEST(DispatchLatencyTest, JobIsFinishedOnlyWithATrueTerminalCondition) {
+  struct Case {
+    std::string name;
+    k8s::Object job;
+    bool want;
+  };
+  const std::vector<Case> cases = {
+      {"no status", Job(""), false},
+      {"complete", Job("Complete"), true},
+      {"failed", Job("Failed"), true},
+      {"complete false", Job("Complete", "False"), false},
+      {"success criteria met only", Job("SuccessCriteriaMet"), false},
+      {"failure target only", Job("FailureTarget"), false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(JobIsFinished(c.job), c.want);
+  }
+}
+
+TEST(DispatchLatencyTest, MeasuresFromTheFinishEventToEachCreateThatFollows) {
+  k8s::FakeClock clock;
+  metrics::Registry registry;
+  DispatchLatency d(clock, registry);
+  EXPECT_FALSE(d.PendingFinish("ml/run-1"));  // the first step's create: nothing to measure
+
+  d.OnJobUpdate("ml/run-1", Job(""), Job("Complete"));
+  clock.Advance(milliseconds(4));
+  auto since = d.PendingFinish("ml/run-1");
+  ASSERT_TRUE(since);
+  clock.Advance(milliseconds(1));
+  d.JobCreated("ml/run-1", *since);  // 5 ms after the finish
+  clock.Advance(milliseconds(2));
+  d.JobCreated("ml/run-1", *since);  // a second dependent of the same finish: 7 ms
+  d.Dispatched("ml/run-1", *since);
+  EXPECT_FALSE(d.PendingFinish("ml/run-1"));
+
+  auto [count, sum] = CountAndSum(registry);
+  EXPECT_EQ(count, 2u);
+  EXPECT_NEAR(sum, 0.012, 1e-9);
+}
+
+TEST(DispatchLatencyTest, OnlyTheTransitionToFinishedCounts) {
+  k8s::FakeClock clock;
+  metrics::Registry registry;
+  DispatchLatency d(clock, registry);
+  d.OnJobUpdate("ml/run-1", Job("Complete"), Job("Complete"));  // a later update of a done Job
+  d.OnJobUpdate("ml/run-1", Job(""), Job("SuccessCriteriaMet"));
+  EXPECT_FALSE(d.PendingFinish("ml/run-1"));
+  d.OnJobUpdate("ml/run-1", Job("SuccessCriteriaMet"), Job("Complete"));
+  EXPECT_TRUE(d.PendingFinish("ml/run-1"));
+  EXPECT_FALSE(d.PendingFinish("ml/run-2"));
+  d.Forget("ml/run-1");
+  EXPECT_FALSE(d.PendingFinish("ml/run-1"));
+}
+
+TEST(DispatchLatencyTest, AFinishSeenDuringAReconcileStaysPendingAndTheNewestWins) {
+  k8s::FakeClock clock;
+  metrics::Registry registry;
+  DispatchLatency d(clock, registry);
+  d.OnJobUpdate("ml/run-1", Job(""), Job("Complete"));
+  auto since = d.PendingFinish("ml/run-1");  // a reconcile begins
+  clock.Advance(milliseconds(3));
+  d.OnJobUpdate("ml/run-1", Job(""), Job("Failed"));  // another Job finishes meanwhile
+  d.JobCreated("ml/run-1", *since);
+  d.Dispatched("ml/run-1", *since);
+  auto newer = d.PendingFinish("ml/run-1");
+  ASSERT_TRUE(newer);  // the next reconcile measures from the newer finish
+  EXPECT_EQ(*newer - *since, milliseconds(3));
+  clock.Advance(milliseconds(2));
+  d.JobCreated("ml/run-1", *newer);
+  auto [count, sum] = CountAndSum(registry);
+  EXPECT_EQ(count, 2u);
+  EXPECT_NEAR(sum, 0.003 + 0.002, 1e-9);
+}
+
+}  // namespace
+}  // namespace stepline::controller

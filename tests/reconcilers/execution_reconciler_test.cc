@@ -1,0 +1,250 @@
+// The execution reconciler's shell around the planner: which writes it makes (status writes
+// coalesced, transient changes held back) and what it tells the dispatch observer.
+#include "reconcilers/execution_reconciler.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace stepline::reconcilers {
+namespace {
+
+using k8s::Object;
+using k8s::ObjectPtr;
+using std::chrono::milliseconds;
+
+class FakeCache : public k8s::CacheReader {
+ public:
+  void Put(const Object& obj) {
+    objects_[{k8s::NamespaceOf(obj), k8s::NameOf(obj)}] = std::make_shared<const Object>(obj);
+  }
+  ObjectPtr Get(const std::string& ns, const std::string& name) const override {
+    auto it = objects_.find({ns, name});
+    return it == objects_.end() ? nullptr : it->second;
+  }
+  std::vector<ObjectPtr> List(const std::string& ns) const override {
+    std::vector<ObjectPtr> out;
+    for (const auto& [key, obj] : objects_) {
+      if (ns.empty() || key.first == ns) out.push_back(obj);
+    }
+    return out;
+  }
+  std::vector<ObjectPtr> ListByOwner(const std::string& uid) const override {
+    std::vector<ObjectPtr> out;
+    for (const auto& [key, obj] : objects_) {
+      const Object* owner = k8s::ControllerOf(*obj);
+      if (owner != nullptr && owner->value("uid", "") == uid) out.push_back(obj);
+    }
+    return out;
+  }
+
+ private:
+  std::map<std::pair<std::string, std::string>, ObjectPtr> objects_;
+};
+
+// Answers creates and status writes as the API server would (uid, resourceVersion).
+class FakeWriter : public k8s::ObjectWriter {
+ public:
+  k8s::Result<Object> Create(const k8s::Resource& res, const std::string&, const Object& obj,
+                             const k8s::WriteOptions&) override {
+    EXPECT_EQ(res.resource, "jobs");
+    Object stored = obj;
+    stored["metadata"]["uid"] = "job-uid-" + k8s::NameOf(obj);
+    stored["metadata"]["resourceVersion"] = std::to_string(++version_);
+    created.push_back(stored);
+    return stored;
+  }
+  k8s::Result<Object> UpdateStatus(const k8s::Resource&, const std::string&, const Object& obj,
+                                   const k8s::WriteOptions&) override {
+    Object stored = obj;
+    stored["metadata"]["resourceVersion"] = std::to_string(++version_);
+    status_writes.push_back(stored);
+    return stored;
+  }
+  k8s::Result<Object> Update(const k8s::Resource&, const std::string&, const Object&,
+                             const k8s::WriteOptions&) override {
+    return k8s::Status::Internal("unexpected update");
+  }
+  k8s::Result<Object> Patch(const k8s::Resource&, const std::string&, const std::string&,
+                            k8s::PatchType, const std::string&, const k8s::WriteOptions&,
+                            const std::string&) override {
+    return k8s::Status::Internal("unexpected patch");
+  }
+  k8s::Status Delete(const k8s::Resource&, const std::string&, const std::string&,
+                     const k8s::DeleteOptions&) override {
+    return k8s::Status::Internal("unexpected delete");
+  }
+
+  std::vector<Object> created;
+  std::vector<Object> status_writes;
+
+ private:
+  int version_ = 100;
+};
+
+class NoEvents : public EventRecorder {
+ public:
+  void Record(const Object&, EventType, const std::string&, const std::string&) override {}
+};
+
+// Answers PendingFinish with what the test set; records what the reconciler reports.
+class FakeDispatch : public DispatchObserver {
+ public:
+  std::optional<k8s::MonoTime> PendingFinish(const std::string&) override { return pending; }
+  void JobCreated(const std::string& key, k8s::MonoTime since) override {
+    created.push_back({key, since});
+  }
+  void Dispatched(const std::string& key, k8s::MonoTime since) override {
+    dispatched.push_back({key, since});
+  }
+  void Forget(const std::string& key) override { forgotten.push_back(key); }
+
+  std::optional<k8s::MonoTime> pending;
+  std::vector<std::pair<std::string, k8s::MonoTime>> created, dispatched;
+  std::vector<std::string> forgotten;
+};
+
+Object Meta(const std::string& name) {
+  return {{"name", name}, {"namespace", "ml"}, {"uid", "uid-" + name}, {"generation", 1}};
+}
+
+Object ChainPipeline() {
+  return {{"apiVersion", "stepline.dev/v1alpha1"},
+          {"kind", "Pipeline"},
+          {"metadata", Meta("chain")},
+          {"spec",
+           {{"stepDefaults", {{"image", "ml:1"}}},
+            {"steps", Object::parse(R"([{"name": "a", "command": ["true"]},
+                                        {"name": "b", "dependsOn": ["a"], "command": ["true"]}])")}}}};
+}
+
+class ExecutionReconcilerTest : public ::testing::Test {
+ protected:
+  ExecutionReconcilerTest() {
+    pipelines.Put(ChainPipeline());
+    Object ex = {{"apiVersion", "stepline.dev/v1alpha1"},
+                 {"kind", "PipelineExecution"},
+                 {"metadata", Meta("run-1")},
+                 {"spec", {{"pipelineName", "chain"}}}};
+    ex["metadata"]["resourceVersion"] = "1";
+    executions.Put(ex);
+  }
+
+  ExecutionReconciler& reconciler() {
+    if (!reconciler_) {
+      ExecutionReconcilerOptions options;
+      options.dispatch = &dispatch;
+      options.transient_status_delay = milliseconds(1000);
+      reconciler_.emplace(ExecutionCaches{&executions, &pipelines, &jobs, &pods, nullptr}, writer,
+                          events, clock, options);
+    }
+    return *reconciler_;
+  }
+
+  // The cache catches up: the execution as last written, the Jobs as created.
+  void CacheShowsWrites() {
+    if (!writer.status_writes.empty()) executions.Put(writer.status_writes.back());
+    for (const Object& j : writer.created) {
+      if (!jobs.Get("ml", k8s::NameOf(j))) jobs.Put(j);
+    }
+  }
+
+  // The Job's pod in `phase`; the Job Complete when the pod Succeeded.
+  void JobProgress(const std::string& job_name, const std::string& phase) {
+    Object job = *jobs.Get("ml", job_name);
+    Object pod = {{"metadata",
+                   {{"name", job_name + "-pod"},
+                    {"namespace", "ml"},
+                    {"creationTimestamp", "2023-11-14T22:13:20Z"},
+                    {"ownerReferences",
+                     {{{"kind", "Job"}, {"uid", k8s::UidOf(job)}, {"controller", true}}}}}},
+                  {"status", {{"phase", phase}}}};
+    Object& state = pod["status"]["containerStatuses"][0]["state"];
+    if (phase == "Running") state["running"] = {{"startedAt", "2023-11-14T22:13:20Z"}};
+    if (phase == "Succeeded") {
+      state["terminated"] = {{"exitCode", 0},
+                             {"reason", "Completed"},
+                             {"startedAt", "2023-11-14T22:13:20Z"},
+                             {"finishedAt", "2023-11-14T22:13:21Z"}};
+      job["status"]["conditions"] = {{{"type", "Complete"},
+                                      {"status", "True"},
+                                      {"lastTransitionTime", "2023-11-14T22:13:21Z"}}};
+    }
+    pods.Put(pod);
+    jobs.Put(job);
+  }
+
+  FakeCache executions, pipelines, jobs, pods;
+  FakeWriter writer;
+  NoEvents events;
+  FakeDispatch dispatch;
+  k8s::FakeClock clock;
+  std::optional<ExecutionReconciler> reconciler_;
+};
+
+TEST_F(ExecutionReconcilerTest, TellsTheDispatchObserverOfCreatesThatFollowAFinish) {
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  ASSERT_EQ(writer.created.size(), 1u);
+  EXPECT_TRUE(dispatch.created.empty()) << "the first step follows no finish";
+  CacheShowsWrites();
+  JobProgress(k8s::NameOf(writer.created[0]), "Succeeded");
+  dispatch.pending = clock.MonotonicNow();
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  ASSERT_EQ(writer.created.size(), 2u) << "step b dispatched";
+  ASSERT_EQ(dispatch.created.size(), 1u);
+  EXPECT_EQ(dispatch.created[0].first, "ml/run-1");
+  EXPECT_EQ(dispatch.created[0].second, *dispatch.pending);
+  ASSERT_EQ(dispatch.dispatched.size(), 1u);
+  EXPECT_EQ(dispatch.dispatched[0].second, *dispatch.pending);
+}
+
+TEST_F(ExecutionReconcilerTest, AFinishThatDispatchesNothingStaysPending) {
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  CacheShowsWrites();
+  dispatch.pending = clock.MonotonicNow();  // e.g. a Job seen finishing, its pod not yet
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  EXPECT_EQ(writer.created.size(), 1u);
+  EXPECT_TRUE(dispatch.dispatched.empty());
+}
+
+TEST_F(ExecutionReconcilerTest, AStepThatStartsAndFinishesWithinTheDelayCostsOneStatusWrite) {
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  ASSERT_EQ(writer.status_writes.size(), 1u);  // the snapshot and step a dispatched
+  CacheShowsWrites();
+  const std::string job_a = k8s::NameOf(writer.created[0]);
+  JobProgress(job_a, "Running");
+  ReconcileOutcome held = reconciler().Reconcile("ml/run-1");
+  ASSERT_TRUE(held.status.ok());
+  EXPECT_EQ(writer.status_writes.size(), 1u) << "\"a is running\" is held back";
+  EXPECT_GT(held.requeue_after.count(), 0);
+  EXPECT_LE(held.requeue_after, milliseconds(1000));
+  clock.Advance(milliseconds(300));
+  JobProgress(job_a, "Succeeded");
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  ASSERT_EQ(writer.status_writes.size(), 2u) << "a finished and b dispatched: one write";
+  EXPECT_EQ(writer.created.size(), 2u);
+  EXPECT_EQ(writer.status_writes.back()["status"]["progress"], "1/2");
+}
+
+TEST_F(ExecutionReconcilerTest, AHeldBackChangeIsWrittenOnceTheDelayHasPassed) {
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  CacheShowsWrites();
+  JobProgress(k8s::NameOf(writer.created[0]), "Running");
+  ReconcileOutcome held = reconciler().Reconcile("ml/run-1");
+  ASSERT_EQ(writer.status_writes.size(), 1u);
+  clock.Advance(held.requeue_after);
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  ASSERT_EQ(writer.status_writes.size(), 2u) << "kubectl shows the step Running, late by 1 s";
+  EXPECT_EQ(writer.status_writes.back()["status"]["steps"][0]["phase"], "Running");
+}
+
+TEST_F(ExecutionReconcilerTest, ADeletedExecutionIsForgotten) {
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-2").status.ok());
+  EXPECT_EQ(dispatch.forgotten, std::vector<std::string>{"ml/run-2"});
+}
+
+}  // namespace
+}  // namespace stepline::reconcilers
