@@ -16,7 +16,8 @@
 # Environment: STEPLINE_BUILD_DIR (default build/), STEPLINE_BENCH_CONTROLLER_ARGS (the e2e
 # controller's flags; default "--workers 2 --qps 0": the default workers, and no client-side
 # rate limit, so that the run is bound by the API server and not by a setting),
-# STEPLINE_BENCH_SCENARIOS (e2e scenarios; default "chains:200x10 fanout:20x100").
+# STEPLINE_BENCH_SCENARIOS (e2e scenarios; default "chains:200x10 fanout:20x100"),
+# STEPLINE_BENCH_MEMORY_ARGS (bench/memory/run.sh sizes; default "--finished 10000 --running 1000").
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${STEPLINE_BUILD_DIR:-$ROOT/build}"
@@ -101,7 +102,9 @@ python3 bench/e2e/e2e.py --controller "$BUILD_DIR/bin/stepline-controller" \
 
 if [[ -x bench/memory/run.sh ]]; then
   say "bench/memory"
-  STEPLINE_BUILD_DIR="$BUILD_DIR" bench/memory/run.sh --json "$OUT/memory.json" \
+  memory_args=(${STEPLINE_BENCH_MEMORY_ARGS:---finished 10000 --running 1000})
+  ((QUICK)) && memory_args=(--finished 50 --running 10)
+  STEPLINE_BUILD_DIR="$BUILD_DIR" bench/memory/run.sh "${memory_args[@]}" --json "$OUT/memory.json" \
     | tee "$OUT/memory.txt" >&2
 else
   say "bench/memory/run.sh is not in this tree: skipped"
