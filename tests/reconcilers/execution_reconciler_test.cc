@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "fake_cache.h"
+
 namespace stepline::reconcilers {
 namespace {
 
@@ -16,34 +18,7 @@ using k8s::Object;
 using k8s::ObjectPtr;
 using std::chrono::milliseconds;
 
-class FakeCache : public k8s::CacheReader {
- public:
-  void Put(const Object& obj) {
-    objects_[{k8s::NamespaceOf(obj), k8s::NameOf(obj)}] = std::make_shared<const Object>(obj);
-  }
-  ObjectPtr Get(const std::string& ns, const std::string& name) const override {
-    auto it = objects_.find({ns, name});
-    return it == objects_.end() ? nullptr : it->second;
-  }
-  std::vector<ObjectPtr> List(const std::string& ns) const override {
-    std::vector<ObjectPtr> out;
-    for (const auto& [key, obj] : objects_) {
-      if (ns.empty() || key.first == ns) out.push_back(obj);
-    }
-    return out;
-  }
-  std::vector<ObjectPtr> ListByOwner(const std::string& uid) const override {
-    std::vector<ObjectPtr> out;
-    for (const auto& [key, obj] : objects_) {
-      const Object* owner = k8s::ControllerOf(*obj);
-      if (owner != nullptr && owner->value("uid", "") == uid) out.push_back(obj);
-    }
-    return out;
-  }
-
- private:
-  std::map<std::pair<std::string, std::string>, ObjectPtr> objects_;
-};
+using testing::FakeCache;
 
 // Answers creates and status writes as the API server would (uid, resourceVersion).
 class FakeWriter : public k8s::ObjectWriter {

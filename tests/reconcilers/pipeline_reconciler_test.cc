@@ -9,36 +9,15 @@
 #include <utility>
 #include <vector>
 
+#include "fake_cache.h"
+
 namespace stepline::reconcilers {
 namespace {
 
 using k8s::Object;
 using k8s::ObjectPtr;
 
-// The informer cache: what a test puts in it.
-class FakeCache : public k8s::CacheReader {
- public:
-  void Put(const Object& obj) {
-    objects_[{k8s::NamespaceOf(obj), k8s::NameOf(obj)}] = std::make_shared<const Object>(obj);
-  }
-  void Remove(const std::string& ns, const std::string& name) { objects_.erase({ns, name}); }
-
-  ObjectPtr Get(const std::string& ns, const std::string& name) const override {
-    auto it = objects_.find({ns, name});
-    return it == objects_.end() ? nullptr : it->second;
-  }
-  std::vector<ObjectPtr> List(const std::string& ns) const override {
-    std::vector<ObjectPtr> out;
-    for (const auto& [key, obj] : objects_) {
-      if (ns.empty() || key.first == ns) out.push_back(obj);
-    }
-    return out;
-  }
-  std::vector<ObjectPtr> ListByOwner(const std::string&) const override { return {}; }
-
- private:
-  std::map<std::pair<std::string, std::string>, ObjectPtr> objects_;
-};
+using testing::FakeCache;
 
 // Records status writes and answers them as the API server would (a new resourceVersion), or
 // with `fail_next` once. Any other write is a test failure.
