@@ -174,6 +174,64 @@ k8s::Object PodFacts(const k8s::Object& pod) {
   return facts;
 }
 
+namespace {
+
+// PodFacts without what only says the pod is starting or running: phase Running, running
+// containers, containers waiting to be created, and the conditions that are merely not True
+// yet (Initialized, ContainersReady, Ready). What remains is what an attempt is judged by.
+k8s::Object JudgedPodFacts(k8s::Object facts) {
+  auto phase = facts.find("phase");
+  if (phase != facts.end() && *phase == "Running") facts.erase(phase);
+  auto conditions = facts.find("conditions");
+  if (conditions != facts.end()) {
+    k8s::Object kept = k8s::Object::array();
+    for (const k8s::Object& c : *conditions) {
+      const std::string type = c.value("type", "");
+      if (type == "PodScheduled" || type == "DisruptionTarget") kept.push_back(c);
+    }
+    if (kept.empty()) {
+      facts.erase(conditions);
+    } else {
+      *conditions = std::move(kept);
+    }
+  }
+  auto containers = facts.find("containers");
+  if (containers != facts.end()) {
+    k8s::Object judged = k8s::Object::array();
+    for (k8s::Object& state : *containers) {
+      if (state.is_object()) {
+        state.erase("running");
+        auto waiting = state.find("waiting");
+        const std::string reason =
+            waiting != state.end() && waiting->is_object() ? waiting->value("reason", "") : "";
+        if (waiting != state.end() &&
+            (reason.empty() || reason == "ContainerCreating" || reason == "PodInitializing")) {
+          state.erase(waiting);
+        }
+      }
+      if (!state.is_object() || !state.empty()) judged.push_back(std::move(state));
+    }
+    if (judged.empty()) {
+      facts.erase(containers);
+    } else {
+      *containers = std::move(judged);
+    }
+  }
+  return facts;
+}
+
+}  // namespace
+
+PodChange ClassifyPodChange(const k8s::Object& old_pod, const k8s::Object& new_pod) {
+  k8s::Object before = PodFacts(old_pod);
+  k8s::Object after = PodFacts(new_pod);
+  if (before == after) return PodChange::kNone;
+  if (JudgedPodFacts(std::move(before)) != JudgedPodFacts(std::move(after))) {
+    return PodChange::kJudged;
+  }
+  return PodChange::kStarted;
+}
+
 bool JobChangeMatters(const k8s::Object& old_job, const k8s::Object& new_job) {
   return JobFacts(old_job) != JobFacts(new_job);
 }

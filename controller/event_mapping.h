@@ -48,6 +48,16 @@ k8s::Object PodFacts(const k8s::Object& pod);
 // True when the update changed what the planner reads (the facts above).
 bool JobChangeMatters(const k8s::Object& old_job, const k8s::Object& new_job);
 bool PodChangeMatters(const k8s::Object& old_pod, const k8s::Object& new_pod);
+
+// How soon a pod update needs a reconcile.
+enum class PodChange {
+  kNone,     // nothing the planner reads changed
+  kStarted,  // only that the pod is starting or running (phase Running, containers running,
+             // becoming Ready): the step shows Running, which a status write may say later
+  kJudged,   // something the planner judges an attempt by: it failed, cannot be scheduled,
+             // cannot pull its image, is disrupted, deleted, or moved to another owner
+};
+PodChange ClassifyPodChange(const k8s::Object& old_pod, const k8s::Object& new_pod);
 // Keys of the executions in the pipeline's namespace whose spec.pipelineName names it (by
 // metadata.name or by its spec.pipelineName alias).
 std::vector<std::string> ExecutionsReferencing(const k8s::Object& pipeline,

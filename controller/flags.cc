@@ -76,6 +76,9 @@ const std::map<std::string, FlagSpec>& Specs() {
       {"leader-elect-id", {false, String(&ControllerFlags::leader_elect_id)}},
       {"scheduling-timeout", {false, Duration(&ControllerFlags::scheduling_timeout)}},
       {"transient-status-delay", {false, Duration(&ControllerFlags::transient_status_delay)}},
+      {"routine-step-events",
+       {true, [](ControllerFlags& f,
+                 const std::string& v) { return ParseBool(v, &f.routine_step_events); }}},
       {"metrics-bind-address", {false, String(&ControllerFlags::metrics_bind_address)}},
       {"health-probe-bind-address", {false, String(&ControllerFlags::health_probe_bind_address)}},
       {"log-level",
@@ -172,6 +175,10 @@ Flags:
   --transient-status-delay D            a status change that records no progress (a step's pod
                                         started) is written this late, or with the next change
                                         that does: one write per step (default 10s; 0: at once)
+  --routine-step-events                 also record StepStarted and StepSucceeded Events on the
+                                        execution (two more writes per step; off by default:
+                                        status.steps has every step's state, and the Events
+                                        record retries, waits, failures and the outcome)
   --metrics-bind-address ADDR           /metrics address (default :8080; "0" disables)
   --health-probe-bind-address ADDR      /healthz and /readyz address (default :8081; "0" disables)
   --log-level LEVEL                     trace, debug, info, warn, error (default info)

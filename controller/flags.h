@@ -28,6 +28,8 @@ struct ControllerFlags {
   // A status change that records no progress (a step's pod started) is written this much later,
   // or with the next change that does; "0" writes it at once.
   std::chrono::milliseconds transient_status_delay{10'000};
+  // Also record the routine StepStarted and StepSucceeded Events (two Event writes per step).
+  bool routine_step_events = false;
   std::string log_level = "info";
   std::string log_format = "text";
   bool help = false;

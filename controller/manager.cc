@@ -21,6 +21,11 @@ const std::vector<k8s::Resource>& WatchedResources() {
   return kWatched;
 }
 
+// How long a pod change waits before it enqueues (ManagerOptions::started_pod_delay).
+std::chrono::milliseconds StartedPodDelay(PodChange change, const ManagerOptions& options) {
+  return change == PodChange::kStarted ? options.started_pod_delay : std::chrono::milliseconds(0);
+}
+
 }  // namespace
 
 bool Manager::Registered::Watches(Watch w) const {
@@ -36,6 +41,10 @@ Manager::Manager(InformerFactory& factory, const k8s::Clock& clock, metrics::Reg
       leader_gauge_(registry.Gauge("stepline_leader",
                                    "1 while this replica holds the leader Lease (or runs "
                                    "without leader election).")),
+      enqueues_(registry.Counter("stepline_enqueues_total",
+                                 "Keys enqueued by watch events, by controller and by the "
+                                 "resource whose event it was (before the queue's dedup).",
+                                 {"controller", "source"})),
       dispatch_latency_(clock, registry) {
   RegisterReconcileMetricFamilies(registry);
   leader_gauge_.Set({}, 0);
@@ -92,9 +101,11 @@ void Manager::OnAdd(const k8s::Resource& resource, const k8s::Object& obj) {
   if (resource == k8s::resources::kPods) {
     auto meta = obj.find("metadata");
     const k8s::Object bare = {{"metadata", meta == obj.end() ? k8s::Object() : *meta}};
-    if (!PodChangeMatters(bare, obj)) return;
+    const PodChange change = ClassifyPodChange(bare, obj);
+    if (change == PodChange::kNone) return;
+    return Enqueue(resource, KeysFor(resource, obj), StartedPodDelay(change, options_));
   }
-  OnObject(resource, obj);
+  Enqueue(resource, KeysFor(resource, obj));
 }
 
 // A pod that succeeded while its Job has not finished yet: the Job's own update follows and
@@ -110,7 +121,8 @@ bool Manager::JobWillTellOfPod(const k8s::Object& old_pod, const k8s::Object& ne
 }
 
 // Updates that no reconcile needs are dropped here: the echo of a status write to one of our
-// kinds, and Job and pod updates that change nothing the planner reads.
+// kinds, and Job and pod updates that change nothing the planner reads. A pod that merely
+// started is looked at later (StartedPodDelay).
 void Manager::OnUpdate(const k8s::Resource& resource, const k8s::ObjectPtr& old_obj,
                        const k8s::Object& new_obj) {
   const bool ours =
@@ -118,9 +130,11 @@ void Manager::OnUpdate(const k8s::Resource& resource, const k8s::ObjectPtr& old_
   if (old_obj && ours && OnlyStatusChanged(*old_obj, new_obj)) return;
   const bool job = resource == k8s::resources::kJobs;
   if (old_obj && job && !JobChangeMatters(*old_obj, new_obj)) return;
-  if (old_obj && resource == k8s::resources::kPods &&
-      (!PodChangeMatters(*old_obj, new_obj) || JobWillTellOfPod(*old_obj, new_obj))) {
-    return;
+  std::chrono::milliseconds delay(0);
+  if (old_obj && resource == k8s::resources::kPods) {
+    const PodChange change = ClassifyPodChange(*old_obj, new_obj);
+    if (change == PodChange::kNone || JobWillTellOfPod(*old_obj, new_obj)) return;
+    delay = StartedPodDelay(change, options_);
   }
   if (old_obj && job) {
     if (auto owner = ControllerOwnerKey(new_obj, k8s::resources::kPipelineExecutions.kind)) {
@@ -128,26 +142,54 @@ void Manager::OnUpdate(const k8s::Resource& resource, const k8s::ObjectPtr& old_
     }
   }
   // An object may move between owners or labels: both the old and the new one look again.
-  if (old_obj && old_obj.get() != &new_obj) OnObject(resource, *old_obj);
-  OnObject(resource, new_obj);
+  Keys keys = KeysFor(resource, new_obj);
+  if (old_obj && old_obj.get() != &new_obj) {
+    Keys old_keys = KeysFor(resource, *old_obj);
+    keys.insert(keys.end(), old_keys.begin(), old_keys.end());
+  }
+  Enqueue(resource, std::move(keys), delay);
 }
 
 void Manager::OnObject(const k8s::Resource& resource, const k8s::Object& obj) {
+  Enqueue(resource, KeysFor(resource, obj));
+}
+
+Manager::Keys Manager::KeysFor(const k8s::Resource& resource, const k8s::Object& obj) {
+  Keys keys;
   for (Registered& r : registered_) {
-    if (resource == r.options.primary) r.loop->Enqueue(k8s::KeyOf(obj));
+    ReconcileLoop* loop = r.loop.get();
+    if (resource == r.options.primary) keys.emplace_back(loop, k8s::KeyOf(obj));
     if (resource == k8s::resources::kJobs && r.Watches(Watch::kOwnedJobs)) {
-      if (auto key = ControllerOwnerKey(obj, r.options.primary.kind)) r.loop->Enqueue(*key);
+      if (auto key = ControllerOwnerKey(obj, r.options.primary.kind)) keys.emplace_back(loop, *key);
     }
     if (resource == k8s::resources::kPods && r.Watches(Watch::kExecutionPods)) {
-      if (auto key = ExecutionLabelKey(obj)) r.loop->Enqueue(*key);
+      if (auto key = ExecutionLabelKey(obj)) keys.emplace_back(loop, *key);
     }
     if (resource == k8s::resources::kEvents && r.Watches(Watch::kJobEvents)) {
       const auto& jobs = *informers_.at(k8s::resources::kJobs.resource);
-      if (auto key = JobEventOwnerKey(obj, jobs, r.options.primary.kind)) r.loop->Enqueue(*key);
+      if (auto key = JobEventOwnerKey(obj, jobs, r.options.primary.kind)) {
+        keys.emplace_back(loop, *key);
+      }
     }
     if (resource == k8s::resources::kPipelines && r.Watches(Watch::kReferencedPipelines)) {
       const auto& executions = *informers_.at(k8s::resources::kPipelineExecutions.resource);
-      for (const auto& key : ExecutionsReferencing(obj, executions)) r.loop->Enqueue(key);
+      for (auto& key : ExecutionsReferencing(obj, executions)) keys.emplace_back(loop, key);
+    }
+  }
+  return keys;
+}
+
+void Manager::Enqueue(const k8s::Resource& resource, Keys keys, std::chrono::milliseconds delay) {
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  for (auto& [loop, key] : keys) {
+    enqueues_.Inc({loop->name(), resource.resource});
+    Log()->debug("enqueue controller={} key={} source={} delay_ms={}", loop->name(), key,
+                 resource.resource, delay.count());
+    if (delay.count() > 0) {
+      loop->queue().AddAfter(key, delay);
+    } else {
+      loop->Enqueue(key);
     }
   }
 }

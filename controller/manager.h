@@ -48,6 +48,11 @@ struct ControllerOptions {
 struct ManagerOptions {
   std::string ns;  // "" = all namespaces
   std::chrono::milliseconds cache_sync_timeout{120'000};
+  // A pod update that only says the pod started (ClassifyPodChange: kStarted) enqueues its
+  // execution this much later, and the execution's next reconcile cancels that wake-up: a step
+  // that finishes meanwhile costs no reconcile for its start. The execution reconciler's
+  // transient status delay; 0: at once.
+  std::chrono::milliseconds started_pod_delay{0};
 };
 
 class Manager {
@@ -90,6 +95,12 @@ class Manager {
   void OnUpdate(const k8s::Resource& resource, const k8s::ObjectPtr& old_obj,
                 const k8s::Object& new_obj);
   void OnObject(const k8s::Resource& resource, const k8s::Object& obj);
+  // The keys obj's event enqueues, with the loop each goes to.
+  using Keys = std::vector<std::pair<ReconcileLoop*, std::string>>;
+  Keys KeysFor(const k8s::Resource& resource, const k8s::Object& obj);
+  // Enqueues them (after delay when it is positive), each once, counting them by source.
+  void Enqueue(const k8s::Resource& resource, Keys keys,
+               std::chrono::milliseconds delay = std::chrono::milliseconds(0));
   bool WaitForCacheSync(const std::atomic<bool>& stop);
   // Waits until leading (true) or stop/lost (false).
   bool WaitToLead(const std::atomic<bool>& stop, LeaderElector& elector);
@@ -108,6 +119,7 @@ class Manager {
   std::map<std::string, std::unique_ptr<InformerHandle>> informers_;  // by resource plural
   std::vector<Registered> registered_;
   metrics::ScalarFamily& leader_gauge_;
+  metrics::ScalarFamily& enqueues_;   // by controller and the resource whose event enqueued
   DispatchLatency dispatch_latency_;  // thread-safe
 
   std::atomic<bool> leading_{false};

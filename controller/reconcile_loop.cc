@@ -175,6 +175,8 @@ void ReconcileLoop::HandleOutcome(const std::string& key,
   // costs no extra reconcile.
   queue_.CancelWaiting(key);
   if (outcome.requeue_after.count() > 0) {
+    Log()->debug("requeue controller={} key={} after_ms={}", ctrl, key,
+                 outcome.requeue_after.count());
     queue_.AddAfter(key, outcome.requeue_after);
     reconciles_.Inc({ctrl, "requeue_after"});
     return;

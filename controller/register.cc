@@ -20,6 +20,7 @@ std::unique_ptr<reconcilers::Reconciler> RegisterExecutionReconciler(Manager& ma
   options.dispatch = &manager.dispatch_latency();
   options.plan.scheduling_timeout = deps.scheduling_timeout;
   options.transient_status_delay = deps.transient_status_delay;
+  options.routine_step_events = deps.routine_step_events;
   options.validate = [](const reconcilers::Pipeline& p) {
     k8s::Status s = reconcilers::ValidatePipeline(p);
     return s.ok() ? std::string() : s.message();

@@ -22,6 +22,7 @@ struct ReconcilerDeps {
   int workers;                                               // --workers
   std::chrono::seconds scheduling_timeout{600};              // --scheduling-timeout
   std::chrono::milliseconds transient_status_delay{10'000};  // --transient-status-delay
+  bool routine_step_events = false;                          // --routine-step-events
 };
 
 // Registers every reconciler with the manager and returns them; the caller keeps them alive

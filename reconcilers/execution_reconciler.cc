@@ -15,6 +15,12 @@ using k8s::ObjectPtr;
 
 constexpr auto kCreatedJobMemory = std::chrono::minutes(2);
 
+// The planner's Events that say a step started or succeeded (see
+// ExecutionReconcilerOptions::routine_step_events).
+bool IsRoutineStepEvent(const std::string& reason) {
+  return reason == "StepStarted" || reason == "StepSucceeded";
+}
+
 std::pair<std::string, std::string> SplitKey(const std::string& key) {
   auto slash = key.find('/');
   if (slash == std::string::npos) return {"", key};
@@ -187,6 +193,7 @@ k8s::Status ExecutionReconciler::ApplyActions(const std::string& key, const Obje
         if (s.IsNotFound()) s = k8s::Status::Ok();
         break;
       case Action::Kind::kEvent:
+        if (!options_.routine_step_events && IsRoutineStepEvent(a.reason)) break;
         events_.Record(execution, a.event_type, a.reason, a.message);
         break;
     }
@@ -211,6 +218,7 @@ k8s::Status ExecutionReconciler::WriteStatus(const std::string& key, const Objec
   std::lock_guard lock(mu_);
   written_status_[key] = {k8s::ResourceVersionOf(cached),
                           std::make_shared<const Object>(std::move(written).value())};
+  last_write_[key] = clock_.MonotonicNow();
   return k8s::Status::Ok();
 }
 
@@ -238,19 +246,14 @@ bool IsTransient(const PipelineExecutionStatus& old_status, const PlanResult& re
 
 std::optional<std::chrono::milliseconds> ExecutionReconciler::HoldBack(
     const std::string& key, const PipelineExecutionStatus& old_status, const PlanResult& result) {
-  std::lock_guard lock(mu_);
   const auto delay = options_.transient_status_delay;
-  if (delay.count() <= 0 || !IsTransient(old_status, result)) {
-    held_since_.erase(key);
-    return std::nullopt;
-  }
-  const k8s::MonoTime now = clock_.MonotonicNow();
-  auto [it, first] = held_since_.emplace(key, now);
-  const auto left = std::chrono::ceil<std::chrono::milliseconds>(it->second + delay - now);
-  if (left.count() <= 0) {  // held long enough: write it
-    held_since_.erase(it);
-    return std::nullopt;
-  }
+  if (delay.count() <= 0 || !IsTransient(old_status, result)) return std::nullopt;
+  std::lock_guard lock(mu_);
+  auto last = last_write_.find(key);
+  if (last == last_write_.end()) return std::nullopt;  // not written by this replica yet
+  const auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(last->second + delay - clock_.MonotonicNow());
+  if (left.count() <= 0) return std::nullopt;  // the last write is old enough: write it
   return left;
 }
 
@@ -258,11 +261,7 @@ k8s::Status ExecutionReconciler::SettleStatus(const std::string& key, const Obje
                                               const PipelineExecutionStatus& old_status,
                                               const PlanResult& result,
                                               std::optional<std::chrono::milliseconds>* wake) {
-  if (ToJson(result.status) == ToJson(old_status)) {
-    std::lock_guard lock(mu_);
-    held_since_.erase(key);  // nothing to hold back any more
-    return k8s::Status::Ok();
-  }
+  if (ToJson(result.status) == ToJson(old_status)) return k8s::Status::Ok();
   if (auto hold = HoldBack(key, old_status, result)) {
     *wake = *wake ? std::min(**wake, *hold) : *hold;
     return k8s::Status::Ok();
@@ -275,7 +274,7 @@ void ExecutionReconciler::Forget(const std::string& key) {
   std::lock_guard lock(mu_);
   written_status_.erase(key);
   created_jobs_.erase(key);
-  held_since_.erase(key);
+  last_write_.erase(key);
 }
 
 ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {

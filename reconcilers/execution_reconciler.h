@@ -51,9 +51,14 @@ struct ExecutionReconcilerOptions {
   std::function<std::string(const Pipeline&)> validate;
   std::string field_manager = "stepline-controller";
   // A status change that records no progress (no action taken, the same execution phase,
-  // progress and condition reasons: a step's pod started, a message) is written this much
-  // later, so that a step that finishes meanwhile costs one status write, not two. 0: at once.
+  // progress and condition reasons: a step's pod started, a message) waits until this long
+  // after the execution's last status write, so that a step that finishes meanwhile costs one
+  // status write, not two, and such changes cost at most one write per delay. 0: at once.
   std::chrono::milliseconds transient_status_delay{10'000};
+  // Records the routine StepStarted and StepSucceeded Events too. Off: the Events are what
+  // needs a look (retries, waits, failures) and the outcome, and the writes per step stay at
+  // the Job create and one status write; status.steps holds every step's state either way.
+  bool routine_step_events = false;
   // Told of the dispatches (dispatch latency); null: nobody is. Must outlive the reconciler.
   DispatchObserver* dispatch = nullptr;
 };
@@ -92,7 +97,8 @@ class ExecutionReconciler : public Reconciler {
                            const PipelineExecutionStatus& old_status, const PlanResult& result,
                            std::optional<std::chrono::milliseconds>* wake);
   void Forget(const std::string& key);
-  // How long to hold back this transient status change; nullopt: write it now.
+  // How long to hold back this transient status change (until transient_status_delay after
+  // the last write); nullopt: write it now.
   std::optional<std::chrono::milliseconds> HoldBack(const std::string& key,
                                                     const PipelineExecutionStatus& old_status,
                                                     const PlanResult& result);
@@ -112,8 +118,8 @@ class ExecutionReconciler : public Reconciler {
   // guarded by mu_; execution key -> Jobs created and not yet seen in the cache
   std::map<std::string, std::map<std::string, std::pair<k8s::WallTime, k8s::ObjectPtr>>>
       created_jobs_;
-  // guarded by mu_; execution key -> since when a transient status change is held back
-  std::map<std::string, k8s::MonoTime> held_since_;
+  // guarded by mu_; execution key -> when this replica last wrote its status
+  std::map<std::string, k8s::MonoTime> last_write_;
 };
 
 }  // namespace stepline::reconcilers

@@ -298,6 +298,11 @@ def summarize(kind, n, m, per_exec, d, seconds, cpu, mach0, mach1, others, sampl
     for k, v in writes_by.items():
         merged[k] = merged.get(k, 0) + v
     reconciles = mt.total(d, "stepline_reconcile_total", controller="pipelineexecution")
+    # What brought the reconciles: the outcome that asked for a wake-up, and the watch events
+    # that enqueued the execution (before the queue merges a key added twice).
+    by_result = mt.by_label(d, "stepline_reconcile_total", "result",
+                            controller="pipelineexecution")
+    enqueues = mt.by_label(d, "stepline_enqueues_total", "source", controller="pipelineexecution")
     lat = mt.buckets(d, "stepline_dispatch_latency_seconds")
     busy = (mach1[0] - mach0[0]) / max(1e-9, mach1[1] - mach0[1])
     steps = n * per_exec
@@ -312,6 +317,10 @@ def summarize(kind, n, m, per_exec, d, seconds, cpu, mach0, mach1, others, sampl
         "writes_by_verb_resource": {k: v / max(1, attempts) for k, v in sorted(merged.items())},
         "reconciles": reconciles, "reconciles_per_execution": reconciles / n,
         "reconciles_per_step": reconciles / steps,
+        "reconciles_by_result_per_step": {k: v / steps for k, v in sorted(by_result.items())
+                                          if v > 0},
+        "enqueues_by_source_per_step": {k: v / steps for k, v in sorted(enqueues.items())
+                                        if v > 0},
         "cpu_ms_per_step": cpu * 1000 / max(1, attempts),
         "controller_cpu_seconds": cpu,
         "controller_machine_share": cpu / (seconds * CORES),
@@ -338,7 +347,11 @@ def print_result(r):
               f"{r['server_writes_per_attempt']:.2f} ("
               + ", ".join(f"{k} {v:.2f}" for k, v in r["server_writes_by_resource"].items()) + ")")
     print(f"   reconciles: {r['reconciles_per_execution']:.1f} per execution, "
-          f"{r['reconciles_per_step']:.2f} per step")
+          f"{r['reconciles_per_step']:.2f} per step (by outcome: "
+          + ", ".join(f"{k} {v:.2f}" for k, v in r.get("reconciles_by_result_per_step", {}).items())
+          + "; enqueued per step by events on: "
+          + ", ".join(f"{k} {v:.2f}" for k, v in r.get("enqueues_by_source_per_step", {}).items())
+          + ")")
     print(f"   controller CPU: {r['cpu_ms_per_step']:.3f} ms per step, "
           f"{100 * r['controller_machine_share']:.1f}% of the machine ({r['cores']} cores; "
           f"machine busy {100 * r['machine_busy_share']:.0f}%: "

@@ -39,6 +39,9 @@ TEST(FlagsTest, DefaultsAndValues) {
   EXPECT_EQ(ParseFlags({"--transient-status-delay=0"})->transient_status_delay, milliseconds(0));
   EXPECT_EQ(ParseFlags({"--transient-status-delay", "2s"})->transient_status_delay,
             milliseconds(2'000));
+  EXPECT_FALSE(ParseFlags({})->routine_step_events);
+  EXPECT_TRUE(ParseFlags({"--routine-step-events"})->routine_step_events);
+  EXPECT_FALSE(ParseFlags({"--routine-step-events=false"})->routine_step_events);
 }
 
 TEST(FlagsTest, BadFlagsAreNamed) {

@@ -273,6 +273,89 @@ TEST(ManagerTest, APodThatSucceedsBeforeItsJobFinishesWaitsForTheJob) {
   EXPECT_EQ(adds(), 2);
 }
 
+TEST(EventMappingTest, APodThatOnlyStartedIsToldApartFromOneThatNeedsJudging) {
+  const k8s::Object pending = Obj(
+      "ml", "run-1-a-1-x",
+      {{"metadata", {{"labels", {{"stepline.dev/execution", "run-1"}}}}},
+       {"status",
+        {{"phase", "Pending"},
+         {"conditions",
+          {{{"type", "PodScheduled"}, {"status", "True"}},
+           {{"type", "Ready"}, {"status", "False"}, {"reason", "ContainersNotReady"}}}},
+         {"containerStatuses", {{{"state", {{"waiting", {{"reason", "ContainerCreating"}}}}}}}}}}});
+  k8s::Object running = pending;
+  running["status"]["phase"] = "Running";
+  running["status"]["conditions"][1] = {{"type", "Ready"}, {"status", "True"}};
+  running["status"]["containerStatuses"][0]["state"] = {{"running", {{"startedAt", "t"}}}};
+  EXPECT_EQ(ClassifyPodChange(pending, pending), PodChange::kNone);
+  EXPECT_EQ(ClassifyPodChange(pending, running), PodChange::kStarted);
+  k8s::Object created = pending;  // no container statuses yet, as the kubelet first reports
+  created["status"].erase("containerStatuses");
+  created["status"].erase("conditions");
+  EXPECT_EQ(ClassifyPodChange(created, running), PodChange::kStarted);
+
+  k8s::Object pull_error = pending;
+  pull_error["status"]["containerStatuses"][0]["state"] = {
+      {"waiting", {{"reason", "ImagePullBackOff"}}}};
+  EXPECT_EQ(ClassifyPodChange(pending, pull_error), PodChange::kJudged);
+  k8s::Object unschedulable = pending;
+  unschedulable["status"]["conditions"][0] = {
+      {"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}};
+  EXPECT_EQ(ClassifyPodChange(pending, unschedulable), PodChange::kJudged);
+  k8s::Object failed = running;
+  failed["status"]["phase"] = "Failed";
+  failed["status"]["containerStatuses"][0]["state"] = {
+      {"terminated", {{"exitCode", 137}, {"reason", "OOMKilled"}}}};
+  EXPECT_EQ(ClassifyPodChange(running, failed), PodChange::kJudged);
+  k8s::Object disrupted = running;
+  disrupted["status"]["conditions"].push_back({{"type", "DisruptionTarget"}, {"status", "True"}});
+  EXPECT_EQ(ClassifyPodChange(running, disrupted), PodChange::kJudged);
+  k8s::Object deleted = running;
+  deleted["metadata"]["deletionTimestamp"] = "t";
+  EXPECT_EQ(ClassifyPodChange(running, deleted), PodChange::kJudged);
+}
+
+TEST(ManagerTest, APodThatOnlyStartedEnqueuesItsExecutionAfterTheDelay) {
+  FakeInformerFactory factory;
+  k8s::FakeClock clock;
+  metrics::Registry registry;
+  Manager manager(factory, clock, registry, {.ns = "", .started_pod_delay = milliseconds(1000)});
+  RecordingReconciler executions{"pipelineexecution"};
+  manager.Register(executions, {k8s::resources::kPipelineExecutions, 1, {Watch::kExecutionPods}});
+  auto adds = [&] {
+    return registry.Counter("stepline_workqueue_adds_total", "", {"name"})
+        .Value({"pipelineexecution"});
+  };
+  auto enqueues = [&] {
+    return registry.Counter("stepline_enqueues_total", "", {"controller", "source"})
+        .Value({"pipelineexecution", "pods"});
+  };
+  auto pod = [](const std::string& run) {
+    return Obj("ml", run + "-a-1-x",
+               {{"metadata", {{"labels", {{"stepline.dev/execution", run}}}}},
+                {"status", {{"phase", "Pending"}}}});
+  };
+  auto& pods = *factory.informers[k8s::resources::kPods.resource];
+  k8s::Object started = pod("run-1");
+  pods.Upsert(started);
+  started["status"]["phase"] = "Running";
+  pods.Upsert(started);
+  EXPECT_EQ(enqueues(), 1);
+  EXPECT_EQ(adds(), 0) << "parked until the delay has passed";
+  k8s::Object stuck = pod("run-2");
+  pods.Upsert(stuck);
+  stuck["status"]["conditions"] = {
+      {{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}}};
+  pods.Upsert(stuck);
+  EXPECT_EQ(enqueues(), 2);
+  EXPECT_EQ(adds(), 1) << "an unschedulable pod is judged at once";
+  k8s::Object moved = pod("run-3");
+  pods.Upsert(moved);
+  moved["status"]["reason"] = "Evicted";
+  pods.Upsert(moved);
+  EXPECT_EQ(enqueues(), 3) << "old and new object name the same execution: one enqueue";
+}
+
 TEST(ManagerTest, InformersWatchTheRightObjects) {
   FakeInformerFactory factory;
   k8s::FakeClock clock;

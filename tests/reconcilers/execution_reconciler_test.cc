@@ -60,9 +60,13 @@ class FakeWriter : public k8s::ObjectWriter {
   int version_ = 100;
 };
 
-class NoEvents : public EventRecorder {
+// Records the reasons of the Events it is given.
+class RecordedEvents : public EventRecorder {
  public:
-  void Record(const Object&, EventType, const std::string&, const std::string&) override {}
+  void Record(const Object&, EventType, const std::string& reason, const std::string&) override {
+    reasons.push_back(reason);
+  }
+  std::vector<std::string> reasons;
 };
 
 // Answers PendingFinish with what the test set; records what the reconciler reports.
@@ -113,6 +117,7 @@ class ExecutionReconcilerTest : public ::testing::Test {
       ExecutionReconcilerOptions options;
       options.dispatch = &dispatch;
       options.transient_status_delay = milliseconds(1000);
+      options.routine_step_events = routine_step_events;
       reconciler_.emplace(ExecutionCaches{&executions, &pipelines, &jobs, &pods, nullptr}, writer,
                           events, clock, options);
     }
@@ -154,7 +159,8 @@ class ExecutionReconcilerTest : public ::testing::Test {
 
   FakeCache executions, pipelines, jobs, pods;
   FakeWriter writer;
-  NoEvents events;
+  RecordedEvents events;
+  bool routine_step_events = false;
   FakeDispatch dispatch;
   k8s::FakeClock clock;
   std::optional<ExecutionReconciler> reconciler_;
@@ -214,6 +220,37 @@ TEST_F(ExecutionReconcilerTest, AHeldBackChangeIsWrittenOnceTheDelayHasPassed) {
   ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
   ASSERT_EQ(writer.status_writes.size(), 2u) << "kubectl shows the step Running, late by 1 s";
   EXPECT_EQ(writer.status_writes.back()["status"]["steps"][0]["phase"], "Running");
+}
+
+TEST_F(ExecutionReconcilerTest, ATransientChangeLongAfterTheLastWriteIsWrittenAtOnce) {
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  CacheShowsWrites();
+  clock.Advance(milliseconds(1500));  // the pod's start was reported after the delay
+  JobProgress(k8s::NameOf(writer.created[0]), "Running");
+  ReconcileOutcome outcome = reconciler().Reconcile("ml/run-1");
+  ASSERT_TRUE(outcome.status.ok());
+  ASSERT_EQ(writer.status_writes.size(), 2u) << "no second wait: one reconcile, one write";
+  EXPECT_EQ(writer.status_writes.back()["status"]["steps"][0]["phase"], "Running");
+  EXPECT_EQ(outcome.requeue_after.count(), 0);
+}
+
+TEST_F(ExecutionReconcilerTest, RoutineStepEventsAreRecordedOnlyWhenAskedFor) {
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  CacheShowsWrites();
+  JobProgress(k8s::NameOf(writer.created[0]), "Succeeded");
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  EXPECT_TRUE(events.reasons.empty()) << "a started and succeeded, b started: routine";
+  EXPECT_EQ(writer.created.size(), 2u);
+}
+
+TEST_F(ExecutionReconcilerTest, RoutineStepEventsCanBeAskedFor) {
+  routine_step_events = true;
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  CacheShowsWrites();
+  JobProgress(k8s::NameOf(writer.created[0]), "Succeeded");
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  EXPECT_EQ(events.reasons,
+            (std::vector<std::string>{"StepStarted", "StepSucceeded", "StepStarted"}));
 }
 
 TEST_F(ExecutionReconcilerTest, ADeletedExecutionIsForgotten) {
