@@ -223,10 +223,11 @@ bool Manager::Lost() const {
   return lost_;
 }
 
-bool Manager::WaitForCacheSync(const std::atomic<bool>& stop) {
+bool Manager::WaitForCacheSync(const std::atomic<bool>& stop,
+                               const std::function<bool()>& synced) {
   const k8s::MonoTime deadline = clock_.MonotonicNow() + options_.cache_sync_timeout;
   std::unique_lock lock(mu_);
-  while (!CachesSynced()) {
+  while (!synced()) {
     if (stop.load() || stop_requested_ || clock_.MonotonicNow() >= deadline) return false;
     changed_.wait_for(lock, std::chrono::milliseconds(50));
   }
@@ -288,8 +289,24 @@ void Manager::StopElector(LeaderElector* elector, bool release) {
 }
 
 Manager::RunResult Manager::Run(const std::atomic<bool>& stop, LeaderElector* elector) {
-  for (auto& [name, informer] : informers_) informer->Start();
-  if (!WaitForCacheSync(stop)) {
+  // Owners first: the Job and pod caches ask the executions cache what they may forget
+  // (k8s_informers.h), so Pipelines and executions are listed before what they own.
+  const auto owner_kind = [](const std::string& name) {
+    return name == k8s::resources::kPipelines.resource ||
+           name == k8s::resources::kPipelineExecutions.resource;
+  };
+  for (auto& [name, informer] : informers_) {
+    if (owner_kind(name)) informer->Start();
+  }
+  const bool owners_synced = WaitForCacheSync(stop, [&] {
+    return std::all_of(informers_.begin(), informers_.end(), [&](const auto& entry) {
+      return !owner_kind(entry.first) || entry.second->HasSynced();
+    });
+  });
+  for (auto& [name, informer] : informers_) {
+    if (owners_synced && !owner_kind(name)) informer->Start();
+  }
+  if (!owners_synced || !WaitForCacheSync(stop, [this] { return CachesSynced(); })) {
     bool stopping = stop.load();
     {
       std::lock_guard lock(mu_);

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -101,7 +102,8 @@ class Manager {
   // Enqueues them (after delay when it is positive), each once, counting them by source.
   void Enqueue(const k8s::Resource& resource, Keys keys,
                std::chrono::milliseconds delay = std::chrono::milliseconds(0));
-  bool WaitForCacheSync(const std::atomic<bool>& stop);
+  // Waits until synced() (checked every 50 ms), a stop, or the cache sync timeout.
+  bool WaitForCacheSync(const std::atomic<bool>& stop, const std::function<bool()>& synced);
   // Waits until leading (true) or stop/lost (false).
   bool WaitToLead(const std::atomic<bool>& stop, LeaderElector& elector);
   void WaitForStopOrLoss(const std::atomic<bool>& stop);

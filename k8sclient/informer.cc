@@ -58,6 +58,7 @@ class Informer::Impl {
   Status ListAndReplace();
   Status WatchOnce();
   bool HandleEvent(WatchEvent&& event);
+  bool Keeps(const Object& obj) const;
   void Apply(ObjectPtr obj);
   void Delete(ObjectPtr obj);
   void MaybeResync();
@@ -94,7 +95,13 @@ ObjectPtr Informer::Impl::Prepare(Object obj) const {
   return std::make_shared<const Object>(std::move(obj));
 }
 
+bool Informer::Impl::Keeps(const Object& obj) const { return !options_.keep || options_.keep(obj); }
+
 void Informer::Impl::Apply(ObjectPtr obj) {
+  if (!Keeps(*obj)) {  // forgotten, not deleted: nobody reads it, so nobody is told
+    store_.Remove(KeyOf(*obj));
+    return;
+  }
   ObjectPtr old = store_.Upsert(obj);
   for (const auto& h : handlers_) {
     if (!old && h.on_add) h.on_add(obj);
@@ -111,7 +118,7 @@ void Informer::Impl::Delete(ObjectPtr obj) {
 }
 
 // Lists every page, preparing (stripping, transforming) each page's items as it arrives, so that
-// only the prepared objects and one page are held at a time.
+// only the prepared objects and one page are held at a time; what keep refuses goes at once.
 Result<std::vector<ObjectPtr>> Informer::Impl::ListPrepared(std::string* resource_version) {
   ListOptions opts;
   opts.label_selector = options_.label_selector;
@@ -121,7 +128,10 @@ Result<std::vector<ObjectPtr>> Informer::Impl::ListPrepared(std::string* resourc
   while (true) {
     Result<ObjectList> page = reader_.List(resource_, options_.ns, opts);
     if (!page.ok()) return page.status();
-    for (auto& item : page->items) prepared.push_back(Prepare(std::move(item)));
+    for (auto& item : page->items) {
+      ObjectPtr obj = Prepare(std::move(item));
+      if (Keeps(*obj)) prepared.push_back(std::move(obj));
+    }
     *resource_version = page->resource_version;
     if (page->continue_token.empty()) break;
     opts.continue_token = page->continue_token;
@@ -271,6 +281,12 @@ void Informer::Stop() {
 
 bool Informer::HasSynced() const { return impl_->synced_.load(); }
 const Resource& Informer::resource() const { return impl_->resource_; }
+
+void Informer::Recheck(const std::vector<ObjectPtr>& objects) {
+  for (const ObjectPtr& obj : objects) {
+    if (obj && !impl_->Keeps(*obj)) impl_->store_.Remove(KeyOf(*obj));
+  }
+}
 
 ObjectPtr Informer::Get(const std::string& ns, const std::string& name) const {
   return impl_->store_.Get(ns.empty() ? name : ns + "/" + name);

@@ -29,6 +29,12 @@ struct InformerOptions {
   // Applied to every object before it is cached, after managedFields are stripped. Lets a
   // component drop what it never reads (memory). May be empty.
   std::function<void(Object&)> transform;
+  // Objects for which keep (given the transformed object) returns false are not cached: a list
+  // leaves them out (a cached one is deleted), an add is dropped, an update removes the cached
+  // object without telling the handlers, a delete of one not cached tells nobody. Lets a
+  // component forget what it will never read again (the finished Jobs of finished runs). May
+  // be empty: keep all.
+  std::function<bool(const Object&)> keep;
 };
 
 class Informer : public CacheReader {
@@ -55,6 +61,10 @@ class Informer : public CacheReader {
   ObjectPtr Get(const std::string& ns, const std::string& name) const override;
   std::vector<ObjectPtr> List(const std::string& ns) const override;
   std::vector<ObjectPtr> ListByOwner(const std::string& owner_uid) const override;
+  // Drops those of these cached objects that options.keep now refuses (what keep reads has
+  // changed), without calling handlers: for objects nobody will read again. Any thread. An
+  // object the informer thread is storing at the same moment is judged at its next event.
+  void Recheck(const std::vector<ObjectPtr>& objects);
 
  private:
   class Impl;

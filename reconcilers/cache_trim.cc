@@ -167,6 +167,50 @@ void TrimExecution(Object& execution) {
   }
 }
 
+namespace {
+
+const std::string* StringAt(const Object& obj, const char* a, const char* b) {
+  auto outer = obj.find(a);
+  if (outer == obj.end() || !outer->is_object()) return nullptr;
+  auto inner = outer->find(b);
+  return inner != outer->end() && inner->is_string() ? &inner->get_ref<const std::string&>()
+                                                     : nullptr;
+}
+
+// A Job with Complete or Failed True, or a pod in phase Succeeded or Failed: nothing runs.
+bool Ended(const Object& obj) {
+  auto kind = obj.find("kind");
+  if (kind == obj.end() || !kind->is_string()) return false;
+  if (*kind == "Pod") {
+    const std::string* phase = StringAt(obj, "status", "phase");
+    return phase != nullptr && (*phase == "Succeeded" || *phase == "Failed");
+  }
+  if (*kind != "Job") return false;
+  auto status = obj.find("status");
+  if (status == obj.end() || !status->is_object()) return false;
+  auto conds = status->find("conditions");
+  if (conds == status->end() || !conds->is_array()) return false;
+  for (const Object& c : *conds) {
+    if (!c.is_object() || c.value("status", "") != "True") continue;
+    const std::string type = c.value("type", "");
+    if (type == "Complete" || type == "Failed") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool FinishedWithItsExecution(const Object& obj, const k8s::CacheReader& executions) {
+  if (!obj.is_object() || !Ended(obj)) return false;
+  auto meta = obj.find("metadata");
+  if (meta == obj.end() || !meta->is_object()) return false;
+  const std::string* execution = StringAt(*meta, "labels", "stepline.dev/execution");
+  const std::string* ns = StringAt(obj, "metadata", "namespace");
+  if (execution == nullptr) return false;
+  k8s::ObjectPtr owner = executions.Get(ns == nullptr ? "" : *ns, *execution);
+  return owner != nullptr && IsFinishedExecution(*owner);
+}
+
 std::function<void(Object&)> CacheTrimFor(const k8s::Resource& resource) {
   if (resource == k8s::resources::kJobs) return TrimJob;
   if (resource == k8s::resources::kPods) return TrimPod;

@@ -14,6 +14,7 @@
 
 #include <functional>
 
+#include "k8sclient/cache.h"
 #include "k8sclient/resource.h"
 
 namespace stepline::reconcilers {
@@ -43,5 +44,13 @@ std::function<void(k8s::Object&)> CacheTrimFor(const k8s::Resource& resource);
 
 // True when TrimExecution would trim it: status.pipelineExecutionStatus is terminal.
 bool IsFinishedExecution(const k8s::Object& execution);
+
+// True when nothing will read obj again: it is a Job that has ended (Complete or Failed) or a
+// pod that has (Succeeded or Failed), and the execution its stepline.dev/execution label names
+// has finished too (as `executions`, the executions cache, has it). A finished execution's
+// reconcile reads none of its Jobs, so the Job and pod caches may forget these (InformerOptions
+// keep): with 10,000 finished runs that is most of the cache. Jobs still running (a failed
+// run's Jobs being deleted) and objects of executions not in the cache are kept.
+bool FinishedWithItsExecution(const k8s::Object& obj, const k8s::CacheReader& executions);
 
 }  // namespace stepline::reconcilers

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <thread>
 
 namespace stepline::k8s {
@@ -181,6 +183,44 @@ TEST(InformerTest, ListsInPagesThenAppliesWatchEventsInOrder) {
             (std::vector<std::string>{"add a/w4@51", "update a/w1@52", "delete b/w3@53"}));
   EXPECT_TRUE(f.informer->ListByOwner("owner-1").empty()) << "w1 no longer owned, w3 gone";
   EXPECT_EQ(f.informer->Get("b", "w3"), nullptr);
+  f.informer->Stop();
+}
+
+TEST(InformerTest, ForgetsWhatKeepRefusesWithoutTellingTheHandlers) {
+  // keep refuses widgets of size 0, and w2 once `forgotten` is set (what keep reads changed).
+  auto ended = [](Object o) {
+    o["spec"]["size"] = 0;
+    return o;
+  };
+  InformerFixture f;
+  f.api.SetState(
+      {Widget("a", "w1", "10"), ended(Widget("a", "done", "11")), Widget("a", "w2", "12")}, "50");
+  auto forgotten = std::make_shared<std::atomic<bool>>(false);
+  InformerOptions options;
+  options.keep = [forgotten](const Object& o) {
+    return o["spec"]["size"] != 0 && !(NameOf(o) == "w2" && forgotten->load());
+  };
+  f.Start(options);
+  EXPECT_EQ(f.recorder.Take(), (std::vector<std::string>{"add a/w1@10", "add a/w2@12"}))
+      << "a refused object is never stored";
+  EXPECT_EQ(f.informer->Get("a", "done"), nullptr);
+
+  forgotten->store(true);
+  f.informer->Recheck({f.informer->Get("a", "w1"), f.informer->Get("a", "w2")});
+  EXPECT_EQ(f.informer->Get("a", "w2"), nullptr) << "Recheck drops it";
+  EXPECT_NE(f.informer->Get("a", "w1"), nullptr);
+  EXPECT_TRUE(f.recorder.Take().empty());
+
+  f.api.Script({{Event(WatchEvent::Type::kModified, ended(Widget("a", "done", "52"))),
+                 Event(WatchEvent::Type::kDeleted, ended(Widget("a", "done", "53"))),
+                 Event(WatchEvent::Type::kModified, ended(Widget("a", "w1", "54"))),
+                 Event(WatchEvent::Type::kAdded, Widget("a", "w3", "55"))},
+                Status::Ok()});
+  ASSERT_TRUE(Eventually([&] { return f.informer->Get("a", "w3") != nullptr; }));
+  EXPECT_EQ(f.recorder.Take(), (std::vector<std::string>{"add a/w3@55"}))
+      << "\"done\" comes and goes unseen; w1 ended: forgotten, not deleted";
+  EXPECT_EQ(f.informer->Get("a", "w1"), nullptr);
+  EXPECT_EQ(f.informer->List("a").size(), 1u);
   f.informer->Stop();
 }
 

@@ -7,6 +7,7 @@
 #include "reconcilers/attempt.h"
 #include "reconcilers/planner.h"
 #include "reconcilers/planner_internal.h"
+#include "tests/reconcilers/fake_cache.h"
 
 namespace stepline::reconcilers {
 namespace {
@@ -418,6 +419,39 @@ TEST(CacheTrimTest, ExecutionsThatHaveNotFinishedStayWhole) {
   const Object before = no_status;
   TrimExecution(no_status);
   EXPECT_EQ(no_status, before);
+}
+
+TEST(CacheTrimTest, EndedJobsAndPodsOfFinishedExecutionsAreReadNoMore) {
+  testing::FakeCache executions;
+  executions.Put(Execution("Executing", 1));  // run-1 in ml
+  const Object ended_job = FullJob();         // Complete
+  const Object ended_pod = FullPod();         // Succeeded
+  Object running_job = ended_job;
+  running_job["status"]["conditions"] = Object::array();
+  Object running_pod = ended_pod;
+  running_pod["status"]["phase"] = "Running";
+  Object failed_job = ended_job;
+  failed_job["status"]["conditions"] = {{{"type", "Failed"}, {"status", "True"}}};
+  Object deciding_job = ended_job;  // decided, pods still being stopped
+  deciding_job["status"]["conditions"] = {{{"type", "FailureTarget"}, {"status", "True"}}};
+  for (const Object* o :
+       std::vector<const Object*>{&ended_job, &ended_pod, &running_job, &failed_job}) {
+    EXPECT_FALSE(FinishedWithItsExecution(*o, executions)) << "run-1 still runs";
+  }
+  executions.Put(Execution("Failed", 1));
+  EXPECT_TRUE(FinishedWithItsExecution(ended_job, executions));
+  EXPECT_TRUE(FinishedWithItsExecution(ended_pod, executions));
+  EXPECT_TRUE(FinishedWithItsExecution(failed_job, executions));
+  EXPECT_FALSE(FinishedWithItsExecution(running_job, executions)) << "still being deleted";
+  EXPECT_FALSE(FinishedWithItsExecution(running_pod, executions));
+  EXPECT_FALSE(FinishedWithItsExecution(deciding_job, executions));
+  Object other_run = ended_job;
+  other_run["metadata"]["labels"]["stepline.dev/execution"] = "run-2";
+  EXPECT_FALSE(FinishedWithItsExecution(other_run, executions)) << "run-2 is not in the cache";
+  Object unlabelled = ended_job;
+  unlabelled["metadata"].erase("labels");
+  EXPECT_FALSE(FinishedWithItsExecution(unlabelled, executions));
+  EXPECT_FALSE(FinishedWithItsExecution(Object::array(), executions));
 }
 
 TEST(CacheTrimTest, LeavesNonObjectsAlone) {
