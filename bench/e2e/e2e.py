@@ -304,6 +304,12 @@ def summarize(kind, n, m, per_exec, d, seconds, cpu, mach0, mach1, others, sampl
                             controller="pipelineexecution")
     enqueues = mt.by_label(d, "stepline_enqueues_total", "source", controller="pipelineexecution")
     lat = mt.buckets(d, "stepline_dispatch_latency_seconds")
+    # Two parts of the dispatch latency: the Job create request itself (the API server's answer
+    # time) and how long a key waited in the work queue for a worker.
+    create = mt.buckets(d, "stepline_api_request_duration_seconds", verb="create",
+                        resource="jobs.batch")
+    queued = mt.buckets({k: v for k, v in d.items() if dict(k[1]).get("name") == "pipelineexecution"},
+                        "stepline_workqueue_queue_duration_seconds")
     busy = (mach1[0] - mach0[0]) / max(1e-9, mach1[1] - mach0[1])
     steps = n * per_exec
     done, finished_steps, failed = sampler.last
@@ -329,6 +335,8 @@ def summarize(kind, n, m, per_exec, d, seconds, cpu, mach0, mach1, others, sampl
         "dispatch_latency_count": lat[-1][1] if lat else 0,
         "dispatch_latency_ms": {q: 1000 * mt.quantile(float(q), lat)
                                 for q in ("0.5", "0.95", "0.99")},
+        "job_create_ms": {q: 1000 * mt.quantile(float(q), create) for q in ("0.5", "0.95", "0.99")},
+        "queue_wait_ms": {q: 1000 * mt.quantile(float(q), queued) for q in ("0.5", "0.95", "0.99")},
         "dispatch_latency_buckets": [[b if b != float("inf") else "+Inf", c] for b, c in lat],
         "cores": CORES,
     }
@@ -358,6 +366,12 @@ def print_result(r):
           + ", ".join(f"{k} {100 * v:.0f}%" for k, v in r["others_machine_share"].items()) + ")")
     print(f"   dispatch latency ({r['dispatch_latency_count']:.0f} dispatches): "
           f"p50 {lat['0.5']:.1f} ms  p95 {lat['0.95']:.1f} ms  p99 {lat['0.99']:.1f} ms")
+    for label, key in (("the Job create request alone", "job_create_ms"),
+                       ("an execution's wait in the work queue", "queue_wait_ms")):
+        q = r.get(key)
+        if q:
+            print(f"     of which {label}: p50 {q['0.5']:.1f} ms  p95 {q['0.95']:.1f} ms  "
+                  f"p99 {q['0.99']:.1f} ms")
     print(f"   controller peak RSS {r['peak_rss_mb']:.1f} MB", flush=True)
 
 
