@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "reconcilers/cache_trim.h"
 #include "reconcilers/job_builder.h"
 #include "reconcilers/object_fields.h"
 
@@ -215,11 +216,27 @@ k8s::Status ExecutionReconciler::WriteStatus(const std::string& key, const Objec
   k8s::Result<Object> written = writer_.UpdateStatus(k8s::resources::kPipelineExecutions,
                                                      k8s::NamespaceOf(cached), updated, opts);
   if (!written.ok()) return written.status();  // a conflict: retried on fresh state
+  // A finished execution is remembered as the cache will hold it (cache_trim.h).
+  TrimExecution(*written);
+  const k8s::MonoTime now = clock_.MonotonicNow();
   std::lock_guard lock(mu_);
   written_status_[key] = {k8s::ResourceVersionOf(cached),
-                          std::make_shared<const Object>(std::move(written).value())};
-  last_write_[key] = clock_.MonotonicNow();
+                          std::make_shared<const Object>(std::move(written).value()), now};
+  last_write_[key] = now;
+  SweepWritesLocked(now);
   return k8s::Status::Ok();
+}
+
+void ExecutionReconciler::SweepWritesLocked(k8s::MonoTime now) {
+  constexpr auto kEvery = std::chrono::seconds(30);
+  if (now - last_sweep_ < kEvery) return;
+  last_sweep_ = now;
+  for (auto it = written_status_.begin(); it != written_status_.end();) {
+    it = now - it->second.at > kCreatedJobMemory ? written_status_.erase(it) : std::next(it);
+  }
+  for (auto it = last_write_.begin(); it != last_write_.end();) {
+    it = now - it->second > options_.transient_status_delay ? last_write_.erase(it) : std::next(it);
+  }
 }
 
 namespace {

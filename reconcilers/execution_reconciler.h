@@ -79,7 +79,8 @@ class ExecutionReconciler : public Reconciler {
   };
   struct Written {                      // a write the cache may not show yet
     std::string from_resource_version;  // the cached version the write replaced
-    k8s::ObjectPtr object;              // what the server answered
+    k8s::ObjectPtr object;              // what the server answered (trimmed once finished)
+    k8s::MonoTime at;                   // when
   };
 
   k8s::ObjectPtr Fresh(const std::string& key, const k8s::ObjectPtr& cached);
@@ -105,6 +106,9 @@ class ExecutionReconciler : public Reconciler {
   k8s::Status WriteStatus(const std::string& key, const k8s::Object& cached,
                           const PipelineExecutionStatus& status);
   void Remember(const std::string& key, const std::string& job_name, k8s::ObjectPtr job);
+  // Forgets status writes old enough that neither Fresh nor HoldBack needs them (an execution
+  // that finished is never reconciled again to forget its last write). Requires mu_.
+  void SweepWritesLocked(k8s::MonoTime now);
 
   const std::string name_ = "pipelineexecution";
   const ExecutionCaches caches_;
@@ -120,6 +124,7 @@ class ExecutionReconciler : public Reconciler {
       created_jobs_;
   // guarded by mu_; execution key -> when this replica last wrote its status
   std::map<std::string, k8s::MonoTime> last_write_;
+  k8s::MonoTime last_sweep_{};  // guarded by mu_
 };
 
 }  // namespace stepline::reconcilers

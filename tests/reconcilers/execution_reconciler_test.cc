@@ -253,6 +253,22 @@ TEST_F(ExecutionReconcilerTest, RoutineStepEventsCanBeAskedFor) {
             (std::vector<std::string>{"StepStarted", "StepSucceeded", "StepStarted"}));
 }
 
+TEST_F(ExecutionReconcilerTest, AfterTheLastWriteARunAheadOfTheCacheDoesNothingMore) {
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  CacheShowsWrites();
+  JobProgress(k8s::NameOf(writer.created[0]), "Succeeded");
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  CacheShowsWrites();
+  JobProgress(k8s::NameOf(writer.created[1]), "Succeeded");
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  ASSERT_EQ(writer.status_writes.back()["status"]["pipelineExecutionStatus"], "Succeeded");
+  const size_t writes = writer.status_writes.size();
+  // The cache still shows the run executing; the reconciler goes by its own (trimmed) write.
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  EXPECT_EQ(writer.status_writes.size(), writes);
+  EXPECT_EQ(writer.created.size(), 2u);
+}
+
 TEST_F(ExecutionReconcilerTest, ADeletedExecutionIsForgotten) {
   ASSERT_TRUE(reconciler().Reconcile("ml/run-2").status.ok());
   EXPECT_EQ(dispatch.forgotten, std::vector<std::string>{"ml/run-2"});
