@@ -6,8 +6,8 @@ namespace stepline::controller {
 
 class K8sInformerFactory::Handle final : public InformerHandle {
  public:
-  Handle(k8s::Client& client, const k8s::Resource& resource,
-                    const k8s::InformerOptions& options, const k8s::Clock& clock)
+  Handle(k8s::Client& client, const k8s::Resource& resource, const k8s::InformerOptions& options,
+         const k8s::Clock& clock)
       : informer_(client, client, resource, options, clock) {}
   void AddEventHandlers(k8s::EventHandlers h) override { informer_.AddEventHandlers(std::move(h)); }
   void Start() override { informer_.Start(); }

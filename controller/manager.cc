@@ -223,8 +223,7 @@ bool Manager::Lost() const {
   return lost_;
 }
 
-bool Manager::WaitForCacheSync(const std::atomic<bool>& stop,
-                               const std::function<bool()>& synced) {
+bool Manager::WaitForCacheSync(const std::atomic<bool>& stop, const std::function<bool()>& synced) {
   const k8s::MonoTime deadline = clock_.MonotonicNow() + options_.cache_sync_timeout;
   std::unique_lock lock(mu_);
   while (!synced()) {
