@@ -148,13 +148,12 @@ bool IsFinishedExecution(const Object& execution) {
 
 void TrimExecution(Object& execution) {
   if (!IsFinishedExecution(execution)) return;
-  KeepOnly(execution, {"apiVersion", "kind", "metadata", "spec", "status"});
+  KeepOnly(execution, {"apiVersion", "kind", "metadata", "status"});
   auto meta = execution.find("metadata");
   if (meta != execution.end()) {
     KeepOnly(*meta, {"name", "namespace", "uid", "resourceVersion", "generation",
-                     "creationTimestamp", "deletionTimestamp", "ownerReferences", "finalizers"});
+                     "deletionTimestamp", "ownerReferences", "finalizers"});
   }
-  KeepOnlyIn(execution, "spec", {"pipelineName"});
   Object& status = execution["status"];
   KeepOnly(status, {"pipelineExecutionStatus", "observedGeneration"});
   // An empty snapshot: the reconciler looks up the Pipeline only for executions without one.
