@@ -7,6 +7,7 @@
 #include "reconcilers/cache_trim.h"
 #include "reconcilers/job_builder.h"
 #include "reconcilers/object_fields.h"
+#include "reconcilers/slow_start.h"
 
 namespace stepline::reconcilers {
 namespace {
@@ -15,6 +16,8 @@ using k8s::Object;
 using k8s::ObjectPtr;
 
 constexpr auto kCreatedJobMemory = std::chrono::minutes(2);
+// At most this many Job creates of one reconcile are in flight at once.
+constexpr size_t kMaxCreatesInFlight = 16;
 
 // The planner's Events that say a step started or succeeded (see
 // ExecutionReconcilerOptions::routine_step_events).
@@ -147,62 +150,86 @@ PlanInputs ExecutionReconciler::Inputs(const PipelineExecution& ex,
   return in;
 }
 
-k8s::Status ExecutionReconciler::CreateJob(const std::string& key, const Action& action,
-                                           PlanResult& result, Dispatch* dispatch) {
+ExecutionReconciler::CreateOutcome ExecutionReconciler::CreateJob(
+    const std::string& key, const Action& action, std::optional<k8s::MonoTime> since) {
   const std::string& ns = k8s::NamespaceOf(action.job);
   k8s::WriteOptions opts;
   opts.field_manager = options_.field_manager;
   k8s::Result<Object> created = writer_.Create(k8s::resources::kJobs, ns, action.job, opts);
+  CreateOutcome out;
   if (created.ok()) {
     Remember(key, k8s::NameOf(*created), std::make_shared<const Object>(*created));
-    ++dispatch->created;
-    if (options_.dispatch != nullptr && dispatch->since) {
-      options_.dispatch->JobCreated(key, *dispatch->since);
-    }
-    return k8s::Status::Ok();
+    out.created = true;
+    if (options_.dispatch != nullptr && since) options_.dispatch->JobCreated(key, *since);
+    return out;
   }
-  if (created.status().IsAlreadyExists()) return k8s::Status::Ok();  // done before a restart
+  if (created.status().IsAlreadyExists()) return out;  // done before a restart
   if (IsQuotaRefusal(created.status())) {
-    RecordQuotaRefusal(&result, action, created.status().message(), clock_.Now());
-    return k8s::Status::Ok();
+    out.quota_refusal = created.status().message();
+    return out;
   }
-  return created.status();
+  out.status = created.status();
+  return out;
 }
 
+// The plan's Job creates, in slow-start batches (slow_start.h): a fan-out's children are
+// created many at a time, not one round trip after another. A batch with a failed create ends
+// them; the rest are created by the retry.
+k8s::Status ExecutionReconciler::CreateJobs(const std::string& key,
+                                            const std::vector<const Action*>& creates,
+                                            PlanResult& result, Dispatch* dispatch) {
+  std::vector<CreateOutcome> outcomes(creates.size());
+  CallInSlowStartBatches(creates.size(), kMaxCreatesInFlight, [&](size_t i) {
+    outcomes[i] = CreateJob(key, *creates[i], dispatch->since);
+    return outcomes[i].status.ok();
+  });
+  k8s::Status first_error;
+  for (size_t i = 0; i < creates.size(); ++i) {
+    const CreateOutcome& o = outcomes[i];
+    if (o.created) ++dispatch->created;
+    if (o.quota_refusal) RecordQuotaRefusal(&result, *creates[i], *o.quota_refusal, clock_.Now());
+    if (o.status.ok()) continue;
+    Log()->warn("action failed key={} job={} error={}", key, k8s::NameOf(creates[i]->job),
+                o.status.ToString());
+    if (first_error.ok()) first_error = o.status;
+  }
+  return first_error;
+}
+
+k8s::Status ExecutionReconciler::PatchOrDeleteJob(const std::string& ns, const Action& a) {
+  k8s::Status s;
+  if (a.kind == Action::Kind::kDeleteJob) {
+    k8s::DeleteOptions opts;
+    opts.propagation_policy = "Background";
+    s = writer_.Delete(k8s::resources::kJobs, ns, a.job_name, opts);
+  } else {
+    s = writer_.Patch(k8s::resources::kJobs, ns, a.job_name, k8s::PatchType::kMerge, a.patch.dump())
+            .status();
+  }
+  return s.IsNotFound() ? k8s::Status::Ok() : s;  // gone already
+}
+
+// In the plan's order: deletes and patches, creates, then events.
 k8s::Status ExecutionReconciler::ApplyActions(const std::string& key, const Object& execution,
                                               PlanResult& result, Dispatch* dispatch) {
   k8s::Status first_error;
   const std::string& ns = k8s::NamespaceOf(execution);
-  for (const Action& a : std::vector<Action>(result.actions)) {
-    k8s::Status s;
-    switch (a.kind) {
-      case Action::Kind::kCreateJob:
-        s = CreateJob(key, a, result, dispatch);
-        break;
-      case Action::Kind::kDeleteJob: {
-        k8s::DeleteOptions opts;
-        opts.propagation_policy = "Background";
-        s = writer_.Delete(k8s::resources::kJobs, ns, a.job_name, opts);
-        if (s.IsNotFound()) s = k8s::Status::Ok();
-        break;
-      }
-      case Action::Kind::kPatchJob:
-        s = writer_
-                .Patch(k8s::resources::kJobs, ns, a.job_name, k8s::PatchType::kMerge,
-                       a.patch.dump())
-                .status();
-        if (s.IsNotFound()) s = k8s::Status::Ok();
-        break;
-      case Action::Kind::kEvent:
-        if (!options_.routine_step_events && IsRoutineStepEvent(a.reason)) break;
-        events_.Record(execution, a.event_type, a.reason, a.message);
-        break;
-    }
-    if (!s.ok()) {
-      Log()->warn("action failed key={} job={} error={}", key,
-                  a.job_name.empty() ? k8s::NameOf(a.job) : a.job_name, s.ToString());
-      if (first_error.ok()) first_error = s;
-    }
+  const std::vector<Action> actions = result.actions;  // creates may add quota waits to result
+  std::vector<const Action*> creates;
+  for (const Action& a : actions) {
+    if (a.kind == Action::Kind::kCreateJob) creates.push_back(&a);
+    if (a.kind != Action::Kind::kDeleteJob && a.kind != Action::Kind::kPatchJob) continue;
+    k8s::Status s = PatchOrDeleteJob(ns, a);
+    if (s.ok()) continue;
+    Log()->warn("action failed key={} job={} error={}", key, a.job_name, s.ToString());
+    if (first_error.ok()) first_error = s;
+  }
+  k8s::Status created = CreateJobs(key, creates, result, dispatch);
+  if (first_error.ok()) first_error = created;
+  for (const Action& a : actions) {
+    if (a.kind != Action::Kind::kEvent) continue;
+    if (!options_.routine_step_events && IsRoutineStepEvent(a.reason)) continue;
+    events_.Record(execution, a.event_type, a.reason, a.message);
   }
   return first_error;
 }

@@ -12,8 +12,13 @@
 // transient_status_delay) waits, so that "step k finished" and "step k+1 dispatched" share one
 // write, and a step that starts and finishes within the delay is written once.
 //
+// A reconcile's Job creates (a fan-out's children) are made in slow-start batches, up to 16 in
+// flight at once (slow_start.h), so that the last child does not wait for every other's round
+// trip.
+//
 // Thread-safety: Reconcile may run on several workers at once, never for the same key; the
-// memory of recent writes is guarded by mu_.
+// memory of recent writes is guarded by mu_. The writer must be safe to call from several
+// threads at once (a reconcile's creates run on threads of their own).
 #pragma once
 
 #include <chrono>
@@ -90,8 +95,17 @@ class ExecutionReconciler : public Reconciler {
                     Pipeline* pipeline_storage, std::vector<k8s::ObjectPtr>* keep_alive) const;
   k8s::Status ApplyActions(const std::string& key, const k8s::Object& execution, PlanResult& result,
                            Dispatch* dispatch);
-  k8s::Status CreateJob(const std::string& key, const Action& action, PlanResult& result,
-                        Dispatch* dispatch);
+  struct CreateOutcome {  // one Job create's answer
+    k8s::Status status;   // not ok: it failed (AlreadyExists is done, not a failure)
+    bool created = false;
+    std::optional<std::string> quota_refusal;  // a ResourceQuota refused it: the message
+  };
+  // Safe to call from several threads at once (the creates of one reconcile run concurrently).
+  CreateOutcome CreateJob(const std::string& key, const Action& action,
+                          std::optional<k8s::MonoTime> since);
+  k8s::Status CreateJobs(const std::string& key, const std::vector<const Action*>& creates,
+                         PlanResult& result, Dispatch* dispatch);
+  k8s::Status PatchOrDeleteJob(const std::string& ns, const Action& action);
   // Writes the planned status if it changed, or holds a transient change back (and lowers
   // *wake to when it is due).
   k8s::Status SettleStatus(const std::string& key, const k8s::Object& current,
