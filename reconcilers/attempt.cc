@@ -154,6 +154,7 @@ bool WaitedTooLong(const std::optional<WallTime>& since, const AttemptInputs& in
 
 // A pod that exists but is not running: waiting for a node or an image.
 void ObservePendingPod(const Object& pod, const AttemptInputs& in, AttemptObservation* out) {
+  out->reusable = false;  // how long it has waited depends on now
   const Object* sched = ConditionOf(pod, "PodScheduled");
   if (sched != nullptr && StringField(*sched, "status") == "False" &&
       StringField(*sched, "reason") == "Unschedulable") {
@@ -188,7 +189,9 @@ bool PodSettled(const Object* pod) {
 // A finished Job whose pod has not caught up: wait for it, at most kPodStatusGrace.
 bool AwaitPodStatus(const Object* condition, const Object* pod, const AttemptInputs& in,
                     AttemptObservation* out) {
-  if (in.judged || PodSettled(pod)) return false;
+  if (PodSettled(pod)) return false;
+  out->reusable = false;  // the answer depends on judged and on now
+  if (in.judged) return false;
   auto since = TimeField(*condition, "lastTransitionTime");
   if (!since || in.now >= *since + kPodStatusGrace) return false;
   out->phase = AttemptPhase::kRunning;

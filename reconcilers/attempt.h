@@ -54,6 +54,9 @@ struct AttemptObservation {
   // (watches of Jobs and Pods are separate streams): phase is kRunning until then, and the
   // attempt is judged with what there is once this time has passed.
   std::optional<k8s::WallTime> settle_by;
+  // False when the answer depends on `now` or on `judged` (a pod still pending, a finished Job
+  // whose pod has not settled): only a reusable answer may be kept for the same objects.
+  bool reusable = true;
 };
 
 // How long a finished Job waits for its pod's final status before being judged without it.

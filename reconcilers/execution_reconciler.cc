@@ -35,6 +35,12 @@ bool IsQuotaRefusal(const k8s::Status& s) {
   return s.IsForbidden() && s.message().find("exceeded quota") != std::string::npos;
 }
 
+bool IsFinished(const PipelineExecutionStatus& s) {
+  const auto& phase = s.pipeline_execution_status;
+  return phase == ExecutionStatus::kSucceeded || phase == ExecutionStatus::kFailed ||
+         phase == ExecutionStatus::kStopped;
+}
+
 bool Controls(const Object& job, const std::string& uid) {
   const Object* owner = k8s::ControllerOf(job);
   return owner != nullptr && owner->value("uid", "") == uid;
@@ -120,8 +126,7 @@ std::vector<ObjectPtr> ExecutionReconciler::OwnedJobs(const std::string& key,
 
 PlanInputs ExecutionReconciler::Inputs(const PipelineExecution& ex,
                                        const std::vector<ObjectPtr>& jobs,
-                                       Pipeline* pipeline_storage,
-                                       std::vector<ObjectPtr>* keep_alive) const {
+                                       Pipeline* pipeline_storage, JobRecordMemo* memo) const {
   PlanInputs in;
   in.execution = &ex;
   in.now = clock_.Now();
@@ -135,17 +140,17 @@ PlanInputs ExecutionReconciler::Inputs(const PipelineExecution& ex,
   for (const ObjectPtr& j : jobs) {
     ObservedJob o;
     o.job = j.get();
-    for (const ObjectPtr& pod : caches_.pods->ListByOwner(k8s::UidOf(*j))) {
-      keep_alive->push_back(pod);
-      o.pods.push_back(pod.get());
-    }
+    std::vector<ObjectPtr> related = caches_.pods->ListByOwner(k8s::UidOf(*j));
+    for (const ObjectPtr& pod : related) o.pods.push_back(pod.get());
     if (caches_.job_events != nullptr) {
-      for (const ObjectPtr& e : caches_.job_events->ListByOwner(k8s::UidOf(*j))) {
-        keep_alive->push_back(e);
+      for (ObjectPtr& e : caches_.job_events->ListByOwner(k8s::UidOf(*j))) {
         o.events.push_back(e.get());
+        related.push_back(std::move(e));
       }
     }
     in.jobs.push_back(std::move(o));
+    // The memo keeps the pods and events alive for the Plan, as it keeps their record.
+    memo->Attach(&in.jobs.back(), j, std::move(related));
   }
   return in;
 }
@@ -319,6 +324,19 @@ void ExecutionReconciler::Forget(const std::string& key) {
   written_status_.erase(key);
   created_jobs_.erase(key);
   last_write_.erase(key);
+  records_.erase(key);
+}
+
+JobRecordMemo* ExecutionReconciler::Memo(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto& memo = records_[key];
+  if (!memo) memo = std::make_unique<JobRecordMemo>(options_.plan.scheduling_timeout);
+  return memo.get();
+}
+
+void ExecutionReconciler::ForgetRecords(const std::string& key) {
+  std::lock_guard lock(mu_);
+  records_.erase(key);
 }
 
 ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
@@ -330,6 +348,7 @@ ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
   }
   ObjectPtr current = Fresh(key, cached);
   if (!Child(Child(*current, "metadata"), "deletionTimestamp").is_null()) {
+    ForgetRecords(key);
     return ReconcileOutcome::Done();
   }
   k8s::Result<PipelineExecution> ex = ParsePipelineExecution(*current);
@@ -338,8 +357,13 @@ ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
   if (options_.dispatch != nullptr) dispatch.since = options_.dispatch->PendingFinish(key);
   std::vector<ObjectPtr> jobs = OwnedJobs(key, *ex);
   Pipeline pipeline;
-  std::vector<ObjectPtr> keep_alive;
-  PlanResult result = Plan(Inputs(*ex, jobs, &pipeline, &keep_alive));
+  JobRecordMemo* memo = Memo(key);
+  PlanResult result = Plan(Inputs(*ex, jobs, &pipeline, memo));
+  if (IsFinished(result.status)) {
+    ForgetRecords(key);  // not reconciled again but to delete leftovers: nothing to keep
+  } else {
+    memo->Sweep();
+  }
   k8s::Status applied = ApplyActions(key, *current, result, &dispatch);
   if (options_.dispatch != nullptr && dispatch.since && dispatch.created > 0) {
     options_.dispatch->Dispatched(key, *dispatch.since);

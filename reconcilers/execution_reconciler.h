@@ -34,6 +34,7 @@
 #include "k8sclient/clock.h"
 #include "reconcilers/api_types.h"
 #include "reconcilers/dispatch_observer.h"
+#include "reconcilers/job_record_memo.h"
 #include "reconcilers/planner.h"
 #include "reconcilers/reconciler.h"
 
@@ -92,7 +93,10 @@ class ExecutionReconciler : public Reconciler {
   const Pipeline* FindPipeline(const PipelineExecution& ex, Pipeline* storage) const;
   std::vector<k8s::ObjectPtr> OwnedJobs(const std::string& key, const PipelineExecution& ex);
   PlanInputs Inputs(const PipelineExecution& ex, const std::vector<k8s::ObjectPtr>& jobs,
-                    Pipeline* pipeline_storage, std::vector<k8s::ObjectPtr>* keep_alive) const;
+                    Pipeline* pipeline_storage, JobRecordMemo* memo) const;
+  // The execution's memo (made on first use); valid until Forget or ForgetRecords of key.
+  JobRecordMemo* Memo(const std::string& key);
+  void ForgetRecords(const std::string& key);
   k8s::Status ApplyActions(const std::string& key, const k8s::Object& execution, PlanResult& result,
                            Dispatch* dispatch);
   struct CreateOutcome {  // one Job create's answer
@@ -139,6 +143,9 @@ class ExecutionReconciler : public Reconciler {
   // guarded by mu_; execution key -> when this replica last wrote its status
   std::map<std::string, k8s::MonoTime> last_write_;
   k8s::MonoTime last_sweep_{};  // guarded by mu_
+  // guarded by mu_ (the map; a memo is used only by the worker reconciling its key): the Job
+  // records of the executions that run, by execution key; dropped when one finishes
+  std::map<std::string, std::unique_ptr<JobRecordMemo>> records_;
 };
 
 }  // namespace stepline::reconcilers

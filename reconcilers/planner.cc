@@ -27,30 +27,14 @@ bool IsTerminalExecution(const std::optional<ExecutionStatus>& s) {
          s == ExecutionStatus::kStopped;
 }
 
-const Object* Labels(const Object& obj) {
-  const Object& labels = Child(Child(obj, "metadata"), "labels");
-  return labels.is_object() ? &labels : nullptr;
-}
-
-int LabelInt(const Object& labels, const char* key, int fallback) {
-  auto it = labels.find(key);
-  if (it == labels.end() || !it->is_string()) return fallback;
-  return std::atoi(it->get_ref<const std::string&>().c_str());
-}
-
-JobIndex IndexJobs(const std::vector<ObservedJob>& jobs) {
+JobIndex IndexJobs(const Planning& p) {
   JobIndex index;
-  for (const auto& j : jobs) {
-    const Object* labels = Labels(*j.job);
-    if (labels == nullptr) continue;
-    auto step = labels->find(kLabelStep);
-    if (step == labels->end() || !step->is_string()) continue;
-    int attempt = LabelInt(*labels, kLabelAttempt, 0);
-    if (attempt < 1 || attempt > 10'000) continue;
-    auto& by_index = index[step->get_ref<const std::string&>()];
-    UnitJobs& unit = by_index[LabelInt(*labels, kLabelIndex, -1)];
-    if (unit.size() < static_cast<size_t>(attempt)) unit.resize(attempt, nullptr);
-    unit[attempt - 1] = &j;
+  for (const auto& j : p.in.jobs) {
+    const JobRecord& r = p.Record(j);
+    if (r.step.empty() || r.attempt == 0) continue;
+    UnitJobs& unit = index[r.step][r.index];
+    if (unit.size() < static_cast<size_t>(r.attempt)) unit.resize(r.attempt, nullptr);
+    unit[r.attempt - 1] = &j;
   }
   return index;
 }
@@ -99,11 +83,11 @@ void Finish(PlanResult& out, const PlanInputs& in, ExecutionStatus final_status,
 bool DeleteActiveJobs(const PlanInputs& in, Planning& p) {
   bool any = false;
   for (const auto& j : in.jobs) {
-    if (planner_internal::JobFinished(*j.job)) continue;
+    const JobRecord& r = p.Record(j);
+    if (r.finished) continue;
     any = true;
-    const Object& meta = Child(*j.job, "metadata");
-    if (!Child(meta, "deletionTimestamp").is_null()) continue;
-    p.Delete(StringField(Child(meta, "labels"), kLabelStep), k8s::NameOf(*j.job));
+    if (!Child(Child(*j.job, "metadata"), "deletionTimestamp").is_null()) continue;
+    p.Delete(r.step, r.name);
   }
   return any;
 }
@@ -444,7 +428,7 @@ void ClearQuotaWaits(StepPlan& sp) {
 void PlanSteps(PlanResult& out, const PlanInputs& in, const Snapshot& snap, Planning& p) {
   planner_internal::PlanContext ctx(snap, *in.execution);
   Steps st;
-  JobIndex jobs = IndexJobs(in.jobs);
+  JobIndex jobs = IndexJobs(p);
   PlanAllSteps(st, snap, jobs, ctx, p);
   const StepPlan* failed = FirstBlockingFailure(st);
   if (failed == nullptr) {
@@ -507,7 +491,13 @@ void Wrap(PlanResult& out, const PlanInputs& in, const Planning& p) {
 PlanResult Plan(const PlanInputs& in) {
   PlanResult out;
   out.status = in.execution->status;
-  Planning p{in, out, std::nullopt};
+  Planning p{in, out, std::nullopt, {}};
+  p.own_records.resize(in.jobs.size());
+  for (size_t i = 0; i < in.jobs.size(); ++i) {
+    if (in.jobs[i].record == nullptr) {
+      p.own_records[i] = ReadJobRecord(in.jobs[i], in.options.scheduling_timeout);
+    }
+  }
   const auto& current = out.status.pipeline_execution_status;
   if (IsTerminalExecution(current)) {
     if (current != ExecutionStatus::kSucceeded) DeleteActiveJobs(in, p);

@@ -19,6 +19,7 @@
 #include "k8sclient/clock.h"
 #include "k8sclient/resource.h"
 #include "reconcilers/api_types.h"
+#include "reconcilers/attempt.h"
 #include "reconcilers/reconciler.h"
 
 namespace stepline::reconcilers {
@@ -32,11 +33,33 @@ inline constexpr const char* kAnnotationAbandoned = "stepline.dev/abandoned";
 inline constexpr const char* kAnnotationAbandonedMessage = "stepline.dev/abandoned-message";
 inline constexpr const char* kAnnotationAbandonedAt = "stepline.dev/abandoned-at";
 
+struct JobRecord;
+
 struct ObservedJob {
   const k8s::Object* job = nullptr;
   std::vector<const k8s::Object*> pods;    // the Job's pods
   std::vector<const k8s::Object*> events;  // Warning events about the Job (FailedCreate)
+  // What the planner reads of these objects, read before (ReadJobRecord of this very job, pods
+  // and events; see JobRecordMemo); null: Plan reads it.
+  const JobRecord* record = nullptr;
 };
+
+// What the planner reads of one Job with its pods and events, apart from what only a failed or
+// waiting attempt needs: reading it is most of a re-plan's cost, so it can be kept for as long
+// as the objects are the same (the informer's objects are immutable; a change is a new object).
+struct JobRecord {
+  std::string step;  // the step label; "" when missing (the Job is ignored)
+  int index = -1;    // the fan-out index label; -1 without one
+  int attempt = 0;   // the attempt label; 0 when missing or out of range (the Job is ignored)
+  std::string name;
+  bool finished = false;  // Complete, Failed (or their targets), or abandoned
+  // The attempt's observation when it depends neither on the time nor on whether the attempt
+  // was judged before (AttemptObservation::reusable); nullopt: Plan observes it each time.
+  std::optional<AttemptObservation> observation;
+};
+
+// Reads j's record (j.record is ignored).
+JobRecord ReadJobRecord(const ObservedJob& j, std::chrono::seconds scheduling_timeout);
 
 struct PlanOptions {
   // A pod that cannot be scheduled (or cannot pull its image) this long fails its attempt.

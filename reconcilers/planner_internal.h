@@ -50,7 +50,13 @@ struct Planning {
   const PlanInputs& in;
   PlanResult& out;
   std::optional<k8s::WallTime> wake_at;  // the earliest time something is due
+  // The records Plan read itself, by position in in.jobs (for the Jobs without one).
+  std::vector<JobRecord> own_records;
 
+  // The record of j, which is an element of in.jobs.
+  const JobRecord& Record(const ObservedJob& j) const {
+    return j.record != nullptr ? *j.record : own_records[&j - in.jobs.data()];
+  }
   void WakeAt(k8s::WallTime t) {
     if (!wake_at || t < *wake_at) wake_at = t;
   }

@@ -2,6 +2,7 @@
 // quota waits, abandonment of pods that never start, retries.
 #include <algorithm>
 
+#include "reconcilers/job_builder.h"
 #include "reconcilers/planner_internal.h"
 
 namespace stepline::reconcilers::planner_internal {
@@ -38,7 +39,8 @@ std::vector<const Object*> CurrentEvents(const ObservedJob& j) {
   return out;
 }
 
-AttemptObservation Observe(const ObservedJob& j, Planning& p, bool judged = true) {
+AttemptObservation ObserveJob(const ObservedJob& j, WallTime now,
+                              std::chrono::seconds scheduling_timeout, bool judged) {
   const std::string& abandoned = Annotation(*j.job, kAnnotationAbandoned);
   if (!abandoned.empty()) {
     AttemptObservation obs;
@@ -49,9 +51,14 @@ AttemptObservation Observe(const ObservedJob& j, Planning& p, bool judged = true
     if (!obs.completion_time) obs.completion_time = CreationTime(*j.job);
     return obs;
   }
-  AttemptInputs in{j.job, j.pods, CurrentEvents(j), p.in.now, p.in.options.scheduling_timeout,
-                   judged};
+  AttemptInputs in{j.job, j.pods, CurrentEvents(j), now, scheduling_timeout, judged};
   return ObserveAttempt(in);
+}
+
+AttemptObservation Observe(const ObservedJob& j, Planning& p, bool judged = true) {
+  const JobRecord& r = p.Record(j);
+  if (r.observation) return *r.observation;
+  return ObserveJob(j, p.in.now, p.in.options.scheduling_timeout, judged);
 }
 
 std::string Rfc(WallTime t) { return k8s::FormatRfc3339(t); }
@@ -96,7 +103,7 @@ void WaitForQuota(const ObservedJob& j, const AttemptObservation& obs, const Ste
 // but suspend it, so that its pod is removed and never starts later.
 void Abandon(const ObservedJob& j, const AttemptObservation& obs, const Step& step, UnitState& u,
              Planning& p) {
-  if (!Annotation(*j.job, kAnnotationAbandoned).empty() || JobFinished(*j.job)) return;
+  if (p.Record(j).finished) return;  // finished, or abandoned already
   Object patch = {{"spec", {{"suspend", true}}},
                   {"metadata",
                    {{"annotations",
@@ -237,14 +244,15 @@ UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old
   const ObservedJob& latest = *jobs.back();
   UnitState u;
   u.attempts = static_cast<int>(jobs.size());
-  u.job_name = k8s::NameOf(*latest.job);
+  const JobRecord& record = p.Record(latest);
+  u.job_name = record.name;
   bool judged = !fan_out_child && old != nullptr && old->job_name == u.job_name && old->phase &&
                 (*old->phase == StepPhase::kSucceeded || *old->phase == StepPhase::kFailed ||
                  *old->phase == StepPhase::kRetrying);
   AttemptObservation obs = Observe(latest, p, judged);
   u.start_time = obs.start_time;
   u.completion_time = obs.completion_time;
-  u.active = !JobFinished(*latest.job);
+  u.active = !record.finished;
   switch (obs.phase) {
     case AttemptPhase::kSucceeded:
       PlanSucceeded(obs, old, fan_out_child, &u);
@@ -291,3 +299,29 @@ void Planning::Delete(const std::string& step, const std::string& job_name) {
 }
 
 }  // namespace stepline::reconcilers::planner_internal
+
+namespace stepline::reconcilers {
+
+JobRecord ReadJobRecord(const ObservedJob& j, std::chrono::seconds scheduling_timeout) {
+  using k8s::Object;
+  JobRecord r;
+  const Object& meta = Child(*j.job, "metadata");
+  const Object& labels = Child(meta, "labels");
+  if (labels.is_object()) {
+    r.step = StringField(labels, kLabelStep);
+    const std::string& attempt = StringField(labels, kLabelAttempt);
+    const std::string& index = StringField(labels, kLabelIndex);
+    r.attempt = attempt.empty() ? 0 : std::atoi(attempt.c_str());
+    if (r.attempt < 1 || r.attempt > 10'000) r.attempt = 0;
+    if (!index.empty()) r.index = std::atoi(index.c_str());
+  }
+  r.name = StringField(meta, "name");
+  r.finished = planner_internal::JobFinished(*j.job);
+  // Observed as of no particular time and as never judged: kept only if neither mattered.
+  AttemptObservation obs =
+      planner_internal::ObserveJob(j, k8s::WallTime{}, scheduling_timeout, false);
+  if (obs.reusable) r.observation = std::move(obs);
+  return r;
+}
+
+}  // namespace stepline::reconcilers

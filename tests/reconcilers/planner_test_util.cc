@@ -38,8 +38,33 @@ PlanResult FakeRun::Plan() {
     in.jobs.push_back(std::move(o));
   }
   PlanResult r = reconcilers::Plan(in);
+  // Every plan again with each Job's record read beforehand, as the reconciler's JobRecordMemo
+  // gives them (read at another time, never judged): the kept observations must not change it.
+  std::vector<JobRecord> records;
+  records.reserve(in.jobs.size());
+  for (const auto& o : in.jobs) records.push_back(ReadJobRecord(o, in.options.scheduling_timeout));
+  for (size_t i = 0; i < in.jobs.size(); ++i) in.jobs[i].record = &records[i];
+  ExpectSameResult(reconcilers::Plan(in), r);
   Apply(r);
   return r;
+}
+
+void ExpectSameResult(const PlanResult& with_records, const PlanResult& without) {
+  EXPECT_EQ(ToJson(with_records.status).dump(), ToJson(without.status).dump())
+      << "the plan with Job records differs";
+  EXPECT_EQ(with_records.requeue_after, without.requeue_after);
+  ASSERT_EQ(with_records.actions.size(), without.actions.size());
+  for (size_t i = 0; i < without.actions.size(); ++i) {
+    const Action& a = with_records.actions[i];
+    const Action& b = without.actions[i];
+    EXPECT_EQ(a.kind, b.kind) << i;
+    EXPECT_EQ(a.job.dump(), b.job.dump()) << i;
+    EXPECT_EQ(a.job_name, b.job_name) << i;
+    EXPECT_EQ(a.patch.dump(), b.patch.dump()) << i;
+    EXPECT_EQ(a.reason, b.reason) << i;
+    EXPECT_EQ(a.message, b.message) << i;
+    EXPECT_EQ(a.step, b.step) << i;
+  }
 }
 
 void FakeRun::Apply(const PlanResult& r) {

@@ -20,6 +20,9 @@ inline k8s::WallTime T0() {
   return t;
 }
 
+// Expects two plans of the same inputs to be the same (status, requeue, actions).
+void ExpectSameResult(const PlanResult& with_records, const PlanResult& without);
+
 class FakeRun {
  public:
   // pipeline_spec: the Pipeline's spec as JSON; execution_spec: the execution's (pipelineName
