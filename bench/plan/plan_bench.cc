@@ -5,6 +5,12 @@
 //                build N Jobs here; a chain or a wide DAG builds one).
 //   Replan       the common reconcile: the Jobs of the run so far exist and one of them has
 //                just finished (its pod terminated); the status is the one the last Plan wrote.
+//                As the reconciler plans: the inputs are built with the execution's
+//                JobRecordMemo from the reconcile before, so only the Job that finished (and
+//                its pod, new objects each iteration) is read again; the inputs' building is
+//                timed too. Counter records_read: records read per iteration (want 1).
+//   ReplanCold   (fan-out only) the same plan with no memo: every Job and pod read, as in the
+//                first reconcile after a restart.
 //
 // Shapes (n = the number of steps, or of children for the fan-out):
 // Every Job the run created has its pod: Running, or terminated (exit 0) once the Job finished.
