@@ -14,16 +14,16 @@
 # Raw outputs stay in a fresh /tmp/stepline-bench.XXXXXX (printed at the end).
 #
 # Environment: STEPLINE_BUILD_DIR (default build/), STEPLINE_BENCH_CONTROLLER_ARGS (the e2e
-# controller's flags; default "--workers 2 --qps 0": the default workers, and no client-side
+# controller's flags; default "--workers 4 --qps 0": the default workers, and no client-side
 # rate limit, so that the run is bound by the API server and not by a setting),
 # STEPLINE_BENCH_SCENARIOS (e2e scenarios; default "chains:200x10 fanout:20x100"),
 # STEPLINE_BENCH_MEMORY_ARGS (bench/memory/run.sh sizes; default "--finished 10000 --running 1000").
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${STEPLINE_BUILD_DIR:-$ROOT/build}"
-CONTROLLER_ARGS="${STEPLINE_BENCH_CONTROLLER_ARGS:---workers 2 --qps 0}"
+CONTROLLER_ARGS="${STEPLINE_BENCH_CONTROLLER_ARGS:---workers 4 --qps 0}"
 WORKERS=$(sed -n 's/.*--workers[ =]\([0-9]*\).*/\1/p' <<<"$CONTROLLER_ARGS")
-WORKERS=${WORKERS:-2}
+WORKERS=${WORKERS:-4}
 QUICK=0 SETUP=1
 for arg in "$@"; do
   case $arg in

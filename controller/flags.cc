@@ -160,7 +160,7 @@ Runs the Stepline controller: reconciles Pipelines and PipelineExecutions into J
 Flags:
   --kubeconfig PATH                     kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)
   --namespace NS                        watch only this namespace (default: all namespaces)
-  --workers N                           concurrent reconciles per controller (default 2)
+  --workers N                           concurrent reconciles per controller (default 4)
   --qps Q                               client-side API rate limit, requests/s (default 50)
   --burst N                             client-side API burst (default 100)
   --leader-elect                        elect a leader on a Lease; only the leader reconciles

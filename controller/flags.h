@@ -12,7 +12,7 @@ namespace stepline::controller {
 struct ControllerFlags {
   std::string kubeconfig;
   std::string ns;  // "" = all namespaces
-  int workers = 2;
+  int workers = 4;
   double qps = 50;
   int burst = 100;
   bool leader_elect = false;
