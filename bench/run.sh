@@ -4,8 +4,9 @@
 #
 #   bench/run.sh [--quick] [--no-setup]
 #
-# --quick: small sizes (a smoke test of the script). --no-setup: skip scripts/setup.sh --bench
-# (which builds everything) and build only the programs the benchmarks run.
+# --quick: small sizes (a smoke test of the script). --no-setup: skip the full setup and build
+# of scripts/setup.sh --bench; install only the missing packages (the plotting package among
+# them: scripts/setup.sh --bench --packages-only) and build only the programs the benchmarks run.
 #
 # Order: bench_plan (pure, before the cluster starts), then with the test server and the local
 # agent up: bench_api_baseline (the server's limit at the controller's concurrency),
@@ -51,7 +52,8 @@ if ((SETUP)); then
   say "setup (with the plotting package)"
   ./scripts/setup.sh --bench
 else
-  say "building the benchmark programs only"
+  say "the plotting package, then building the benchmark programs only"
+  ./scripts/setup.sh --bench --packages-only
   cmake --build "$BUILD_DIR" --target bench_plan bench_api_baseline stepline-controller \
     stepline-local-agent >&2
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian packages) and builds Stepline into build/.
 # Idempotent: a second run with nothing changed only checks and finishes in seconds.
-#   --bench   also install what bench/run.sh needs (python3-matplotlib, for the plots)
+#   --bench          also install what bench/run.sh needs (python3-matplotlib, for the plots)
+#   --packages-only  install the missing packages, do not build
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${STEPLINE_BUILD_DIR:-$ROOT/build}"
@@ -14,10 +15,12 @@ PACKAGES=(
   python3 curl procps psmisc bsdextrautils
 )
 
+BUILD=1
 for arg in "$@"; do
   case $arg in
     --bench) PACKAGES+=(python3-matplotlib) ;;
-    *) echo "setup.sh: unknown argument $arg (known: --bench)" >&2; exit 2 ;;
+    --packages-only) BUILD=0 ;;
+    *) echo "setup.sh: unknown argument $arg (known: --bench, --packages-only)" >&2; exit 2 ;;
   esac
 done
 
@@ -42,6 +45,7 @@ if ((${#missing[@]})); then
   fi
 fi
 
+((BUILD)) || exit 0
 mkdir -p "$LOG_DIR"
 if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
   say "configuring (cmake, $BUILD_DIR)"
