@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The chart without a cluster: helm lint --strict and helm template with the default values
-# and with tests/helm/ci-values.yaml (every optional part on), what each renders, and what
+# and with tests/install/ci-values.yaml (every optional part on), what each renders, and what
 # values.schema.json refuses.
 #   chart_test.sh HELM   (CTest helm_chart)
 set -euo pipefail
 HELM=${1:?usage: chart_test.sh HELM}
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CHART="$ROOT/helm/stepline"
-VALUES="$ROOT/tests/helm/ci-values.yaml"
+VALUES="$ROOT/tests/install/ci-values.yaml"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 failures=0
