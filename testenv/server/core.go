@@ -58,6 +58,8 @@ type coreAPI struct {
 	apiLegacy  http.Handler               // APIVersions for /api
 	apis, api  http.Handler               // content-negotiating discovery handlers
 
+	policy *policy // RBAC state, service-account tokens, Pod Security (policy.go)
+
 	mu    sync.RWMutex
 	v1    *apidiscoveryv2.APIVersionDiscovery // the core resources, group already ""
 	kinds map[string]bool                     // kinds of the core resources (Pod, Event, ...)
@@ -82,6 +84,12 @@ func (c *coreAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.api.ServeHTTP(w, r)
 	case p == "/api/v1" || p == "/api/v1/":
 		c.serveV1(w, r)
+	case strings.HasPrefix(p, "/api/v1/") && strings.HasSuffix(p, "/token"):
+		if ns, name, ok := tokenRequestPath(p); ok {
+			c.policy.serveTokenRequest(w, r, ns, name)
+		} else {
+			c.serveCore(w, r)
+		}
 	case strings.HasPrefix(p, "/api/v1/"):
 		c.serveCore(w, r)
 	default:
@@ -138,6 +146,10 @@ func (c *coreAPI) serveCore(w http.ResponseWriter, r *http.Request) {
 		}
 		r2.Header.Set("Content-Type", ctype)
 		r2.Body = io.NopCloser(bytes.NewReader(body))
+		if info.Resource == "pods" && info.Subresource == "" && (info.Verb == "create" || ctype == "application/apply-patch+yaml") &&
+			!c.policy.admitPod(w, r, info.Namespace, body) {
+			return
+		}
 		r2.ContentLength = int64(len(body))
 		r2.Header.Del("Content-Length")
 	}

@@ -36,6 +36,8 @@ import (
 	"k8s.io/apiserver/pkg/authentication/request/bearertoken"
 	unionauth "k8s.io/apiserver/pkg/authentication/request/union"
 	"k8s.io/apiserver/pkg/authentication/token/tokenfile"
+	tokenunion "k8s.io/apiserver/pkg/authentication/token/union"
+	authzunion "k8s.io/apiserver/pkg/authorization/union"
 	"k8s.io/apiserver/pkg/endpoints/discovery/aggregated"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -137,13 +139,16 @@ func run(ctx context.Context, o *options.CustomResourceDefinitionsServerOptions,
 	// Static tokens first. A token that is presented but unknown fails the
 	// request with 401 (as kube-apiserver does) instead of falling through to
 	// anonymous; requests without a token go on to client certificates.
+	// Minted service-account tokens beside them, and RBAC after the always-allowed groups (policy.go).
+	pol := newPolicy(x.coreGroup)
+	gc.Authorization.Authorizer = authzunion.New(gc.Authorization.Authorizer, pol)
 	if x.tokenAuthFile != "" {
 		tokens, err := tokenfile.NewCSV(x.tokenAuthFile)
 		if err != nil {
 			return fmt.Errorf("--token-auth-file: %v", err)
 		}
 		gc.Authentication.Authenticator = unionauth.NewFailOnError(
-			group.NewAuthenticatedGroupAdder(bearertoken.New(tokens)),
+			group.NewAuthenticatedGroupAdder(bearertoken.New(tokenunion.New(tokens, pol))),
 			gc.Authentication.Authenticator)
 	}
 
@@ -151,6 +156,7 @@ func run(ctx context.Context, o *options.CustomResourceDefinitionsServerOptions,
 	gc.DisabledPostStartHooks.Insert("generic-apiserver-start-informers")
 
 	core := newCoreAPI(x.coreGroup)
+	core.policy = pol
 	core.apisAgg = &discoveryTap{ResourceManager: aggregated.NewResourceManager("apis"), core: core}
 	gc.AggregatedDiscoveryGroupManager = core.apisAgg
 	gc.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
@@ -171,6 +177,7 @@ func run(ctx context.Context, o *options.CustomResourceDefinitionsServerOptions,
 	core.crds = server.Informers.Apiextensions().V1().CustomResourceDefinitions().Lister()
 	core.rootGroups = server.GenericAPIServer.DiscoveryGroupManager
 	core.setupDiscovery(completed.GenericConfig.DiscoveryAddresses)
+	server.GenericAPIServer.AddPostStartHookOrDie("stepline-policy-informers", pol.start)
 
 	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
 }
