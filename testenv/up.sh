@@ -296,6 +296,11 @@ crd_files=()
 [ "$mode" = stepline ] && crd_files+=("$HERE"/crds/*.yaml)   # the stand-ins first
 crd_files+=("$REPO"/crds/*.yaml)                              # then the project's
 [ ${#crd_files[@]} -eq 0 ] || apply_crds "${crd_files[@]}"
+# kube-apiserver's bootstrap discovery roles (RBAC is enforced for non-admins: server/rbac.go)
+if [ "$mode" = stepline ]; then
+  k apply --server-side --field-manager=stepline-testenv -f "$HERE/bootstrap-rbac.yaml" >>"$dir/crds.out" 2>&1 \
+    || { cat "$dir/crds.out" >&2; die "applying bootstrap-rbac.yaml failed"; }
+fi
 
 if [ "$mode" = stepline ]; then
   # The namespaces a real cluster starts with (new CRD storage may answer

@@ -83,7 +83,10 @@ e2e_init() { # NAME
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# STEPLINE_E2E_AS_POD=1: as the chart's pod runs it, with its ServiceAccount only (as_pod.sh).
+source "$E2E_ROOT/tests/e2e/as_pod.sh"
 start_controller() { # [EXTRA ARGS]
+  if [[ ${STEPLINE_E2E_AS_POD:-} == 1 ]]; then start_controller_as_pod "$@"; return; fi
   "$BIN_DIR/stepline-controller" --kubeconfig "$KUBECONFIG" --namespace "$NS" \
     --metrics-bind-address "127.0.0.1:$(free_port)" \
     --health-probe-bind-address "127.0.0.1:$(free_port)" "$@" >>"$E2E_WORK/controller.log" 2>&1 &
