@@ -95,6 +95,26 @@ func (f failing) add(check, container string) {
 	f[check] = append(f[check], fmt.Sprintf("%q", container))
 }
 
+// detail words one check's failure: "REASON (containers "a", "b" MUST)", or with %s in
+// MUST, "REASON (MUST with the containers in place of %s)".
+type detail struct{ check, reason, must string }
+
+func (f failing) describe(details []detail) []string {
+	var v []string
+	for _, d := range details {
+		names := f[d.check]
+		if len(names) == 0 {
+			continue
+		}
+		if strings.Contains(d.must, "%s") {
+			v = append(v, fmt.Sprintf("%s (%s)", d.reason, fmt.Sprintf(d.must, containersPhrase(names))))
+		} else {
+			v = append(v, fmt.Sprintf("%s (%s %s)", d.reason, containersPhrase(names), d.must))
+		}
+	}
+	return v
+}
+
 func containersPhrase(names []string) string {
 	if len(names) == 1 {
 		return "container " + names[0]
@@ -202,7 +222,7 @@ func baselineViolations(spec *corev1.PodSpec, annotations map[string]string) []s
 			bad.add("selinux", c.name)
 		}
 	}
-	details := []struct{ check, reason, must string }{
+	details := []detail{
 		{"privileged", "privileged", "must not set securityContext.privileged=true"},
 		{"hostProcess", "hostProcess", "must not set securityContext.windowsOptions.hostProcess=true"},
 		{"capabilities", "non-default capabilities", "must not include capabilities beyond the default set in securityContext.capabilities.add"},
@@ -212,12 +232,7 @@ func baselineViolations(spec *corev1.PodSpec, annotations map[string]string) []s
 		{"apparmor", "forbidden AppArmor profile", "must not set securityContext.appArmorProfile.type to \"Unconfined\""},
 		{"selinux", "seLinuxOptions", "must not set securityContext.seLinuxOptions.user, .role, or a type other than container_t"},
 	}
-	for _, d := range details {
-		if names := bad[d.check]; len(names) > 0 {
-			v = append(v, fmt.Sprintf("%s (%s %s)", d.reason, containersPhrase(names), d.must))
-		}
-	}
-	return v
+	return append(v, bad.describe(details)...)
 }
 
 var restrictedVolumeOK = func(vol corev1.Volume) bool {
@@ -283,7 +298,7 @@ func restrictedViolations(spec *corev1.PodSpec) []string {
 			bad.add("seccomp", c.name)
 		}
 	}
-	details := []struct{ check, reason, must string }{
+	details := []detail{
 		{"escalation", "allowPrivilegeEscalation != false", "must set securityContext.allowPrivilegeEscalation=false"},
 		{"capsDrop", "unrestricted capabilities", "must set securityContext.capabilities.drop=[\"ALL\"]"},
 		{"capsAdd", "unrestricted capabilities", "must not include capabilities other than NET_BIND_SERVICE in securityContext.capabilities.add"},
@@ -292,16 +307,5 @@ func restrictedViolations(spec *corev1.PodSpec) []string {
 		{"uid0", "runAsUser=0", "must not set runAsUser=0"},
 		{"seccomp", "seccompProfile", "pod or %s must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\""},
 	}
-	for _, d := range details {
-		names := bad[d.check]
-		if len(names) == 0 {
-			continue
-		}
-		if strings.Contains(d.must, "%s") {
-			v = append(v, fmt.Sprintf("%s (%s)", d.reason, fmt.Sprintf(d.must, containersPhrase(names))))
-		} else {
-			v = append(v, fmt.Sprintf("%s (%s %s)", d.reason, containersPhrase(names), d.must))
-		}
-	}
-	return v
+	return append(v, bad.describe(details)...)
 }

@@ -90,39 +90,39 @@ func (p *policy) lister(resource string) cache.GenericLister {
 	return p.listers[resource]
 }
 
-// get reads one cached object (namespace "" for cluster-scoped) into out.
-func (p *policy) get(resource, namespace, name string, out interface{}) (bool, error) {
+// scope is the lister of a resource, in a namespace ("" = all, or cluster-scoped).
+func (p *policy) scope(resource, namespace string) (cache.GenericNamespaceLister, error) {
 	l := p.lister(resource)
 	if l == nil {
-		return false, fmt.Errorf("%s: cache not started", resource)
+		return nil, fmt.Errorf("%s: cache not started", resource)
 	}
-	var obj runtime.Object
-	var err error
 	if namespace == "" {
-		obj, err = l.Get(name)
-	} else {
-		obj, err = l.ByNamespace(namespace).Get(name)
+		return l, nil
 	}
+	return l.ByNamespace(namespace), nil
+}
+
+// get reads one cached object (namespace "" for cluster-scoped) into out.
+func (p *policy) get(resource, namespace, name string, out interface{}) (bool, error) {
+	l, err := p.scope(resource, namespace)
+	if err != nil {
+		return false, err
+	}
+	obj, err := l.Get(name)
 	if err != nil {
 		return false, nil // not found (the lister's only error)
 	}
 	return true, fromCached(obj, out)
 }
 
-// list reads the cached objects of a resource in a namespace ("" = all or
-// cluster-scoped), each converted by add.
+// list calls add for each cached object of a resource in a namespace ("" = all or
+// cluster-scoped).
 func (p *policy) list(resource, namespace string, add func(runtime.Object) error) error {
-	l := p.lister(resource)
-	if l == nil {
-		return fmt.Errorf("%s: cache not started", resource)
+	l, err := p.scope(resource, namespace)
+	if err != nil {
+		return err
 	}
-	var objs []runtime.Object
-	var err error
-	if namespace == "" {
-		objs, err = l.List(everything)
-	} else {
-		objs, err = l.ByNamespace(namespace).List(everything)
-	}
+	objs, err := l.List(everything)
 	if err != nil {
 		return err
 	}
