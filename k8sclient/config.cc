@@ -56,6 +56,10 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   return buf.str();
 }
 
+InClusterPaths InClusterPaths::Under(const std::string& dir) {
+  return {dir + "/token", dir + "/ca.crt", dir + "/namespace"};
+}
+
 Result<RestConfig> LoadInClusterConfig(const InClusterPaths& paths, EnvLookup env) {
   if (!env) env = ProcessEnv();
   auto host = env("KUBERNETES_SERVICE_HOST");
@@ -104,6 +108,8 @@ Result<RestConfig> LoadDefault(const std::string& kubeconfig_flag,
     return LoadKubeconfigFiles(paths, options.kubeconfig);
   }
   if (auto host = env("KUBERNETES_SERVICE_HOST"); host && !host->empty()) {
+    auto dir = env(kServiceAccountDirEnv);
+    if (dir && !dir->empty()) return LoadInClusterConfig(InClusterPaths::Under(*dir), env);
     return LoadInClusterConfig(options.in_cluster, env);
   }
   if (auto home = env("HOME"); home && !home->empty()) {

@@ -54,7 +54,14 @@ struct InClusterPaths {
   std::string token = "/var/run/secrets/kubernetes.io/serviceaccount/token";
   std::string ca = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
   std::string ns = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+  // The three files (token, ca.crt, namespace) in another directory.
+  static InClusterPaths Under(const std::string& dir);
 };
+
+// Names a directory that replaces /var/run/secrets/kubernetes.io/serviceaccount for the
+// in-cluster configuration (tests run the controller as its pod would, without a pod).
+inline constexpr const char* kServiceAccountDirEnv = "STEPLINE_SERVICEACCOUNT_DIR";
 
 // The pod's service account: KUBERNETES_SERVICE_HOST/PORT, the token file (re-read while
 // running) and the cluster CA. env defaults to the process environment.
@@ -67,7 +74,8 @@ struct LoadDefaultOptions {
 };
 
 // The first that applies: the flag's file, then $KUBECONFIG (a ':'-separated list), then the
-// in-cluster service account (when KUBERNETES_SERVICE_HOST is set), then ~/.kube/config.
+// in-cluster service account (when KUBERNETES_SERVICE_HOST is set; its files under
+// $STEPLINE_SERVICEACCOUNT_DIR when that is set), then ~/.kube/config.
 Result<RestConfig> LoadDefault(const std::string& kubeconfig_flag,
                                const LoadDefaultOptions& options = {});
 

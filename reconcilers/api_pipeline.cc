@@ -147,6 +147,66 @@ Json RetryPolicyToJson(const RetryPolicy& p) {
   return w.Take();
 }
 
+// A non-negative user or group id; an error names the field.
+k8s::Status CheckId(const std::optional<int64_t>& id, const std::string& path, const char* key) {
+  if (id && *id < 0) return FieldError(JoinPath(path, key), "must not be negative");
+  return k8s::Status::Ok();
+}
+
+k8s::Result<std::vector<int64_t>> ParseGroups(const Json& list, const std::string& path) {
+  std::vector<int64_t> groups;
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_number_integer() || list[i].get<int64_t>() < 0)
+      return FieldError(IndexPath(path, i), "must be a non-negative integer");
+    groups.push_back(list[i].get<int64_t>());
+  }
+  return groups;
+}
+
+// securityContext: only the fields of PodSecurity; anything else (privileged, capabilities,
+// seLinuxOptions, ...) is an error, never passed on.
+k8s::Result<PodSecurity> ParsePodSecurity(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  PodSecurity sc;
+  r.Int("runAsUser", &sc.run_as_user);
+  r.Int("runAsGroup", &sc.run_as_group);
+  r.Bool("runAsNonRoot", &sc.run_as_non_root);
+  r.Int("fsGroup", &sc.fs_group);
+  Json groups;
+  r.RawList("supplementalGroups", &groups);
+  if (!r.ok()) return r.status();
+  if (Json unknown = r.Unknown(); !unknown.empty()) {
+    return FieldError(JoinPath(path, unknown.begin().key()),
+                      "not allowed: a step may set only runAsUser, runAsGroup, runAsNonRoot, "
+                      "fsGroup and supplementalGroups");
+  }
+  for (auto [id, key] : {std::pair{&sc.run_as_user, "runAsUser"},
+                         {&sc.run_as_group, "runAsGroup"},
+                         {&sc.fs_group, "fsGroup"}}) {
+    if (k8s::Status st = CheckId(*id, path, key); !st.ok()) return st;
+  }
+  if (sc.run_as_non_root.value_or(false) && sc.run_as_user == 0) {
+    return FieldError(JoinPath(path, "runAsUser"), "is 0 (root) but runAsNonRoot is true");
+  }
+  if (groups.is_array()) {
+    auto parsed = ParseGroups(groups, JoinPath(path, "supplementalGroups"));
+    if (!parsed.ok()) return parsed.status();
+    sc.supplemental_groups = std::move(*parsed);
+  }
+  return sc;
+}
+
+Json PodSecurityToJson(const PodSecurity& sc) {
+  FieldWriter w;
+  w.Int("runAsUser", sc.run_as_user);
+  w.Int("runAsGroup", sc.run_as_group);
+  w.Bool("runAsNonRoot", sc.run_as_non_root);
+  w.Int("fsGroup", sc.fs_group);
+  Json out = w.Take();
+  if (sc.supplemental_groups) out["supplementalGroups"] = *sc.supplemental_groups;
+  return out;
+}
+
 // The container half of a step: what stepDefaults may also give.
 void ReadContainerFields(FieldReader& r, Step* s) {
   r.String("image", &s->image);
@@ -157,6 +217,7 @@ void ReadContainerFields(FieldReader& r, Step* s) {
   r.Object("resources", ParseResources, &s->resources);
   r.StringMapField("nodeSelector", &s->node_selector);
   r.RawList("tolerations", &s->tolerations);
+  r.Object("securityContext", ParsePodSecurity, &s->security_context);
   r.Int("timeoutSeconds", &s->timeout_seconds);
   r.Object("retryPolicy", ParseRetryPolicy, &s->retry_policy);
   r.Enum("onFailure", kOnFailureNames, &s->on_failure);
@@ -171,6 +232,7 @@ void WriteContainerFields(const Step& s, FieldWriter& w) {
   if (s.resources) w.Raw("resources", ResourcesToJson(*s.resources));
   w.StringMapField("nodeSelector", s.node_selector);
   w.Raw("tolerations", s.tolerations);
+  if (s.security_context) w.Raw("securityContext", PodSecurityToJson(*s.security_context));
   w.Int("timeoutSeconds", s.timeout_seconds);
   if (s.retry_policy) w.Raw("retryPolicy", RetryPolicyToJson(*s.retry_policy));
   w.Enum("onFailure", kOnFailureNames, s.on_failure);

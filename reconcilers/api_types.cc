@@ -107,6 +107,23 @@ bool SetCondition(std::vector<Condition>* conditions, Condition condition, k8s::
   return changed;
 }
 
+void SetKstatusConditions(std::vector<Condition>* conditions, const std::string& outcome,
+                          const std::string& reason, const std::string& message,
+                          std::optional<int64_t> generation, k8s::WallTime now) {
+  const bool reconciling = outcome == kConditionUnknown;
+  const bool stalled = outcome == kConditionFalse;
+  for (auto [type, on] :
+       {std::pair{kConditionReconciling, reconciling}, {kConditionStalled, stalled}}) {
+    Condition c;
+    c.type = type;
+    c.status = on ? kConditionTrue : kConditionFalse;
+    c.reason = reason;
+    c.message = on ? message : "";
+    c.observed_generation = generation;
+    SetCondition(conditions, std::move(c), now);
+  }
+}
+
 // ---- stepDefaults ----
 
 namespace {
@@ -178,6 +195,15 @@ Step EffectiveStep(const Step& defaults, const Step& step) {
   MergeResourcesUnder(defaults.resources, &s.resources);
   MergeMapUnder(defaults.node_selector, &s.node_selector);
   if (s.tolerations.is_null() || s.tolerations.empty()) s.tolerations = defaults.tolerations;
+  if (defaults.security_context) {
+    const PodSecurity& d = *defaults.security_context;
+    PodSecurity& sc = s.security_context ? *s.security_context : s.security_context.emplace();
+    MergeUnder(d.run_as_user, &sc.run_as_user);
+    MergeUnder(d.run_as_group, &sc.run_as_group);
+    MergeUnder(d.run_as_non_root, &sc.run_as_non_root);
+    MergeUnder(d.fs_group, &sc.fs_group);
+    MergeUnder(d.supplemental_groups, &sc.supplemental_groups);
+  }
   MergeUnder(defaults.timeout_seconds, &s.timeout_seconds);
   MergeRetryPolicyUnder(defaults.retry_policy, &s.retry_policy);
   MergeUnder(defaults.on_failure, &s.on_failure);

@@ -127,6 +127,10 @@ inline constexpr const char* kConditionFalse = "False";
 inline constexpr const char* kConditionUnknown = "Unknown";
 inline constexpr const char* kConditionReady = "Ready";
 inline constexpr const char* kConditionSucceeded = "Succeeded";
+// The conditions kstatus (Flux, kpt, cli-utils) reads: Reconciling True = InProgress, Stalled
+// True = Failed, neither = Current.
+inline constexpr const char* kConditionReconciling = "Reconciling";
+inline constexpr const char* kConditionStalled = "Stalled";
 
 struct Condition {
   std::string type;    // "Ready", "Succeeded"
@@ -144,6 +148,12 @@ const Condition* FindCondition(const std::vector<Condition>& conditions, std::st
 // lastTransitionTime becomes now when the status changes or the condition is new, and is kept
 // otherwise (whatever condition.last_transition_time says). Returns true if anything changed.
 bool SetCondition(std::vector<Condition>* conditions, Condition condition, k8s::WallTime now);
+// Reconciling and Stalled from the outcome (the status of Ready/Succeeded): "Unknown" (still
+// working) sets Reconciling True; "False" (a terminal failure, an invalid definition) sets
+// Stalled True; "True" sets both False. The True one carries reason and message.
+void SetKstatusConditions(std::vector<Condition>* conditions, const std::string& outcome,
+                          const std::string& reason, const std::string& message,
+                          std::optional<int64_t> generation, k8s::WallTime now);
 
 // ---- Pipeline ----
 
@@ -203,6 +213,17 @@ struct RetryPolicy {
   Json extra = Json::object();
 };
 
+// The pod securityContext fields a step may set: the identity that ML images need and that Pod
+// Security "restricted" asks for (runAsNonRoot), nothing that widens privilege. The pod always
+// gets seccomp RuntimeDefault, and its container no privilege escalation and no capabilities.
+struct PodSecurity {
+  std::optional<int64_t> run_as_user;
+  std::optional<int64_t> run_as_group;
+  std::optional<bool> run_as_non_root;
+  std::optional<int64_t> fs_group;
+  std::optional<std::vector<int64_t>> supplemental_groups;
+};
+
 struct Step {
   std::string name;
   std::optional<StepType> type;  // unset means Container
@@ -215,6 +236,7 @@ struct Step {
   std::optional<ResourceRequirements> resources;
   StringMap node_selector;
   Json tolerations;  // a list of core/v1 Tolerations as given; null when unset
+  std::optional<PodSecurity> security_context;
   std::optional<int64_t> timeout_seconds;
   std::optional<RetryPolicy> retry_policy;
   std::optional<OnFailure> on_failure;  // unset means Fail
@@ -230,6 +252,7 @@ struct Step {
 // - image, workingDir, timeoutSeconds, onFailure: the step's if set, else the defaults'.
 // - command, args, tolerations: the step's list if non-empty, else the defaults'.
 // - resources.requests/limits and nodeSelector: merged key by key, the step's value wins.
+// - securityContext: merged field by field, the step's field wins.
 // - env: merged by name; a step entry replaces the default of the same name in place, others
 //   are appended after the defaults (so $(VAR) references to defaults keep working).
 // - retryPolicy: merged field by field, the step's field wins (retryOn as a whole list).

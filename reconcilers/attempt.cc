@@ -12,7 +12,7 @@ namespace {
 using k8s::Object;
 using k8s::WallTime;
 
-constexpr std::array<std::pair<FailureClass, const char*>, 7> kClassNames = {{
+constexpr std::array<std::pair<FailureClass, const char*>, 8> kClassNames = {{
     {FailureClass::kError, "Error"},
     {FailureClass::kOOMKilled, "OOMKilled"},
     {FailureClass::kDeadlineExceeded, "DeadlineExceeded"},
@@ -20,6 +20,7 @@ constexpr std::array<std::pair<FailureClass, const char*>, 7> kClassNames = {{
     {FailureClass::kImagePull, "ImagePull"},
     {FailureClass::kUnschedulable, "Unschedulable"},
     {FailureClass::kQuotaExceeded, "QuotaExceeded"},
+    {FailureClass::kPodRejected, "PodRejected"},
 }};
 
 // The first container's status (Stepline pods have exactly one container).
@@ -136,16 +137,28 @@ void ObserveFailedJob(const Object& failed, const Object* pod, AttemptObservatio
   if (pod != nullptr) out->termination_message = StringField(Terminated(*pod), "message");
 }
 
-// A quota refusal from the Job controller's FailedCreate events, newest first.
-const Object* QuotaEvent(const std::vector<const Object*>& events) {
+// The newest of the Job controller's FailedCreate events (the pod was refused), or null.
+const Object* NewestFailedCreate(const std::vector<const Object*>& events) {
   const Object* best = nullptr;
   for (const Object* e : events) {
     if (StringField(*e, "reason") != "FailedCreate") continue;
-    if (StringField(*e, "message").find("exceeded quota") == std::string::npos) continue;
     if (best == nullptr || StringField(*e, "lastTimestamp") >= StringField(*best, "lastTimestamp"))
       best = e;
   }
   return best;
+}
+
+// A refused pod: "exceeded quota" is a wait (QuotaExceeded); any other refusal (Pod Security,
+// LimitRange, an admission webhook) ends the attempt as PodRejected with the server's message.
+void ObserveRefusedPod(const Object& event, AttemptObservation* out) {
+  out->message = StringField(event, "message");
+  if (out->message.find("exceeded quota") != std::string::npos) {
+    out->failure = FailureClass::kQuotaExceeded;
+    return;
+  }
+  out->failure = FailureClass::kPodRejected;
+  out->phase = AttemptPhase::kFailed;
+  out->completion_time = TimeField(event, "lastTimestamp");
 }
 
 bool WaitedTooLong(const std::optional<WallTime>& since, const AttemptInputs& in) {
@@ -225,10 +238,7 @@ AttemptObservation ObserveAttempt(const AttemptInputs& in) {
     return out;
   }
   if (pod == nullptr) {
-    if (const Object* quota = QuotaEvent(in.events)) {
-      out.failure = FailureClass::kQuotaExceeded;
-      out.message = StringField(*quota, "message");
-    }
+    if (const Object* refused = NewestFailedCreate(in.events)) ObserveRefusedPod(*refused, &out);
     return out;
   }
   std::string phase = StringField(Child(*pod, "status"), "phase");

@@ -24,6 +24,7 @@ enum class FailureClass {
   kImagePull,         // the image cannot be pulled
   kUnschedulable,     // no node fits, for longer than the scheduling timeout
   kQuotaExceeded,     // a ResourceQuota forbids the pod or Job: a wait, not a failure
+  kPodRejected,       // the pod was refused at creation (Pod Security, LimitRange, a webhook)
 };
 
 // "Error", "OOMKilled", ... as written in status and in retryOn; "" for kNone.

@@ -69,12 +69,25 @@ Object Container(const JobInput& in) {
   return c;
 }
 
+// seccomp RuntimeDefault always; the identity fields the step sets (stepDefaults merged).
+Object PodSecurityContext(const Step& step) {
+  Object sc = {{"seccompProfile", {{"type", "RuntimeDefault"}}}};
+  if (!step.security_context) return sc;
+  const PodSecurity& p = *step.security_context;
+  if (p.run_as_user) sc["runAsUser"] = *p.run_as_user;
+  if (p.run_as_group) sc["runAsGroup"] = *p.run_as_group;
+  if (p.run_as_non_root) sc["runAsNonRoot"] = *p.run_as_non_root;
+  if (p.fs_group) sc["fsGroup"] = *p.fs_group;
+  if (p.supplemental_groups) sc["supplementalGroups"] = *p.supplemental_groups;
+  return sc;
+}
+
 Object PodSpec(const JobInput& in) {
   const Step& step = *in.step;
   const std::string& sa = in.snapshot->service_account_name;
   Object spec = {{"restartPolicy", "Never"},
                  {"automountServiceAccountToken", !sa.empty()},
-                 {"securityContext", {{"seccompProfile", {{"type", "RuntimeDefault"}}}}},
+                 {"securityContext", PodSecurityContext(step)},
                  {"containers", Object::array({Container(in)})}};
   if (!sa.empty()) spec["serviceAccountName"] = sa;
   if (!step.node_selector.empty()) spec["nodeSelector"] = step.node_selector;

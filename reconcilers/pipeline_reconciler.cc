@@ -74,6 +74,8 @@ PipelineStatus DesiredStatus(const Object& obj, PipelineStatus status, k8s::Wall
   ready.reason = problem.empty() ? kReasonValid : kReasonInvalidDefinition;
   ready.message = problem.empty() ? "valid: " + std::to_string(steps) + " steps" : problem;
   ready.observed_generation = generation;
+  SetKstatusConditions(&status.conditions, ready.status, ready.reason, ready.message, generation,
+                       now);
   SetCondition(&status.conditions, std::move(ready), now);
   return status;
 }

@@ -59,6 +59,7 @@ void SetBothConditions(PipelineExecutionStatus& s, const char* status, const std
     c.observed_generation = generation;
     SetCondition(&s.conditions, c, now);
   }
+  SetKstatusConditions(&s.conditions, status, reason, message, generation, now);
 }
 
 int64_t Generation(const PlanInputs& in) { return in.execution->metadata.generation.value_or(0); }

@@ -36,6 +36,14 @@ pod_credentials() {
   printf '%s' "$NS" >"$1/namespace"
 }
 
+token_refused_secrets() {
+  local out
+  out=$(kubectl --kubeconfig=/dev/null --server="$STEPLINE_TESTENV_SERVER" \
+    --certificate-authority="$STEPLINE_TESTENV_CA" --token="$(cat "$E2E_WORK/serviceaccount/token")" \
+    -n "$NS" get secrets 2>&1) && return 1
+  [[ $out == *forbidden* ]]
+}
+
 as_pod_setup() {
   [[ -x $HELM ]] || { fail "no helm at $HELM (scripts/setup.sh installs it)"; return 1; }
   render_chart "$E2E_WORK/chart.yaml" --set watchNamespace="$NS"
@@ -49,6 +57,8 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
             print(a, file=open(sys.argv[2], "a"))' "$E2E_WORK/chart.yaml" "$E2E_WORK/pod-args")
   # the RBAC informers of the server see the new bindings within milliseconds
   pod_credentials "$E2E_WORK/serviceaccount" "$sa" || { fail "kubectl create token $sa"; return 1; }
+  # the controller's only credential is this token, and it is the restricted one
+  check "the pod's token is the ServiceAccount's (Secrets are refused)" token_refused_secrets
   AS_POD_READY=1
 }
 

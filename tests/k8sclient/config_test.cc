@@ -312,6 +312,22 @@ TEST(LoadDefaultTest, OrderFlagEnvInClusterHome) {
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     EXPECT_EQ(got->server, c.want_server);
   }
+  // $STEPLINE_SERVICEACCOUNT_DIR moves the pod's files (the namespace file included).
+  dir.Write("moved/token", "moved-token\n");
+  dir.Write("moved/ca.crt", kCaPem);
+  dir.Write("moved/namespace", "stepline-system");
+  LoadDefaultOptions moved;
+  moved.in_cluster = pod;
+  moved.env = MapEnv({{"KUBERNETES_SERVICE_HOST", "127.0.0.1"},
+                      {"KUBERNETES_SERVICE_PORT", "6443"},
+                      {"STEPLINE_SERVICEACCOUNT_DIR", dir.path() + "/moved"}});
+  Result<RestConfig> got = LoadDefault("", moved);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->server, "https://127.0.0.1:6443");
+  EXPECT_EQ(got->bearer_token, "moved-token");
+  EXPECT_EQ(got->token_file, dir.path() + "/moved/token");
+  EXPECT_EQ(got->default_namespace, "stepline-system");
+
   LoadDefaultOptions none;
   none.env = MapEnv({});
   EXPECT_EQ(LoadDefault("", none).status().code(), StatusCode::kInvalidArgument);

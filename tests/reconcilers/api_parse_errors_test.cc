@@ -69,6 +69,27 @@ TEST(ApiParseErrorsTest, PipelineErrorsNameTheFieldPath) {
       {"quantity a list",
        [](Json& j) { j["spec"]["steps"][0]["resources"]["limits"]["cpu"] = {1}; },
        "spec.steps[0].resources.limits[cpu]: must be a string or a number"},
+      {"securityContext widens privilege",
+       [](Json& j) {
+         j["spec"]["steps"][0]["securityContext"] = {{"privileged", true}};
+       },
+       "spec.steps[0].securityContext.privileged: not allowed: a step may set only runAsUser, "
+       "runAsGroup, runAsNonRoot, fsGroup and supplementalGroups"},
+      {"securityContext root with runAsNonRoot",
+       [](Json& j) {
+         j["spec"]["steps"][0]["securityContext"] = {{"runAsNonRoot", true}, {"runAsUser", 0}};
+       },
+       "spec.steps[0].securityContext.runAsUser: is 0 (root) but runAsNonRoot is true"},
+      {"securityContext negative group",
+       [](Json& j) {
+         j["spec"]["steps"][0]["securityContext"] = {{"fsGroup", -1}};
+       },
+       "spec.steps[0].securityContext.fsGroup: must not be negative"},
+      {"stepDefaults supplementalGroups not integers",
+       [](Json& j) {
+         j["spec"]["stepDefaults"] = {{"securityContext", {{"supplementalGroups", {1, "x"}}}}};
+       },
+       "spec.stepDefaults.securityContext.supplementalGroups[1]: must be a non-negative integer"},
       {"nodeSelector value a number",
        [](Json& j) { j["spec"]["steps"][0]["nodeSelector"]["n"] = 1; },
        "spec.steps[0].nodeSelector[n]: must be a string"},

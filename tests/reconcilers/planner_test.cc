@@ -182,6 +182,38 @@ TEST(PlannerJobTest, JobCarriesTheDesignsFields) {
   EXPECT_FALSE(pod.contains("hostNetwork"));
 }
 
+TEST(PlannerJobTest, SecurityContextMergesUnderTheStepAndNeverWidens) {
+  FakeRun run(Steps({S("train", {{"securityContext", {{"runAsUser", 2000}}}}), S("eval")},
+                    {{"stepDefaults",
+                      {{"image", "busybox"},
+                       {"securityContext",
+                        {{"runAsNonRoot", true},
+                         {"runAsUser", 1000},
+                         {"fsGroup", 3000},
+                         {"supplementalGroups", {4000, 4001}}}}}}}));
+  PlanResult r = run.Plan();
+  ASSERT_EQ(Created(r).size(), 2u);
+  std::map<std::string, Object> pods;
+  for (const auto& a : r.actions) {
+    pods[a.job["metadata"]["name"]] = a.job["spec"]["template"]["spec"];
+  }
+  const Object& train = pods["run-train-1"]["securityContext"];
+  EXPECT_EQ(train["runAsUser"], 2000) << "the step's field wins";
+  EXPECT_EQ(train["runAsNonRoot"], true);
+  EXPECT_EQ(train["fsGroup"], 3000);
+  EXPECT_EQ(train["supplementalGroups"], Object({4000, 4001}));
+  EXPECT_EQ(train["seccompProfile"]["type"], "RuntimeDefault");
+  EXPECT_FALSE(train.contains("runAsGroup"));
+  EXPECT_EQ(pods["run-eval-1"]["securityContext"]["runAsUser"], 1000);
+  for (const auto& [name, pod] : pods) {
+    SCOPED_TRACE(name);
+    const Object& c = pod["containers"][0]["securityContext"];
+    EXPECT_EQ(c["allowPrivilegeEscalation"], false);
+    EXPECT_EQ(c["capabilities"]["drop"], Object({"ALL"}));
+    EXPECT_FALSE(c.contains("privileged"));
+  }
+}
+
 Object Retrying(int max_attempts, int interval, Object retry_on = nullptr) {
   Object p = {{"maxAttempts", max_attempts},
               {"intervalSeconds", interval},
