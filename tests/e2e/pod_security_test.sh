@@ -65,5 +65,19 @@ first=$(head -n1 "$E2E_WORK/refusals" | cut -f1)
 failed=$(jp plx/refused '{.status.conditions[?(@.type=="Succeeded")].lastTransitionTime}')
 lag=$(( $(date -d "$failed" +%s) - $(date -d "${first:-1970-01-01T00:00:00Z}" +%s) ))
 check "Failed within 1 s of the first refusal ($first -> $failed: ${lag}s)" test "$lag" -le 1
+# Nothing that widens privilege gets in: unknown securityContext fields and root with
+# runAsNonRoot are refused at admission (the controller refuses them too: unit tests).
+refused_apply() { # PIPELINE_SPEC_YAML WANT: kubectl apply fails naming WANT
+  local out
+  out=$(printf 'apiVersion: stepline.dev/v1alpha1\nkind: Pipeline\nmetadata: {name: bad}\nspec: %s\n' "$1" \
+    | kubectl -n "$NS" apply -f - 2>&1) && return 1
+  grep -qF -- "$2" <<<"$out" || { echo "$out"; return 1; }
+}
+check "a privileged step is refused" refused_apply \
+  '{steps: [{name: a, image: busybox, securityContext: {privileged: true}}]}' \
+  'unknown field "spec.steps[0].securityContext.privileged"'
+check "root with runAsNonRoot is refused" refused_apply \
+  '{stepDefaults: {securityContext: {runAsNonRoot: true, runAsUser: 0}}, steps: [{name: a, image: busybox}]}' \
+  'spec.stepDefaults.securityContext: Invalid value: runAsUser is 0 (root) but runAsNonRoot is true'
 check_eq "kstatus: Stalled" True "$(jp plx/refused '{.status.conditions[?(@.type=="Stalled")].status}')"
 e2e_finish
