@@ -183,19 +183,17 @@ TEST(PlannerJobTest, JobCarriesTheDesignsFields) {
 }
 
 TEST(PlannerJobTest, SecurityContextMergesUnderTheStepAndNeverWidens) {
-  FakeRun run(Steps({S("train", {{"securityContext", {{"runAsUser", 2000}}}}), S("eval")},
-                    {{"stepDefaults",
-                      {{"image", "busybox"},
-                       {"securityContext",
-                        {{"runAsNonRoot", true},
-                         {"runAsUser", 1000},
-                         {"fsGroup", 3000},
-                         {"supplementalGroups", {4000, 4001}}}}}}}));
+  Object spec = Steps({S("train", {{"securityContext", {{"runAsUser", 2000}}}}), S("eval")});
+  spec["stepDefaults"]["securityContext"] = {{"runAsNonRoot", true},
+                                             {"runAsUser", 1000},
+                                             {"fsGroup", 3000},
+                                             {"supplementalGroups", {4000, 4001}}};
+  FakeRun run(spec);
   PlanResult r = run.Plan();
   ASSERT_EQ(Created(r).size(), 2u);
   std::map<std::string, Object> pods;
   for (const auto& a : r.actions) {
-    pods[a.job["metadata"]["name"]] = a.job["spec"]["template"]["spec"];
+    if (a.job.is_object()) pods[a.job["metadata"]["name"]] = a.job["spec"]["template"]["spec"];
   }
   const Object& train = pods["run-train-1"]["securityContext"];
   EXPECT_EQ(train["runAsUser"], 2000) << "the step's field wins";
