@@ -100,7 +100,7 @@ apply_examples() { # every file, into its own namespace or stepline-demo; RBAC o
   for f in "$ROOT"/manifests/examples/*.yaml; do
     if grep -q '^apiVersion: rbac.authorization.k8s.io/' "$f" && [[ -z $rbac ]]; then
       echo "skipped $f: this server has no RBAC API" >>"$log"
-    elif grep -q '^kind: Namespace' "$f"; then
+    elif grep -qE '^kind: Namespace|^  namespace: ' "$f"; then   # names its own namespace
       own+=(-f "$f")
     else
       rest+=(-f "$f")
