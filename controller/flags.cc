@@ -79,6 +79,8 @@ const std::map<std::string, FlagSpec>& Specs() {
       {"routine-step-events",
        {true, [](ControllerFlags& f,
                  const std::string& v) { return ParseBool(v, &f.routine_step_events); }}},
+      {"allowed-service-accounts", {false, String(&ControllerFlags::allowed_service_accounts)}},
+      {"allowed-toleration-keys", {false, String(&ControllerFlags::allowed_toleration_keys)}},
       {"metrics-bind-address", {false, String(&ControllerFlags::metrics_bind_address)}},
       {"health-probe-bind-address", {false, String(&ControllerFlags::health_probe_bind_address)}},
       {"log-level",
@@ -179,6 +181,11 @@ Flags:
                                         execution (two more writes per step; off by default:
                                         status.steps has every step's state, and the Events
                                         record retries, waits, failures and the outcome)
+  --allowed-service-accounts LIST       service accounts Pipelines may name, comma-separated
+                                        NAMESPACE/NAME, */NAME or * (default: none)
+  --allowed-toleration-keys LIST        taint keys Pipelines may tolerate, comma-separated
+                                        (default: any but the control-plane taints; a
+                                        toleration of every taint is never allowed)
   --metrics-bind-address ADDR           /metrics address (default :8080; "0" disables)
   --health-probe-bind-address ADDR      /healthz and /readyz address (default :8081; "0" disables)
   --log-level LEVEL                     trace, debug, info, warn, error (default info)

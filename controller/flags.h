@@ -30,6 +30,11 @@ struct ControllerFlags {
   std::chrono::milliseconds transient_status_delay{10'000};
   // Also record the routine StepStarted and StepSucceeded Events (two Event writes per step).
   bool routine_step_events = false;
+  // Pod policy (reconcilers/pod_policy.h): comma-separated "NAMESPACE/NAME", "*/NAME" or "*";
+  // "" = a Pipeline may name no service account.
+  std::string allowed_service_accounts;
+  // Comma-separated taint keys Pipelines may tolerate; "" = any but the control-plane taints.
+  std::string allowed_toleration_keys;
   std::string log_level = "info";
   std::string log_format = "text";
   bool help = false;

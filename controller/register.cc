@@ -21,8 +21,8 @@ std::unique_ptr<reconcilers::Reconciler> RegisterExecutionReconciler(Manager& ma
   options.plan.scheduling_timeout = deps.scheduling_timeout;
   options.transient_status_delay = deps.transient_status_delay;
   options.routine_step_events = deps.routine_step_events;
-  options.validate = [](const reconcilers::Pipeline& p) {
-    k8s::Status s = reconcilers::ValidatePipeline(p);
+  options.validate = [policy = deps.pod_policy](const reconcilers::Pipeline& p) {
+    k8s::Status s = reconcilers::ValidatePipeline(p, policy);
     return s.ok() ? std::string() : s.message();
   };
   auto reconciler = std::make_unique<reconcilers::ExecutionReconciler>(
@@ -41,7 +41,8 @@ std::vector<std::unique_ptr<reconcilers::Reconciler>> RegisterReconcilers(
   std::vector<std::unique_ptr<reconcilers::Reconciler>> registered;
   registered.push_back(RegisterExecutionReconciler(manager, deps));
   auto pipelines = std::make_unique<reconcilers::PipelineReconciler>(
-      manager.Cache(k8s::resources::kPipelines), deps.client, deps.events, deps.clock);
+      manager.Cache(k8s::resources::kPipelines), deps.client, deps.events, deps.clock,
+      "stepline-controller", deps.pod_policy);
   manager.Register(*pipelines, {k8s::resources::kPipelines, deps.workers, {}});
   registered.push_back(std::move(pipelines));
   return registered;

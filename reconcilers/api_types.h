@@ -40,6 +40,20 @@ inline constexpr size_t kMaxStepNameLength = 40;
 // ToJson drops the rest, so status stays far below etcd's object size limit.
 inline constexpr size_t kMaxChildDetails = 50;
 
+// The bounds of the numeric fields, the same in the CRD schemas (admission) and in the planner,
+// which saturates at them should an object predate the schema's bounds.
+inline constexpr int64_t kMaxTimeoutSeconds = 31'536'000;       // a year
+inline constexpr int64_t kMaxRetryAttempts = 1000;              // retryPolicy.maxAttempts
+inline constexpr int64_t kMaxRetryIntervalSeconds = 2'592'000;  // 30 days
+inline constexpr int64_t kMaxExpireAfterMinutes = 525'600;      // a year
+inline constexpr double kMaxBackoffRate = 1000;                 // retryPolicy.backoffRate
+inline constexpr int64_t kMaxParallelism = 10'000;              // maxParallel(ExecutionSteps)
+
+// value clamped into [lo, hi].
+constexpr int64_t Saturate(int64_t value, int64_t lo, int64_t hi) {
+  return value < lo ? lo : (value > hi ? hi : value);
+}
+
 // ---- enums and their API spellings ----
 
 enum class ParameterType { kString, kInteger, kFloat, kBoolean, kList };

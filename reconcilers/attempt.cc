@@ -99,6 +99,17 @@ void ClassifyFailedPod(const Object* pod, AttemptObservation* out) {
     return;
   }
   const Object& status = Child(*pod, "status");
+  if (!Child(Child(*pod, "metadata"), "deletionTimestamp").is_null()) {
+    // Deleted while it ran (kubectl delete pod, a drain without the eviction API): the
+    // platform's doing, not the step's, like an eviction.
+    const Object& code = Child(Terminated(*pod), "exitCode");
+    out->failure = FailureClass::kDisrupted;
+    out->message =
+        "PodDeleted: the pod was deleted while it ran" +
+        (code.is_number_integer() ? " (exit code " + std::to_string(code.get<int>()) + ")"
+                                  : std::string());
+    return;
+  }
   if (StringField(status, "reason") == "Evicted" || StringField(status, "reason") == "NodeLost") {
     out->failure = FailureClass::kDisrupted;
     out->message = StringField(status, "reason") + ": " + StringField(status, "message");

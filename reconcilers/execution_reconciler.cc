@@ -2,12 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 
 #include "reconcilers/cache_trim.h"
 #include "reconcilers/job_builder.h"
 #include "reconcilers/object_fields.h"
 #include "reconcilers/slow_start.h"
+#include "reconcilers/status_bounds.h"
 
 namespace stepline::reconcilers {
 namespace {
@@ -15,7 +17,14 @@ namespace {
 using k8s::Object;
 using k8s::ObjectPtr;
 
-constexpr auto kCreatedJobMemory = std::chrono::minutes(2);
+// How long a created Job the cache does not show yet is believed to exist: a hint until the
+// informer shows it (then the cache is the truth), short-lived so that a Job deleted before
+// the cache showed it is recreated soon; a re-create of a Job that does exist answers
+// AlreadyExists (names are deterministic), never a duplicate.
+constexpr auto kCreatedJobMemory = std::chrono::seconds(30);
+// An unfinished execution is looked at again at least this often, even with no event and no
+// timer: a lost event or a hint that hid a deletion cannot leave it stuck.
+constexpr auto kIdleRecheck = std::chrono::minutes(5);
 // At most this many Job creates of one reconcile are in flight at once.
 constexpr size_t kMaxCreatesInFlight = 16;
 
@@ -73,14 +82,26 @@ ObjectPtr ExecutionReconciler::Fresh(const std::string& key, const ObjectPtr& ca
   return cached;
 }
 
-const Pipeline* ExecutionReconciler::FindPipeline(const PipelineExecution& ex,
-                                                  Pipeline* storage) const {
+const Pipeline* ExecutionReconciler::FindPipeline(const PipelineExecution& ex, Pipeline* storage,
+                                                  std::string* problem) const {
   const std::string& ns = ex.metadata.namespace_;
   const std::string& want = ex.spec.pipeline_name;
   ObjectPtr found = caches_.pipelines->Get(ns, want);
-  if (!found) {  // spec.pipelineName is also an alias (ACK)
+  if (!found) {  // spec.pipelineName is also an alias (ACK); it must name one Pipeline only
+    std::vector<std::string> named;
     for (const ObjectPtr& p : caches_.pipelines->List(ns)) {
-      if (StringField(Child(*p, "spec"), "pipelineName") == want) found = p;
+      if (StringField(Child(*p, "spec"), "pipelineName") != want) continue;
+      found = p;
+      named.push_back(k8s::NameOf(*p));
+    }
+    if (named.size() > 1) {
+      std::sort(named.begin(), named.end());
+      std::string list;
+      for (const auto& n : named) list += (list.empty() ? "" : ", ") + n;
+      *problem = "pipelineName \"" + want + "\" is the spec.pipelineName of " +
+                 std::to_string(named.size()) + " Pipelines (" + list +
+                 "); name one of them by metadata.name";
+      return nullptr;
     }
   }
   if (!found) return nullptr;
@@ -112,7 +133,7 @@ std::vector<ObjectPtr> ExecutionReconciler::OwnedJobs(const std::string& key,
   auto& created = it->second;
   for (auto c = created.begin(); c != created.end();) {
     bool seen = names.count(c->first) > 0;
-    bool old = clock_.Now() - c->second.first > kCreatedJobMemory;
+    bool old = clock_.Now() - c->second.first >= kCreatedJobMemory;
     if (seen || old) {
       c = created.erase(c);
       continue;
@@ -124,18 +145,37 @@ std::vector<ObjectPtr> ExecutionReconciler::OwnedJobs(const std::string& key,
   return jobs;
 }
 
-PlanInputs ExecutionReconciler::Inputs(const PipelineExecution& ex,
+bool ExecutionReconciler::Collided(const std::string& key) {
+  std::lock_guard lock(mu_);
+  return collided_.count(key) > 0;
+}
+
+PlanInputs ExecutionReconciler::Inputs(const std::string& key, const PipelineExecution& ex,
                                        const std::vector<ObjectPtr>& jobs,
-                                       Pipeline* pipeline_storage, JobRecordMemo* memo) const {
+                                       Pipeline* pipeline_storage, JobRecordMemo* memo) {
   PlanInputs in;
   in.execution = &ex;
   in.now = clock_.Now();
   in.options = options_.plan;
   if (!ex.status.pipeline_snapshot.is_object()) {
-    in.pipeline = FindPipeline(ex, pipeline_storage);
+    in.pipeline = FindPipeline(ex, pipeline_storage, &in.pipeline_lookup_problem);
     if (in.pipeline != nullptr && options_.validate) {
       in.pipeline_invalid_message = options_.validate(*in.pipeline);
     }
+  }
+  // Only after a create answered AlreadyExists: listing the namespace's Jobs costs.
+  for (const ObjectPtr& j :
+       Collided(key) ? caches_.jobs->List(ex.metadata.namespace_) : std::vector<ObjectPtr>{}) {
+    if (Controls(*j, ex.metadata.uid)) continue;
+    if (StringField(Child(Child(*j, "metadata"), "labels"), kLabelExecution) != ex.metadata.name) {
+      continue;
+    }
+    const Object* owner = k8s::ControllerOf(*j);
+    in.foreign_jobs[k8s::NameOf(*j)] =
+        owner == nullptr ? "it has no controller"
+                         : "its controller is " + owner->value("kind", std::string()) + " " +
+                               owner->value("name", std::string()) + " with uid " +
+                               owner->value("uid", std::string());
   }
   for (const ObjectPtr& j : jobs) {
     ObservedJob o;
@@ -168,7 +208,12 @@ ExecutionReconciler::CreateOutcome ExecutionReconciler::CreateJob(
     if (options_.dispatch != nullptr && since) options_.dispatch->JobCreated(key, *since);
     return out;
   }
-  if (created.status().IsAlreadyExists()) return out;  // done before a restart
+  if (created.status().IsAlreadyExists()) {  // done before a restart, or a foreign Job
+    std::lock_guard lock(mu_);
+    collided_.insert(key);
+    out.already_exists = true;
+    return out;
+  }
   if (IsQuotaRefusal(created.status())) {
     out.quota_refusal = created.status().message();
     return out;
@@ -192,6 +237,10 @@ k8s::Status ExecutionReconciler::CreateJobs(const std::string& key,
   for (size_t i = 0; i < creates.size(); ++i) {
     const CreateOutcome& o = outcomes[i];
     if (o.created) ++dispatch->created;
+    if (o.already_exists) {  // look again soon: the cache shows whose Job holds the name
+      constexpr std::chrono::milliseconds kSoon{2000};
+      result.requeue_after = result.requeue_after ? std::min(*result.requeue_after, kSoon) : kSoon;
+    }
     if (o.quota_refusal) RecordQuotaRefusal(&result, *creates[i], *o.quota_refusal, clock_.Now());
     if (o.status.ok()) continue;
     Log()->warn("action failed key={} job={} error={}", key, k8s::NameOf(creates[i]->job),
@@ -239,14 +288,36 @@ k8s::Status ExecutionReconciler::ApplyActions(const std::string& key, const Obje
   return first_error;
 }
 
+namespace {
+
+// True when the server refused a status for what it holds (schema, size), not for a conflict
+// or an outage: writing the same status again can never succeed.
+bool IsRefusedStatus(const k8s::Status& s) {
+  if (s.IsInvalid() || s.http_code() == 413) return true;
+  return s.message().find("request is too large") != std::string::npos ||
+         s.message().find("Request entity too large") != std::string::npos;
+}
+
+}  // namespace
+
 k8s::Status ExecutionReconciler::WriteStatus(const std::string& key, const Object& cached,
                                              const PipelineExecutionStatus& status) {
-  Object updated = cached;
-  updated["status"] = ToJson(status);
-  k8s::WriteOptions opts;
-  opts.field_manager = options_.field_manager;
-  k8s::Result<Object> written = writer_.UpdateStatus(k8s::resources::kPipelineExecutions,
-                                                     k8s::NamespaceOf(cached), updated, opts);
+  k8s::Result<Object> written = UpdateStatus(cached, status);
+  // A refused status would be refused again on every retry and wedge the run: write the
+  // reduced status instead, which ends the run and says why (status_bounds.h).
+  for (int level = 1; !written.ok() && IsRefusedStatus(written.status()) && level <= 2; ++level) {
+    Log()->warn("status refused key={} level={} error={}", key, level, written.status().ToString());
+    PipelineExecutionStatus reduced =
+        ReduceRefusedStatus(status, written.status().message(), clock_.Now());
+    if (level == 2) {  // the smallest status that still says how the run ended and why
+      reduced.steps.clear();
+      reduced.pipeline_snapshot = nullptr;
+    }
+    events_.Record(cached, EventType::kWarning, "StatusTooLarge",
+                   BoundText("the API server refused the status: " + written.status().message(),
+                             kMaxMessageBytes));
+    written = UpdateStatus(cached, reduced);
+  }
   if (!written.ok()) return written.status();  // a conflict: retried on fresh state
   // A finished execution is remembered as the cache will hold it (cache_trim.h).
   TrimExecution(*written);
@@ -257,6 +328,16 @@ k8s::Status ExecutionReconciler::WriteStatus(const std::string& key, const Objec
   last_write_[key] = now;
   SweepWritesLocked(now);
   return k8s::Status::Ok();
+}
+
+k8s::Result<Object> ExecutionReconciler::UpdateStatus(const Object& cached,
+                                                      const PipelineExecutionStatus& status) {
+  Object updated = cached;
+  updated["status"] = ToJson(status);
+  k8s::WriteOptions opts;
+  opts.field_manager = options_.field_manager;
+  return writer_.UpdateStatus(k8s::resources::kPipelineExecutions, k8s::NamespaceOf(cached),
+                              updated, opts);
 }
 
 void ExecutionReconciler::SweepWritesLocked(k8s::MonoTime now) {
@@ -318,11 +399,24 @@ k8s::Status ExecutionReconciler::SettleStatus(const std::string& key, const Obje
   return WriteStatus(key, current, result.status);
 }
 
+// When the oldest created-Job hint of key expires (then the execution is looked at again).
+std::optional<std::chrono::milliseconds> ExecutionReconciler::HintExpiry(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = created_jobs_.find(key);
+  if (it == created_jobs_.end() || it->second.empty()) return std::nullopt;
+  k8s::WallTime oldest = it->second.begin()->second.first;
+  for (const auto& [name, entry] : it->second) oldest = std::min(oldest, entry.first);
+  auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(oldest + kCreatedJobMemory - clock_.Now());
+  return std::max(left, std::chrono::milliseconds(100));
+}
+
 void ExecutionReconciler::Forget(const std::string& key) {
   if (options_.dispatch != nullptr) options_.dispatch->Forget(key);
   std::lock_guard lock(mu_);
   written_status_.erase(key);
   created_jobs_.erase(key);
+  collided_.erase(key);
   last_write_.erase(key);
   records_.erase(key);
 }
@@ -358,7 +452,7 @@ ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
   std::vector<ObjectPtr> jobs = OwnedJobs(key, *ex);
   Pipeline pipeline;
   JobRecordMemo* memo = Memo(key);
-  PlanResult result = Plan(Inputs(*ex, jobs, &pipeline, memo));
+  PlanResult result = Plan(Inputs(key, *ex, jobs, &pipeline, memo));
   if (IsFinished(result.status)) {
     ForgetRecords(key);  // not reconciled again but to delete leftovers: nothing to keep
   } else {
@@ -369,6 +463,11 @@ ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
     options_.dispatch->Dispatched(key, *dispatch.since);
   }
   std::optional<std::chrono::milliseconds> wake = result.requeue_after;
+  if (!IsFinished(result.status)) {
+    auto recheck = std::chrono::duration_cast<std::chrono::milliseconds>(kIdleRecheck);
+    if (auto hint = HintExpiry(key)) recheck = std::min(recheck, *hint);
+    wake = wake ? std::min(*wake, recheck) : recheck;
+  }
   k8s::Status written = SettleStatus(key, *current, ex->status, result, &wake);
   if (!written.ok()) return ReconcileOutcome::Retry(written);
   if (!applied.ok()) return ReconcileOutcome::Retry(applied);

@@ -26,6 +26,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -90,10 +91,14 @@ class ExecutionReconciler : public Reconciler {
   };
 
   k8s::ObjectPtr Fresh(const std::string& key, const k8s::ObjectPtr& cached);
-  const Pipeline* FindPipeline(const PipelineExecution& ex, Pipeline* storage) const;
+  const Pipeline* FindPipeline(const PipelineExecution& ex, Pipeline* storage,
+                               std::string* problem) const;
   std::vector<k8s::ObjectPtr> OwnedJobs(const std::string& key, const PipelineExecution& ex);
-  PlanInputs Inputs(const PipelineExecution& ex, const std::vector<k8s::ObjectPtr>& jobs,
-                    Pipeline* pipeline_storage, JobRecordMemo* memo) const;
+  PlanInputs Inputs(const std::string& key, const PipelineExecution& ex,
+                    const std::vector<k8s::ObjectPtr>& jobs, Pipeline* pipeline_storage,
+                    JobRecordMemo* memo);
+  // True once a Job create of key answered AlreadyExists (foreign Jobs are then looked for).
+  bool Collided(const std::string& key);
   // The execution's memo (made on first use); valid until Forget or ForgetRecords of key.
   JobRecordMemo* Memo(const std::string& key);
   void ForgetRecords(const std::string& key);
@@ -102,6 +107,7 @@ class ExecutionReconciler : public Reconciler {
   struct CreateOutcome {  // one Job create's answer
     k8s::Status status;   // not ok: it failed (AlreadyExists is done, not a failure)
     bool created = false;
+    bool already_exists = false;  // the name is taken (by this execution's Job, or a foreign one)
     std::optional<std::string> quota_refusal;  // a ResourceQuota refused it: the message
   };
   // Safe to call from several threads at once (the creates of one reconcile run concurrently).
@@ -121,9 +127,13 @@ class ExecutionReconciler : public Reconciler {
   std::optional<std::chrono::milliseconds> HoldBack(const std::string& key,
                                                     const PipelineExecutionStatus& old_status,
                                                     const PlanResult& result);
+  // Writes status; a status the server refuses (IsRefusedStatus) is reduced and written again.
   k8s::Status WriteStatus(const std::string& key, const k8s::Object& cached,
                           const PipelineExecutionStatus& status);
+  k8s::Result<k8s::Object> UpdateStatus(const k8s::Object& cached,
+                                        const PipelineExecutionStatus& status);
   void Remember(const std::string& key, const std::string& job_name, k8s::ObjectPtr job);
+  std::optional<std::chrono::milliseconds> HintExpiry(const std::string& key);
   // Forgets status writes old enough that neither Fresh nor HoldBack needs them (an execution
   // that finished is never reconciled again to forget its last write). Requires mu_.
   void SweepWritesLocked(k8s::MonoTime now);
@@ -140,6 +150,7 @@ class ExecutionReconciler : public Reconciler {
   // guarded by mu_; execution key -> Jobs created and not yet seen in the cache
   std::map<std::string, std::map<std::string, std::pair<k8s::WallTime, k8s::ObjectPtr>>>
       created_jobs_;
+  std::set<std::string> collided_;  // guarded by mu_; see Collided
   // guarded by mu_; execution key -> when this replica last wrote its status
   std::map<std::string, k8s::MonoTime> last_write_;
   k8s::MonoTime last_sweep_{};  // guarded by mu_

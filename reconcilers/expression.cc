@@ -4,6 +4,8 @@
 #include <optional>
 #include <utility>
 
+#include "reconcilers/status_bounds.h"
+
 namespace stepline::reconcilers {
 
 struct ExpressionNode {
@@ -432,7 +434,7 @@ Result<Value> EvalValue(const Node& node, const TemplateContext& context) {
 }
 
 std::string Excerpt(const std::string& text) {
-  return text.size() <= 64 ? text : text.substr(0, 61) + "...";
+  return text.size() <= 64 ? text : BoundText(text, 64);
 }
 
 Result<bool> TruthOfOperand(const Node& node, const TemplateContext& context) {

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "reconcilers/job_name.h"
+#include "reconcilers/template.h"
 
 namespace stepline::reconcilers {
 namespace {
@@ -41,9 +42,10 @@ Object Env(const JobInput& in) {
   env.push_back(EnvVar("STEPLINE_EXECUTION", in.execution_name));
   env.push_back(EnvVar("STEPLINE_STEP", in.step->name));
   env.push_back(EnvVar("STEPLINE_ATTEMPT", std::to_string(in.attempt)));
-  if (in.index) env.push_back(EnvVar("STEPLINE_ITEM", in.item));
+  // Values, not pipeline text: escaped against $(VAR) expansion (template.h).
+  if (in.index) env.push_back(EnvVar("STEPLINE_ITEM", EscapeForKubernetesExpansion(in.item)));
   for (const auto& p : in.snapshot->parameters) {
-    env.push_back(EnvVar(ParameterEnvName(p.name), p.value));
+    env.push_back(EnvVar(ParameterEnvName(p.name), EscapeForKubernetesExpansion(p.value)));
   }
   return env;
 }
@@ -111,7 +113,9 @@ k8s::Object BuildStepJob(const JobInput& in) {
   Object labels = Labels(in);
   Object job_spec = {{"backoffLimit", 0},
                      {"template", {{"metadata", {{"labels", labels}}}, {"spec", PodSpec(in)}}}};
-  if (in.step->timeout_seconds) job_spec["activeDeadlineSeconds"] = *in.step->timeout_seconds;
+  if (in.step->timeout_seconds) {
+    job_spec["activeDeadlineSeconds"] = Saturate(*in.step->timeout_seconds, 1, kMaxTimeoutSeconds);
+  }
   Object metadata = {{"name", JobName(in.execution_name, in.step->name, in.index, in.attempt)},
                      {"namespace", in.execution_namespace},
                      {"labels", labels},

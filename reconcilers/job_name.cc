@@ -29,6 +29,8 @@ std::string Base36(uint64_t value, size_t width) {
 
 }  // namespace
 
+std::string ShortHash(const std::string& text) { return Base36(Fnv1a(text), kHashLength); }
+
 std::string ShortenName(const std::string& name, size_t max_length) {
   if (name.size() <= max_length) return name;
   std::string prefix = name.substr(0, max_length - kHashLength - 1);

@@ -20,4 +20,8 @@ std::string JobName(const std::string& execution, const std::string& step, std::
 // characters.
 std::string ShortenName(const std::string& name, size_t max_length = kMaxJobNameLength);
 
+// A 10-character hash of text (FNV-1a 64 in base 36), stable across builds: names a value
+// without holding it. Not for security.
+std::string ShortHash(const std::string& text);
+
 }  // namespace stepline::reconcilers

@@ -43,10 +43,10 @@ PipelineStatus StoredStatus(const Object& obj) {
 }
 
 // "" when the Pipeline is valid, else why not.
-std::string ProblemOf(const Object& obj) {
+std::string ProblemOf(const Object& obj, const PodPolicy& policy) {
   k8s::Result<Pipeline> pipeline = ParsePipeline(obj);
   if (!pipeline.ok()) return pipeline.status().message();  // the schema should prevent it
-  k8s::Status valid = ValidatePipeline(*pipeline);
+  k8s::Status valid = ValidatePipeline(*pipeline, policy);
   return valid.ok() ? "" : valid.message();
 }
 
@@ -62,9 +62,10 @@ int64_t StepCountOf(const Object& obj) {
 }
 
 // The status this reconciler wants: `status` with the validation verdict applied.
-PipelineStatus DesiredStatus(const Object& obj, PipelineStatus status, k8s::WallTime now) {
+PipelineStatus DesiredStatus(const Object& obj, PipelineStatus status, k8s::WallTime now,
+                             const PodPolicy& policy) {
   const std::optional<int64_t> generation = GenerationOf(obj);
-  const std::string problem = ProblemOf(obj);
+  const std::string problem = ProblemOf(obj, policy);
   const int64_t steps = StepCountOf(obj);
   status.observed_generation = generation;
   status.step_count = steps;
@@ -84,12 +85,13 @@ PipelineStatus DesiredStatus(const Object& obj, PipelineStatus status, k8s::Wall
 
 PipelineReconciler::PipelineReconciler(const k8s::CacheReader& pipelines, k8s::ObjectWriter& writer,
                                        EventRecorder& events, const k8s::Clock& clock,
-                                       std::string field_manager)
+                                       std::string field_manager, PodPolicy policy)
     : pipelines_(pipelines),
       writer_(writer),
       events_(events),
       clock_(clock),
-      field_manager_(std::move(field_manager)) {}
+      field_manager_(std::move(field_manager)),
+      policy_(std::move(policy)) {}
 
 // The cached Pipeline, or what this reconciler last wrote if the cache does not show it yet.
 ObjectPtr PipelineReconciler::Fresh(const std::string& key, const ObjectPtr& cached) {
@@ -147,7 +149,7 @@ ReconcileOutcome PipelineReconciler::Reconcile(const std::string& key) {
     return ReconcileOutcome::Done();
   }
   const PipelineStatus before = StoredStatus(*current);
-  const PipelineStatus after = DesiredStatus(*current, before, clock_.Now());
+  const PipelineStatus after = DesiredStatus(*current, before, clock_.Now(), policy_);
   if (ToJson(after) == ToJson(before)) return ReconcileOutcome::Done();
   k8s::Status written = WriteStatus(key, *current, after);
   if (!written.ok()) {

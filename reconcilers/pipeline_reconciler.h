@@ -24,6 +24,7 @@
 #include "k8sclient/client.h"
 #include "k8sclient/clock.h"
 #include "reconcilers/api_types.h"
+#include "reconcilers/pod_policy.h"
 #include "reconcilers/reconciler.h"
 
 namespace stepline::reconcilers {
@@ -36,7 +37,7 @@ class PipelineReconciler : public Reconciler {
   // Everything must outlive the reconciler.
   PipelineReconciler(const k8s::CacheReader& pipelines, k8s::ObjectWriter& writer,
                      EventRecorder& events, const k8s::Clock& clock,
-                     std::string field_manager = "stepline-controller");
+                     std::string field_manager = "stepline-controller", PodPolicy policy = {});
 
   const std::string& Name() const override { return name_; }
   ReconcileOutcome Reconcile(const std::string& key) override;
@@ -59,6 +60,7 @@ class PipelineReconciler : public Reconciler {
   EventRecorder& events_;
   const k8s::Clock& clock_;
   const std::string field_manager_;
+  const PodPolicy policy_;
 
   std::mutex mu_;
   std::map<std::string, Written> written_;  // guarded by mu_; by pipeline key

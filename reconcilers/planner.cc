@@ -7,6 +7,7 @@
 #include "reconcilers/graph.h"
 #include "reconcilers/job_builder.h"
 #include "reconcilers/planner_internal.h"
+#include "reconcilers/status_bounds.h"
 
 namespace stepline::reconcilers {
 namespace {
@@ -80,6 +81,17 @@ void Finish(PlanResult& out, const PlanInputs& in, ExecutionStatus final_status,
   Emit(out, ok ? EventType::kNormal : EventType::kWarning, event, message);
 }
 
+// True when status says Succeeded though a step of the snapshot has not finished: not a
+// status the planner writes (it concludes Succeeded only when every step is terminal).
+bool ClaimsUnfinishedSuccess(const PipelineExecutionStatus& s) {
+  if (s.pipeline_execution_status != ExecutionStatus::kSucceeded) return false;
+  if (!s.pipeline_snapshot.is_object()) return false;
+  for (const auto& step : s.steps) {
+    if (!step.phase || !planner_internal::IsTerminal(*step.phase)) return true;
+  }
+  return false;
+}
+
 // Deletes the Jobs that are still running; true if there were any.
 bool DeleteActiveJobs(const PlanInputs& in, Planning& p) {
   bool any = false;
@@ -121,9 +133,12 @@ bool Start(PlanResult& out, const PlanInputs& in) {
   const std::string& name = in.execution->spec.pipeline_name;
   if (in.pipeline == nullptr) {
     s.pipeline_execution_status = ExecutionStatus::kPending;
-    SetBothConditions(s, kConditionUnknown, "PipelineNotFound",
-                      "pipeline \"" + name + "\" not found in namespace \"" +
-                          in.execution->metadata.namespace_ + "\"",
+    bool ambiguous = !in.pipeline_lookup_problem.empty();
+    SetBothConditions(s, kConditionUnknown,
+                      ambiguous ? "AmbiguousPipelineName" : "PipelineNotFound",
+                      ambiguous ? in.pipeline_lookup_problem
+                                : "pipeline \"" + name + "\" not found in namespace \"" +
+                                      in.execution->metadata.namespace_ + "\"",
                       Generation(in), in.now);
     out.requeue_after = in.options.pipeline_not_found_requeue;
     return false;
@@ -172,6 +187,24 @@ struct Steps {
   std::map<std::string, StepStatus, std::less<>> old;
 };
 
+k8s::Result<Step> RenderStep(const Step& step, const planner_internal::PlanContext& ctx);
+void MarkTemplateError(UnitState& u, const k8s::Status& why);
+
+// A caught step (onFailure: Continue) whose templates cannot be rendered fails here, before its
+// dependents are planned: found only when its Jobs are built (Allocate), it would be planned
+// again as not started on every reconcile and its dependents would wait for it forever.
+void FailUnrenderableUnits(StepPlan& sp, planner_internal::PlanContext& ctx) {
+  if (sp.gated || sp.step->on_failure.value_or(OnFailure::kFail) != OnFailure::kContinue) return;
+  for (size_t i = 0; i < sp.units.size(); ++i) {
+    UnitState& u = sp.units[i];
+    if (!u.wants_job) continue;
+    ctx.SetItem(sp.fan_out ? &sp.items[i] : nullptr);
+    k8s::Result<Step> rendered = RenderStep(*sp.step, ctx);
+    ctx.SetItem(nullptr);
+    if (!rendered.ok()) MarkTemplateError(u, rendered.status());
+  }
+}
+
 void PlanAllSteps(Steps& st, const Snapshot& snap, const JobIndex& jobs,
                   planner_internal::PlanContext& ctx, Planning& p) {
   for (const auto& s : p.in.execution->status.steps) st.old[s.name] = s;
@@ -190,6 +223,7 @@ void PlanAllSteps(Steps& st, const Snapshot& snap, const JobIndex& jobs,
     StepPlan& sp = st.plans[i];
     auto it = jobs.find(sp.step->name);
     planner_internal::PlanStep(sp, it == jobs.end() ? kNoJobs : it->second, ctx, planned, p);
+    FailUnrenderableUnits(sp, ctx);
     planner_internal::AggregateStep(sp, p.in.now);
     ctx.Publish(sp.status);
     planned[sp.step->name] = &sp;
@@ -201,18 +235,25 @@ k8s::Result<Step> RenderStep(const Step& step, const planner_internal::PlanConte
   Step out = step;
   for (auto* list : {&out.command, &out.args}) {
     for (auto& s : *list) {
-      k8s::Result<std::string> r = RenderTemplate(s, ctx);
+      k8s::Result<std::string> r = RenderContainerTemplate(s, ctx);
       if (!r.ok()) return r.status();
       s = std::move(r).value();
     }
   }
   for (auto& e : out.env) {
     if (!e.value) continue;
-    k8s::Result<std::string> r = RenderTemplate(*e.value, ctx);
+    k8s::Result<std::string> r = RenderContainerTemplate(*e.value, ctx);
     if (!r.ok()) return r.status();
     e.value = std::move(r).value();
   }
   return out;
+}
+
+void MarkTemplateError(UnitState& u, const k8s::Status& why) {
+  u.phase = UnitPhase::kFailed;
+  u.wants_job = false;
+  u.reason = "TemplateError";
+  u.message = why.message();
 }
 
 std::string ItemText(const nlohmann::json& item) {
@@ -238,10 +279,7 @@ bool CreateUnitJob(StepPlan& sp, const Step& job_step, size_t i, const Snapshot&
   k8s::Result<Step> rendered = RenderStep(job_step, ctx);
   ctx.SetItem(nullptr);
   if (!rendered.ok()) {
-    u.phase = UnitPhase::kFailed;
-    u.wants_job = false;
-    u.reason = "TemplateError";
-    u.message = rendered.status().message();
+    MarkTemplateError(u, rendered.status());
     return false;
   }
   const PipelineExecution& ex = *p.in.execution;
@@ -257,6 +295,15 @@ bool CreateUnitJob(StepPlan& sp, const Step& job_step, size_t i, const Snapshot&
   a.kind = Action::Kind::kCreateJob;
   a.step = sp.step->name;
   a.job = BuildStepJob(in);
+  if (auto foreign = p.in.foreign_jobs.find(k8s::NameOf(a.job));
+      foreign != p.in.foreign_jobs.end()) {
+    u.phase = UnitPhase::kFailed;
+    u.wants_job = false;
+    u.reason = "JobNameTaken";
+    u.message = "Job \"" + foreign->first + "\" exists but is not owned by this execution (" +
+                foreign->second + "); delete that Job, or run under another execution name";
+    return false;
+  }
   u.job_name = k8s::NameOf(a.job);
   p.out.actions.push_back(std::move(a));
   u.attempts += 1;
@@ -426,7 +473,24 @@ void ClearQuotaWaits(StepPlan& sp) {
   if (ActiveUnits(sp) > 0) sp.status.extra.erase("quotaWaits");
 }
 
+// A signal for a step that is not an Approval step of the run is reported once per spec change
+// (a Warning Event), never silently ignored.
+void WarnUnknownSignals(PlanResult& out, const PlanInputs& in, const Snapshot& snap) {
+  if (in.execution->status.observed_generation == Generation(in)) return;
+  for (const Signal& signal : in.execution->spec.signals) {
+    auto step = std::find_if(snap.steps.begin(), snap.steps.end(),
+                             [&](const Step& s) { return s.name == signal.step; });
+    if (step != snap.steps.end() && step->type == StepType::kApproval) continue;
+    Emit(out, EventType::kWarning, "UnknownSignal",
+         "spec.signals names step \"" + BoundText(signal.step, 64) + "\", " +
+             (step == snap.steps.end() ? "which the pipeline does not have"
+                                       : "which is not an Approval step") +
+             "; the signal is ignored");
+  }
+}
+
 void PlanSteps(PlanResult& out, const PlanInputs& in, const Snapshot& snap, Planning& p) {
+  WarnUnknownSignals(out, in, snap);
   planner_internal::PlanContext ctx(snap, *in.execution);
   Steps st;
   JobIndex jobs = IndexJobs(p);
@@ -452,7 +516,7 @@ bool TimedOut(PlanResult& out, const PlanInputs& in, Planning& p) {
   const auto& timeout = in.execution->spec.timeout_seconds;
   const auto& start = out.status.start_time;
   if (!timeout || !start) return false;
-  WallTime deadline = *start + std::chrono::seconds(*timeout);
+  WallTime deadline = *start + std::chrono::seconds(Saturate(*timeout, 1, kMaxTimeoutSeconds));
   if (in.now < deadline) {
     p.WakeAt(deadline);
     return false;
@@ -475,6 +539,7 @@ bool SameIgnoringModifiedTime(const PipelineExecutionStatus& a, const PipelineEx
 
 void Wrap(PlanResult& out, const PlanInputs& in, const Planning& p) {
   out.status.observed_generation = Generation(in);
+  BoundStatus(&out.status);  // the one rule for what status holds (status_bounds.h)
   if (p.wake_at && !out.requeue_after) {
     auto d = std::chrono::duration_cast<std::chrono::milliseconds>(*p.wake_at - in.now);
     out.requeue_after = std::max(d, std::chrono::milliseconds(1));
@@ -500,12 +565,19 @@ PlanResult Plan(const PlanInputs& in) {
     }
   }
   const auto& current = out.status.pipeline_execution_status;
+  if (ClaimsUnfinishedSuccess(out.status)) {
+    // Someone else wrote Succeeded while steps were unfinished: the Jobs are the truth.
+    out.status.pipeline_execution_status = ExecutionStatus::kExecuting;
+    out.status.completion_time.reset();
+    Emit(out, EventType::kWarning, "StatusCorrected",
+         "status said Succeeded while steps were unfinished; the run goes on");
+  }
   if (IsTerminalExecution(current)) {
     if (current != ExecutionStatus::kSucceeded) DeleteActiveJobs(in, p);
   } else if (in.execution->spec.stop.value_or(false)) {
     PlanStop(out, in, p);
   } else if (out.status.pipeline_snapshot.is_object() || Start(out, in)) {
-    k8s::Result<Snapshot> snap = ParseSnapshot(out.status.pipeline_snapshot);
+    k8s::Result<Snapshot> snap = ParseSnapshot(out.status.pipeline_snapshot, in.execution->spec);
     if (!snap.ok()) {
       Finish(out, in, ExecutionStatus::kFailed, "InvalidPipeline", snap.status().message());
     } else if (!TimedOut(out, in, p)) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,7 +76,14 @@ struct PlanInputs {
   const Pipeline* pipeline = nullptr;
   // Non-empty when that Pipeline failed validation: the message of its Ready condition.
   std::string pipeline_invalid_message;
+  // Why no pipeline was found when one might have been (several Pipelines share the
+  // spec.pipelineName alias); "" otherwise.
+  std::string pipeline_lookup_problem;
   std::vector<ObservedJob> jobs;  // Jobs whose controller is this execution (by UID)
+  // Jobs labelled with this execution's name whose controller is not this execution (left by
+  // an earlier execution of the same name, or planted): name -> who controls it. A step whose
+  // next Job would take one of these names fails with reason JobNameTaken; nothing adopts them.
+  std::map<std::string, std::string> foreign_jobs;
   k8s::WallTime now;
   PlanOptions options;
 };

@@ -4,6 +4,7 @@
 
 #include "reconcilers/expression.h"
 #include "reconcilers/planner_internal.h"
+#include "reconcilers/status_bounds.h"
 
 namespace stepline::reconcilers::planner_internal {
 namespace {
@@ -98,7 +99,7 @@ bool ResolveItems(StepPlan& sp, const PlanContext& ctx) {
   if (text.ok()) list = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!text.ok() || !list.is_array()) {
     std::string why =
-        text.ok() ? "is not a JSON list: " + text->substr(0, 200) : text.status().message();
+        text.ok() ? "is not a JSON list: " + BoundText(*text, 200) : text.status().message();
     Decide(sp, StepPhase::kFailed, "InvalidForEach", "forEach: " + why);
     sp.blocking_failure = sp.step->on_failure.value_or(OnFailure::kFail) == OnFailure::kFail;
     return false;
@@ -146,12 +147,12 @@ ChildStatus ChildOf(const StepPlan& sp, size_t i) {
   const UnitState& u = sp.units[i];
   ChildStatus c;
   c.index = static_cast<int64_t>(i);
-  c.item = sp.items[i].dump().substr(0, 256);
+  c.item = BoundText(sp.items[i].dump(), kMaxItemBytes);
   c.phase = PhaseOf(u.phase);
   c.attempts = u.attempts;
   c.job_name = u.job_name;
   c.reason = u.reason;
-  c.message = u.message.substr(0, 512);
+  c.message = BoundText(u.message, 512);
   c.next_attempt_time = u.next_attempt_time;
   return c;
 }

@@ -1,9 +1,11 @@
 // The planning of one unit (a step, or one fan-out child) from its Jobs: attempt observation,
 // quota waits, abandonment of pods that never start, retries.
 #include <algorithm>
+#include <cmath>
 
 #include "reconcilers/job_builder.h"
 #include "reconcilers/planner_internal.h"
+#include "reconcilers/status_bounds.h"
 
 namespace stepline::reconcilers::planner_internal {
 namespace {
@@ -94,7 +96,7 @@ void WaitForQuota(const ObservedJob& j, const AttemptObservation& obs, const Ste
                    {{"annotations",
                      {{kAnnotationQuotaWaits, std::to_string(waits + 1)},
                       {kAnnotationResumeAt, Rfc(resume_at)},
-                      {kAnnotationQuotaMessage, obs.message.substr(0, 1024)}}}}}};
+                      {kAnnotationQuotaMessage, BoundText(obs.message, 1024)}}}}}};
   p.Patch(step.name, u->job_name, std::move(patch));
   p.WakeAt(resume_at);
 }
@@ -108,7 +110,7 @@ void Abandon(const ObservedJob& j, const AttemptObservation& obs, const Step& st
                   {"metadata",
                    {{"annotations",
                      {{kAnnotationAbandoned, FailureClassName(obs.failure)},
-                      {kAnnotationAbandonedMessage, obs.message.substr(0, 1024)},
+                      {kAnnotationAbandonedMessage, BoundText(obs.message, 1024)},
                       {kAnnotationAbandonedAt, Rfc(p.in.now)}}}}}};
   u.completion_time = p.in.now;
   p.Patch(step.name, u.job_name, std::move(patch));
@@ -159,10 +161,13 @@ void PlanSucceeded(const AttemptObservation& obs, const StepStatus* old, bool fa
     u->outputs = old->outputs;
   } else {
     k8s::Result<StringMap> outputs = ParseOutputs(obs.termination_message);
+    u->phase = UnitPhase::kSucceeded;
     if (!outputs.ok()) {
-      u->phase = UnitPhase::kFailed;
-      u->reason = "InvalidOutputs";
-      u->message = outputs.status().message();
+      // The container succeeded; what it wrote is not outputs (a log line, say). The step
+      // succeeds without outputs and says why; a dependent that needs one fails naming it.
+      u->outputs = StringMap{};
+      u->reason = "NoOutputs";
+      u->message = "succeeded without outputs: " + outputs.status().message();
       return;
     }
     u->outputs = std::move(outputs).value();
@@ -210,11 +215,20 @@ RetrySettings RetrySettingsOf(const Step& step) {
   if (!step.retry_policy) return s;
   const RetryPolicy& r = *step.retry_policy;
   s.has_policy = true;
-  s.max_attempts = static_cast<int>(r.max_attempts.value_or(1));
-  s.interval_seconds = static_cast<double>(r.interval_seconds.value_or(1));
-  s.backoff_rate = r.backoff_rate.value_or(2.0);
-  if (r.max_interval_seconds) s.max_interval_seconds = static_cast<double>(*r.max_interval_seconds);
-  if (r.expire_after_minutes) s.expire_after_minutes = static_cast<int>(*r.expire_after_minutes);
+  // Saturated at the schema's bounds (api_types.h): never a wrapped or negative count.
+  s.max_attempts = static_cast<int>(Saturate(r.max_attempts.value_or(1), 1, kMaxRetryAttempts));
+  s.interval_seconds =
+      static_cast<double>(Saturate(r.interval_seconds.value_or(1), 0, kMaxRetryIntervalSeconds));
+  double rate = r.backoff_rate.value_or(2.0);
+  s.backoff_rate = std::isfinite(rate) ? std::clamp(rate, 1.0, kMaxBackoffRate) : 2.0;
+  if (r.max_interval_seconds) {
+    s.max_interval_seconds =
+        static_cast<double>(Saturate(*r.max_interval_seconds, 0, kMaxRetryIntervalSeconds));
+  }
+  if (r.expire_after_minutes) {
+    s.expire_after_minutes =
+        static_cast<int>(Saturate(*r.expire_after_minutes, 1, kMaxExpireAfterMinutes));
+  }
   if (r.retry_on.empty()) {
     for (const char* name : kDefaultRetryOn) s.retry_on.push_back(*ParseFailureClass(name));
   }
@@ -230,7 +244,8 @@ k8s::Result<StringMap> ParseOutputs(const std::string& text) {
   Object parsed = Object::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!parsed.is_object()) {
     return k8s::Status::InvalidArgument(
-        "outputs: the termination message is not a JSON object of strings: " + text.substr(0, 200));
+        "outputs: the termination message is not a JSON object of strings: " +
+        BoundText(text, 200));
   }
   for (const auto& [key, value] : parsed.items()) {
     out[key] = value.is_string() ? value.get<std::string>() : value.dump();

@@ -2,10 +2,12 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <set>
 
 #include "reconcilers/api_json.h"
+#include "reconcilers/job_name.h"
 #include "reconcilers/sagemaker_definition.h"
 
 namespace stepline::reconcilers {
@@ -20,11 +22,12 @@ bool ParsesAsInteger(const std::string& v) {
          !std::isspace(static_cast<unsigned char>(v[0]));
 }
 
+// A finite number: NaN, infinities and values out of a double's range (1e999) are refused.
 bool ParsesAsFloat(const std::string& v) {
   if (v.empty() || std::isspace(static_cast<unsigned char>(v[0]))) return false;
   char* end = nullptr;
-  (void)std::strtod(v.c_str(), &end);
-  return end == v.c_str() + v.size();
+  double d = std::strtod(v.c_str(), &end);
+  return end == v.c_str() + v.size() && std::isfinite(d);
 }
 
 bool IsLabelNameChar(char c) {
@@ -55,7 +58,7 @@ std::string CheckParameterValue(ParameterType type, const std::string& value) {
     case ParameterType::kInteger:
       return ParsesAsInteger(value) ? "" : "must be an integer (got \"" + value + "\")";
     case ParameterType::kFloat:
-      return ParsesAsFloat(value) ? "" : "must be a number (got \"" + value + "\")";
+      return ParsesAsFloat(value) ? "" : "must be a finite number (got \"" + value + "\")";
     case ParameterType::kBoolean:
       return value == "true" || value == "false" ? ""
                                                  : "must be true or false (got \"" + value + "\")";
@@ -88,6 +91,7 @@ k8s::Result<std::vector<ResolvedParameter>> ResolveParameters(
     }
     if (value != nullptr) {
       p.value = value->value;
+      p.from_execution = true;
     } else if (d.default_value) {
       p.value = *d.default_value;
     } else {
@@ -171,8 +175,33 @@ k8s::Result<Snapshot> CompileSnapshot(const Pipeline& pipeline,
 
 namespace {
 
+constexpr const char* kValueFromSpec = "spec.pipelineParameters";
+
 Json ParameterToJson(const ResolvedParameter& p) {
-  return Json{{"name", p.name}, {"type", ToString(p.type)}, {"value", p.value}};
+  Json out{{"name", p.name}, {"type", ToString(p.type)}};
+  if (p.from_execution && p.value.size() > kMaxSnapshotValueBytes) {
+    out["valueFrom"] = kValueFromSpec;
+    out["valueHash"] = ShortHash(p.value);
+  } else {
+    out["value"] = p.value;
+  }
+  return out;
+}
+
+// Fills in a value the snapshot names rather than holds, from the execution's spec.
+k8s::Status ResolveValueFrom(const Json& json, const PipelineExecutionSpec& spec,
+                             ResolvedParameter* p) {
+  if (!json.is_object() || !json.contains("valueFrom")) return k8s::Status::Ok();
+  for (const auto& given : spec.pipeline_parameters) {
+    if (given.name != p->name) continue;
+    if (ShortHash(given.value) != json.value("valueHash", "")) break;
+    p->value = given.value;
+    p->from_execution = true;
+    return k8s::Status::Ok();
+  }
+  return k8s::Status::Invalid("parameter \"" + p->name +
+                              "\": its value in spec.pipelineParameters was changed or removed "
+                              "after the run started");
 }
 
 k8s::Result<ResolvedParameter> ParseResolvedParameter(const Json& json, const std::string& path) {
@@ -202,7 +231,7 @@ Json ToJson(const Snapshot& s) {
   return w.Take();
 }
 
-k8s::Result<Snapshot> ParseSnapshot(const Json& json) {
+k8s::Result<Snapshot> ParseSnapshot(const Json& json, const PipelineExecutionSpec& spec) {
   FieldReader r(json, "status.pipelineSnapshot");
   Snapshot s;
   r.String("pipeline", &s.pipeline);
@@ -214,6 +243,12 @@ k8s::Result<Snapshot> ParseSnapshot(const Json& json) {
   r.StringMapField("tags", &s.tags);
   r.List("steps", ParseStep, &s.steps);
   if (!r.ok()) return r.status();
+  const Json* params =
+      json.is_object() && json.contains("parameters") ? &json["parameters"] : nullptr;
+  for (size_t i = 0; params != nullptr && params->is_array() && i < s.parameters.size(); ++i) {
+    k8s::Status st = ResolveValueFrom((*params)[i], spec, &s.parameters[i]);
+    if (!st.ok()) return st;
+  }
   return s;
 }
 

@@ -19,7 +19,13 @@ struct ResolvedParameter {
   std::string name;
   ParameterType type = ParameterType::kString;
   std::string value;
+  bool from_execution = false;  // given by spec.pipelineParameters (not a default)
 };
+
+// A parameter value given by the execution and longer than this is not copied into
+// status.pipelineSnapshot: the snapshot names it ("valueFrom": "spec.pipelineParameters") with
+// a hash of the value, and the run reads it from the execution's spec (docs/api.md).
+inline constexpr size_t kMaxSnapshotValueBytes = 256;
 
 struct Snapshot {
   std::string pipeline;  // the Pipeline's metadata.name
@@ -51,7 +57,9 @@ k8s::Result<Snapshot> CompileSnapshot(const Pipeline& pipeline,
                                       const PipelineExecutionSpec& execution);
 
 Json ToJson(const Snapshot& snapshot);
-k8s::Result<Snapshot> ParseSnapshot(const Json& json);
+// spec: the execution's, for the parameter values the snapshot names rather than holds; a value
+// changed since the run started is an error (Invalid) naming the parameter.
+k8s::Result<Snapshot> ParseSnapshot(const Json& json, const PipelineExecutionSpec& spec);
 
 // True when text is a valid label value (<= 63 characters, alphanumeric at both ends, '-', '_',
 // '.' inside). An empty value is valid.

@@ -221,7 +221,9 @@ Result<Template> ParseTemplate(std::string_view text) {
   return tmpl;
 }
 
-Result<std::string> Render(const Template& tmpl, const TemplateContext& context) {
+namespace {
+
+Result<std::string> RenderParts(const Template& tmpl, const TemplateContext& context, bool escape) {
   std::string out;
   for (const Template::Part& part : tmpl.parts()) {
     if (!part.reference) {
@@ -229,17 +231,39 @@ Result<std::string> Render(const Template& tmpl, const TemplateContext& context)
     } else {
       auto value = ResolveReference(*part.reference, context);
       if (!value.ok()) return value.status();
-      out += *value;
+      out += escape ? EscapeForKubernetesExpansion(*value) : *value;
     }
     if (out.size() > kMaxTemplateBytes) return TooLarge("rendered template", out.size());
   }
   return out;
 }
 
+}  // namespace
+
+Result<std::string> Render(const Template& tmpl, const TemplateContext& context) {
+  return RenderParts(tmpl, context, /*escape=*/false);
+}
+
 Result<std::string> RenderTemplate(std::string_view text, const TemplateContext& context) {
   auto tmpl = ParseTemplate(text);
   if (!tmpl.ok()) return tmpl.status();
   return Render(*tmpl, context);
+}
+
+std::string EscapeForKubernetesExpansion(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    out += c;
+    if (c == '$') out += '$';
+  }
+  return out;
+}
+
+Result<std::string> RenderContainerTemplate(std::string_view text, const TemplateContext& context) {
+  auto tmpl = ParseTemplate(text);
+  if (!tmpl.ok()) return tmpl.status();
+  return RenderParts(*tmpl, context, /*escape=*/true);
 }
 
 }  // namespace stepline::reconcilers

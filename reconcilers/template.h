@@ -123,4 +123,15 @@ k8s::Result<std::string> Render(const Template& tmpl, const TemplateContext& con
 // ParseTemplate then Render.
 k8s::Result<std::string> RenderTemplate(std::string_view text, const TemplateContext& context);
 
+// Kubernetes expands $(VAR) in a container's command, args and env values, and turns "$$" into
+// "$". A value Stepline puts there (a parameter, an item, an output) must reach the container
+// as it is, never expanded into another variable's value (a Secret's, say): every '$' of it is
+// doubled. The pipeline's own literal text is left alone.
+std::string EscapeForKubernetesExpansion(std::string_view value);
+
+// RenderTemplate for a container's command, args and env values: each substituted value is
+// escaped with EscapeForKubernetesExpansion.
+k8s::Result<std::string> RenderContainerTemplate(std::string_view text,
+                                                 const TemplateContext& context);
+
 }  // namespace stepline::reconcilers

@@ -11,8 +11,11 @@
 #include "k8sclient/quantity.h"
 #include "reconcilers/expression.h"
 #include "reconcilers/graph.h"
+#include "reconcilers/job_builder.h"
+#include "reconcilers/pod_policy.h"
 #include "reconcilers/sagemaker_definition.h"
 #include "reconcilers/snapshot.h"
+#include "reconcilers/status_bounds.h"
 #include "reconcilers/template.h"
 
 namespace stepline::reconcilers {
@@ -51,6 +54,16 @@ bool IsDns1123Label(const std::string& s) {
   };
   if (s.empty() || !alnum(s.front()) || !alnum(s.back())) return false;
   return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
+
+bool IsDnsSubdomainName(const std::string& s) {
+  if (s.empty() || s.size() > 253) return false;
+  auto alnum = [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return std::islower(u) || std::isdigit(u);
+  };
+  if (!alnum(s.front()) || !alnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-' || c == '.'; });
 }
 
 bool IsCIdentifier(const std::string& s) {
@@ -144,6 +157,13 @@ void CheckParameter(Checker& c, size_t i) {
   const Parameter& p = c.spec.parameters[i];
   const std::string path = Indexed("spec.parameters", i, p.name);
   if (c.parameters.at(p.name) != &p) c.Add(path + ".name", "duplicate parameter name");
+  for (size_t j = 0; j < i; ++j) {
+    const std::string& other = c.spec.parameters[j].name;
+    if (other == p.name || ParameterEnvName(other) != ParameterEnvName(p.name)) continue;
+    c.Add(path + ".name", "parameters " + Quoted(other) + " and " + Quoted(p.name) +
+                              " would both be the environment variable " +
+                              ParameterEnvName(p.name) + "; rename one");
+  }
   ParameterType type = p.type.value_or(ParameterType::kString);
   for (size_t j = 0; j < p.enum_values.size(); ++j) {
     std::string problem = CheckParameterValue(type, p.enum_values[j]);
@@ -386,8 +406,30 @@ void CheckRetryPolicy(Checker& c, const std::optional<RetryPolicy>& p, const std
   }
 }
 
+// A secretKeyRef / configMapKeyRef: the object's name a DNS subdomain, the key a valid data key.
+void CheckKeySelector(Checker& c, const std::optional<KeySelector>& ref, const std::string& path) {
+  if (!ref) return;
+  if (!IsDnsSubdomainName(ref->name)) {
+    c.Add(path + ".name", Quoted(ref->name) + " is not a valid object name (lower-case letters, " +
+                              "digits, '-' and '.', at most 253 characters)");
+  }
+  auto key_char = [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.';
+  };
+  const std::string& k = ref->key;
+  if (k.empty() || k.size() > 253 || !std::all_of(k.begin(), k.end(), key_char) || k == "." ||
+      k == "..") {
+    c.Add(path + ".key", Quoted(k) + " is not a valid key (letters, digits, '-', '_' and '.')");
+  }
+}
+
 void CheckEnvNames(Checker& c, const std::vector<EnvVar>& env, const std::string& path) {
   for (size_t j = 0; j < env.size(); ++j) {
+    if (env[j].value_from) {
+      const std::string from = Field(path, "env", j) + ".valueFrom";
+      CheckKeySelector(c, env[j].value_from->secret_key_ref, from + ".secretKeyRef");
+      CheckKeySelector(c, env[j].value_from->config_map_key_ref, from + ".configMapKeyRef");
+    }
     if (IsCIdentifier(env[j].name)) continue;
     c.Add(Field(path, "env", j) + ".name",
           Quoted(env[j].name) +
@@ -545,11 +587,21 @@ std::vector<std::string> PipelineProblems(const Pipeline& pipeline) {
   return unique;
 }
 
-k8s::Status ValidatePipeline(const Pipeline& pipeline) {
+k8s::Status ValidatePipeline(const Pipeline& pipeline, const PodPolicy& policy) {
   std::vector<std::string> problems = PipelineProblems(pipeline);
+  for (std::string& p : PodPolicyProblems(pipeline, policy)) problems.push_back(std::move(p));
   if (problems.empty()) return k8s::Status::Ok();
-  std::string message = problems.front();
-  if (problems.size() > 1) message += " (and " + std::to_string(problems.size() - 1) + " more)";
+  std::string message;
+  size_t listed = 0;
+  for (const std::string& p : problems) {
+    if (listed == kMaxListedProblems || message.size() + p.size() > kMaxProblemsBytes) break;
+    message += (listed++ == 0 ? "" : "; ") + p;
+  }
+  if (listed == 0) message = BoundText(problems.front(), kMaxProblemsBytes);
+  listed = std::max<size_t>(listed, 1);
+  if (problems.size() > listed) {
+    message += " (and " + std::to_string(problems.size() - listed) + " more)";
+  }
   return k8s::Status::Invalid(message);
 }
 

@@ -31,7 +31,8 @@
 // - numbers: timeoutSeconds and maxParallel positive (maxParallel only with forEach);
 //   retryPolicy maxAttempts >= 1, intervalSeconds and maxIntervalSeconds >= 0, backoffRate >= 1,
 //   expireAfterMinutes >= 1, retryOn only known failure classes.
-// - env names are C identifiers.
+// - env names are C identifiers; secretKeyRef / configMapKeyRef name a valid object name and key.
+// - parameter names that would become the same STEPLINE_PARAM_ variable (my-p, my_p).
 //
 // Pure: no I/O, no clock, no logging. Safe to call from several threads at once.
 #pragma once
@@ -42,6 +43,7 @@
 
 #include "k8sclient/status.h"
 #include "reconcilers/api_types.h"
+#include "reconcilers/pod_policy.h"
 
 namespace stepline::reconcilers {
 
@@ -53,7 +55,13 @@ inline constexpr std::array<const char*, 6> kRetryableFailureClasses{
 // declaration order, then a dependency cycle. Empty when the Pipeline is valid.
 std::vector<std::string> PipelineProblems(const Pipeline& pipeline);
 
-// OK, or Invalid with the first problem, followed by " (and N more)" when there are others.
-k8s::Status ValidatePipeline(const Pipeline& pipeline);
+// At most this many problems, of at most this many bytes in all, are listed in the message.
+inline constexpr size_t kMaxListedProblems = 10;
+inline constexpr size_t kMaxProblemsBytes = 1500;
+
+// OK, or Invalid with every problem, joined by "; ", at most kMaxListedProblems of them and
+// kMaxProblemsBytes in all, followed by " (and N more)" when some were left out.
+// policy: what the cluster admin allows the pods (pod_policy.h); its problems are listed too.
+k8s::Status ValidatePipeline(const Pipeline& pipeline, const PodPolicy& policy = {});
 
 }  // namespace stepline::reconcilers

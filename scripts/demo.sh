@@ -50,6 +50,7 @@ start_controller() {
   say "starting the controller (log: $STATE/controller.log)"
   "$BUILD_DIR/bin/stepline-controller" --kubeconfig "$KUBECONFIG" \
     --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 \
+    --allowed-service-accounts stepline-demo-callback/batch-callback \
     >"$STATE/controller.log" 2>&1 &
   echo $! >"$STATE/controller.pid"
   sleep 1

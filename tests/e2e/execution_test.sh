@@ -247,6 +247,47 @@ scenario_chaos() {
   check_eq "six Jobs per execution" 60 "$(k get jobs -o name | wc -l | tr -d ' ')"
 }
 
+# Issue #16: kill -9 of the controller while Jobs and pods are deleted out of band at random
+# moments; every run still ends, and no (execution, step, index, attempt) ever has two Jobs.
+scenario_chaos_oob() {
+  pipeline fan '
+  - {name: a, command: [sh, -c, "sleep 0.5"]}
+  - name: b
+    dependsOn: [a]
+    forEach: "[1,2,3,4]"
+    command: [sh, -c, "sleep 1"]
+    retryPolicy: {maxAttempts: 6, intervalSeconds: 0}
+  - {name: c, dependsOn: [b], command: ["true"], retryPolicy: {maxAttempts: 6, intervalSeconds: 0}}'
+  local i round kills=0 job_deletes=0 pod_deletes=0 victim start=$SECONDS
+  for i in $(seq 1 8); do execution "run-$i" fan; done
+  for round in $(seq 1 12); do
+    sleep "$(python3 -c 'import random; print(round(random.uniform(0.3, 1.5), 2))')"
+    victim=$(k get jobs -o name 2>/dev/null | shuf -n 1)
+    if [[ -n $victim ]] && k delete "$victim" --wait=false >/dev/null 2>&1; then
+      job_deletes=$((job_deletes + 1))
+    fi
+    victim=$(k get pods -o name 2>/dev/null | shuf -n 1)
+    if [[ -n $victim ]] && k delete "$victim" --wait=false >/dev/null 2>&1; then
+      pod_deletes=$((pod_deletes + 1))
+    fi
+    if ((round % 3 == 0)); then
+      kill_controller KILL
+      kills=$((kills + 1))
+      start_controller
+    fi
+  done
+  e2e_log "chaos: $kills kill -9, $job_deletes Jobs and $pod_deletes pods deleted out of band"
+  check "some Jobs and pods were deleted out of band" test $((job_deletes + pod_deletes)) -ge 6
+  check "every execution ends" wait_for 300 bash -c \
+    "[[ \$(kubectl -n $NS get plx -o 'jsonpath={range .items[*]}{.status.pipelineExecutionStatus}{\"\\n\"}{end}' | grep -cE '^(Succeeded|Failed|Stopped)$') == 8 ]]"
+  e2e_log "all 8 ended $((SECONDS - start)) s after the first was applied"
+  check_eq "and succeeded (Jobs recreated, disruptions retried)" 8 \
+    "$(k get plx -o 'jsonpath={range .items[*]}{.status.pipelineExecutionStatus}{"\n"}{end}' | grep -c '^Succeeded$')"
+  local dups
+  dups=$(k get jobs -o 'jsonpath={range .items[*]}{.metadata.labels.stepline\.dev/execution}/{.metadata.labels.stepline\.dev/step}/{.metadata.labels.stepline\.dev/index}/{.metadata.labels.stepline\.dev/attempt}{"\n"}{end}' | sort | uniq -d)
+  check_eq "no (execution, step, index, attempt) has two Jobs" "" "$dups"
+}
+
 start_controller
 "scenario_$SCENARIO"
 e2e_finish

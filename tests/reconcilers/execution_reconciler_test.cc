@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -50,6 +51,10 @@ class FakeWriter : public k8s::ObjectWriter {
   }
   k8s::Result<Object> UpdateStatus(const k8s::Resource&, const std::string&, const Object& obj,
                                    const k8s::WriteOptions&) override {
+    if (refuse_status && refuse_status(obj)) {
+      refused.push_back(obj);
+      return k8s::Status::Internal("etcdserver: request is too large");
+    }
     Object stored = obj;
     stored["metadata"]["resourceVersion"] = std::to_string(++version_);
     status_writes.push_back(stored);
@@ -72,7 +77,9 @@ class FakeWriter : public k8s::ObjectWriter {
   std::vector<Object> created;
   std::vector<Object> status_writes;
   std::chrono::milliseconds create_latency{0};
-  k8s::Status create_error;  // not ok: every create fails with it
+  k8s::Status create_error;                          // not ok: every create fails with it
+  std::function<bool(const Object&)> refuse_status;  // true: the write is refused as too large
+  std::vector<Object> refused;
   int create_calls = 0;
   int peak_in_flight = 0;
 
@@ -253,7 +260,7 @@ TEST_F(ExecutionReconcilerTest, ATransientChangeLongAfterTheLastWriteIsWrittenAt
   ASSERT_TRUE(outcome.status.ok());
   ASSERT_EQ(writer.status_writes.size(), 2u) << "no second wait: one reconcile, one write";
   EXPECT_EQ(writer.status_writes.back()["status"]["steps"][0]["phase"], "Running");
-  EXPECT_EQ(outcome.requeue_after.count(), 0);
+  EXPECT_EQ(outcome.requeue_after, std::chrono::minutes(5)) << "no hold-back: the idle re-check";
 }
 
 TEST_F(ExecutionReconcilerTest, RoutineStepEventsAreRecordedOnlyWhenAskedFor) {
@@ -337,6 +344,110 @@ TEST_F(ExecutionReconcilerTest, AFailingCreateStopsTheFanOutsCreatesAndIsRetried
   writer.create_error = k8s::Status::Ok();
   ASSERT_TRUE(reconciler().Reconcile("ml/fan-1").status.ok());
   EXPECT_EQ(writer.created.size(), 20u);
+}
+
+}  // namespace
+}  // namespace stepline::reconcilers
+
+namespace stepline::reconcilers {
+namespace {
+
+// Issue #16: a Job deleted before the cache ever showed it was believed to exist (for 2 minutes,
+// and nothing looked again): the hint expires soon and the reconcile comes back for it.
+TEST_F(ExecutionReconcilerTest, AJobTheCacheNeverShowsIsCreatedAgainWhenTheHintExpires) {
+  ReconcileOutcome first = reconciler().Reconcile("ml/run-1");
+  ASSERT_TRUE(first.status.ok());
+  ASSERT_EQ(writer.created.size(), 1u);
+  EXPECT_GT(first.requeue_after.count(), 0);
+  EXPECT_LE(first.requeue_after, std::chrono::seconds(30)) << "looked at again when it expires";
+  if (!writer.status_writes.empty()) executions.Put(writer.status_writes.back());
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  EXPECT_EQ(writer.created.size(), 1u) << "within the hint's life: no second create";
+  clock.Advance(first.requeue_after);
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  ASSERT_EQ(writer.created.size(), 2u) << "deleted out of band: created again";
+  EXPECT_EQ(k8s::NameOf(writer.created[1]), k8s::NameOf(writer.created[0]));
+}
+
+TEST_F(ExecutionReconcilerTest, AnUnfinishedExecutionIsLookedAtAgainPeriodically) {
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  CacheShowsWrites();
+  clock.Advance(milliseconds(1500));
+  JobProgress(k8s::NameOf(writer.created[0]), "Running");
+  ReconcileOutcome outcome = reconciler().Reconcile("ml/run-1");
+  ASSERT_TRUE(outcome.status.ok());
+  EXPECT_EQ(outcome.requeue_after, std::chrono::minutes(5));
+}
+
+// Issue #16: a status the server refused ("request is too large") was retried forever.
+TEST_F(ExecutionReconcilerTest, ARefusedStatusIsReducedAndEndsTheRunWithAReason) {
+  writer.refuse_status = [](const Object& obj) {
+    return obj["status"].contains("pipelineSnapshot");
+  };
+  ReconcileOutcome outcome = reconciler().Reconcile("ml/run-1");
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
+  ASSERT_EQ(writer.refused.size(), 2u) << "the full status, then the reduced one with its snapshot";
+  ASSERT_EQ(writer.status_writes.size(), 1u);
+  const Object& st = writer.status_writes.back()["status"];
+  EXPECT_EQ(st["pipelineExecutionStatus"], "Failed");
+  EXPECT_EQ(st["failureReason"],
+            "StatusTooLarge: the API server refused the execution's status: etcdserver: request "
+            "is too large");
+  EXPECT_NE(std::find(events.reasons.begin(), events.reasons.end(), "StatusTooLarge"),
+            events.reasons.end());
+}
+
+// Issue #16: a Job holding the deterministic name but not owned by the execution.
+TEST_F(ExecutionReconcilerTest, AForeignJobWithTheNameFailsTheStepAndSaysWhose) {
+  Object foreign = {{"apiVersion", "batch/v1"},
+                    {"kind", "Job"},
+                    {"metadata",
+                     {{"name", "run-1-a-1"},
+                      {"namespace", "ml"},
+                      {"uid", "old-job"},
+                      {"labels", {{"stepline.dev/execution", "run-1"}}},
+                      {"ownerReferences",
+                       {{{"kind", "PipelineExecution"},
+                         {"name", "run-1"},
+                         {"uid", "uid-of-an-earlier-run"},
+                         {"controller", true}}}}}}};
+  jobs.Put(foreign);
+  writer.create_error = k8s::Status::AlreadyExists("jobs \"run-1-a-1\" already exists");
+  ReconcileOutcome first = reconciler().Reconcile("ml/run-1");
+  ASSERT_TRUE(first.status.ok());
+  EXPECT_LE(first.requeue_after, milliseconds(2000)) << "looked at again soon";
+  CacheShowsWrites();
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  CacheShowsWrites();
+  const Object& st = writer.status_writes.back()["status"];
+  EXPECT_EQ(st["pipelineExecutionStatus"], "Failed");
+  EXPECT_EQ(st["steps"][0]["reason"], "JobNameTaken");
+  EXPECT_EQ(
+      st["steps"][0]["message"],
+      "Job \"run-1-a-1\" exists but is not owned by this execution (its controller is "
+      "PipelineExecution run-1 with uid uid-of-an-earlier-run); delete that Job, or run under "
+      "another execution name");
+}
+
+// Issue #16: two Pipelines with the same spec.pipelineName alias; one was run silently.
+TEST_F(ExecutionReconcilerTest, AnAmbiguousAliasIsRefusedNamingThePipelines) {
+  for (const char* name : {"p1", "p2"}) {
+    Object p = ChainPipeline();
+    p["metadata"] = Meta(name);
+    p["spec"]["pipelineName"] = "shared";
+    pipelines.Put(p);
+  }
+  Object ex = *executions.Get("ml", "run-1");
+  ex["spec"]["pipelineName"] = "shared";
+  executions.Put(ex);
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  EXPECT_TRUE(writer.created.empty());
+  const Object& st = writer.status_writes.back()["status"];
+  EXPECT_EQ(st["pipelineExecutionStatus"], "Pending");
+  EXPECT_EQ(st["conditions"][0]["reason"], "AmbiguousPipelineName");
+  EXPECT_EQ(st["conditions"][0]["message"],
+            "pipelineName \"shared\" is the spec.pipelineName of 2 Pipelines (p1, p2); name one "
+            "of them by metadata.name");
 }
 
 }  // namespace

@@ -394,14 +394,19 @@ TEST(PlannerWhenTest, SkipRunAndError) {
   }
 }
 
-TEST(PlannerOutputsTest, InvalidTerminationMessageFailsTheStep) {
+// Issue #16: a container that exits 0 and writes plain text to /dev/termination-log succeeded.
+TEST(PlannerOutputsTest, NonJsonTerminationMessageSucceedsWithoutOutputs) {
   FakeRun run(Steps({S("a")}));
   run.Plan();
   run.Succeed("run-a-1", "accuracy=0.9");
   run.Plan();
-  EXPECT_EQ(Phase(run.StepOf("a")), "Failed");
-  EXPECT_EQ(run.StepOf("a")->reason, "InvalidOutputs");
-  EXPECT_THAT(run.StepOf("a")->message, HasSubstr("not a JSON object of strings"));
+  EXPECT_EQ(Phase(run.StepOf("a")), "Succeeded");
+  EXPECT_EQ(run.StepOf("a")->reason, "NoOutputs");
+  EXPECT_TRUE(run.StepOf("a")->outputs.empty());
+  EXPECT_THAT(run.StepOf("a")->message,
+              HasSubstr("succeeded without outputs: outputs: the termination message is not a "
+                        "JSON object of strings: accuracy=0.9"));
+  EXPECT_EQ(StatusOf(run), "Succeeded");
 }
 
 TEST(PlannerOutputsTest, OutputsSurviveTheirPodsGoing) {

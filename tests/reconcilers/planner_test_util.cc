@@ -29,6 +29,7 @@ PlanResult FakeRun::Plan() {
   in.execution = &execution_;
   in.pipeline = has_pipeline_ ? &pipeline_ : nullptr;
   in.pipeline_invalid_message = invalid_message;
+  in.pipeline_lookup_problem = pipeline_lookup_problem;
   in.now = now_;
   for (const auto& job : jobs_) {
     ObservedJob o;
@@ -191,6 +192,11 @@ void FakeRun::Disrupt(const std::string& job) {
                                          {"status", "True"},
                                          {"reason", "EvictionByEvictionAPI"},
                                          {"message", "Eviction API: evicting"}}};
+}
+
+void FakeRun::DeletePodWhileRunning(const std::string& job) {
+  Fail(job, 143, "Error");
+  PodOf(job)["metadata"]["deletionTimestamp"] = k8s::FormatRfc3339(now_);
 }
 
 void FakeRun::Unschedulable(const std::string& job, const std::string& message) {

@@ -42,6 +42,7 @@ class FakeRun {
             const std::string& message = "");
   void FailJobCondition(const std::string& job, const std::string& reason);  // e.g. deadline
   void Disrupt(const std::string& job);
+  void DeletePodWhileRunning(const std::string& job);  // SIGTERM (143), deletionTimestamp set
   void Unschedulable(const std::string& job, const std::string& message);
   void QuotaRefused(const std::string& job, const std::string& message);
   void DropPods(const std::string& job);
@@ -50,6 +51,7 @@ class FakeRun {
   Pipeline* pipeline() { return has_pipeline_ ? &pipeline_ : nullptr; }
   void RemovePipeline() { has_pipeline_ = false; }
   std::string invalid_message;
+  std::string pipeline_lookup_problem;
   const StepStatus* StepOf(const std::string& name) const;
   k8s::WallTime now() const { return now_; }
   std::vector<Action> last_events;

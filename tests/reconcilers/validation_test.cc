@@ -1,13 +1,18 @@
 #include "reconcilers/validation.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "reconcilers/pod_policy.h"
+
 namespace stepline::reconcilers {
 namespace {
+
+const PodPolicy kAllowTrainer{{"ml/trainer"}, {}};
 
 // The design's forecast Pipeline (DESIGN.md section 1), with evaluate's outputs declared.
 Json Forecast() {
@@ -127,7 +132,7 @@ std::vector<Malformed> MalformedPipelines() {
         "1m)"}},
       {"a Float default that is no number",
        [](Json& s) { s["parameters"][2]["default"] = "high"; },
-       {"spec.parameters[2] (minAccuracy).default: must be a number (got \"high\")"}},
+       {"spec.parameters[2] (minAccuracy).default: must be a finite number (got \"high\")"}},
       {"an Integer default that is a fraction",
        [](Json& s) {
          s["parameters"].push_back({{"name", "epochs"}, {"type", "Integer"}, {"default", "3.5"}});
@@ -354,24 +359,64 @@ TEST(ValidationTest, MalformedPipelinesNameTheStepAndField) {
     EXPECT_EQ(got, c.want);
     Json json = Forecast();
     c.mutate(json["spec"]);
-    k8s::Status status = ValidatePipeline(ParseOrDie(json));
+    k8s::Status status = ValidatePipeline(ParseOrDie(json), kAllowTrainer);
     EXPECT_TRUE(status.IsInvalid());
     ASSERT_FALSE(got.empty());
     EXPECT_EQ(status.message().rfind(got.front(), 0), 0u) << status.message();
   }
 }
 
-TEST(ValidationTest, TheStatusCarriesTheFirstProblemAndCountsTheRest) {
+TEST(ValidationTest, TheStatusListsEveryProblem) {
   Json json = Forecast();
   json["spec"]["steps"][0]["timeoutSeconds"] = 0;
   json["spec"]["steps"][1]["dependsOn"] = {"prep"};
   json["spec"]["steps"][2]["command"][1] = "{{parameters.x}}";
   Pipeline p = ParseOrDie(json);
   EXPECT_EQ(PipelineProblems(p).size(), 3u);
-  k8s::Status status = ValidatePipeline(p);
+  k8s::Status status = ValidatePipeline(p, kAllowTrainer);
   EXPECT_TRUE(status.IsInvalid());
   EXPECT_EQ(status.message(),
-            "spec.steps[0] (prepare).timeoutSeconds: must be positive (got 0) (and 2 more)");
+            "spec.steps[0] (prepare).timeoutSeconds: must be positive (got 0); "
+            "spec.steps[1] (train).dependsOn: unknown step \"prep\"; "
+            "spec.steps[2] (evaluate).command[1]: unknown parameter \"x\" in {{parameters.x}}");
+}
+
+TEST(ValidationTest, TheListIsBoundedAndCountsTheRest) {
+  Json json = Forecast();
+  for (int i = 0; i < 30; ++i) {
+    json["spec"]["parameters"].push_back(
+        {{"name", "p" + std::to_string(i)}, {"type", "Integer"}, {"default", "x"}});
+  }
+  k8s::Status status = ValidatePipeline(ParseOrDie(json), kAllowTrainer);
+  EXPECT_LE(status.message().size(), kMaxProblemsBytes + 32);
+  EXPECT_NE(status.message().find("; "), std::string::npos);
+  EXPECT_NE(status.message().find(" (and 20 more)"), std::string::npos) << status.message();
+}
+
+TEST(ValidationTest, ParametersThatBecomeTheSameVariableAreRefused) {
+  Json json = Forecast();
+  json["spec"]["parameters"].push_back({{"name", "my-p"}, {"default", "a"}});
+  json["spec"]["parameters"].push_back({{"name", "my_p"}, {"default", "b"}});
+  std::vector<std::string> got = PipelineProblems(ParseOrDie(json));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_NE(got[0].find("parameters \"my-p\" and \"my_p\" would both be the environment "
+                        "variable STEPLINE_PARAM_MY_P"),
+            std::string::npos)
+      << got[0];
+}
+
+TEST(ValidationTest, SecretKeyRefNamesAreChecked) {
+  Json json = Forecast();
+  json["spec"]["steps"][0]["env"] = {
+      {{"name", "A"}, {"valueFrom", {{"secretKeyRef", {{"name", "Bad_Name"}, {"key", "k/1"}}}}}}};
+  std::vector<std::string> got = PipelineProblems(ParseOrDie(json));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].rfind("spec.steps[0] (prepare).env[0].valueFrom.secretKeyRef.name: "
+                         "\"Bad_Name\" is not a valid object name",
+                         0),
+            0u)
+      << got[0];
+  EXPECT_EQ(got[1].rfind("spec.steps[0] (prepare).env[0].valueFrom.secretKeyRef.key:", 0), 0u);
 }
 
 TEST(ValidationTest, ARepeatedReferenceIsOneProblem) {
@@ -400,7 +445,11 @@ TEST(ValidationTest, ALongChainIsValidatedQuickly) {
 TEST(ValidationTest, TheDesignsForecastPipelineIsValid) {
   Pipeline p = ParseOrDie(Forecast());
   EXPECT_EQ(PipelineProblems(p), std::vector<std::string>{});
-  EXPECT_TRUE(ValidatePipeline(p).ok());
+  EXPECT_TRUE(ValidatePipeline(p, kAllowTrainer).ok());
+  EXPECT_THAT(ValidatePipeline(p).message(),
+              ::testing::HasSubstr("spec.serviceAccountName: \"trainer\" is not allowed in "
+                                   "namespace \"ml\""))
+      << "no service account is allowed by default";
 }
 
 TEST(ValidationTest, OtherValidPipelines) {

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of tests/fuzz/ with clang into build/fuzz and runs each for a
+# while on its seed corpus (tests/fuzz/corpus/<target>/, copied to build/fuzz/corpus/ so that
+# what a run finds is kept there and not written into the source tree).
+#   scripts/fuzz.sh                  every target for 20 s (what scripts/test.sh runs)
+#   scripts/fuzz.sh --seconds 3600   the long run: an hour per target
+#   scripts/fuzz.sh --only template  one target
+# A crash leaves build/fuzz/crash-<target>-* (the input) and fails the script; reproduce with
+# build/fuzz/fuzz_<target> <that file>.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${STEPLINE_BUILD_DIR:-$ROOT/build}/fuzz"
+SECONDS_EACH=20
+ONLY=""
+while (($#)); do
+  case $1 in
+    --seconds) SECONDS_EACH=$2; shift 2 ;;
+    --only) ONLY=$2; shift 2 ;;
+    *) echo "fuzz.sh: unknown argument $1 (known: --seconds N, --only TARGET)" >&2; exit 2 ;;
+  esac
+done
+TARGETS=(expression template sagemaker quantity watch_decoder kubeconfig)
+[[ -n $ONLY ]] && TARGETS=("$ONLY")
+
+if [[ ! -f $OUT/build.ninja ]]; then
+  launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  cmake -S "$ROOT/tests/fuzz" -B "$OUT" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_BUILD_TYPE=Debug "${launcher[@]}" >"$OUT.configure.log" 2>&1 ||
+    { cat "$OUT.configure.log" >&2; exit 1; }
+fi
+cmake --build "$OUT" -j"${STEPLINE_FUZZ_JOBS:-2}" --target "${TARGETS[@]/#/fuzz_}" >&2
+
+failed=0
+for t in "${TARGETS[@]}"; do
+  corpus="$OUT/corpus/$t"
+  mkdir -p "$corpus"
+  cp -n "$ROOT/tests/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null || true
+  log="$OUT/$t.log"
+  if "$OUT/fuzz_$t" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix="$OUT/crash-$t-" -print_final_stats=1 "$corpus" >"$log" 2>&1; then
+    echo "fuzz_$t: $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') runs in ${SECONDS_EACH}s, no crash, corpus $(ls "$corpus" | wc -l) inputs"
+  else
+    echo "fuzz_$t: FAILED (log $log)"; tail -n 40 "$log"
+    failed=1
+  fi
+done
+exit "$failed"
