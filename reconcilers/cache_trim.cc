@@ -136,6 +136,24 @@ void TrimJobEvent(Object& event) {
   }
 }
 
+namespace {
+
+// A status that says Succeeded while a step has not finished was not written by the planner (an
+// admin's patch, say): the execution is still managed, so its cached copy stays whole.
+bool HasUnfinishedStep(const Object& status) {
+  auto steps = status.find("steps");
+  if (steps == status.end() || !steps->is_array()) return false;
+  for (const Object& step : *steps) {
+    const std::string phase = step.is_object() ? step.value("phase", "") : "";
+    if (phase != "Succeeded" && phase != "Failed" && phase != "Skipped" && phase != "Stopped") {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 bool IsFinishedExecution(const Object& execution) {
   if (!execution.is_object()) return false;
   auto status = execution.find("status");
@@ -143,6 +161,7 @@ bool IsFinishedExecution(const Object& execution) {
   auto phase = status->find("pipelineExecutionStatus");
   if (phase == status->end() || !phase->is_string()) return false;
   const auto& p = phase->get_ref<const std::string&>();
+  if (p == "Succeeded" && HasUnfinishedStep(*status)) return false;  // not the planner's Succeeded
   return p == "Succeeded" || p == "Failed" || p == "Stopped";
 }
 

@@ -96,6 +96,8 @@ def start_executions(run_cases):
 def settled(case, obj):
     want = case["want"]
     status = (obj or {}).get("status", {})
+    if "settle" in want and not want["settle"](status):
+        return False
     if "status" in want:
         return status.get("pipelineExecutionStatus") == want["status"]
     if "reason" in want:
@@ -147,8 +149,11 @@ def wait_all(run_cases, timeout):
             start_canary(canaries)
             next_canary = time.time() + 15
         still = []
+        listed = kubectl("get", "plx", "-o", "json")
+        items = json.loads(listed.stdout)["items"] if listed.returncode == 0 else []
+        by_name = {i["metadata"]["name"]: i for i in items}
         for case in pending:
-            obj = get("plx", case["name"])
+            obj = by_name.get(case["name"])
             if settled(case, obj):
                 check_execution(case, obj)
             else:

@@ -421,6 +421,18 @@ TEST(CacheTrimTest, ExecutionsThatHaveNotFinishedStayWhole) {
   EXPECT_EQ(no_status, before);
 }
 
+// Issue #16: an admin who patched the status to Succeeded mid-run made the cache drop the run.
+TEST(CacheTrimTest, ASucceededStatusWithUnfinishedStepsStaysWhole) {
+  Object ex = Execution("Succeeded", 1);
+  ex["status"]["steps"] = {{{"name", "a"}, {"phase", "Running"}}, {{"name", "b"}}};
+  const Object full = ex;
+  TrimExecution(ex);
+  EXPECT_EQ(ex, full);
+  EXPECT_FALSE(IsFinishedExecution(ex));
+  ex["status"]["steps"] = {{{"name", "a"}, {"phase", "Succeeded"}}};
+  EXPECT_TRUE(IsFinishedExecution(ex));
+}
+
 TEST(CacheTrimTest, EndedJobsAndPodsOfFinishedExecutionsAreReadNoMore) {
   testing::FakeCache executions;
   executions.Put(Execution("Executing", 1));  // run-1 in ml
