@@ -249,7 +249,7 @@ scenario_chaos() {
 
 # Issue #16: kill -9 of the controller while Jobs and pods are deleted out of band at random
 # moments; every run still ends, and no (execution, step, index, attempt) ever has two Jobs.
-scenario_chaos_oob() {
+scenario_oob() {
   pipeline fan '
   - {name: a, command: [sh, -c, "sleep 0.5"]}
   - name: b
