@@ -19,25 +19,11 @@ using testing::Created;
 using testing::FakeRun;
 using ::testing::HasSubstr;
 using testing::Phase;
+using testing::S;
+using testing::StatusOf;
+using testing::Steps;
 
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
-
-Object Steps(Object steps, Object extra = Object::object()) {
-  extra["stepDefaults"] = {{"image", "busybox"}};
-  extra["steps"] = std::move(steps);
-  return extra;
-}
-
-Object S(const std::string& name, Object more = Object::object()) {
-  more["name"] = name;
-  if (!more.contains("command")) more["command"] = {"true"};
-  return more;
-}
-
-std::string Status(FakeRun& run) {
-  const auto& s = run.execution().status.pipeline_execution_status;
-  return s ? ToString(*s) : "";
-}
 
 const Object& Container(FakeRun& run, const std::string& job) {
   return (*run.Job(job))["spec"]["template"]["spec"]["containers"][0];
@@ -79,7 +65,7 @@ TEST(PlannerHostileTest, ACaughtRenderFailureDoesNotBlockDependents) {
     EXPECT_THAT(Created(r), ::testing::ElementsAre("run-after-1")) << run.StepOf("after")->message;
     run.Succeed("run-after-1");
     run.Plan();
-    EXPECT_EQ(Status(run), "Succeeded");
+    EXPECT_EQ(StatusOf(run), "Succeeded");
   }
 }
 
@@ -142,7 +128,7 @@ TEST(PlannerHostileTest, HugeTimeoutsSaturate) {
   run.Plan();
   run.Advance(seconds(3600));
   run.Plan();
-  EXPECT_EQ(Status(run), "Executing");
+  EXPECT_EQ(StatusOf(run), "Executing");
   EXPECT_EQ((*run.Job("run-a-1"))["spec"]["activeDeadlineSeconds"], kMaxTimeoutSeconds);
 }
 
@@ -154,7 +140,7 @@ TEST(PlannerHostileTest, NonFiniteFloatParametersAreRefused) {
     FakeRun run(Steps({S("a")}, {{"parameters", params}}),
                 {{"pipelineParameters", {{{"name", "f"}, {"value", v}}}}});
     PlanResult r = run.Plan();
-    EXPECT_EQ(Status(run), "Failed");
+    EXPECT_EQ(StatusOf(run), "Failed");
     EXPECT_EQ(Condition(r.status, kConditionSucceeded), "False/InvalidParameters");
     EXPECT_THAT(r.status.failure_reason, HasSubstr("must be a finite number"));
   }
@@ -165,7 +151,7 @@ TEST(PlannerHostileTest, AnAmbiguousPipelineNameWaitsAndSaysWhich) {
   run.RemovePipeline();
   run.pipeline_lookup_problem = "pipelineName \"x\" is the spec.pipelineName of 2 Pipelines";
   PlanResult r = run.Plan();
-  EXPECT_EQ(Status(run), "Pending");
+  EXPECT_EQ(StatusOf(run), "Pending");
   EXPECT_EQ(Condition(r.status, kConditionSucceeded), "Unknown/AmbiguousPipelineName");
   EXPECT_TRUE(Created(r).empty());
 }
@@ -176,14 +162,14 @@ TEST(PlannerHostileTest, AStatusPatchedToSucceededMidRunIsCorrected) {
   run.Plan();
   run.execution().status.pipeline_execution_status = ExecutionStatus::kSucceeded;
   PlanResult r = run.Plan();
-  EXPECT_EQ(Status(run), "Executing");
+  EXPECT_EQ(StatusOf(run), "Executing");
   EXPECT_THAT(testing::EventReasons(r), ::testing::Contains("StatusCorrected"));
   run.Succeed("run-a-1");
   r = run.Plan();
   EXPECT_THAT(Created(r), ::testing::ElementsAre("run-b-1"));
   run.Succeed("run-b-1");
   run.Plan();
-  EXPECT_EQ(Status(run), "Succeeded");
+  EXPECT_EQ(StatusOf(run), "Succeeded");
 }
 
 // Issue #16: a pod deleted while it ran showed only "exit code 143".

@@ -19,23 +19,9 @@ using testing::EventReasons;
 using testing::FakeRun;
 using ::testing::HasSubstr;
 using testing::Phase;
-
-Object Steps(Object steps, Object extra = Object::object()) {
-  extra["stepDefaults"] = {{"image", "busybox"}};
-  extra["steps"] = std::move(steps);
-  return extra;
-}
-
-Object S(const std::string& name, Object more = Object::object()) {
-  more["name"] = name;
-  if (!more.contains("command")) more["command"] = {"true"};
-  return more;
-}
-
-std::string StatusOf(const FakeRun& run) {
-  auto& s = const_cast<FakeRun&>(run).execution().status.pipeline_execution_status;
-  return s ? ToString(*s) : "";
-}
+using testing::S;
+using testing::StatusOf;
+using testing::Steps;
 
 TEST(PlannerStartTest, PipelineNotFoundWaits) {
   FakeRun run(Steps({S("a")}));

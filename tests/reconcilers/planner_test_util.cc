@@ -258,4 +258,21 @@ std::string Condition(const PipelineExecutionStatus& s, const char* type) {
   return c == nullptr ? "" : c->status + "/" + c->reason;
 }
 
+std::string StatusOf(const FakeRun& run) {
+  const auto& s = const_cast<FakeRun&>(run).execution().status.pipeline_execution_status;
+  return s ? ToString(*s) : "";
+}
+
+Object Steps(Object steps, Object extra) {
+  extra["stepDefaults"] = {{"image", "busybox"}};
+  extra["steps"] = std::move(steps);
+  return extra;
+}
+
+Object S(const std::string& name, Object more) {
+  more["name"] = name;
+  if (!more.contains("command") && more.value("type", "") != "Fail") more["command"] = {"true"};
+  return more;
+}
+
 }  // namespace stepline::reconcilers::testing

@@ -80,4 +80,12 @@ std::vector<std::string> Deleted(const PlanResult& r);
 std::string Phase(const StepStatus* s);
 std::string Condition(const PipelineExecutionStatus& s, const char* type);
 
+// The execution's status ("Executing", ...; "" when unset).
+std::string StatusOf(const FakeRun& run);
+// A Pipeline spec: stepDefaults {image: busybox}, these steps, and the fields of `extra`.
+Object Steps(Object steps, Object extra = Object::object());
+// A step named `name` with the fields of `more`; it runs `true` unless `more` gives a command or
+// makes it a Fail step.
+Object S(const std::string& name, Object more = Object::object());
+
 }  // namespace stepline::reconcilers::testing

@@ -15,23 +15,9 @@ using k8s::Object;
 using testing::FakeRun;
 using ::testing::HasSubstr;
 using testing::Phase;
-
-Object Steps(Object steps, Object extra = Object::object()) {
-  extra["stepDefaults"] = {{"image", "busybox"}};
-  extra["steps"] = std::move(steps);
-  return extra;
-}
-
-Object S(const std::string& name, Object more = Object::object()) {
-  more["name"] = name;
-  if (!more.contains("command") && more.value("type", "") != "Fail") more["command"] = {"true"};
-  return more;
-}
-
-std::string Status(FakeRun& run) {
-  const auto& s = run.execution().status.pipeline_execution_status;
-  return s ? ToString(*s) : "";
-}
+using testing::S;
+using testing::StatusOf;
+using testing::Steps;
 
 // Every string of a status the CRD bounds (in characters; bytes bound characters).
 void ExpectWithinSchema(const PipelineExecutionStatus& s) {
@@ -80,7 +66,7 @@ TEST(BoundTextTest, InvalidBytesBecomeReplacementCharacters) {
 TEST(StatusBoundsTest, AFailStepMessageOf4096CharactersIsCut) {
   FakeRun run(Steps({S("stop", {{"type", "Fail"}, {"message", std::string(4096, 'm')}})}));
   PlanResult r = run.Plan();
-  EXPECT_EQ(Status(run), "Failed");
+  EXPECT_EQ(StatusOf(run), "Failed");
   EXPECT_THAT(r.status.failure_reason, HasSubstr("more bytes cut]"));
   EXPECT_THAT(run.StepOf("stop")->message, HasSubstr("more bytes cut]"));
   ExpectWithinSchema(r.status);
@@ -103,7 +89,7 @@ TEST(StatusBoundsTest, A4KiBTerminationMessageOfAFailedStepIsCut) {
   run.Plan();
   run.Fail("run-a-1", 1, "Error", std::string(4096, 'e') + "\xC3\xA9");
   PlanResult r = run.Plan();
-  EXPECT_EQ(Status(run), "Failed");
+  EXPECT_EQ(StatusOf(run), "Failed");
   ExpectWithinSchema(r.status);
   EXPECT_THAT(r.status.failure_reason, HasSubstr("more bytes cut]"));
 }
@@ -138,7 +124,7 @@ TEST(StatusBoundsTest, AParameterChangedInTheSpecAfterTheStartFailsTheRunClearly
   run.Plan();
   run.execution().spec.pipeline_parameters[0].value = std::string(1000, 'y');
   PlanResult r = run.Plan();
-  EXPECT_EQ(Status(run), "Failed");
+  EXPECT_EQ(StatusOf(run), "Failed");
   EXPECT_THAT(r.status.failure_reason,
               HasSubstr("parameter \"big\": its value in spec.pipelineParameters was changed"));
 }
@@ -152,7 +138,7 @@ TEST(StatusBoundsTest, AHugeFanInIsNotKeptAndTheStepSaysWhere) {
   const std::string out = "{\"blob\":\"" + std::string(4000, 'b') + "\",\"n\":\"1\"}";
   for (int i = 0; i < 400; ++i) run.Succeed("run-f-" + std::to_string(i) + "-1", out);
   PlanResult r = run.Plan();
-  EXPECT_EQ(Status(run), "Succeeded");
+  EXPECT_EQ(StatusOf(run), "Succeeded");
   ExpectWithinSchema(r.status);
   const StepStatus* f = run.StepOf("f");
   EXPECT_EQ(f->outputs.count("blob"), 0u);
