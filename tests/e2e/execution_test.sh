@@ -251,7 +251,7 @@ scenario_chaos() {
 # moments; every run still ends, and no (execution, step, index, attempt) ever has two Jobs.
 scenario_oob() {
   pipeline fan '
-  - {name: a, command: [sh, -c, "sleep 0.5"]}
+  - {name: a, command: [sh, -c, "sleep 0.5"], retryPolicy: {maxAttempts: 6, intervalSeconds: 0}}
   - name: b
     dependsOn: [a]
     forEach: "[1,2,3,4]"
