@@ -385,7 +385,7 @@ def run_cases():
          "pipeline": [sh("a", "sleep 2"), step("b", dependsOn=["a"])],
          "want": {"status": "Succeeded"}},
         {"name": "admin-patch",
-         "pipeline": [sh("a", "sleep 12"), step("b", dependsOn=["a"])],
+         "pipeline": [sh("a", "sleep 20"), step("b", dependsOn=["a"])],
          "want": {"status": "Succeeded", "steps": [("b", "phase", "Succeeded")],
                   "check": lambda obj, kubectl: ("patch" in _done, "the status was never patched"),
                   "check_name": "the admin's patch was made mid-run, and the run went on",
@@ -420,8 +420,11 @@ def _delete_first_job(kubectl):
 
 
 def _admin_patch(kubectl):
-    p = kubectl("get", "plx", "admin-patch", "-o", "jsonpath={.status.steps[0].phase}")
-    if p.stdout != "Running":
+    # As soon as the run has started and step a has not finished ("Running" itself is written
+    # up to --transient-status-delay late).
+    p = kubectl("get", "plx", "admin-patch", "-o",
+                "jsonpath={.status.pipelineExecutionStatus}/{.status.steps[0].phase}")
+    if p.stdout not in ("Executing/Pending", "Executing/Running"):
         return False
     kubectl("patch", "plx", "admin-patch", "--subresource=status", "--type=merge", "-p",
             json.dumps({"status": {"pipelineExecutionStatus": "Succeeded"}}))
