@@ -104,6 +104,10 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // serveCore maps one /api/v1/... request onto the private group.
 func (c *coreAPI) serveCore(w http.ResponseWriter, r *http.Request) {
+	if ns, pod, ok := podLogPath(r.URL.Path); ok { // podlog.go: proxied to the kubelet
+		c.servePodLog(w, r, ns, pod)
+		return
+	}
 	from, to := "/api/v1", "/apis/"+c.group+"/v1"
 	r2 := r.Clone(r.Context())
 	r2.URL.Path = to + r.URL.Path[len(from):]

@@ -152,6 +152,8 @@ func run(ctx context.Context, o *options.CustomResourceDefinitionsServerOptions,
 			gc.Authentication.Authenticator)
 	}
 
+	gc.LongRunningFunc = withLongRunningLogs(gc.LongRunningFunc) // pods/log?follow (podlog.go)
+
 	// Nothing serves the core API informers, so do not run them.
 	gc.DisabledPostStartHooks.Insert("generic-apiserver-start-informers")
 
