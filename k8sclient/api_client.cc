@@ -357,4 +357,21 @@ Status ApiServerClient::Watch(const Resource& res, const std::string& ns, const 
   return stream_error;
 }
 
+Status ApiServerClient::GetStream(const Resource& res, const std::string& ns,
+                                  const std::string& name, const std::string& subresource,
+                                  const std::string& query,
+                                  const std::function<bool(std::string_view)>& on_chunk,
+                                  const std::atomic<bool>* stop) {
+  Call call{.verb = "get", .resource = &res, .method = "GET"};
+  call.path = res.ObjectPath(ns, name) + "/" + subresource;
+  call.query = query;
+  call.retry = false;
+  call.cancel = stop;
+  call.on_body = on_chunk;
+  Result<HttpResponse> response = Execute(call);
+  if (!response.ok()) return response.status();
+  if (!IsSuccess(response->status)) return DecodeApiError(response->status, response->body);
+  return Status::Ok();
+}
+
 }  // namespace stepline::k8s

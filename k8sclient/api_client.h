@@ -64,6 +64,14 @@ class ApiServerClient final : public Client {
                const std::function<bool(WatchEvent&&)>& on_event,
                const std::atomic<bool>* stop) override;
 
+  // GET of a subresource that answers with bytes, not an object (pods/log): the body goes to
+  // on_chunk as it arrives. query is without '?'. Errors are typed as for Get (403 names the
+  // verb and resource); not retried, since the caller may have seen data already.
+  Status GetStream(const Resource& res, const std::string& ns, const std::string& name,
+                   const std::string& subresource, const std::string& query,
+                   const std::function<bool(std::string_view)>& on_chunk,
+                   const std::atomic<bool>* stop);
+
   const RestConfig& config() const { return config_; }
 
   struct Call;  // one logical request (see the .cc)
