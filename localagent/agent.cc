@@ -8,6 +8,7 @@
 #include "localagent/agent_kubelet.h"
 #include "localagent/agent_lease.h"
 #include "localagent/agent_log.h"
+#include "localagent/agent_log_server.h"
 #include "localagent/agent_nodes.h"
 #include "localagent/agent_quota.h"
 #include "localagent/agent_scheduler.h"
@@ -47,6 +48,7 @@ struct Agent::Parts {
   JobController job_controller;
   Scheduler scheduler;
   std::unique_ptr<Kubelet> kubelet;
+  std::unique_ptr<KubeletLogServer> log_server;  // the kubelet's containerLogs endpoint
   GarbageCollector gc;
 
   Parts(k8s::Client& c, const k8s::Clock& clock, const AgentOptions& o)
@@ -99,11 +101,14 @@ k8s::Status Agent::Start() {
   parts_->kubelet = std::make_unique<Kubelet>(client_, parts_->pods, parts_->nodes, *parts_->runner,
                                               parts_->kubelet_events, parts_->env_sources, clock_,
                                               kubelet_options);
+  parts_->log_server = std::make_unique<KubeletLogServer>(parts_->pods, options_.work_dir);
+  if (k8s::Status s = parts_->log_server->Start(); !s.ok()) return s;
   Wire();
   for (k8s::Informer* i : {&parts_->pods, &parts_->jobs, &parts_->quotas, &parts_->node_config}) {
     i->Start();
   }
   if (k8s::Status s = WaitForSync(); !s.ok()) return s;
+  PublishNodeObjects(client_, clock_, parts_->nodes.Nodes(), parts_->log_server->port());
   parts_->quota_controller.Start();
   parts_->job_controller.Start();
   parts_->scheduler.Start();
@@ -111,6 +116,8 @@ k8s::Status Agent::Start() {
   parts_->gc.Start();
   log->info("work dir {} (pod logs under {}/logs)", options_.work_dir, options_.work_dir);
   log->info("nodes: {}", Describe(parts_->nodes.Nodes()));
+  log->info("kubelet log endpoint 127.0.0.1:{} (published in the Node objects)",
+            parts_->log_server->port());
   log->info("memory cgroups: {}; private /dev/termination-log: {}",
             parts_->cgroups ? parts_->cgroups->path() : "off", mount_ns ? "yes" : "no");
   return k8s::Status::Ok();
@@ -167,7 +174,7 @@ void Agent::WirePods() {
 // Nodes listed in the ConfigMap join (or leave) the cluster while it runs.
 void Agent::WireNodes() {
   Parts& p = *parts_;
-  auto on_nodes = [&p](const std::string& text) {
+  auto on_nodes = [this, &p](const std::string& text) {
     auto parsed = ParseNodeSpecLines(text);
     if (!parsed.ok()) {
       AgentLogger("agent")->error("node ConfigMap ignored: {}", parsed.status().message());
@@ -175,6 +182,7 @@ void Agent::WireNodes() {
     }
     if (p.nodes.SetDynamic(*parsed)) {
       AgentLogger("agent")->info("nodes now: {}", Describe(p.nodes.Nodes()));
+      PublishNodeObjects(client_, clock_, p.nodes.Nodes(), p.log_server->port());
       p.scheduler.CapacityChanged();
     }
   };
@@ -210,6 +218,7 @@ void Agent::StopParts() {
   parts_->scheduler.Stop();
   parts_->job_controller.Stop();
   parts_->quota_controller.Stop();
+  if (parts_->log_server) parts_->log_server->Stop();
   parts_->kubelet->Stop();
   parts_->runner.reset();  // joins the reaper: no exit callback after this
   for (k8s::Informer* i : {&parts_->pods, &parts_->jobs, &parts_->quotas, &parts_->node_config}) {
