@@ -1,0 +1,184 @@
+// start, approve, reject, stop, rerun and delete: the commands that change runs.
+#include <cctype>
+
+#include "cli/commands.h"
+
+namespace stepline::cli {
+
+namespace {
+
+const char* kPlx = "pipelineexecutions.stepline.dev";
+
+// A DNS-1123 prefix for generateName from a pipeline name ("AbalonePipeline" ->
+// "abalonepipeline-").
+std::string GeneratePrefix(const std::string& pipeline) {
+  std::string out;
+  for (char c : pipeline) {
+    const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::isalnum(static_cast<unsigned char>(l)))
+      out.push_back(l);
+    else if (!out.empty() && out.back() != '-')
+      out.push_back('-');
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  if (out.size() > 50) out.resize(50);
+  return (out.empty() ? "run" : out) + "-";
+}
+
+// The declared parameter names of a pipeline (spec.parameters[].name).
+std::vector<std::string> DeclaredParameters(const k8s::Object& pipeline) {
+  std::vector<std::string> names;
+  const auto spec = pipeline.find("spec");
+  if (spec == pipeline.end() || !spec->contains("parameters")) return names;
+  const auto& params = (*spec)["parameters"];
+  if (!params.is_array()) return names;
+  for (const auto& p : params) {
+    if (p.contains("name") && p["name"].is_string()) names.push_back(p["name"]);
+  }
+  return names;
+}
+
+// spec.pipelineParameters from -p name=value, checked against the pipeline's declarations.
+k8s::Result<k8s::Object> Parameters(const Args& args, const k8s::Object& pipeline,
+                                    const std::string& pipeline_name) {
+  k8s::Object out = k8s::Object::array();
+  const std::vector<std::string> declared = DeclaredParameters(pipeline);
+  const bool sagemaker = pipeline["spec"].contains("pipelineDefinition");
+  for (const std::string& p : args.All("param")) {
+    const size_t eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return k8s::Status::InvalidArgument("-p " + p + ": want name=value");
+    }
+    const std::string name = p.substr(0, eq);
+    bool known = sagemaker;  // a SageMaker definition declares its own; the controller checks
+    std::string list;
+    for (const auto& d : declared) {
+      known = known || d == name;
+      list += (list.empty() ? "" : ", ") + d;
+    }
+    if (!known) {
+      return k8s::Status::InvalidArgument(
+          "pipeline \"" + pipeline_name + "\" has no parameter \"" + name + "\"" +
+          (list.empty() ? " (it declares none)" : " (its parameters: " + list + ")"));
+    }
+    out.push_back({{"name", name}, {"value", p.substr(eq + 1)}});
+  }
+  return out;
+}
+
+}  // namespace
+
+int CmdStart(const Args& args, Session& s) {
+  int code = 0;
+  if (!NeedArgs(args, s, 1, "start PIPELINE [-p name=value]... [--name N | --generate-name]",
+                &code)) {
+    return code;
+  }
+  const std::string pipeline_name = args.positionals[0];
+  if (args.Has("name") && args.Has("generate-name")) {
+    return Fail(s, "--name and --generate-name exclude each other", 2);
+  }
+  auto pipeline = s.client.Get(k8s::resources::kPipelines, s.ns, pipeline_name);
+  if (!pipeline.ok()) {
+    return Fail(s, Explain(pipeline.status(),
+                           {"get", "pipelines.stepline.dev", s.ns, "pipeline", pipeline_name}));
+  }
+  auto params = Parameters(args, *pipeline, pipeline_name);
+  if (!params.ok()) return Fail(s, params.status().message(), 2);
+  k8s::Object meta = {{"namespace", s.ns}};
+  if (args.Has("name"))
+    meta["name"] = args.Get("name");
+  else
+    meta["generateName"] = GeneratePrefix(pipeline_name);
+  k8s::Object run = {{"apiVersion", "stepline.dev/v1alpha1"},
+                     {"kind", "PipelineExecution"},
+                     {"metadata", meta},
+                     {"spec", {{"pipelineName", pipeline_name}}}};
+  if (!params->empty()) run["spec"]["pipelineParameters"] = *params;
+  auto created = s.client.Create(k8s::resources::kPipelineExecutions, s.ns, run);
+  if (!created.ok()) {
+    return Fail(s, Explain(created.status(),
+                           {"create", kPlx, s.ns, "run", args.Get("name", "(generated)")}));
+  }
+  s.out << "pipelineexecution.stepline.dev/" << k8s::NameOf(*created) << " created\n";
+  return 0;
+}
+
+int CmdApprove(const Args& args, Session& s, bool approve) {
+  int code = 0;
+  const std::string verb = approve ? "approve" : "reject";
+  if (!NeedArgs(args, s, 2, verb + " RUN STEP [--message M]", &code)) return code;
+  const std::string& name = args.positionals[0];
+  const std::string& step = args.positionals[1];
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::string why;
+    auto run = GetRun(s, name, &why);
+    if (!run.ok()) return Fail(s, why);
+    RunView v = RunViewFromObject(*run);
+    const StepView* sv = v.Find(step);
+    if (sv == nullptr) return Fail(s, UnknownStep(v, step));
+    if (std::string no = NotWaitingForApproval(v, *sv); !no.empty()) return Fail(s, no);
+    k8s::Object signals = k8s::Object::array();
+    if (auto spec = run->find("spec");
+        spec != run->end() && spec->contains("signals") && (*spec)["signals"].is_array()) {
+      signals = (*spec)["signals"];
+    }
+    signals.push_back({{"step", step},
+                       {"outcome", approve ? "Succeeded" : "Failed"},
+                       {"message", args.Get("message", verb + "d with kubectl stepline")}});
+    // The resourceVersion makes the merge patch fail with 409 if someone else answered first.
+    k8s::Object patch = {{"metadata", {{"resourceVersion", k8s::ResourceVersionOf(*run)}}},
+                         {"spec", {{"signals", signals}}}};
+    auto patched = s.client.Patch(k8s::resources::kPipelineExecutions, s.ns, name,
+                                  k8s::PatchType::kMerge, patch.dump());
+    if (patched.ok()) {
+      s.out << "step \"" << step << "\" of run \"" << name << "\" " << verb << "d\n";
+      return 0;
+    }
+    if (!patched.status().IsConflict()) {
+      return Fail(s, Explain(patched.status(), {"patch", kPlx, s.ns, "run", name}));
+    }
+  }
+  return Fail(s, "run \"" + name + "\" kept changing; try again");
+}
+
+int CmdStop(const Args& args, Session& s) {
+  int code = 0;
+  if (!NeedArgs(args, s, 1, "stop RUN", &code)) return code;
+  const std::string& name = args.positionals[0];
+  std::string why;
+  auto run = GetRun(s, name, &why);
+  if (!run.ok()) return Fail(s, why);
+  RunView v = RunViewFromObject(*run);
+  if (v.Finished()) {
+    return Fail(s, "run \"" + name + "\" has already finished (" + v.status + "); nothing to stop");
+  }
+  auto patched = s.client.Patch(k8s::resources::kPipelineExecutions, s.ns, name,
+                                k8s::PatchType::kMerge, R"({"spec":{"stop":true}})");
+  if (!patched.ok()) return Fail(s, Explain(patched.status(), {"patch", kPlx, s.ns, "run", name}));
+  s.out << "run \"" << name << "\" stopping (spec.stop: true); its running Jobs are deleted\n";
+  return 0;
+}
+
+int CmdRerun(const Args& args, Session& s) {
+  int code = 0;
+  if (!NeedArgs(args, s, 1, "rerun RUN [--from-failed | --steps a,b]", &code)) return code;
+  return Fail(s,
+              "rerun is not available yet: Stepline cannot re-run the steps of an execution "
+              "until re-run lands (issue #19). Start a new run of the pipeline instead: " +
+                  s.program + " start PIPELINE",
+              3);
+}
+
+int CmdDelete(const Args& args, Session& s) {
+  int code = 0;
+  if (!NeedArgs(args, s, 1, "delete RUN", &code)) return code;
+  const std::string& name = args.positionals[0];
+  k8s::Status st = s.client.Delete(k8s::resources::kPipelineExecutions, s.ns, name,
+                                   {.propagation_policy = "Background"});
+  if (!st.ok()) return Fail(s, Explain(st, {"delete", kPlx, s.ns, "run", name}));
+  s.out << "pipelineexecution.stepline.dev \"" << name << "\" deleted\n";
+  return 0;
+}
+
+}  // namespace stepline::cli
