@@ -88,6 +88,7 @@ up() {
   STEPLINE_AGENT_ARGS="--node name=node-a,cpu=4,memory=8Gi --node name=node-gpu,cpu=4,memory=8Gi,nvidia.com/gpu=1" \
     "$ROOT/testenv/up.sh" --dir "$STATE/testenv" --agent >"$STATE/env" 2>"$STATE/testenv.log" \
     || { tail -n 20 "$STATE/testenv.log" >&2; die "the test server did not start; see $STATE/testenv.log"; }
+  printf 'export PATH=%q:"$PATH"\n' "$BUILD_DIR/bin" >>"$STATE/env"  # kubectl stepline
   source "$STATE/env"
   start_controller
   callback_credentials
@@ -174,18 +175,19 @@ next_steps() {
   cat <<TXT
 
 ==> try it yourself
-    export KUBECONFIG=$KUBECONFIG PATH=$(dirname "$(command -v kubectl)"):\$PATH
+    export KUBECONFIG=$KUBECONFIG PATH=$BUILD_DIR/bin:$(dirname "$(command -v kubectl)"):\$PATH
     kubectl get pl,plx -A                                   # pipelines and executions
+    kubectl stepline list -A                                # the same with durations (the plugin)
+    kubectl stepline get -n stepline-demo forecast-weekly-42  # a run as a tree of its steps
+    kubectl stepline ui -n stepline-demo                    # a read-only page: http://127.0.0.1:8080/
     kubectl get plx -n stepline-demo -o wide                # with the failure reasons
     kubectl describe plx -n stepline-demo resilient-1       # steps, attempts, reasons, events
     kubectl describe plx -n stepline-demo big-memory-16gi   # Pending: the scheduler's message
     kubectl get jobs,pods -n stepline-demo                  # one Job per step attempt
     kubectl get events -n stepline-demo-quota               # the quota refusals and waits
     approve forecast-daily-7 (it waits at its approval step):
-      kubectl patch plx -n stepline-demo forecast-daily-7 --type merge \\
-        -p '{"spec":{"signals":[{"step":"approve","outcome":"Succeeded","message":"ok by me"}]}}'
-    step logs, one file per container: $STATE/testenv/agent/logs/<namespace>_<pod>_<uid>/step/0.log
-      cat $STATE/testenv/agent/logs/stepline-demo_resilient-1-download-1-*/step/0.log
+      kubectl stepline approve -n stepline-demo forecast-daily-7 approve --message "ok by me"
+    step logs (pods/log, every attempt): kubectl stepline logs -n stepline-demo resilient-1 download
     controller log: $STATE/controller.log; agent log: $STATE/testenv/agent.log
     the callback Job's token: Secret $CALLBACK_NS/callback-credentials (from $STATE/testenv/tokens.csv)
 

