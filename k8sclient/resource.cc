@@ -16,7 +16,6 @@ namespace resources {
 const Resource kPods{"", "v1", "pods", "Pod", true};
 const Resource kEvents{"", "v1", "events", "Event", true};
 const Resource kNamespaces{"", "v1", "namespaces", "Namespace", false};
-const Resource kNodes{"", "v1", "nodes", "Node", false};
 const Resource kConfigMaps{"", "v1", "configmaps", "ConfigMap", true};
 const Resource kSecrets{"", "v1", "secrets", "Secret", true};
 const Resource kServiceAccounts{"", "v1", "serviceaccounts", "ServiceAccount", true};

@@ -39,7 +39,6 @@ namespace resources {
 extern const Resource kPods;
 extern const Resource kEvents;
 extern const Resource kNamespaces;
-extern const Resource kNodes;
 extern const Resource kConfigMaps;
 extern const Resource kSecrets;
 extern const Resource kServiceAccounts;

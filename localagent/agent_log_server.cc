@@ -12,6 +12,8 @@ namespace stepline::localagent {
 namespace {
 
 constexpr auto kFollowPoll = std::chrono::milliseconds(200);
+// core/v1 nodes: the agent is their only user (it publishes them; nothing reads them back).
+const k8s::Resource kNodes{"", "v1", "nodes", "Node", false};
 
 // Bytes of the file from offset on ("" when none or missing).
 std::string ReadFrom(const std::string& path, size_t offset) {
@@ -123,7 +125,7 @@ void KubeletLogServer::Follow(const std::string& path, size_t offset, int64_t li
 void PublishNodeObjects(k8s::Client& client, const k8s::Clock& clock,
                         const std::vector<NodeSpec>& nodes, int kubelet_port) {
   auto log = AgentLogger("kubelet");
-  const auto& res = k8s::resources::kNodes;
+  const auto& res = kNodes;
   for (const NodeSpec& node : nodes) {
     k8s::Object want = NodeObject(node, "127.0.0.1", kubelet_port, clock.Now());
     auto current = client.Get(res, "", node.name);
