@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the controller's OCI image on this machine, offline, from the project's build and
 # Debian's packages (umoci assembles it, skopeo writes the archive):
-#   - /usr/local/bin/stepline-controller (stripped) and exactly the shared libraries it loads
-#     (ldd), with the dynamic loader;
+#   - /usr/local/bin/stepline-controller and /usr/local/bin/stepline-artifacts (the binary that
+#     stages step artifacts to and from S3 inside step pods; both stripped) and exactly the
+#     shared libraries they load (ldd), with the dynamic loader;
 #   - /etc/ssl/certs/ca-certificates.crt from Debian's ca-certificates;
 #   - /etc/passwd and /etc/group naming user and group 65532 (nonroot), the image's user;
 #   - nothing else: no shell, no package manager, no writable path needed (runs with a
@@ -48,8 +49,8 @@ if ((${#missing[@]})); then
 fi
 
 if ((build)); then "$ROOT/scripts/setup.sh" >&2; fi
-BIN="$BUILD_DIR/bin/stepline-controller"
-[[ -x $BIN ]] || die "$BIN not found (run scripts/setup.sh)"
+BINS=("$BUILD_DIR/bin/stepline-controller" "$BUILD_DIR/bin/stepline-artifacts")
+for BIN in "${BINS[@]}"; do [[ -x $BIN ]] || die "$BIN not found (run scripts/setup.sh)"; done
 VERSION="$(sed -n 's/^project(stepline .*VERSION \([0-9.]*\)).*/\1/p' "$ROOT/CMakeLists.txt")"
 [[ -n $VERSION ]] || die "no project VERSION in CMakeLists.txt"
 
@@ -59,10 +60,13 @@ rootfs="$work/rootfs"
 say "assembling the root filesystem"
 mkdir -p "$rootfs/usr/local/bin" "$rootfs/etc/ssl/certs" "$rootfs/tmp"
 chmod 1777 "$rootfs/tmp"   # an empty mount point; the controller writes nothing
-strip --strip-all -o "$rootfs/usr/local/bin/stepline-controller" "$BIN"
-# The shared libraries the binary loads, at their paths, and the loader.
-ldd "$BIN" | awk '/=> \//{print $3} /^[ \t]*\/[^ ]*ld-linux/{print $1}' | sort -u >"$work/libs"
-[[ -s $work/libs ]] || die "ldd found no libraries for $BIN"
+# The binaries, and the shared libraries they load, at their paths, and the loader.
+for BIN in "${BINS[@]}"; do
+  strip --strip-all -o "$rootfs/usr/local/bin/$(basename "$BIN")" "$BIN"
+  ldd "$BIN" | awk '/=> \//{print $3} /^[ \t]*\/[^ ]*ld-linux/{print $1}' >>"$work/libs.all"
+done
+sort -u "$work/libs.all" >"$work/libs"
+[[ -s $work/libs ]] || die "ldd found no libraries for ${BINS[*]}"
 while read -r lib; do
   real="$(readlink -f "$lib")"
   mkdir -p "$rootfs$(dirname "$lib")"
@@ -88,7 +92,7 @@ umoci config --image "$layout:$VERSION" --config.user 65532:65532 \
   --config.label org.opencontainers.image.version="$VERSION" \
   --config.label org.opencontainers.image.licenses=Apache-2.0 \
   --architecture amd64 --os linux --author "Stepline" \
-  --history.comment "scripts/image.sh: stepline-controller $VERSION, its shared libraries, CA certificates"
+  --history.comment "scripts/image.sh: stepline-controller and stepline-artifacts $VERSION, their shared libraries, CA certificates"
 umoci gc --layout "$layout"
 
 mkdir -p "$OUT_DIR"

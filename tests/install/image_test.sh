@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # scripts/image.sh builds an image that loads and runs: skopeo reads the OCI archive and copies
 # it into an OCI layout; the config says user 65532 and the project's version; the unpacked
-# root filesystem holds only the binary, its libraries, CA certificates and passwd/group; and
-# the binary runs from it as uid 65532 on a read-only root (chroot in a private mount
+# root filesystem holds only the two binaries (the controller and stepline-artifacts), their
+# libraries, CA certificates and passwd/group; and both run from it as uid 65532 on a read-only root (chroot in a private mount
 # namespace): --help, and against the test API server when KUBECONFIG is set (it starts,
 # elects itself and serves /readyz).
 #   image_test.sh   (CTest install_image; needs root for chroot and mounts)
@@ -29,9 +29,10 @@ check "labelled with the version" grep -q "\"org.opencontainers.image.version\":
 check "skopeo copy into an OCI layout" skopeo copy --quiet "oci-archive:$archive:stepline-controller:$version" "oci:$work/layout:$version"
 check "umoci unpacks it" umoci unpack --image "$work/layout:$version" "$work/bundle" >/dev/null
 rootfs="$work/bundle/rootfs"
-others=$(cd "$rootfs" && find . -type f | grep -vE '^\./(usr/local/bin/stepline-controller|etc/(passwd|group|nsswitch\.conf|ssl/certs/ca-certificates\.crt)|(usr/)?lib(64|/x86_64-linux-gnu)/[^/]+\.so[.0-9]*)$')
+others=$(cd "$rootfs" && find . -type f | grep -vE '^\./(usr/local/bin/stepline-(controller|artifacts)|etc/(passwd|group|nsswitch\.conf|ssl/certs/ca-certificates\.crt)|(usr/)?lib(64|/x86_64-linux-gnu)/[^/]+\.so[.0-9]*)$')
 check_eq_empty() { [[ -z $others ]] || { echo "$others"; return 1; }; }
-check "nothing but the binary, its libraries, CA certificates, passwd/group" check_eq_empty
+check "stepline-artifacts is in the image" test -x "$rootfs/usr/local/bin/stepline-artifacts"
+check "nothing but the binaries, their libraries, CA certificates, passwd/group" check_eq_empty
 check "no shell in the image" test ! -e "$rootfs/bin/sh"
 
 # Run it as the pod would: uid 65532, read-only root.
@@ -42,11 +43,13 @@ run_in_image() { # ARGS...: the image's entrypoint as 65532:65532 on a read-only
     mount --bind "$1" "$2"; mount -o remount,bind,ro "$2"
     [ -z "$3" ] || mount --bind "$3" "$2/var/run/secrets/kubernetes.io/serviceaccount"
     shift 3
-    exec chroot --userspec=65532:65532 "$MNT" /usr/local/bin/stepline-controller "$@"
+    exec chroot --userspec=65532:65532 "$MNT" ${ENTRY:-/usr/local/bin/stepline-controller} "$@"
   ' run "$rootfs" "$work/mnt" "${SA_DIR:-}" "$@"
 }
 export MNT="$work/mnt"
 check "--help runs as 65532 on a read-only root" bash -c "$(declare -f run_in_image); work=$work rootfs=$rootfs run_in_image --help | grep -q 'Usage: stepline-controller'"
+# stepline-artifacts loads its libraries in the image: a usage error is its own answer (exit 2).
+check "stepline-artifacts runs in the image" bash -c "$(declare -f run_in_image); ENTRY=/usr/local/bin/stepline-artifacts work=$work rootfs=$rootfs run_in_image 2>&1 | grep -q 'usage:'"
 
 if [[ -n ${STEPLINE_TESTENV_SERVER:-} && -n ${STEPLINE_TESTENV_TOKEN:-} ]]; then
   # in-cluster config inside the image: the admin token as the pod's token, the test CA

@@ -1,0 +1,171 @@
+// stepline-artifacts: stages a step's artifacts between S3-compatible storage and the pod.
+//
+//   stepline-artifacts download s3://BUCKET/KEY PATH [options]
+//   stepline-artifacts upload PATH s3://BUCKET/KEY [options]
+//
+// A download writes the object to the file PATH, or, when KEY names a prefix, every object under
+// it into the directory PATH. An upload sends the file PATH, or every file under the directory
+// PATH below KEY. Exit 0 on success; 1 when the storage or the file system failed (the message,
+// with the storage's error code, on stderr and in --error-file); 2 on a usage error.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "artifacts/aws_credentials.h"
+#include "artifacts/s3_client.h"
+
+namespace {
+
+using stepline::artifacts::AwsCredentials;
+using stepline::k8s::Result;
+using stepline::k8s::Status;
+namespace a = stepline::artifacts;
+
+constexpr const char* kUsage = R"(usage:
+  stepline-artifacts download s3://BUCKET/KEY PATH [options]
+  stepline-artifacts upload PATH s3://BUCKET/KEY [options]
+options (environment in brackets):
+  --endpoint URL         S3 endpoint, http(s)://host[:port] [AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL];
+                         default https://s3.REGION.amazonaws.com
+  --region NAME          signing region [AWS_REGION, AWS_DEFAULT_REGION]; default us-east-1
+  --path-style           BUCKET in the path (default with --endpoint) [STEPLINE_S3_PATH_STYLE=true]
+  --virtual-hosted       BUCKET in the host name (default for AWS)
+  --credentials-dir DIR  files AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY[, AWS_SESSION_TOKEN]
+                         (a mounted Secret); else the same names in the environment; else a web
+                         identity (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE, through STS)
+  --anonymous            send unsigned requests (public buckets)
+  --part-size BYTES      multipart part size, at least 5242880; default 67108864
+  --ca-file PATH         CA bundle for https endpoints
+  --resolve H:P:ADDR     connect to ADDR for host H and port P (as curl --resolve)
+  --error-file PATH      also write a failure's message there (e.g. /dev/termination-log)
+)";
+
+struct Args {
+  std::string command, from, to;
+  a::S3ClientOptions client;
+  std::string credentials_dir, error_file;
+  bool anonymous = false;
+  int addressing = -1;  // -1 = default, else a::Addressing
+};
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+Result<Args> ParseArgs(int argc, char** argv) {
+  Args args;
+  std::vector<std::string> positional;
+  args.client.endpoint.url = EnvOr("AWS_ENDPOINT_URL_S3", EnvOr("AWS_ENDPOINT_URL", ""));
+  args.client.endpoint.region = EnvOr("AWS_REGION", EnvOr("AWS_DEFAULT_REGION", "us-east-1"));
+  if (EnvOr("STEPLINE_S3_PATH_STYLE", "") == "true") {
+    args.addressing = static_cast<int>(a::Addressing::kPathStyle);
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> Result<std::string> {
+      if (i + 1 >= argc) return Status::InvalidArgument(arg + " needs a value");
+      return std::string(argv[++i]);
+    };
+    Result<std::string> v = std::string();
+    if (arg == "--endpoint" && (v = value()).ok())
+      args.client.endpoint.url = *v;
+    else if (arg == "--region" && (v = value()).ok())
+      args.client.endpoint.region = *v;
+    else if (arg == "--credentials-dir" && (v = value()).ok())
+      args.credentials_dir = *v;
+    else if (arg == "--ca-file" && (v = value()).ok())
+      args.client.ca_file = *v;
+    else if (arg == "--resolve" && (v = value()).ok())
+      args.client.resolve.push_back(*v);
+    else if (arg == "--error-file" && (v = value()).ok())
+      args.error_file = *v;
+    else if (arg == "--part-size" && (v = value()).ok()) {
+      char* end = nullptr;
+      unsigned long long n = std::strtoull(v->c_str(), &end, 10);
+      if (end == v->c_str() || *end != '\0' || n < (5ULL << 20)) {
+        return Status::InvalidArgument("--part-size must be a number of bytes >= 5242880");
+      }
+      args.client.part_size = n;
+    } else if (arg == "--path-style")
+      args.addressing = static_cast<int>(a::Addressing::kPathStyle);
+    else if (arg == "--virtual-hosted") {
+      args.addressing = static_cast<int>(a::Addressing::kVirtualHosted);
+    } else if (arg == "--anonymous")
+      args.anonymous = true;
+    else if (!arg.empty() && arg[0] == '-')
+      return Status::InvalidArgument("unknown option " + arg);
+    else
+      positional.push_back(arg);
+    if (!v.ok()) return v.status();
+  }
+  if (positional.size() != 3 || (positional[0] != "download" && positional[0] != "upload")) {
+    return Status::InvalidArgument("expected download SRC DEST or upload SRC DEST");
+  }
+  args.command = positional[0];
+  args.from = positional[1];
+  args.to = positional[2];
+  if (args.addressing < 0) {
+    args.addressing =
+        static_cast<int>(args.client.endpoint.url.empty() ? a::Addressing::kVirtualHosted
+                                                          : a::Addressing::kPathStyle);
+  }
+  args.client.endpoint.addressing = static_cast<a::Addressing>(args.addressing);
+  return args;
+}
+
+Result<AwsCredentials> FindCredentials(const Args& args) {
+  if (args.anonymous) return AwsCredentials{};
+  if (!args.credentials_dir.empty()) return a::CredentialsFromDirectory(args.credentials_dir);
+  auto env = a::CredentialsFromEnv(a::ProcessEnv);
+  if (!env.ok()) return env.status();
+  if (env->has_value()) return **env;
+  auto identity = a::WebIdentityFromEnv(a::ProcessEnv);
+  if (!identity.ok()) return identity.status();
+  if (identity->has_value()) return a::AssumeRoleWithWebIdentity(**identity, args.client.ca_file);
+  return Status::InvalidArgument(
+      "no credentials: give --credentials-dir, set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+      "or AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE (or --anonymous for a public bucket)");
+}
+
+int Fail(const Args* args, const std::string& message, int code) {
+  std::fprintf(stderr, "stepline-artifacts: %s\n", message.c_str());
+  if (args != nullptr && !args->error_file.empty()) {
+    std::ofstream(args->error_file) << message;
+  }
+  return code;
+}
+
+int Run(const Args& args) {
+  if (auto s = a::ValidateEndpoint(args.client.endpoint); !s.ok()) {
+    return Fail(&args, s.message(), 2);
+  }
+  const std::string& uri = args.command == "download" ? args.from : args.to;
+  auto location = a::ParseS3Uri(uri);
+  if (!location.ok()) return Fail(&args, location.status().message(), 2);
+  auto creds = FindCredentials(args);
+  if (!creds.ok()) return Fail(&args, creds.status().message(), 1);
+  a::S3ClientOptions options = args.client;
+  options.credentials = *creds;
+  a::S3Client client(options);
+  auto done = args.command == "download" ? client.Download(*location, args.to)
+                                         : client.Upload(args.from, *location);
+  if (!done.ok()) return Fail(&args, done.status().message(), 1);
+  std::fprintf(stderr, "stepline-artifacts: %s %s -> %s: %d object(s), %llu bytes\n",
+               args.command.c_str(), args.from.c_str(), args.to.c_str(), done->objects,
+               static_cast<unsigned long long>(done->bytes));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto args = ParseArgs(argc, argv);
+  if (!args.ok()) {
+    std::fprintf(stderr, "stepline-artifacts: %s\n%s", args.status().message().c_str(), kUsage);
+    return 2;
+  }
+  return Run(*args);
+}
