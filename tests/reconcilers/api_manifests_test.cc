@@ -8,11 +8,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "reconcilers/api_types.h"
+#include "tests/reconcilers/yaml_test_util.h"
 
 #ifndef STEPLINE_SOURCE_DIR
 #error "STEPLINE_SOURCE_DIR must name the source tree"
@@ -23,42 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A plain YAML scalar resolved as the YAML 1.2 core schema does; quoted scalars are strings.
-Json ScalarToJson(const YAML::Node& node) {
-  const std::string& text = node.Scalar();
-  if (node.Tag() == "!") return text;
-  static const std::regex kNull("~|null|Null|NULL|");
-  static const std::regex kTrue("true|True|TRUE");
-  static const std::regex kFalse("false|False|FALSE");
-  static const std::regex kInt("[-+]?[0-9]+");
-  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
-  if (std::regex_match(text, kNull)) return nullptr;
-  if (std::regex_match(text, kTrue)) return true;
-  if (std::regex_match(text, kFalse)) return false;
-  if (std::regex_match(text, kInt)) return std::stoll(text);
-  if (std::regex_match(text, kFloat)) return std::stod(text);
-  return text;
-}
-
-Json YamlToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Sequence: {
-      Json out = Json::array();
-      for (const auto& item : node) out.push_back(YamlToJson(item));
-      return out;
-    }
-    case YAML::NodeType::Map: {
-      Json out = Json::object();
-      for (const auto& kv : node) out[kv.first.as<std::string>()] = YamlToJson(kv.second);
-      return out;
-    }
-    case YAML::NodeType::Scalar:
-      return ScalarToJson(node);
-    default:
-      return nullptr;
-  }
-}
-
 std::vector<fs::path> YamlFiles(const std::string& dir) {
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(fs::path(STEPLINE_SOURCE_DIR) / dir)) {
@@ -66,18 +30,6 @@ std::vector<fs::path> YamlFiles(const std::string& dir) {
   }
   std::sort(files.begin(), files.end());
   return files;
-}
-
-std::vector<Json> LoadDocuments(const fs::path& file) {
-  std::vector<Json> docs;
-  try {
-    for (const auto& node : YAML::LoadAllFromFile(file.string())) {
-      if (!node.IsNull()) docs.push_back(YamlToJson(node));
-    }
-  } catch (const YAML::Exception& e) {
-    ADD_FAILURE() << file << ": " << e.what();
-  }
-  return docs;
 }
 
 TEST(ApiManifestsTest, YamlScalarsResolveLikeTheCoreSchema) {
@@ -92,7 +44,7 @@ TEST(ApiManifestsTest, ExamplesParseWithTheTypedApiAndUseOnlyKnownFields) {
   int pipelines = 0, executions = 0;
   for (const auto& file : files) {
     SCOPED_TRACE(file.filename().string());
-    std::vector<Json> docs = LoadDocuments(file);
+    std::vector<Json> docs = LoadYamlDocuments(file);
     ASSERT_FALSE(docs.empty());
     for (const Json& doc : docs) {
       // Examples also carry the objects they need: a Namespace, a ResourceQuota, RBAC.
@@ -123,7 +75,7 @@ TEST(ApiManifestsTest, ExamplesParseWithTheTypedApiAndUseOnlyKnownFields) {
 
 TEST(ApiManifestsTest, StringPipelineDefinitionsAreJson) {
   for (const auto& file : YamlFiles("manifests/examples")) {
-    for (const Json& doc : LoadDocuments(file)) {
+    for (const Json& doc : LoadYamlDocuments(file)) {
       if (doc.value("kind", "") != kPipelineKind) continue;
       const Json def = doc["spec"].value("pipelineDefinition", Json());
       if (!def.is_string()) continue;
@@ -139,7 +91,7 @@ TEST(ApiManifestsTest, StringPipelineDefinitionsAreJson) {
 Json VersionOf(const Json& crd) { return crd["spec"]["versions"][0]; }
 
 Json CrdNamed(const std::string& file) {
-  std::vector<Json> docs = LoadDocuments(fs::path(STEPLINE_SOURCE_DIR) / "crds" / file);
+  std::vector<Json> docs = LoadYamlDocuments(fs::path(STEPLINE_SOURCE_DIR) / "crds" / file);
   EXPECT_EQ(docs.size(), 1u);
   return docs.empty() ? Json::object() : docs[0];
 }

@@ -14,6 +14,7 @@
 #include "reconcilers/expression.h"
 #include "reconcilers/snapshot.h"
 #include "reconcilers/validation.h"
+#include "tests/reconcilers/yaml_test_util.h"
 
 #ifndef STEPLINE_SOURCE_DIR
 #error "STEPLINE_SOURCE_DIR must name the source tree"
@@ -21,27 +22,6 @@
 
 namespace stepline::reconcilers {
 namespace {
-
-// A YAML node as JSON, plain scalars resolved as by the YAML 1.2 core schema.
-Json YamlToJson(const YAML::Node& node) {
-  if (node.IsSequence()) {
-    Json out = Json::array();
-    for (const auto& item : node) out.push_back(YamlToJson(item));
-    return out;
-  }
-  if (node.IsMap()) {
-    Json out = Json::object();
-    for (const auto& kv : node) out[kv.first.as<std::string>()] = YamlToJson(kv.second);
-    return out;
-  }
-  if (!node.IsScalar()) return nullptr;
-  const std::string& text = node.Scalar();
-  if (node.Tag() == "!") return text;
-  if (std::regex_match(text, std::regex("true|false"))) return text == "true";
-  if (std::regex_match(text, std::regex("[-+]?[0-9]+"))) return std::stoll(text);
-  if (std::regex_match(text, std::regex(R"([-+]?[0-9]*\.[0-9]+)"))) return std::stod(text);
-  return text;
-}
 
 Json LoadExample(const std::string& file) {
   auto path = std::filesystem::path(STEPLINE_SOURCE_DIR) / "manifests" / "examples" / file;
