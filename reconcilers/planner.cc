@@ -491,7 +491,8 @@ void WarnUnknownSignals(PlanResult& out, const PlanInputs& in, const Snapshot& s
 
 void PlanSteps(PlanResult& out, const PlanInputs& in, const Snapshot& snap, Planning& p) {
   WarnUnknownSignals(out, in, snap);
-  planner_internal::PlanContext ctx(snap, *in.execution);
+  planner_internal::PlanContext ctx(snap, *in.execution,
+                                    k8s::FormatRfc3339(out.status.start_time.value_or(in.now)));
   Steps st;
   JobIndex jobs = IndexJobs(p);
   PlanAllSteps(st, snap, jobs, ctx, p);

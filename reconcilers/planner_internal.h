@@ -99,18 +99,21 @@ struct StepPlan {
 // Values of the steps planned so far, parameters and the execution, for templates and `when`.
 class PlanContext : public TemplateContext {
  public:
-  PlanContext(const Snapshot& snapshot, const PipelineExecution& execution);
+  // start_time: when the execution started, RFC 3339.
+  PlanContext(const Snapshot& snapshot, const PipelineExecution& execution, std::string start_time);
   const std::string* Parameter(std::string_view name) const override;
   const nlohmann::json* Item() const override { return item_; }
   const StepValues* Step(std::string_view name) const override;
   std::string_view ExecutionName() const override { return execution_.metadata.name; }
   std::string_view ExecutionNamespace() const override { return execution_.metadata.namespace_; }
+  std::string_view ExecutionStartTime() const override { return start_time_; }
 
   void SetItem(const nlohmann::json* item) { item_ = item; }
   void Publish(const StepStatus& status);
 
  private:
   const PipelineExecution& execution_;
+  std::string start_time_;
   std::map<std::string, std::string, std::less<>> parameters_;
   std::map<std::string, StepValues, std::less<>> steps_;
   const nlohmann::json* item_ = nullptr;

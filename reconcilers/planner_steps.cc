@@ -1,6 +1,7 @@
 // The planning of one step: dependencies, `when`, Approval and Fail steps, fan-out items, and
 // the aggregation of its units into the step's status.
 #include <algorithm>
+#include <utility>
 
 #include "reconcilers/expression.h"
 #include "reconcilers/planner_internal.h"
@@ -252,8 +253,9 @@ bool IsTerminal(StepPhase phase) {
          phase == StepPhase::kSkipped || phase == StepPhase::kStopped;
 }
 
-PlanContext::PlanContext(const Snapshot& snapshot, const PipelineExecution& execution)
-    : execution_(execution) {
+PlanContext::PlanContext(const Snapshot& snapshot, const PipelineExecution& execution,
+                         std::string start_time)
+    : execution_(execution), start_time_(std::move(start_time)) {
   for (const auto& p : snapshot.parameters) parameters_[p.name] = p.value;
 }
 

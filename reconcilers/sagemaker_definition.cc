@@ -318,8 +318,8 @@ Status CompileCondition(const Entry& e, const Names& names, Draft* d) {
   return Status::Ok();
 }
 
-Status CompileStep(const Entry& e, const Names& names, std::vector<std::string>* warnings,
-                   Draft* d) {
+Status CompileStep(const Entry& e, const Names& names, CompiledDefinition* out, Draft* d) {
+  std::vector<std::string>* warnings = &out->warnings;
   d->path = e.path;
   d->is_condition = e.type == "Condition";
   const StepKind* kind = FindKind(e.type);
@@ -332,7 +332,8 @@ Status CompileStep(const Entry& e, const Names& names, std::vector<std::string>*
   if (!status.ok()) return status;
   if (d->is_condition) return CompileCondition(e, names, d);
   d->step.name = names.steps.at(e.name);
-  status = kind->compile({*e.json, e.path, e.name, names, warnings}, &d->step);
+  status =
+      kind->compile({*e.json, e.path, e.name, names, warnings, &out->parameter_timeouts}, &d->step);
   if (!status.ok()) return status;
   WarnIgnoredFields(e, kind->retries, warnings);
   if (!kind->retries) return Status::Ok();
@@ -452,12 +453,38 @@ k8s::Result<CompiledDefinition> CompileSageMakerDefinition(const Json& definitio
   if (status.ok()) status = NameSteps(entries, &names, &out.warnings);
   std::map<std::string, Draft> drafts;
   for (size_t i = 0; status.ok() && i < entries.size(); ++i) {
-    status = CompileStep(entries[i], names, &out.warnings, &drafts[entries[i].name]);
+    status = CompileStep(entries[i], names, &out, &drafts[entries[i].name]);
   }
   if (status.ok()) status = Assemble(entries, names, &drafts, &out.steps);
   if (!status.ok()) return status;
-  if (out.steps.empty()) return Error("Steps", "no step to run (only Condition steps)");
+  if (out.steps.empty()) {
+    out.warnings.push_back(
+        "Steps: only Condition steps, whose branches hold no step: an execution has nothing to "
+        "run and succeeds at once (as in SageMaker)");
+  }
   return out;
+}
+
+k8s::Status ApplyParameterTimeouts(const std::vector<ParameterTimeout>& timeouts,
+                                   const std::map<std::string, std::string>& values,
+                                   std::vector<Step>* steps) {
+  for (const ParameterTimeout& t : timeouts) {
+    auto value = values.find(t.parameter);
+    int64_t seconds = 0;
+    bool number = value != values.end() && !value->second.empty() && value->second.size() <= 12 &&
+                  std::all_of(value->second.begin(), value->second.end(),
+                              [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    if (number) seconds = std::stoll(value->second);
+    if (seconds <= 0) {
+      return Status::InvalidArgument("parameter " + Quote(t.parameter) + ": " +
+                                     (value == values.end() ? "no value" : Quote(value->second)) +
+                                     " is not a positive number of seconds (it is " + t.path + ")");
+    }
+    for (Step& step : *steps) {
+      if (step.name == t.step) step.timeout_seconds = seconds;
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace stepline::reconcilers

@@ -13,7 +13,8 @@
 //   Training    AlgorithmSpecification.TrainingImage -> image (ContainerEntrypoint/Arguments as
 //               above; AlgorithmName is an error), Environment -> env, HyperParameters -> env
 //               SM_HP_<NAME> (upper case, characters other than letters and digits as '_')
-//     both:     StoppingCondition.MaxRuntimeInSeconds -> timeoutSeconds; ClusterConfig /
+//     both:     StoppingCondition.MaxRuntimeInSeconds -> timeoutSeconds (an integer, or a Get of
+//               an Integer parameter, applied per execution); ClusterConfig /
 //               ResourceConfig (InstanceType, InstanceCount, VolumeSizeInGB) and the fields
 //               Stepline has no use for (inputs, outputs, VPC, ...) only give a warning
 //   Fail        Arguments.ErrorMessage -> a Fail step's message
@@ -34,12 +35,14 @@
 //   {"Get": "Parameters.X"}                         {{parameters.X}}
 //   {"Get": "Execution.PipelineExecutionId"}         {{execution.name}}
 //   {"Get": "Execution.PipelineExecutionArn"}        {{execution.name}}
+//   {"Get": "Execution.StartDateTime"}               {{execution.startTime}}
 //   {"Get": "Steps.S.Properties.ProcessingOutputConfig.Outputs['N'].S3Output.S3Uri"}
 //                                                    {{steps.s.outputs.N}}
 //   {"Get": "Steps.S.Properties.FinalMetricDataList['N'].Value"}  {{steps.s.outputs.N}}
 //   {"Get": "Steps.S.Properties.ModelArtifacts.S3ModelArtifacts"}
 //                                                    {{steps.s.outputs.S3ModelArtifacts}}
 //   {"Get": "Steps.S.OutputParameters['N']"}         {{steps.s.outputs.N}}
+//   (each Steps.S.Properties.P also as Steps.S.P, the form the SageMaker SDK writes)
 //   {"Std:Join": {"On": ",", "Values": [...]}}       the rendered values joined by On
 // (a step's outputs are the JSON object it writes to /dev/termination-log, DESIGN.md section 2).
 // Any other Get, Std:JsonGet (Stepline has no property files) and a literal containing "{{" are
@@ -69,6 +72,7 @@
 // Pure: no I/O, no clock. Safe to call from several threads at once.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -79,10 +83,20 @@ namespace stepline::reconcilers {
 
 inline constexpr const char* kSageMakerDefinitionVersion = "2020-12-01";
 
+// A step timeout that a run parameter gives ({"Get": "Parameters.X"} as MaxRuntimeInSeconds):
+// known only when an execution resolves its parameters (ApplyParameterTimeouts).
+struct ParameterTimeout {
+  std::string step;       // the Stepline step
+  std::string parameter;  // the parameter
+  std::string path;       // "Steps[0] (Train).Arguments.StoppingCondition.MaxRuntimeInSeconds"
+};
+
 struct CompiledDefinition {
   std::vector<Parameter> parameters;
-  std::vector<Step> steps;            // in declaration order (a Condition's branches in its place)
+  std::vector<Step> steps;  // in declaration order (a Condition's branches in its place); empty
+                            // when the definition has only Condition steps
   std::vector<std::string> warnings;  // "<path>: <what>": renamed steps, ignored fields
+  std::vector<ParameterTimeout> parameter_timeouts;
 };
 
 // definition: a JSON object, or a string holding one. Errors are Invalid "<path>: <what>", the
@@ -90,5 +104,12 @@ struct CompiledDefinition {
 //   Steps[2] (Deploy): step type "RegisterModel" is not supported by Stepline (...)
 // Callers add the field's own path ("spec.pipelineDefinition: ").
 k8s::Result<CompiledDefinition> CompileSageMakerDefinition(const Json& definition);
+
+// Sets each step's timeoutSeconds from the parameter that gives it; values: the execution's
+// resolved parameters. A value that is no positive integer is InvalidArgument, naming the parameter
+// and the definition's field.
+k8s::Status ApplyParameterTimeouts(const std::vector<ParameterTimeout>& timeouts,
+                                   const std::map<std::string, std::string>& values,
+                                   std::vector<Step>* steps);
 
 }  // namespace stepline::reconcilers

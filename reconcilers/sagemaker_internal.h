@@ -14,6 +14,7 @@
 
 #include "k8sclient/status.h"
 #include "reconcilers/api_types.h"
+#include "reconcilers/sagemaker_definition.h"
 
 namespace stepline::reconcilers::sagemaker {
 
@@ -69,6 +70,7 @@ struct StepInput {
   std::string name;  // its SageMaker name
   const Names& names;
   std::vector<std::string>* warnings;
+  std::vector<ParameterTimeout>* timeouts;
 };
 
 k8s::Status CompileProcessing(const StepInput& in, Step* step);

@@ -136,9 +136,21 @@ Status CompileStoppingCondition(const StepInput& in, const Json& args, Step* ste
   if (!condition.ok()) return condition.status();
   const Json* max = Member(*condition, "MaxRuntimeInSeconds");
   if (max == nullptr) return Status::Ok();
-  if (!max->is_number_integer()) {
-    return Error(Field(path, "MaxRuntimeInSeconds"),
-                 "must be an integer (a Stepline timeout cannot come from a Get)");
+  const std::string at = Field(path, "MaxRuntimeInSeconds");
+  const Json* get = Member(*max, "Get");
+  if (get != nullptr && max->size() == 1) {
+    auto value = RenderValue(*max, in.names, at);
+    if (!value.ok()) return value.status();
+    const std::string prefix = "{{parameters.";
+    if (!value->starts_with(prefix)) {
+      return Error(at, "only a run parameter ({\"Get\": \"Parameters.NAME\"}) can give a timeout");
+    }
+    std::string parameter = value->substr(prefix.size(), value->size() - prefix.size() - 2);
+    in.timeouts->push_back({step->name, parameter, at});
+    return Status::Ok();
+  }
+  if (!max->is_number_integer() || max->get<int64_t>() <= 0) {
+    return Error(at, "must be a positive integer or {\"Get\": \"Parameters.NAME\"}");
   }
   step->timeout_seconds = max->get<int64_t>();
   return Status::Ok();

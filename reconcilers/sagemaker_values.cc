@@ -52,9 +52,9 @@ bool IsReferenceName(std::string_view text) {
 namespace {
 
 constexpr const char* kStepProperties =
-    "Properties.ProcessingOutputConfig.Outputs['NAME'].S3Output.S3Uri, "
-    "Properties.FinalMetricDataList['NAME'].Value, Properties.ModelArtifacts.S3ModelArtifacts "
-    "and OutputParameters['NAME']";
+    "ProcessingOutputConfig.Outputs['NAME'].S3Output.S3Uri, FinalMetricDataList['NAME'].Value, "
+    "ModelArtifacts.S3ModelArtifacts and OutputParameters['NAME'], each with or without "
+    "\"Properties.\" before it";
 constexpr const char* kConditionTypes =
     "Equals, GreaterThan, GreaterThanOrEqualTo, LessThan, LessThanOrEqualTo, In, Not, Or";
 
@@ -74,16 +74,18 @@ std::optional<std::string> KeyBetween(std::string_view text, std::string_view pr
   return std::string(key.substr(2, key.size() - 4));
 }
 
-// The output a step property is read from; nullopt when Stepline cannot provide it.
+// The output a step property is read from; nullopt when Stepline cannot provide it. The
+// SageMaker SDK writes both "Steps.S.Properties.ModelArtifacts..." and "Steps.S.ModelArtifacts...".
 std::optional<std::string> OutputOfProperty(std::string_view property) {
-  if (property == "Properties.ModelArtifacts.S3ModelArtifacts") return "S3ModelArtifacts";
+  if (property.starts_with("Properties.")) property.remove_prefix(11);
+  if (property == "ModelArtifacts.S3ModelArtifacts") return "S3ModelArtifacts";
   struct Form {
     std::string_view prefix;
     std::string_view suffix;
   };
   static constexpr Form kForms[] = {
-      {"Properties.ProcessingOutputConfig.Outputs", ".S3Output.S3Uri"},
-      {"Properties.FinalMetricDataList", ".Value"},
+      {"ProcessingOutputConfig.Outputs", ".S3Output.S3Uri"},
+      {"FinalMetricDataList", ".Value"},
       {"OutputParameters", ""},
   };
   for (const Form& form : kForms) {
@@ -131,16 +133,17 @@ Result<std::string> RenderGet(const Json& get, const Names& names, const std::st
   if (text == "Execution.PipelineExecutionId" || text == "Execution.PipelineExecutionArn") {
     return std::string("{{execution.name}}");
   }
+  if (text == "Execution.StartDateTime") return std::string("{{execution.startTime}}");
   if (view.starts_with("Execution.")) {
     return Error(path, GetText(text) + ": execution variable " + Quote(text.substr(10)) +
-                           " is not supported by Stepline (it provides PipelineExecutionId and "
-                           "PipelineExecutionArn)");
+                           " is not supported by Stepline (it provides PipelineExecutionId, "
+                           "PipelineExecutionArn and StartDateTime)");
   }
   if (view.starts_with("Steps.")) return RenderStepGet(text, names, path);
   return Error(path, GetText(text) +
                          ": unknown reference (Stepline reads Parameters.NAME, "
-                         "Execution.PipelineExecutionId, Execution.PipelineExecutionArn and "
-                         "Steps.STEP...)");
+                         "Execution.PipelineExecutionId, Execution.PipelineExecutionArn, "
+                         "Execution.StartDateTime and Steps.STEP...)");
 }
 
 Result<std::string> Literal(const std::string& text, const std::string& path) {

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include "reconcilers/api_json.h"
@@ -149,7 +150,14 @@ k8s::Result<Snapshot> CompileSnapshot(const Pipeline& pipeline,
     native.spec.pipeline_definition = nullptr;
     native.spec.parameters = std::move(compiled->parameters);
     native.spec.steps = std::move(compiled->steps);
-    return CompileSnapshot(native, execution);
+    auto snapshot = CompileSnapshot(native, execution);
+    if (!snapshot.ok() || compiled->parameter_timeouts.empty()) return snapshot;
+    std::map<std::string, std::string> values;
+    for (const auto& p : snapshot->parameters) values[p.name] = p.value;
+    k8s::Status timeouts =
+        ApplyParameterTimeouts(compiled->parameter_timeouts, values, &snapshot->steps);
+    if (!timeouts.ok()) return timeouts;
+    return snapshot;
   }
   auto params = ResolveParameters(pipeline.spec.parameters, execution.pipeline_parameters);
   if (!params.ok()) return params.status();

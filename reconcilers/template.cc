@@ -10,7 +10,7 @@ using k8s::Status;
 
 constexpr std::string_view kExpectedForms =
     "expected parameters.NAME, item, item.KEY, steps.STEP.outputs.NAME, steps.STEP.phase, "
-    "execution.name or execution.namespace";
+    "execution.name, execution.namespace or execution.startTime";
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -65,6 +65,9 @@ std::optional<Reference> MatchPath(const std::vector<std::string_view>& s) {
   }
   if (s.size() == 2 && s[0] == "execution" && s[1] == "namespace") {
     return ref(Kind::kExecutionNamespace, "", "");
+  }
+  if (s.size() == 2 && s[0] == "execution" && s[1] == "startTime") {
+    return ref(Kind::kExecutionStartTime, "", "");
   }
   return std::nullopt;
 }
@@ -140,6 +143,8 @@ std::string Reference::ToString() const {
       return "{{execution.name}}";
     case Kind::kExecutionNamespace:
       return "{{execution.namespace}}";
+    case Kind::kExecutionStartTime:
+      return "{{execution.startTime}}";
   }
   return "{{?}}";
 }
@@ -182,6 +187,8 @@ Result<std::string> ResolveReference(const Reference& ref, const TemplateContext
       return std::string(context.ExecutionName());
     case Reference::Kind::kExecutionNamespace:
       return std::string(context.ExecutionNamespace());
+    case Reference::Kind::kExecutionStartTime:
+      return std::string(context.ExecutionStartTime());
   }
   return Status::Internal("unknown reference kind");
 }

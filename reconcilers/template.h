@@ -6,6 +6,7 @@
 //   {{item}}  {{item.KEY}}     the fan-out item, or one key of an object item
 //   {{steps.STEP.outputs.NAME}} {{steps.STEP.phase}}
 //   {{execution.name}}  {{execution.namespace}}
+//   {{execution.startTime}}    when the execution started (RFC 3339, UTC: 2026-12-06T19:46:08Z)
 // NAME, KEY and STEP are made of letters, digits, '_' and '-'. Anything else between "{{" and
 // "}}" is an error naming the reference and its column; so is a "{{" without a "}}".
 //
@@ -32,13 +33,14 @@ inline constexpr size_t kMaxTemplateBytes = 1 << 20;
 
 struct Reference {
   enum class Kind {
-    kParameter,          // name = the parameter
-    kItem,               // the whole item
-    kItemKey,            // name = the key
-    kStepOutput,         // step, name = the output
-    kStepPhase,          // step
-    kExecutionName,      //
-    kExecutionNamespace  //
+    kParameter,           // name = the parameter
+    kItem,                // the whole item
+    kItemKey,             // name = the key
+    kStepOutput,          // step, name = the output
+    kStepPhase,           // step
+    kExecutionName,       //
+    kExecutionNamespace,  //
+    kExecutionStartTime   //
   };
   Kind kind = Kind::kItem;
   std::string step;
@@ -72,6 +74,7 @@ class TemplateContext {
   virtual const StepValues* Step(std::string_view name) const = 0;
   virtual std::string_view ExecutionName() const = 0;
   virtual std::string_view ExecutionNamespace() const = 0;
+  virtual std::string_view ExecutionStartTime() const = 0;
 };
 
 // A TemplateContext over plain maps: for callers that already hold the values, and for tests.
@@ -81,12 +84,14 @@ struct TemplateValues : public TemplateContext {
   std::map<std::string, StepValues, std::less<>> steps;
   std::string execution_name;
   std::string execution_namespace;
+  std::string execution_start_time;
 
   const std::string* Parameter(std::string_view name) const override;
   const nlohmann::json* Item() const override { return item ? &*item : nullptr; }
   const StepValues* Step(std::string_view name) const override;
   std::string_view ExecutionName() const override { return execution_name; }
   std::string_view ExecutionNamespace() const override { return execution_namespace; }
+  std::string_view ExecutionStartTime() const override { return execution_start_time; }
 };
 
 // The value of one reference. An item that is a string renders as the string itself; numbers,

@@ -101,6 +101,10 @@ class Checker {
     out_->push_back(path + ": " + what);
   }
 
+  // The steps were compiled from a SageMaker definition, which may have none (only Condition
+  // steps: the execution succeeds at once, as in SageMaker).
+  bool compiled = false;
+
   // The steps `step` waits for, directly or transitively.
   const std::set<size_t>& Upstream(size_t step) {
     auto [it, fresh] = upstream_.try_emplace(step);
@@ -140,7 +144,7 @@ void CheckSpec(Checker& c) {
     // Checked by PipelineProblems on what it compiles to.
   } else if (definition) {
     c.Add("spec", "steps and pipelineDefinition are exclusive");
-  } else if (s.steps.empty()) {
+  } else if (s.steps.empty() && !c.compiled) {
     c.Add("spec.steps", "at least one step is required");
   }
   if (s.steps.size() > kMaxSteps) {
@@ -235,6 +239,7 @@ void CheckReference(Checker& c, const TemplateScope& scope, const Reference& r,
       return CheckStepReference(c, scope, r, path);
     case Kind::kExecutionName:
     case Kind::kExecutionNamespace:
+    case Kind::kExecutionStartTime:
       return;
   }
 }
@@ -546,6 +551,25 @@ void CheckCycles(Checker& c) {
 
 namespace {
 
+// The problems of spec.steps (compiled: from a SageMaker definition).
+std::vector<std::string> StepsProblems(const Pipeline& pipeline, bool compiled) {
+  std::vector<std::string> problems;
+  Checker c(pipeline.spec, &problems);
+  c.compiled = compiled;
+  CheckSpec(c);
+  for (size_t i = 0; i < pipeline.spec.parameters.size(); ++i) CheckParameter(c, i);
+  CheckTags(c);
+  CheckDefaults(c);
+  for (size_t i = 0; i < pipeline.spec.steps.size(); ++i) CheckStep(c, i);
+  CheckCycles(c);
+  std::set<std::string> seen;  // a repeated reference is one problem
+  std::vector<std::string> unique;
+  for (auto& p : problems) {
+    if (seen.insert(p).second) unique.push_back(std::move(p));
+  }
+  return unique;
+}
+
 // A SageMaker definition is checked as the native steps it compiles to.
 std::vector<std::string> DefinitionProblems(const Pipeline& pipeline) {
   const std::string prefix = "spec.pipelineDefinition: ";
@@ -556,7 +580,7 @@ std::vector<std::string> DefinitionProblems(const Pipeline& pipeline) {
   native.spec.pipeline_definition = nullptr;
   native.spec.parameters = std::move(compiled->parameters);
   native.spec.steps = std::move(compiled->steps);
-  std::vector<std::string> problems = PipelineProblems(native);
+  std::vector<std::string> problems = StepsProblems(native, true);
   for (auto& p : problems) p = prefix + p;
   if (!pipeline.spec.parameters.empty()) {
     problems.push_back(
@@ -571,20 +595,7 @@ std::vector<std::string> PipelineProblems(const Pipeline& pipeline) {
   if (!pipeline.spec.pipeline_definition.is_null() && pipeline.spec.steps.empty()) {
     return DefinitionProblems(pipeline);
   }
-  std::vector<std::string> problems;
-  Checker c(pipeline.spec, &problems);
-  CheckSpec(c);
-  for (size_t i = 0; i < pipeline.spec.parameters.size(); ++i) CheckParameter(c, i);
-  CheckTags(c);
-  CheckDefaults(c);
-  for (size_t i = 0; i < pipeline.spec.steps.size(); ++i) CheckStep(c, i);
-  CheckCycles(c);
-  std::set<std::string> seen;  // a repeated reference is one problem
-  std::vector<std::string> unique;
-  for (auto& p : problems) {
-    if (seen.insert(p).second) unique.push_back(std::move(p));
-  }
-  return unique;
+  return StepsProblems(pipeline, false);
 }
 
 k8s::Status ValidatePipeline(const Pipeline& pipeline, const PodPolicy& policy) {

@@ -179,15 +179,15 @@ void PrintTable(const std::vector<Verdict>& verdicts) {
 // What each file does today: "" = compiled, else a fragment of the refusal.
 const std::map<std::string, std::string> kExpected = {
     {"defs/ack-samples-my-pipeline.json", ""},
-    {"defs/airflow-dummy-conditions.json", "only Condition steps"},
+    {"defs/airflow-dummy-conditions.json", ""},
     {"defs/dynamic-framework-falcon-calhousing.json", "\"RegisterModel\" is not supported"},
     {"defs/examples-abalone-batch-transform.json", "Std:JsonGet is not supported"},
-    {"defs/examples-cfn-sdxl-finetune.json", "MaxRuntimeInSeconds: must be an integer"},
+    {"defs/examples-cfn-sdxl-finetune.json", ""},
     {"defs/examples-lambda-step.json", "Std:JsonGet is not supported"},
     {"defs/examples-selective-execution.json", "Std:JsonGet is not supported"},
     {"defs/sdk-feature-processor-training.json", ""},
     {"defs/sdk-v2-callback-step.json", "(test-step).image: required"},
-    {"defs/sdk-v2-condition-step.json", "\"StartDateTime\" is not supported"},
+    {"defs/sdk-v2-condition-step.json", "\"Steps.MyStep0.TrainingJobName\"}: Stepline cannot"},
     {"defs/sdk-v2-emr-step.json", "\"EMR\" is not supported"},
     {"defs/sdk-v2-lambda-step.json", "\"Lambda\" is not supported"},
     {"defs/sdk-v3-evaluation-deterministic.json", "\"Lineage\" is not supported"},

@@ -235,15 +235,23 @@ TEST(SageMakerDefinitionTest, ValuesAndEachGetForm) {
        "ab-{{parameters.Mode}}"},
       {"unknown parameter", R"({"Get": "Parameters.Nope"})",
        at + R"({"Get": "Parameters.Nope"}: unknown parameter "Nope")", false},
-      {"other execution variable", R"({"Get": "Execution.StartDateTime"})",
-       at + R"({"Get": "Execution.StartDateTime"}: execution variable "StartDateTime" is not )"
-            "supported by Stepline (it provides PipelineExecutionId and PipelineExecutionArn)",
+      {"start time", R"({"Get": "Execution.StartDateTime"})", "{{execution.startTime}}"},
+      {"model artifacts, the SDK's form",
+       R"({"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"})",
+       "{{steps.train.outputs.S3ModelArtifacts}}"},
+      {"processing output, the SDK's form",
+       R"({"Get": "Steps.Prep.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"})",
+       "{{steps.prep.outputs.train}}"},
+      {"other execution variable", R"({"Get": "Execution.PipelineName"})",
+       at + R"({"Get": "Execution.PipelineName"}: execution variable "PipelineName" is not )"
+            "supported by Stepline (it provides PipelineExecutionId, PipelineExecutionArn and "
+            "StartDateTime)",
        false},
       {"other step property", R"({"Get": "Steps.Prep.Properties.ProcessingJobName"})",
        at + R"({"Get": "Steps.Prep.Properties.ProcessingJobName"}: Stepline cannot provide this )"
-            "step property (it provides Properties.ProcessingOutputConfig.Outputs['NAME']."
-            "S3Output.S3Uri, Properties.FinalMetricDataList['NAME'].Value, Properties."
-            "ModelArtifacts.S3ModelArtifacts and OutputParameters['NAME'])",
+            "step property (it provides ProcessingOutputConfig.Outputs['NAME'].S3Output.S3Uri, "
+            "FinalMetricDataList['NAME'].Value, ModelArtifacts.S3ModelArtifacts and "
+            "OutputParameters['NAME'], each with or without \"Properties.\" before it)",
        false},
       {"unknown step", R"({"Get": "Steps.Nope.Properties.X"})",
        R"(Steps[3] (Use).Arguments: a Get names unknown step "Nope")", false},
@@ -253,7 +261,8 @@ TEST(SageMakerDefinitionTest, ValuesAndEachGetForm) {
        false},
       {"unknown reference", R"({"Get": "Pipeline.Name"})",
        at + R"({"Get": "Pipeline.Name"}: unknown reference (Stepline reads Parameters.NAME, )"
-            "Execution.PipelineExecutionId, Execution.PipelineExecutionArn and Steps.STEP...)",
+            "Execution.PipelineExecutionId, Execution.PipelineExecutionArn, "
+            "Execution.StartDateTime and Steps.STEP...)",
        false},
       {"JsonGet", R"({"Std:JsonGet": {"PropertyFile": {"Get": "Steps.Prep.PropertyFiles.R"},
                     "Path": "mse"}})",
@@ -600,15 +609,16 @@ TEST(SageMakerDefinitionTest, DefinitionErrorsNameThePathAndTheProblem) {
                {"Get": "Parameters.Mode"}]}}}]}}])"),
        "Steps[0] (c).Arguments.Conditions[0].LeftValue: a condition compares single values, not "
        "text joined with a reference (x{{parameters.Mode}})"},
-      {"only condition steps",
-       step(R"([{"Name": "c", "Type": "Condition", "Arguments": {"Conditions": [
-              {"Type": "Equals", "LeftValue": 1, "RightValue": 1}]}}])"),
-       "Steps: no step to run (only Condition steps)"},
-      {"a timeout from a Get",
+      {"a timeout from a Get that is no parameter",
        step(R"([{"Name": "p", "Type": "Processing", "Arguments": {"StoppingCondition":
-              {"MaxRuntimeInSeconds": {"Get": "Parameters.Rows"}}}}])"),
-       "Steps[0] (p).Arguments.StoppingCondition.MaxRuntimeInSeconds: must be an integer (a "
-       "Stepline timeout cannot come from a Get)"},
+              {"MaxRuntimeInSeconds": {"Get": "Execution.PipelineExecutionId"}}}}])"),
+       "Steps[0] (p).Arguments.StoppingCondition.MaxRuntimeInSeconds: only a run parameter "
+       "({\"Get\": \"Parameters.NAME\"}) can give a timeout"},
+      {"a timeout that is no positive integer",
+       step(R"([{"Name": "p", "Type": "Processing", "Arguments": {"StoppingCondition":
+              {"MaxRuntimeInSeconds": "3600"}}}])"),
+       "Steps[0] (p).Arguments.StoppingCondition.MaxRuntimeInSeconds: must be a positive integer "
+       "or {\"Get\": \"Parameters.NAME\"}"},
       {"an unknown exception type", step(R"([{"Name": "p", "Type": "Processing", "RetryPolicies": [
               {"ExceptionType": ["Step.OOPS"]}]}])"),
        "Steps[0] (p).RetryPolicies[0].ExceptionType[0]: \"Step.OOPS\" is not a SageMaker "
@@ -666,6 +676,66 @@ TEST(SageMakerDefinitionTest, CompileSnapshotRunsADefinitionAsItsSteps) {
   EXPECT_EQ(invalid.status().message(),
             "spec.pipelineDefinition: Steps[0] (X): step type \"Lambda\" is not supported by "
             "Stepline (supported: Processing, Training, Condition, Fail, Callback)");
+}
+
+TEST(SageMakerDefinitionTest, ATimeoutFromAParameterIsAppliedPerExecution) {
+  Pipeline p;
+  p.metadata.name = "p";
+  p.spec.step_defaults = Step{};
+  p.spec.step_defaults->image = "registry.example/default:1";
+  p.spec.pipeline_definition = Definition(Json::parse(R"([{"Name": "Train", "Type": "Training",
+      "Arguments": {"StoppingCondition": {"MaxRuntimeInSeconds": {"Get": "Parameters.Rows"}}}}])"),
+                                          kParameters);
+  EXPECT_TRUE(ValidatePipeline(p, PodPolicy{}).ok());
+  struct Case {
+    std::string name;
+    std::vector<PipelineParameter> given;
+    std::optional<int64_t> want;  // nullopt: refused
+  };
+  std::vector<Case> cases = {
+      {"the default", {{"Bucket", "b"}}, 1000},
+      {"the execution's value", {{"Bucket", "b"}, {"Rows", "30"}}, 30},
+      {"zero", {{"Bucket", "b"}, {"Rows", "0"}}, std::nullopt},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    PipelineExecutionSpec run;
+    run.pipeline_parameters = c.given;
+    auto snapshot = CompileSnapshot(p, run);
+    if (!c.want) {
+      ASSERT_FALSE(snapshot.ok());
+      EXPECT_EQ(snapshot.status().code(), k8s::StatusCode::kInvalidArgument);
+      EXPECT_EQ(snapshot.status().message(),
+                "parameter \"Rows\": \"0\" is not a positive number of seconds (it is Steps[0] "
+                "(Train).Arguments.StoppingCondition.MaxRuntimeInSeconds)");
+      continue;
+    }
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+    EXPECT_EQ(snapshot->steps.at(0).timeout_seconds, c.want);
+  }
+}
+
+TEST(SageMakerDefinitionTest, OnlyConditionStepsCompileToAnExecutionWithNothingToRun) {
+  Pipeline p;
+  p.metadata.name = "p";
+  p.spec.pipeline_definition = Definition(Json::parse(R"([{"Name": "c", "Type": "Condition",
+      "Arguments": {"Conditions": [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}],
+      "IfSteps": [], "ElseSteps": []}}])"));
+  auto compiled = CompileSageMakerDefinition(p.spec.pipeline_definition);
+  ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
+  EXPECT_TRUE(compiled->steps.empty());
+  EXPECT_EQ(compiled->warnings,
+            std::vector<std::string>{"Steps: only Condition steps, whose branches hold no step: an "
+                                     "execution has nothing to run and succeeds at once (as in "
+                                     "SageMaker)"});
+  k8s::Status valid = ValidatePipeline(p, PodPolicy{});
+  EXPECT_TRUE(valid.ok()) << valid.ToString();
+  auto snapshot = CompileSnapshot(p, PipelineExecutionSpec{});
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  EXPECT_TRUE(snapshot->steps.empty());
+  p.spec.pipeline_definition = nullptr;  // native steps still need one
+  EXPECT_EQ(ValidatePipeline(p, PodPolicy{}).message(),
+            "spec.steps: at least one step is required");
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ TemplateValues Values() {
   v.steps["prepare"] = {"", {}};
   v.execution_name = "forecast-weekly-42";
   v.execution_namespace = "ml";
+  v.execution_start_time = "2026-12-06T19:46:08Z";
   return v;
 }
 
@@ -33,6 +34,7 @@ TEST(TemplateTest, RendersEveryReferenceForm) {
       {"literal around", "--h={{parameters.horizon}}!", nullptr, "--h=1w!"},
       {"two references", "{{execution.namespace}}/{{execution.name}}", nullptr,
        "ml/forecast-weekly-42"},
+      {"start time", "{{execution.startTime}}", nullptr, "2026-12-06T19:46:08Z"},
       {"step output", "acc={{steps.evaluate.outputs.accuracy}}", nullptr, "acc=0.91"},
       {"step phase", "{{steps.evaluate.phase}}", nullptr, "Succeeded"},
       {"phase not yet set", "{{steps.prepare.phase}}", nullptr, "Pending"},
@@ -61,7 +63,7 @@ TEST(TemplateTest, RendersEveryReferenceForm) {
 TEST(TemplateTest, ParseErrorsNameTheReferenceAndColumn) {
   const std::string forms =
       ": expected parameters.NAME, item, item.KEY, steps.STEP.outputs.NAME, steps.STEP.phase, "
-      "execution.name or execution.namespace";
+      "execution.name, execution.namespace or execution.startTime";
   struct Case {
     std::string text;
     std::string want;
