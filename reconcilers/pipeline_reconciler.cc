@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "reconcilers/sagemaker_definition.h"
 #include "reconcilers/validation.h"
@@ -50,30 +52,47 @@ std::string ProblemOf(const Object& obj, const PodPolicy& policy) {
   return valid.ok() ? "" : valid.message();
 }
 
-// The steps it runs: spec.steps, or those a SageMaker pipelineDefinition compiles to.
-int64_t StepCountOf(const Object& obj) {
+// The steps it runs (spec.steps, or those a SageMaker pipelineDefinition compiles to) and the
+// compiler's warnings.
+struct StepSummary {
+  int64_t steps = 0;
+  std::vector<std::string> warnings;
+};
+
+StepSummary SummaryOf(const Object& obj) {
   const Object& spec = obj.value("spec", Object::object());
   auto it = spec.find("steps");
-  if (it != spec.end() && it->is_array() && !it->empty()) return static_cast<int64_t>(it->size());
+  if (it != spec.end() && it->is_array() && !it->empty()) {
+    return {static_cast<int64_t>(it->size()), {}};
+  }
   auto definition = spec.find("pipelineDefinition");
-  if (definition == spec.end()) return 0;
+  if (definition == spec.end()) return {};
   k8s::Result<CompiledDefinition> compiled = CompileSageMakerDefinition(*definition);
-  return compiled.ok() ? static_cast<int64_t>(compiled->steps.size()) : 0;
+  if (!compiled.ok()) return {};
+  return {static_cast<int64_t>(compiled->steps.size()), std::move(compiled->warnings)};
+}
+
+// "valid: 3 steps", and the warnings, bounded: "valid: 1 steps; 2 warnings: a; b".
+std::string ValidMessage(const StepSummary& summary) {
+  std::string message = "valid: " + std::to_string(summary.steps) + " steps";
+  if (summary.warnings.empty()) return message;
+  return message + "; " + std::to_string(summary.warnings.size()) +
+         (summary.warnings.size() == 1 ? " warning: " : " warnings: ") +
+         JoinBounded(summary.warnings);
 }
 
 // The status this reconciler wants: `status` with the validation verdict applied.
 PipelineStatus DesiredStatus(const Object& obj, PipelineStatus status, k8s::WallTime now,
-                             const PodPolicy& policy) {
+                             const PodPolicy& policy, const StepSummary& summary) {
   const std::optional<int64_t> generation = GenerationOf(obj);
   const std::string problem = ProblemOf(obj, policy);
-  const int64_t steps = StepCountOf(obj);
   status.observed_generation = generation;
-  status.step_count = steps;
+  status.step_count = summary.steps;
   Condition ready;
   ready.type = kConditionReady;
   ready.status = problem.empty() ? kConditionTrue : kConditionFalse;
   ready.reason = problem.empty() ? kReasonValid : kReasonInvalidDefinition;
-  ready.message = problem.empty() ? "valid: " + std::to_string(steps) + " steps" : problem;
+  ready.message = problem.empty() ? ValidMessage(summary) : problem;
   ready.observed_generation = generation;
   SetKstatusConditions(&status.conditions, ready.status, ready.reason, ready.message, generation,
                        now);
@@ -120,9 +139,10 @@ k8s::Status PipelineReconciler::WriteStatus(const std::string& key, const Object
   return k8s::Status::Ok();
 }
 
-// Events only when the Ready condition changed: once per distinct problem, and when fixed.
+// Events only when the Ready condition changed: once per distinct problem or set of warnings,
+// and when fixed.
 void PipelineReconciler::RecordTransition(const Object& pipeline, const Condition* before,
-                                          const Condition& after) {
+                                          const Condition& after, bool warnings) {
   bool changed =
       before == nullptr || before->status != after.status || before->message != after.message;
   if (!changed) return;
@@ -130,6 +150,11 @@ void PipelineReconciler::RecordTransition(const Object& pipeline, const Conditio
   if (after.status == kConditionFalse) {
     Log()->info("pipeline invalid key={} message={}", key, after.message);
     events_.Record(pipeline, EventType::kWarning, kReasonInvalidDefinition, after.message);
+    return;
+  }
+  if (warnings) {
+    Log()->info("pipeline valid with warnings key={} message={}", key, after.message);
+    events_.Record(pipeline, EventType::kWarning, kReasonDefinitionWarnings, after.message);
   } else if (before != nullptr && before->status == kConditionFalse) {
     Log()->info("pipeline valid again key={}", key);
     events_.Record(pipeline, EventType::kNormal, kReasonValid, "the pipeline is valid again");
@@ -149,7 +174,8 @@ ReconcileOutcome PipelineReconciler::Reconcile(const std::string& key) {
     return ReconcileOutcome::Done();
   }
   const PipelineStatus before = StoredStatus(*current);
-  const PipelineStatus after = DesiredStatus(*current, before, clock_.Now(), policy_);
+  const StepSummary summary = SummaryOf(*current);  // compiled once for status and events
+  const PipelineStatus after = DesiredStatus(*current, before, clock_.Now(), policy_, summary);
   if (ToJson(after) == ToJson(before)) return ReconcileOutcome::Done();
   k8s::Status written = WriteStatus(key, *current, after);
   if (!written.ok()) {
@@ -157,7 +183,7 @@ ReconcileOutcome PipelineReconciler::Reconcile(const std::string& key) {
     return ReconcileOutcome::Retry(written);
   }
   RecordTransition(*current, FindCondition(before.conditions, kConditionReady),
-                   *FindCondition(after.conditions, kConditionReady));
+                   *FindCondition(after.conditions, kConditionReady), !summary.warnings.empty());
   return ReconcileOutcome::Done();
 }
 

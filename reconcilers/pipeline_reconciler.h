@@ -31,6 +31,9 @@ namespace stepline::reconcilers {
 
 inline constexpr const char* kReasonValid = "Valid";
 inline constexpr const char* kReasonInvalidDefinition = "InvalidDefinition";
+// A Warning Event on a valid Pipeline whose SageMaker definition compiled with warnings (fields
+// with no effect, renamed steps): the Ready message lists them.
+inline constexpr const char* kReasonDefinitionWarnings = "DefinitionWarnings";
 
 class PipelineReconciler : public Reconciler {
  public:
@@ -51,8 +54,9 @@ class PipelineReconciler : public Reconciler {
   k8s::ObjectPtr Fresh(const std::string& key, const k8s::ObjectPtr& cached);
   k8s::Status WriteStatus(const std::string& key, const k8s::Object& current,
                           const PipelineStatus& status);
+  // warnings: the Pipeline's definition compiled with warnings (listed in after.message).
   void RecordTransition(const k8s::Object& pipeline, const Condition* before,
-                        const Condition& after);
+                        const Condition& after, bool warnings);
 
   const std::string name_ = "pipeline";
   const k8s::CacheReader& pipelines_;

@@ -602,18 +602,23 @@ k8s::Status ValidatePipeline(const Pipeline& pipeline, const PodPolicy& policy) 
   std::vector<std::string> problems = PipelineProblems(pipeline);
   for (std::string& p : PodPolicyProblems(pipeline, policy)) problems.push_back(std::move(p));
   if (problems.empty()) return k8s::Status::Ok();
+  return k8s::Status::Invalid(JoinBounded(problems));
+}
+
+std::string JoinBounded(const std::vector<std::string>& lines) {
+  if (lines.empty()) return "";
   std::string message;
   size_t listed = 0;
-  for (const std::string& p : problems) {
-    if (listed == kMaxListedProblems || message.size() + p.size() > kMaxProblemsBytes) break;
-    message += (listed++ == 0 ? "" : "; ") + p;
+  for (const std::string& line : lines) {
+    if (listed == kMaxListedProblems || message.size() + line.size() > kMaxProblemsBytes) break;
+    message += (listed++ == 0 ? "" : "; ") + line;
   }
-  if (listed == 0) message = BoundText(problems.front(), kMaxProblemsBytes);
+  if (listed == 0) message = BoundText(lines.front(), kMaxProblemsBytes);
   listed = std::max<size_t>(listed, 1);
-  if (problems.size() > listed) {
-    message += " (and " + std::to_string(problems.size() - listed) + " more)";
+  if (lines.size() > listed) {
+    message += " (and " + std::to_string(lines.size() - listed) + " more)";
   }
-  return k8s::Status::Invalid(message);
+  return message;
 }
 
 }  // namespace stepline::reconcilers

@@ -59,8 +59,11 @@ std::vector<std::string> PipelineProblems(const Pipeline& pipeline);
 inline constexpr size_t kMaxListedProblems = 10;
 inline constexpr size_t kMaxProblemsBytes = 1500;
 
-// OK, or Invalid with every problem, joined by "; ", at most kMaxListedProblems of them and
-// kMaxProblemsBytes in all, followed by " (and N more)" when some were left out.
+// lines joined by "; ", at most kMaxListedProblems of them and kMaxProblemsBytes in all (a
+// first line longer than that is cut), followed by " (and N more)" when some were left out.
+std::string JoinBounded(const std::vector<std::string>& lines);
+
+// OK, or Invalid with every problem, joined by JoinBounded.
 // policy: what the cluster admin allows the pods (pod_policy.h); its problems are listed too.
 k8s::Status ValidatePipeline(const Pipeline& pipeline, const PodPolicy& policy = {});
 

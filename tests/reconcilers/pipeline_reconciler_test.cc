@@ -151,6 +151,47 @@ TEST_F(PipelineReconcilerTest, AValidPipelineBecomesReadyWithItsStepCount) {
   EXPECT_TRUE(events_.events.empty());  // nothing to tell about a Pipeline valid from the start
 }
 
+// A SageMaker definition of n Processing steps, each with a field Stepline does not use.
+Object DefinitionPipeline(int n) {
+  Json steps = Json::array();
+  for (int i = 0; i < n; ++i) {
+    steps.push_back({{"Name", "p" + std::to_string(i)},
+                     {"Type", "Processing"},
+                     {"Arguments", {{"NetworkConfig", Json::object()}}}});
+  }
+  Object pipeline = PipelineObject(1, "10", Json::array());
+  pipeline["spec"].erase("steps");
+  pipeline["spec"]["pipelineDefinition"] = {{"Version", "2020-12-01"}, {"Steps", steps}};
+  return pipeline;
+}
+
+TEST_F(PipelineReconcilerTest, ADefinitionWithWarningsIsReadyAndListsThemWithAWarningEvent) {
+  cache_.Put(DefinitionPipeline(2));
+  EXPECT_TRUE(ReconcileAndSync().status.ok());
+  Json ready = LastReady();
+  EXPECT_EQ(ready["status"], "True");
+  EXPECT_EQ(ready["reason"], "Valid");
+  const std::string want =
+      "valid: 2 steps; 2 warnings: Steps[0] (p0).Arguments: not used by Stepline: NetworkConfig; "
+      "Steps[1] (p1).Arguments: not used by Stepline: NetworkConfig";
+  EXPECT_EQ(ready["message"], want);
+  ASSERT_EQ(events_.events.size(), 1u);
+  EXPECT_EQ(events_.events[0].type, EventType::kWarning);
+  EXPECT_EQ(events_.events[0].reason, "DefinitionWarnings");
+  EXPECT_EQ(events_.events[0].message, want);
+  EXPECT_TRUE(ReconcileAndSync().status.ok());  // the same warnings again: no second event
+  EXPECT_EQ(events_.events.size(), 1u);
+}
+
+TEST_F(PipelineReconcilerTest, ManyWarningsAreBounded) {
+  cache_.Put(DefinitionPipeline(40));
+  EXPECT_TRUE(ReconcileAndSync().status.ok());
+  const std::string message = LastReady()["message"];
+  EXPECT_EQ(message.rfind("valid: 40 steps; 40 warnings: Steps[0] (p0)", 0), 0u) << message;
+  EXPECT_NE(message.find(" (and 30 more)"), std::string::npos) << message;
+  EXPECT_LE(message.size(), 1600u);
+}
+
 TEST_F(PipelineReconcilerTest, AnInvalidPipelineIsNotReadyWithOneEvent) {
   cache_.Put(PipelineObject(1, "10", CycleSteps()));
   EXPECT_TRUE(ReconcileAndSync().status.ok());
