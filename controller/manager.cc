@@ -16,8 +16,9 @@ std::shared_ptr<spdlog::logger> Log() {
 
 const std::vector<k8s::Resource>& WatchedResources() {
   static const std::vector<k8s::Resource> kWatched = {
-      k8s::resources::kPipelines, k8s::resources::kPipelineExecutions, k8s::resources::kJobs,
-      k8s::resources::kPods, k8s::resources::kEvents};
+      k8s::resources::kPipelines, k8s::resources::kPipelineExecutions,
+      k8s::resources::kJobs,      k8s::resources::kPods,
+      k8s::resources::kEvents,    k8s::resources::kResourceQuotas};
   return kWatched;
 }
 
@@ -86,11 +87,18 @@ void Manager::CreateInformers() {
 
 void Manager::AddHandlers(InformerHandle& informer, const k8s::Resource& resource) {
   k8s::EventHandlers h;
-  h.on_add = [this, resource](const k8s::ObjectPtr& obj) { OnAdd(resource, *obj); };
+  h.on_add = [this, resource](const k8s::ObjectPtr& obj) {
+    Hooks(resource, nullptr, obj.get());
+    OnAdd(resource, *obj);
+  };
   h.on_update = [this, resource](const k8s::ObjectPtr& old_obj, const k8s::ObjectPtr& new_obj) {
+    Hooks(resource, old_obj.get(), new_obj.get());
     OnUpdate(resource, old_obj, *new_obj);
   };
-  h.on_delete = [this, resource](const k8s::ObjectPtr& obj) { OnObject(resource, *obj); };
+  h.on_delete = [this, resource](const k8s::ObjectPtr& obj) {
+    Hooks(resource, obj.get(), nullptr);
+    OnObject(resource, *obj);
+  };
   informer.AddEventHandlers(std::move(h));
 }
 
@@ -148,6 +156,18 @@ void Manager::OnUpdate(const k8s::Resource& resource, const k8s::ObjectPtr& old_
     keys.insert(keys.end(), old_keys.begin(), old_keys.end());
   }
   Enqueue(resource, std::move(keys), delay);
+}
+
+void Manager::Hooks(const k8s::Resource& resource, const k8s::Object* old_obj,
+                    const k8s::Object* new_obj) {
+  Keys keys;
+  for (Registered& r : registered_) {
+    if (!r.options.on_change) continue;
+    for (auto& key : r.options.on_change(resource, old_obj, new_obj)) {
+      keys.emplace_back(r.loop.get(), std::move(key));
+    }
+  }
+  if (!keys.empty()) Enqueue(resource, std::move(keys));
 }
 
 void Manager::OnObject(const k8s::Resource& resource, const k8s::Object& obj) {

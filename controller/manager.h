@@ -1,6 +1,7 @@
 // Manager: the controller runtime. It owns the informers (Pipelines, PipelineExecutions, Jobs
-// labelled app.kubernetes.io/managed-by=stepline, Pods labelled stepline.dev/execution, and
-// FailedCreate Events indexed by their involvedObject's uid; in one namespace or all), turns their
+// labelled app.kubernetes.io/managed-by=stepline, Pods labelled stepline.dev/execution,
+// FailedCreate Events indexed by their involvedObject's uid, and ResourceQuotas, whose changes
+// only the controllers' ChangeHooks read; in one namespace or all), turns their
 // events into keys for the registered reconcilers, waits for the caches to sync, and — once this
 // replica leads, when leader election is on — runs the workers.
 //
@@ -40,10 +41,17 @@ enum class Watch {
   kJobEvents,            // a FailedCreate Event on a Job -> the Job's controller owner
 };
 
+// Told of every change of a watched object (old_obj null when added, new_obj null when
+// deleted), before any predicate drops it; answers more keys to enqueue. Runs on informer
+// threads: must be thread-safe and quick.
+using ChangeHook = std::function<std::vector<std::string>(
+    const k8s::Resource& resource, const k8s::Object* old_obj, const k8s::Object* new_obj)>;
+
 struct ControllerOptions {
   k8s::Resource primary;  // resources::kPipelines or resources::kPipelineExecutions
   int workers = 2;
   std::vector<Watch> watches;
+  ChangeHook on_change;  // may be empty
 };
 
 struct ManagerOptions {
@@ -96,6 +104,8 @@ class Manager {
   void OnUpdate(const k8s::Resource& resource, const k8s::ObjectPtr& old_obj,
                 const k8s::Object& new_obj);
   void OnObject(const k8s::Resource& resource, const k8s::Object& obj);
+  // Runs the controllers' ChangeHooks and enqueues what they answer.
+  void Hooks(const k8s::Resource& resource, const k8s::Object* old_obj, const k8s::Object* new_obj);
   // The keys obj's event enqueues, with the loop each goes to.
   using Keys = std::vector<std::pair<ReconcileLoop*, std::string>>;
   Keys KeysFor(const k8s::Resource& resource, const k8s::Object& obj);

@@ -1,5 +1,6 @@
 #include "controller/register.h"
 
+#include "controller/event_mapping.h"
 #include "reconcilers/execution_reconciler.h"
 #include "reconcilers/pipeline_reconciler.h"
 #include "reconcilers/validation.h"
@@ -7,6 +8,29 @@
 namespace stepline::controller {
 
 namespace {
+
+// What tells the executions' QuotaQueue of quota room (quota_queue.h): ResourceQuota changes
+// hand out grants; a new pod of an execution is a grant admitted, a quota refusal of its Job's
+// pod (a FailedCreate Event) one refused.
+ChangeHook QuotaRoomHook(reconcilers::QuotaQueue& queue, const k8s::CacheReader& quotas,
+                         const k8s::CacheReader& jobs) {
+  return [&queue, &quotas, &jobs](const k8s::Resource& resource, const k8s::Object* old_obj,
+                                  const k8s::Object* new_obj) -> std::vector<std::string> {
+    if (resource == k8s::resources::kResourceQuotas) {
+      const k8s::Object& any = new_obj != nullptr ? *new_obj : *old_obj;
+      return queue.QuotaChanged(old_obj, new_obj, quotas.List(k8s::NamespaceOf(any)));
+    }
+    if (old_obj != nullptr || new_obj == nullptr) return {};  // only additions below
+    if (resource == k8s::resources::kPods) {
+      if (auto key = ExecutionLabelKey(*new_obj)) queue.PodCreated(*key);
+    } else if (resource == k8s::resources::kEvents &&
+               new_obj->value("message", "").find("exceeded quota") != std::string::npos) {
+      auto key = JobEventOwnerKey(*new_obj, jobs, k8s::resources::kPipelineExecutions.kind);
+      if (key) queue.Refused(*key);
+    }
+    return {};
+  };
+}
 
 std::unique_ptr<reconcilers::Reconciler> RegisterExecutionReconciler(Manager& manager,
                                                                      const ReconcilerDeps& deps) {
@@ -27,10 +51,13 @@ std::unique_ptr<reconcilers::Reconciler> RegisterExecutionReconciler(Manager& ma
   };
   auto reconciler = std::make_unique<reconcilers::ExecutionReconciler>(
       caches, deps.client, deps.events, deps.clock, std::move(options));
-  manager.Register(*reconciler, {k8s::resources::kPipelineExecutions,
-                                 deps.workers,
-                                 {Watch::kOwnedJobs, Watch::kExecutionPods,
-                                  Watch::kReferencedPipelines, Watch::kJobEvents}});
+  manager.Register(
+      *reconciler,
+      {k8s::resources::kPipelineExecutions,
+       deps.workers,
+       {Watch::kOwnedJobs, Watch::kExecutionPods, Watch::kReferencedPipelines, Watch::kJobEvents},
+       QuotaRoomHook(reconciler->quota_queue(), deps.caches.Cache(k8s::resources::kResourceQuotas),
+                     *caches.jobs)});
   return reconciler;
 }
 

@@ -68,7 +68,12 @@ std::shared_ptr<spdlog::logger> Log() {
 ExecutionReconciler::ExecutionReconciler(ExecutionCaches caches, k8s::ObjectWriter& writer,
                                          EventRecorder& events, const k8s::Clock& clock,
                                          ExecutionReconcilerOptions options)
-    : caches_(caches), writer_(writer), events_(events), clock_(clock), options_(options) {}
+    : caches_(caches),
+      writer_(writer),
+      events_(events),
+      clock_(clock),
+      options_(options),
+      quota_(clock) {}
 
 // The cached execution, or what this reconciler last wrote if the cache does not show it yet.
 ObjectPtr ExecutionReconciler::Fresh(const std::string& key, const ObjectPtr& cached) {
@@ -241,7 +246,10 @@ k8s::Status ExecutionReconciler::CreateJobs(const std::string& key,
       constexpr std::chrono::milliseconds kSoon{2000};
       result.requeue_after = result.requeue_after ? std::min(*result.requeue_after, kSoon) : kSoon;
     }
-    if (o.quota_refusal) RecordQuotaRefusal(&result, *creates[i], *o.quota_refusal, clock_.Now());
+    if (o.quota_refusal) {
+      RecordQuotaRefusal(&result, *creates[i], *o.quota_refusal, clock_.Now());
+      ++dispatch->quota_refused;
+    }
     if (o.status.ok()) continue;
     Log()->warn("action failed key={} job={} error={}", key, k8s::NameOf(creates[i]->job),
                 o.status.ToString());
@@ -413,6 +421,7 @@ std::optional<std::chrono::milliseconds> ExecutionReconciler::HintExpiry(const s
 
 void ExecutionReconciler::Forget(const std::string& key) {
   if (options_.dispatch != nullptr) options_.dispatch->Forget(key);
+  quota_.Forget(key);
   std::lock_guard lock(mu_);
   written_status_.erase(key);
   created_jobs_.erase(key);
@@ -431,6 +440,17 @@ JobRecordMemo* ExecutionReconciler::Memo(const std::string& key) {
 void ExecutionReconciler::ForgetRecords(const std::string& key) {
   std::lock_guard lock(mu_);
   records_.erase(key);
+}
+
+// Tells the namespace's QuotaQueue what the plan left waiting for quota.
+void ExecutionReconciler::ReportQuotaWaits(const std::string& key, const PlanInputs& in,
+                                           const PlanResult& result, const Dispatch& dispatch) {
+  if (IsFinished(result.status)) return quota_.Forget(key);
+  for (int i = 0; i < dispatch.quota_refused; ++i) quota_.Refused(key);
+  std::optional<k8s::WallTime> since = result.quota_waiting_since;
+  if (dispatch.quota_refused > 0 && (!since || in.now < *since)) since = in.now;
+  quota_.Report(key, in.quota_grants - result.quota_grants_used,
+                result.quota_waiting + dispatch.quota_refused, since);
 }
 
 ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
@@ -452,13 +472,16 @@ ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
   std::vector<ObjectPtr> jobs = OwnedJobs(key, *ex);
   Pipeline pipeline;
   JobRecordMemo* memo = Memo(key);
-  PlanResult result = Plan(Inputs(key, *ex, jobs, &pipeline, memo));
+  PlanInputs inputs = Inputs(key, *ex, jobs, &pipeline, memo);
+  inputs.quota_grants = quota_.TakeGrants(key);
+  PlanResult result = Plan(inputs);
   if (IsFinished(result.status)) {
     ForgetRecords(key);  // not reconciled again but to delete leftovers: nothing to keep
   } else {
     memo->Sweep();
   }
   k8s::Status applied = ApplyActions(key, *current, result, &dispatch);
+  ReportQuotaWaits(key, inputs, result, dispatch);
   if (options_.dispatch != nullptr && dispatch.since && dispatch.created > 0) {
     options_.dispatch->Dispatched(key, *dispatch.since);
   }

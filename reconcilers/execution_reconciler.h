@@ -37,6 +37,7 @@
 #include "reconcilers/dispatch_observer.h"
 #include "reconcilers/job_record_memo.h"
 #include "reconcilers/planner.h"
+#include "reconcilers/quota_queue.h"
 #include "reconcilers/reconciler.h"
 
 namespace stepline::reconcilers {
@@ -78,11 +79,15 @@ class ExecutionReconciler : public Reconciler {
 
   const std::string& Name() const override { return name_; }
   ReconcileOutcome Reconcile(const std::string& key) override;
+  // The order of the quota waits of each namespace: the watch of ResourceQuotas and pods
+  // reports to it (thread-safe); Reconcile hands its grants to the planner.
+  QuotaQueue& quota_queue() { return quota_; }
 
  private:
   struct Dispatch {                      // one reconcile's dispatches
     std::optional<k8s::MonoTime> since;  // the pending finish when the reconcile began
     int created = 0;                     // Jobs created
+    int quota_refused = 0;               // Job creates a ResourceQuota refused
   };
   struct Written {                      // a write the cache may not show yet
     std::string from_resource_version;  // the cached version the write replaced
@@ -116,6 +121,8 @@ class ExecutionReconciler : public Reconciler {
   k8s::Status CreateJobs(const std::string& key, const std::vector<const Action*>& creates,
                          PlanResult& result, Dispatch* dispatch);
   k8s::Status PatchOrDeleteJob(const std::string& ns, const Action& action);
+  void ReportQuotaWaits(const std::string& key, const PlanInputs& in, const PlanResult& result,
+                        const Dispatch& dispatch);
   // Writes the planned status if it changed, or holds a transient change back (and lowers
   // *wake to when it is due).
   k8s::Status SettleStatus(const std::string& key, const k8s::Object& current,
@@ -144,6 +151,7 @@ class ExecutionReconciler : public Reconciler {
   EventRecorder& events_;
   const k8s::Clock& clock_;
   const ExecutionReconcilerOptions options_;
+  QuotaQueue quota_;  // thread-safe
 
   std::mutex mu_;
   std::map<std::string, Written> written_status_;  // guarded by mu_; by execution key

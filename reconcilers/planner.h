@@ -86,6 +86,10 @@ struct PlanInputs {
   std::map<std::string, std::string> foreign_jobs;
   k8s::WallTime now;
   PlanOptions options;
+  // Room may have appeared in the namespace's ResourceQuotas for this many of the execution's
+  // quota waits (QuotaQueue): that many waiting units try again now, in planning order, backoff
+  // or not. 0: quota waits end when their backoff does.
+  int quota_grants = 0;
 };
 
 struct Action {
@@ -109,6 +113,11 @@ struct PlanResult {
   PipelineExecutionStatus status;  // the new status; write it if it differs from the old one
   std::vector<Action> actions;     // in order: deletes and patches, creates, then events
   std::optional<std::chrono::milliseconds> requeue_after;
+  // The quota waits this plan leaves: how many units wait and since when the oldest waits (its
+  // Job's creation, or the execution's for a refused Job create). For the namespace's QuotaQueue.
+  int quota_waiting = 0;
+  std::optional<k8s::WallTime> quota_waiting_since;
+  int quota_grants_used = 0;  // of PlanInputs::quota_grants
 };
 
 PlanResult Plan(const PlanInputs& in);

@@ -60,6 +60,18 @@ struct Planning {
   void WakeAt(k8s::WallTime t) {
     if (!wake_at || t < *wake_at) wake_at = t;
   }
+  // True (and one grant fewer) when a quota wait may end now (PlanInputs::quota_grants).
+  bool TakeQuotaGrant() {
+    if (out.quota_grants_used >= in.quota_grants) return false;
+    ++out.quota_grants_used;
+    return true;
+  }
+  // A unit keeps waiting for quota, since `since`.
+  void NoteQuotaWait(k8s::WallTime since) {
+    ++out.quota_waiting;
+    if (!out.quota_waiting_since || since < *out.quota_waiting_since)
+      out.quota_waiting_since = since;
+  }
   void Patch(const std::string& step, const std::string& job_name, k8s::Object patch);
   void Delete(const std::string& step, const std::string& job_name);
 };

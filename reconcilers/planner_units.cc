@@ -75,9 +75,10 @@ void WaitForQuota(const ObservedJob& j, const AttemptObservation& obs, const Ste
   if (Suspended(job)) {
     u->message = Annotation(job, kAnnotationQuotaMessage);
     auto resume_at = AnnotationTime(job, kAnnotationResumeAt);
-    if (resume_at && p.in.now < *resume_at) {
+    if (resume_at && p.in.now < *resume_at && !p.TakeQuotaGrant()) {
       u->next_attempt_time = resume_at;
       p.WakeAt(*resume_at);
+      p.NoteQuotaWait(CreationTime(job).value_or(p.in.now));
       return;
     }
     Object patch = {{"spec", {{"suspend", false}}},
@@ -99,6 +100,7 @@ void WaitForQuota(const ObservedJob& j, const AttemptObservation& obs, const Ste
                       {kAnnotationQuotaMessage, BoundText(obs.message, 1024)}}}}}};
   p.Patch(step.name, u->job_name, std::move(patch));
   p.WakeAt(resume_at);
+  p.NoteQuotaWait(CreationTime(job).value_or(p.in.now));
 }
 
 // A pod that waited too long for a node or an image: keep the Job as the record of the attempt
@@ -180,12 +182,13 @@ void PlanSucceeded(const AttemptObservation& obs, const StepStatus* old, bool fa
 UnitState PlanNotStarted(const StepStatus* old, Planning& p) {
   UnitState u;
   if (old != nullptr && old->phase == StepPhase::kWaitingForQuota && old->job_name.empty() &&
-      old->next_attempt_time && p.in.now < *old->next_attempt_time) {
+      old->next_attempt_time && p.in.now < *old->next_attempt_time && !p.TakeQuotaGrant()) {
     u.phase = UnitPhase::kWaitingForQuota;
     u.reason = old->reason;
     u.message = old->message;
     u.next_attempt_time = old->next_attempt_time;
     p.WakeAt(*old->next_attempt_time);
+    p.NoteQuotaWait(p.in.execution->status.start_time.value_or(p.in.now));
     return u;
   }
   u.wants_job = true;

@@ -356,12 +356,45 @@ TEST(ManagerTest, APodThatOnlyStartedEnqueuesItsExecutionAfterTheDelay) {
   EXPECT_EQ(enqueues(), 3) << "old and new object name the same execution: one enqueue";
 }
 
+// A controller's ChangeHook sees every change (additions, updates, deletions) of every
+// watched resource before the predicates, and the keys it answers are enqueued.
+TEST(ManagerTest, ChangeHooksSeeEveryChangeAndEnqueueTheirKeys) {
+  FakeInformerFactory factory;
+  k8s::FakeClock clock;
+  metrics::Registry registry;
+  Manager manager(factory, clock, registry, {""});
+  RecordingReconciler executions{"pipelineexecution"};
+  std::vector<std::string> seen;
+  ChangeHook hook = [&seen](const k8s::Resource& res, const k8s::Object* old_obj,
+                            const k8s::Object* new_obj) -> std::vector<std::string> {
+    seen.push_back(res.resource + (old_obj ? "+old" : "") + (new_obj ? "+new" : ""));
+    if (res == k8s::resources::kResourceQuotas && new_obj != nullptr) return {"ml/run-9"};
+    return {};
+  };
+  manager.Register(executions, {k8s::resources::kPipelineExecutions, 1, {}, hook});
+  auto enqueues = [&] {
+    return registry.Counter("stepline_enqueues_total", "", {"controller", "source"})
+        .Value({"pipelineexecution", "resourcequotas"});
+  };
+  auto& quotas = *factory.informers[k8s::resources::kResourceQuotas.resource];
+  k8s::Object q = Obj("ml", "q", {{"spec", {{"hard", {{"pods", "1"}}}}}});
+  quotas.Upsert(q);
+  q["status"]["used"]["pods"] = "0";
+  quotas.Upsert(q);
+  EXPECT_EQ(enqueues(), 2);
+  factory.informers[k8s::resources::kPods.resource]->Upsert(Obj("ml", "pending-pod"));
+  const std::vector<std::string> want = {"resourcequotas+new", "resourcequotas+old+new",
+                                         "pods+new"};
+  EXPECT_EQ(seen, want) << "a new Pending pod reaches the hook, though no reconcile needs it";
+}
+
 TEST(ManagerTest, InformersWatchTheRightObjects) {
   FakeInformerFactory factory;
   k8s::FakeClock clock;
   metrics::Registry registry;
   Manager manager(factory, clock, registry, {"ml"});
-  ASSERT_EQ(factory.options.size(), 5u);
+  ASSERT_EQ(factory.options.size(), 6u);
+  EXPECT_EQ(factory.options.count("resourcequotas"), 1u) << "quota room (QuotaQueue)";
   EXPECT_EQ(factory.options["events"].field_selector, "reason=FailedCreate");
   k8s::Object event = {{"metadata", {{"name", "e1"}}},
                        {"involvedObject", {{"kind", "Job"}, {"name", "j"}, {"uid", "job-uid"}}}};

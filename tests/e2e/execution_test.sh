@@ -177,13 +177,17 @@ scenario_approval() {
   check_eq "signal outputs" T-42 "$(step_field run approve outputs.ticket)"
 }
 
-scenario_quota() {
+one_pod_quota() {
   k apply -f - >/dev/null <<'YAML'
 apiVersion: v1
 kind: ResourceQuota
 metadata: {name: one-pod}
 spec: {hard: {pods: "1"}}
 YAML
+}
+
+scenario_quota() {
+  one_pod_quota
   pipeline train '
   - {name: train, command: [sh, -c, "sleep 2"], timeoutSeconds: 20}'
   for i in 1 2 3; do execution "run-$i" train; done
@@ -197,6 +201,30 @@ YAML
   check "the ones that waited showed WaitingForQuota (at least 2 of 3): $waited" test "$waited" -ge 2
   check "the Job controller reported the quota refusals" bash -c \
     "kubectl get events -n $NS --field-selector reason=FailedCreate -o jsonpath='{.items[*].message}' | grep -q 'exceeded quota: one-pod'"
+}
+
+# Issue #19: a quota of one pod, a fan-out of 10 children and 2 single-step runs (12 pods of
+# 2 s each, so 24 s of work that can only run one at a time). Steps waiting for quota must start
+# within about a second of room appearing (oldest wait first), not when a backoff timer of up to
+# 5 min fires: the whole must end within 2x the work time.
+scenario_quotaroom() {
+  one_pod_quota
+  pipeline fan '
+  - {name: train, forEach: "[1,2,3,4,5,6,7,8,9,10]", command: [sh, -c, "sleep 2"], timeoutSeconds: 30}'
+  pipeline single '
+  - {name: train, command: [sh, -c, "sleep 2"], timeoutSeconds: 30}'
+  local start=$SECONDS work=24
+  execution fan-run fan
+  execution single-1 single
+  execution single-2 single
+  check "all three finish" wait_for 300 bash -c "$(declare -f plx_status jp finished k); NS=$NS; finished fan-run && finished single-1 && finished single-2"
+  local took=$((SECONDS - start))
+  e2e_log "quota of one: 12 pods x 2 s = ${work} s of work took ${took} s (bound $((2 * work)) s)"
+  local r
+  for r in fan-run single-1 single-2; do check_eq "$r succeeded" Succeeded "$(plx_status "$r")"; done
+  check "some steps waited for quota" has_event fan-run WaitingForQuota
+  check "within 2x the work time: ${took} s <= $((2 * work)) s" test "$took" -le $((2 * work))
+  check "never more than one pod at once" test "$(max_overlap fan-run train)" -le 1
 }
 
 scenario_unschedulable() {

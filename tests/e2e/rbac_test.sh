@@ -63,6 +63,7 @@ allowed -n "$NS" create -f - <<<"$JOB"
 allowed -n "$NS" patch job rbac-job --type=merge -p '{"spec":{"suspend":true}}'
 allowed -n "$NS" delete job rbac-job --wait=false
 allowed get pods -A
+allowed get resourcequotas -A
 allowed get events -A
 allowed -n "$NS" create -f - <<<"$EVENT"
 allowed -n "$NS" create -f - <<<"$LEASE"

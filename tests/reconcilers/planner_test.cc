@@ -605,6 +605,47 @@ TEST(PlannerQuotaTest, RefusedJobCreateWaits) {
   run.execution().status = recorded.status;
   std::string name = run.JobNames().front();
   EXPECT_EQ(Phase(run.StepOf("a")), "WaitingForQuota");
+  // Planned without the Job (the fake made it): the backoff holds, and a grant ends the wait.
+  in.execution = &run.execution();
+  in.now = run.now() + seconds(1);
+  r = Plan(in);
+  EXPECT_TRUE(Created(r).empty()) << "backoff: 10 s";
+  EXPECT_EQ(r.quota_waiting, 1);
+  in.quota_grants = 1;
+  r = Plan(in);
+  EXPECT_THAT(Created(r), ElementsAre("run-a-1")) << "the grant ends the wait";
+  EXPECT_EQ(r.quota_grants_used, 1);
+  EXPECT_EQ(r.quota_waiting, 0);
+}
+
+// Issue #19: a grant (room appeared in the namespace's quota) ends that many waits now, in
+// planning order; without one the backoff holds.
+TEST(PlannerQuotaTest, GrantEndsOneWaitNowBackoffOtherwise) {
+  FakeRun run(Steps({S("a", {{"forEach", "[1,2,3]"}})}));
+  run.Plan();
+  const char* msg = "Error creating: pods is forbidden: exceeded quota: q";
+  for (int i = 0; i < 3; ++i) run.QuotaRefused(run.LatestJob("a", i), msg);
+  PlanResult r = run.Plan();
+  EXPECT_EQ(r.quota_waiting, 3);
+  ASSERT_TRUE(r.quota_waiting_since.has_value());
+  EXPECT_EQ(*r.quota_waiting_since, testing::T0()) << "since the Jobs were created";
+  run.Advance(seconds(1));
+  r = run.Plan();
+  EXPECT_TRUE(r.actions.empty()) << "no grant: the backoff holds";
+  EXPECT_EQ(r.quota_waiting, 3);
+  run.quota_grants = 1;
+  r = run.Plan();
+  EXPECT_EQ(r.quota_grants_used, 1);
+  EXPECT_EQ(r.quota_waiting, 2);
+  EXPECT_EQ(run.Job(run.LatestJob("a", 0))->at("spec")["suspend"], false) << "the first resumed";
+  EXPECT_EQ(run.Job(run.LatestJob("a", 1))->at("spec")["suspend"], true);
+  EXPECT_EQ(run.Job(run.LatestJob("a", 2))->at("spec")["suspend"], true);
+  run.quota_grants = 5;
+  r = run.Plan();
+  EXPECT_EQ(r.quota_grants_used, 2) << "only as many as wait";
+  EXPECT_EQ(r.quota_waiting, 0);
+  run.quota_grants = 1;
+  EXPECT_EQ(run.Plan().quota_grants_used, 0) << "nothing waits: the grant is unused";
 }
 
 TEST(PlannerSchedulingTest, UnschedulableShowsTheSchedulersMessageThenFails) {

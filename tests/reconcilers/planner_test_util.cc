@@ -1,5 +1,7 @@
 #include "planner_test_util.h"
 
+#include <utility>
+
 #include "reconcilers/job_builder.h"
 
 namespace stepline::reconcilers::testing {
@@ -31,6 +33,7 @@ PlanResult FakeRun::Plan() {
   in.pipeline_invalid_message = invalid_message;
   in.pipeline_lookup_problem = pipeline_lookup_problem;
   in.now = now_;
+  in.quota_grants = std::exchange(quota_grants, 0);
   for (const auto& job : jobs_) {
     ObservedJob o;
     o.job = &job;

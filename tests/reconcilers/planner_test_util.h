@@ -55,6 +55,7 @@ class FakeRun {
   const StepStatus* StepOf(const std::string& name) const;
   k8s::WallTime now() const { return now_; }
   std::vector<Action> last_events;
+  int quota_grants = 0;  // PlanInputs::quota_grants of the next Plan only
 
  private:
   void Apply(const PlanResult& result);
