@@ -333,7 +333,7 @@ Status CompileStep(const Entry& e, const Names& names, CompiledDefinition* out, 
   if (d->is_condition) return CompileCondition(e, names, d);
   d->step.name = names.steps.at(e.name);
   status =
-      kind->compile({*e.json, e.path, e.name, names, warnings, &out->parameter_timeouts}, &d->step);
+      kind->compile({*e.json, e.path, e.name, names, warnings, &out->parameter_fields}, &d->step);
   if (!status.ok()) return status;
   WarnIgnoredFields(e, kind->retries, warnings);
   if (!kind->retries) return Status::Ok();
@@ -463,28 +463,6 @@ k8s::Result<CompiledDefinition> CompileSageMakerDefinition(const Json& definitio
         "run and succeeds at once (as in SageMaker)");
   }
   return out;
-}
-
-k8s::Status ApplyParameterTimeouts(const std::vector<ParameterTimeout>& timeouts,
-                                   const std::map<std::string, std::string>& values,
-                                   std::vector<Step>* steps) {
-  for (const ParameterTimeout& t : timeouts) {
-    auto value = values.find(t.parameter);
-    int64_t seconds = 0;
-    bool number = value != values.end() && !value->second.empty() && value->second.size() <= 12 &&
-                  std::all_of(value->second.begin(), value->second.end(),
-                              [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-    if (number) seconds = std::stoll(value->second);
-    if (seconds <= 0) {
-      return Status::InvalidArgument("parameter " + Quote(t.parameter) + ": " +
-                                     (value == values.end() ? "no value" : Quote(value->second)) +
-                                     " is not a positive number of seconds (it is " + t.path + ")");
-    }
-    for (Step& step : *steps) {
-      if (step.name == t.step) step.timeout_seconds = seconds;
-    }
-  }
-  return Status::Ok();
 }
 
 }  // namespace stepline::reconcilers

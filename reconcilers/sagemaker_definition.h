@@ -83,9 +83,15 @@ namespace stepline::reconcilers {
 
 inline constexpr const char* kSageMakerDefinitionVersion = "2020-12-01";
 
-// A step timeout that a run parameter gives ({"Get": "Parameters.X"} as MaxRuntimeInSeconds):
-// known only when an execution resolves its parameters (ApplyParameterTimeouts).
-struct ParameterTimeout {
+// A step field that a run parameter gives ({"Get": "Parameters.X"}): known only when an
+// execution resolves its parameters (ApplyParameterFields).
+struct ParameterField {
+  enum class Kind {
+    kTimeout,        // MaxRuntimeInSeconds: a positive integer
+    kInstanceType,   // InstanceType: a known ml.* type (sagemaker_instances.h)
+    kInstanceCount,  // InstanceCount: 1
+  };
+  Kind kind = Kind::kTimeout;
   std::string step;       // the Stepline step
   std::string parameter;  // the parameter
   std::string path;       // "Steps[0] (Train).Arguments.StoppingCondition.MaxRuntimeInSeconds"
@@ -96,7 +102,7 @@ struct CompiledDefinition {
   std::vector<Step> steps;  // in declaration order (a Condition's branches in its place); empty
                             // when the definition has only Condition steps
   std::vector<std::string> warnings;  // "<path>: <what>": renamed steps, ignored fields
-  std::vector<ParameterTimeout> parameter_timeouts;
+  std::vector<ParameterField> parameter_fields;
 };
 
 // definition: a JSON object, or a string holding one. Errors are Invalid "<path>: <what>", the
@@ -105,11 +111,12 @@ struct CompiledDefinition {
 // Callers add the field's own path ("spec.pipelineDefinition: ").
 k8s::Result<CompiledDefinition> CompileSageMakerDefinition(const Json& definition);
 
-// Sets each step's timeoutSeconds from the parameter that gives it; values: the execution's
-// resolved parameters. A value that is no positive integer is InvalidArgument, naming the parameter
-// and the definition's field.
-k8s::Status ApplyParameterTimeouts(const std::vector<ParameterTimeout>& timeouts,
-                                   const std::map<std::string, std::string>& values,
-                                   std::vector<Step>* steps);
+// Sets each step field a parameter gives; values: the execution's resolved parameters (a
+// parameter without a value is skipped). A value that does not fit (no positive integer, an
+// unknown instance type, an instance count other than 1) is InvalidArgument, naming the
+// parameter, the value and the definition's field.
+k8s::Status ApplyParameterFields(const std::vector<ParameterField>& fields,
+                                 const std::map<std::string, std::string>& values,
+                                 std::vector<Step>* steps);
 
 }  // namespace stepline::reconcilers

@@ -70,7 +70,7 @@ struct StepInput {
   std::string name;  // its SageMaker name
   const Names& names;
   std::vector<std::string>* warnings;
-  std::vector<ParameterTimeout>* timeouts;
+  std::vector<ParameterField>* fields;  // fields that run parameters give
 };
 
 k8s::Status CompileProcessing(const StepInput& in, Step* step);

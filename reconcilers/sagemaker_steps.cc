@@ -4,8 +4,12 @@
 #include <array>
 #include <cctype>
 #include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
 #include <string_view>
 
+#include "reconcilers/sagemaker_instances.h"
 #include "reconcilers/sagemaker_internal.h"
 
 namespace stepline::reconcilers::sagemaker {
@@ -67,20 +71,88 @@ void WarnUnused(const StepInput& in, const Json& args,
                          ": not used by Stepline: " + JoinNames(unused));
 }
 
-// ClusterConfig / ResourceConfig: SageMaker instances, which a pod has no equivalent of.
-void WarnInstances(const StepInput& in, const Json* config, const std::string& path) {
-  if (config == nullptr) return;
-  std::vector<std::string> what;
-  for (const char* key : {"InstanceType", "InstanceCount", "VolumeSizeInGB"}) {
-    const Json* value = Member(*config, key);
-    if (value != nullptr) {
-      what.push_back(std::string(key) + " " +
-                     (value->is_string() ? value->get<std::string>() : Describe(*value)));
-    }
+using FieldKind = ParameterField::Kind;
+
+// The parameter value names when it is {"Get": "Parameters.X"}; nullopt when it is a literal.
+// Any other Get is an error: only a run parameter can give what must be known when the Job is
+// built.
+Result<std::optional<std::string>> ParameterOf(const StepInput& in, const Json& value,
+                                               const std::string& path) {
+  if (Member(value, "Get") == nullptr || value.size() != 1) return std::optional<std::string>();
+  auto text = RenderValue(value, in.names, path);
+  if (!text.ok()) return text.status();
+  const std::string prefix = "{{parameters.";
+  if (!text->starts_with(prefix)) {
+    return Error(path, "only a run parameter ({\"Get\": \"Parameters.NAME\"}) can give this");
   }
-  if (what.empty()) return;
-  in.warnings->push_back(path + ": not mapped (" + JoinNames(what) +
-                         "): the step runs as one pod with the resources of spec.stepDefaults");
+  return std::optional<std::string>(text->substr(prefix.size(), text->size() - prefix.size() - 2));
+}
+
+// "" after setting the field of step to value; else what is wrong with value.
+std::string SetField(FieldKind kind, const std::string& value, Step* step) {
+  bool digits = !value.empty() && value.size() <= 12 &&
+                std::all_of(value.begin(), value.end(),
+                            [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  switch (kind) {
+    case FieldKind::kTimeout:
+      if (!digits || std::stoll(value) <= 0) return "is not a positive number of seconds";
+      step->timeout_seconds = std::stoll(value);
+      return "";
+    case FieldKind::kInstanceCount:
+      if (digits && std::stoll(value) == 1) return "";
+      return "is not 1: Stepline runs a step as one pod (SageMaker's processing and training "
+             "across several instances is not supported; use 1)";
+    case FieldKind::kInstanceType:
+      if (const InstanceType* type = FindInstanceType(value)) {
+        SetInstanceResources(*type, step);
+        return "";
+      }
+      return "is not an instance type Stepline knows (the families " + KnownInstanceFamilies() +
+             "; see docs/api.md)";
+  }
+  return "is not supported";
+}
+
+// A field that is a literal or a run parameter: set now, or recorded for each execution.
+Status CompileField(const StepInput& in, const Json& value, FieldKind kind, const std::string& path,
+                    Step* step) {
+  auto parameter = ParameterOf(in, value, path);
+  if (!parameter.ok()) return parameter.status();
+  if (*parameter) {
+    in.fields->push_back({kind, step->name, **parameter, path});
+    return Status::Ok();
+  }
+  if (kind == FieldKind::kTimeout && !value.is_number_integer()) {
+    return Error(path, "must be a positive integer or {\"Get\": \"Parameters.NAME\"}");
+  }
+  std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+  std::string problem = SetField(kind, text, step);
+  return problem.empty() ? Status::Ok() : Error(path, Describe(value) + " " + problem);
+}
+
+// ClusterConfig / ResourceConfig: InstanceType -> resources (sagemaker_instances.h),
+// InstanceCount must be 1; the rest (VolumeSizeInGB, ...) gives a warning.
+Status CompileInstances(const StepInput& in, const Json* config, const std::string& path,
+                        Step* step) {
+  if (config == nullptr) return Status::Ok();
+  if (!config->is_object()) return Error(path, "must be an object");
+  std::vector<std::string> unused;
+  for (auto it = config->begin(); it != config->end(); ++it) {
+    const std::string at = Field(path, it.key());
+    Status status = Status::Ok();
+    if (it.key() == "InstanceType") {
+      status = CompileField(in, it.value(), FieldKind::kInstanceType, at, step);
+    } else if (it.key() == "InstanceCount") {
+      status = CompileField(in, it.value(), FieldKind::kInstanceCount, at, step);
+    } else {
+      unused.push_back(it.key() + " " + Describe(it.value()));
+    }
+    if (!status.ok()) return status;
+  }
+  if (!unused.empty()) {
+    in.warnings->push_back(path + ": not used by Stepline: " + JoinNames(unused));
+  }
+  return Status::Ok();
 }
 
 // Image, ContainerEntrypoint and ContainerArguments of AppSpecification/AlgorithmSpecification.
@@ -136,24 +208,7 @@ Status CompileStoppingCondition(const StepInput& in, const Json& args, Step* ste
   if (!condition.ok()) return condition.status();
   const Json* max = Member(*condition, "MaxRuntimeInSeconds");
   if (max == nullptr) return Status::Ok();
-  const std::string at = Field(path, "MaxRuntimeInSeconds");
-  const Json* get = Member(*max, "Get");
-  if (get != nullptr && max->size() == 1) {
-    auto value = RenderValue(*max, in.names, at);
-    if (!value.ok()) return value.status();
-    const std::string prefix = "{{parameters.";
-    if (!value->starts_with(prefix)) {
-      return Error(at, "only a run parameter ({\"Get\": \"Parameters.NAME\"}) can give a timeout");
-    }
-    std::string parameter = value->substr(prefix.size(), value->size() - prefix.size() - 2);
-    in.timeouts->push_back({step->name, parameter, at});
-    return Status::Ok();
-  }
-  if (!max->is_number_integer() || max->get<int64_t>() <= 0) {
-    return Error(at, "must be a positive integer or {\"Get\": \"Parameters.NAME\"}");
-  }
-  step->timeout_seconds = max->get<int64_t>();
-  return Status::Ok();
+  return CompileField(in, *max, FieldKind::kTimeout, Field(path, "MaxRuntimeInSeconds"), step);
 }
 
 // What Processing and Training share: the container spec, Environment and StoppingCondition.
@@ -243,8 +298,9 @@ k8s::Status CompileProcessing(const StepInput& in, Step* step) {
   if (!status.ok()) return status;
   auto resources = Object(**args, "ProcessingResources", Field(in.path, "Arguments"));
   if (!resources.ok()) return resources.status();
-  WarnInstances(in, Member(*resources, "ClusterConfig"),
-                Field(in.path, "Arguments.ProcessingResources.ClusterConfig"));
+  status = CompileInstances(in, Member(*resources, "ClusterConfig"),
+                            Field(in.path, "Arguments.ProcessingResources.ClusterConfig"), step);
+  if (!status.ok()) return status;
   WarnUnused(
       in, **args,
       {"AppSpecification", "Environment", "StoppingCondition", "ProcessingResources", "RoleArn"});
@@ -262,7 +318,9 @@ k8s::Status CompileTraining(const StepInput& in, Step* step) {
   if (!status.ok()) return status;
   status = AppendEnv(**args, "HyperParameters", true, in, step);
   if (!status.ok()) return status;
-  WarnInstances(in, Member(**args, "ResourceConfig"), Field(in.path, "Arguments.ResourceConfig"));
+  status = CompileInstances(in, Member(**args, "ResourceConfig"),
+                            Field(in.path, "Arguments.ResourceConfig"), step);
+  if (!status.ok()) return status;
   WarnUnused(in, **args,
              {"AlgorithmSpecification", "Environment", "HyperParameters", "StoppingCondition",
               "ResourceConfig", "RoleArn"});
@@ -337,3 +395,25 @@ k8s::Result<std::optional<RetryPolicy>> CompileRetryPolicies(const Json* policie
 }
 
 }  // namespace stepline::reconcilers::sagemaker
+
+namespace stepline::reconcilers {
+
+k8s::Status ApplyParameterFields(const std::vector<ParameterField>& fields,
+                                 const std::map<std::string, std::string>& values,
+                                 std::vector<Step>* steps) {
+  for (const ParameterField& f : fields) {
+    auto value = values.find(f.parameter);
+    if (value == values.end()) continue;
+    for (Step& step : *steps) {
+      if (step.name != f.step) continue;
+      std::string problem = sagemaker::SetField(f.kind, value->second, &step);
+      if (problem.empty()) continue;
+      return k8s::Status::InvalidArgument("parameter " + sagemaker::Quote(f.parameter) + ": " +
+                                          sagemaker::Quote(value->second) + " " + problem +
+                                          " (it is " + f.path + ")");
+    }
+  }
+  return k8s::Status::Ok();
+}
+
+}  // namespace stepline::reconcilers

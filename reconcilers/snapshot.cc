@@ -151,12 +151,11 @@ k8s::Result<Snapshot> CompileSnapshot(const Pipeline& pipeline,
     native.spec.parameters = std::move(compiled->parameters);
     native.spec.steps = std::move(compiled->steps);
     auto snapshot = CompileSnapshot(native, execution);
-    if (!snapshot.ok() || compiled->parameter_timeouts.empty()) return snapshot;
+    if (!snapshot.ok() || compiled->parameter_fields.empty()) return snapshot;
     std::map<std::string, std::string> values;
     for (const auto& p : snapshot->parameters) values[p.name] = p.value;
-    k8s::Status timeouts =
-        ApplyParameterTimeouts(compiled->parameter_timeouts, values, &snapshot->steps);
-    if (!timeouts.ok()) return timeouts;
+    k8s::Status fields = ApplyParameterFields(compiled->parameter_fields, values, &snapshot->steps);
+    if (!fields.ok()) return fields;
     return snapshot;
   }
   auto params = ResolveParameters(pipeline.spec.parameters, execution.pipeline_parameters);

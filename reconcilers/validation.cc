@@ -580,7 +580,14 @@ std::vector<std::string> DefinitionProblems(const Pipeline& pipeline) {
   native.spec.pipeline_definition = nullptr;
   native.spec.parameters = std::move(compiled->parameters);
   native.spec.steps = std::move(compiled->steps);
+  std::map<std::string, std::string> defaults;  // fields from parameters, checked with defaults
+  for (const Parameter& p : native.spec.parameters) {
+    if (p.default_value) defaults[p.name] = *p.default_value;
+  }
+  k8s::Status fields =
+      ApplyParameterFields(compiled->parameter_fields, defaults, &native.spec.steps);
   std::vector<std::string> problems = StepsProblems(native, true);
+  if (!fields.ok()) problems.insert(problems.begin(), "the default of " + fields.message());
   for (auto& p : problems) p = prefix + p;
   if (!pipeline.spec.parameters.empty()) {
     problems.push_back(

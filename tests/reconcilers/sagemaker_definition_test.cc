@@ -73,9 +73,7 @@ TEST(SageMakerDefinitionTest, ExampleManifestsCompileToTheExpectedSteps) {
     Json parameters, steps;
     std::vector<std::string> warnings;
   };
-  const std::string cluster =
-      ": not mapped (InstanceType ml.m5.xlarge, InstanceCount 1, VolumeSizeInGB 30): the step "
-      "runs as one pod with the resources of spec.stepDefaults";
+  const std::string cluster = ": not used by Stepline: VolumeSizeInGB 30";
   std::vector<Case> cases = {
       {"ack-pipeline.yaml",
        Json::parse(R"([{"name": "InputRows", "type": "Integer", "default": "1000"},
@@ -83,12 +81,14 @@ TEST(SageMakerDefinitionTest, ExampleManifestsCompileToTheExpectedSteps) {
        Json::parse(R"([
          {"name": "abalone-process", "image": "registry.example/sklearn:1.2",
           "command": ["sh", "-c", "echo preprocessing $0 rows; sleep 1"],
-          "args": ["{{parameters.InputRows}}"], "timeoutSeconds": 3600},
+          "args": ["{{parameters.InputRows}}"], "timeoutSeconds": 3600,
+          "resources": {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"memory": "4Gi"}}},
          {"name": "abalone-train", "dependsOn": ["abalone-process"],
           "image": "registry.example/xgboost:1.7",
           "command": ["sh", "-c", "echo training with objective $0; sleep 2"],
           "args": ["{{parameters.Objective}}"], "env": [{"name": "OMP_NUM_THREADS", "value": "1"}],
           "timeoutSeconds": 86400,
+          "resources": {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"memory": "4Gi"}},
           "retryPolicy": {"maxAttempts": 4, "intervalSeconds": 5, "backoffRate": 2.0,
                           "retryOn": ["Disrupted", "Unschedulable"]}}])"),
        {"Steps[0] (AbaloneProcess): runs as step \"abalone-process\"",
@@ -100,13 +100,13 @@ TEST(SageMakerDefinitionTest, ExampleManifestsCompileToTheExpectedSteps) {
        Json::parse(R"([
          {"name": "check", "image": "registry.example/tools:1.0",
           "command": ["sh", "-c", "echo checking against threshold $0"],
-          "args": ["{{parameters.Threshold}}"]},
+          "args": ["{{parameters.Threshold}}"],
+          "resources": {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"memory": "4Gi"}}},
          {"name": "give-up", "type": "Fail", "dependsOn": ["check"],
           "message": "the smoke check always ends here"}])"),
        {"Steps[0] (Check): runs as step \"check\"", "Steps[1] (GiveUp): runs as step \"give-up\"",
-        "Steps[0] (Check).Arguments.ProcessingResources.ClusterConfig: not mapped (InstanceType "
-        "ml.t3.medium, InstanceCount 1, VolumeSizeInGB 1): the step runs as one pod with the "
-        "resources of spec.stepDefaults"}},
+        "Steps[0] (Check).Arguments.ProcessingResources.ClusterConfig: not used by Stepline: "
+        "VolumeSizeInGB 1"}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.file);
@@ -613,7 +613,7 @@ TEST(SageMakerDefinitionTest, DefinitionErrorsNameThePathAndTheProblem) {
        step(R"([{"Name": "p", "Type": "Processing", "Arguments": {"StoppingCondition":
               {"MaxRuntimeInSeconds": {"Get": "Execution.PipelineExecutionId"}}}}])"),
        "Steps[0] (p).Arguments.StoppingCondition.MaxRuntimeInSeconds: only a run parameter "
-       "({\"Get\": \"Parameters.NAME\"}) can give a timeout"},
+       "({\"Get\": \"Parameters.NAME\"}) can give this"},
       {"a timeout that is no positive integer",
        step(R"([{"Name": "p", "Type": "Processing", "Arguments": {"StoppingCondition":
               {"MaxRuntimeInSeconds": "3600"}}}])"),
@@ -736,6 +736,90 @@ TEST(SageMakerDefinitionTest, OnlyConditionStepsCompileToAnExecutionWithNothingT
   p.spec.pipeline_definition = nullptr;  // native steps still need one
   EXPECT_EQ(ValidatePipeline(p, PodPolicy{}).message(),
             "spec.steps: at least one step is required");
+}
+
+TEST(SageMakerDefinitionTest, InstanceTypesBecomeResourceRequestsAndLimits) {
+  struct Case {
+    std::string name;
+    std::string config;  // the Training step's ResourceConfig
+    std::string want;    // the step's resources, or the error
+    bool ok = true;
+  };
+  const std::string at = "Steps[0] (Train).Arguments.ResourceConfig.";
+  std::vector<Case> cases = {
+      {"a GPU type", R"({"InstanceType": "ml.p3.2xlarge", "InstanceCount": 1})",
+       R"({"requests": {"cpu": "8", "memory": "61Gi", "nvidia.com/gpu": "1"},
+           "limits": {"memory": "61Gi", "nvidia.com/gpu": "1"}})"},
+      {"four GPUs", R"({"InstanceType": "ml.g5.12xlarge"})",
+       R"({"requests": {"cpu": "48", "memory": "192Gi", "nvidia.com/gpu": "4"},
+           "limits": {"memory": "192Gi", "nvidia.com/gpu": "4"}})"},
+      {"memory that is no whole GiB", R"({"InstanceType": "ml.c4.xlarge"})",
+       R"({"requests": {"cpu": "4", "memory": "7680Mi"}, "limits": {"memory": "7680Mi"}})"},
+      {"an unknown type", R"({"InstanceType": "ml.z9.huge"})",
+       at + "InstanceType: \"ml.z9.huge\" is not an instance type Stepline knows (the families",
+       false},
+      {"several instances", R"({"InstanceType": "ml.m5.large", "InstanceCount": 2})",
+       at + "InstanceCount: 2 is not 1: Stepline runs a step as one pod", false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Json steps = Json::array({{{"Name", "Train"},
+                               {"Type", "Training"},
+                               {"Arguments", {{"ResourceConfig", Json::parse(c.config)}}}}});
+    auto got = CompileSageMakerDefinition(Definition(steps));
+    if (!c.ok) {
+      ASSERT_FALSE(got.ok());
+      EXPECT_EQ(got.status().message().rfind(c.want, 0), 0u) << got.status().message();
+      continue;
+    }
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(ToJson(got->steps.at(0))["resources"], Json::parse(c.want));
+  }
+}
+
+TEST(SageMakerDefinitionTest, AnInstanceTypeFromAParameterIsCheckedWhenAppliedAndAtEachRun) {
+  Pipeline p;
+  p.metadata.name = "p";
+  p.spec.step_defaults = Step{};
+  p.spec.step_defaults->image = "registry.example/default:1";
+  Json parameters = Json::parse(R"([{"Name": "Type", "DefaultValue": "ml.g4dn.xlarge"},
+                                    {"Name": "Count", "Type": "Integer", "DefaultValue": 1}])");
+  Json steps = Json::parse(R"([{"Name": "Prep", "Type": "Processing", "Arguments": {
+      "ProcessingResources": {"ClusterConfig": {"InstanceType": {"Get": "Parameters.Type"},
+                                                "InstanceCount": {"Get": "Parameters.Count"}}}}}])");
+  p.spec.pipeline_definition = Definition(steps, parameters);
+  EXPECT_TRUE(ValidatePipeline(p, PodPolicy{}).ok());
+  auto run = [&](std::vector<PipelineParameter> given) {
+    PipelineExecutionSpec spec;
+    spec.pipeline_parameters = std::move(given);
+    return CompileSnapshot(p, spec);
+  };
+  auto defaults = run({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->steps.at(0).resources->requests.at("nvidia.com/gpu"), "1");
+  auto small = run({{"Type", "ml.m5.large"}});
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  EXPECT_EQ(small->steps.at(0).resources->requests, (StringMap{{"cpu", "2"}, {"memory", "8Gi"}}));
+  auto unknown = run({{"Type", "ml.nope"}});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), k8s::StatusCode::kInvalidArgument);
+  EXPECT_EQ(unknown.status().message().rfind("parameter \"Type\": \"ml.nope\" is not an instance "
+                                             "type Stepline knows",
+                                             0),
+            0u)
+      << unknown.status().message();
+  auto several = run({{"Count", "3"}});
+  ASSERT_FALSE(several.ok());
+  EXPECT_NE(several.status().message().find("\"3\" is not 1"), std::string::npos);
+
+  p.spec.pipeline_definition["Parameters"][0]["DefaultValue"] = "ml.nope";
+  k8s::Status valid = ValidatePipeline(p, PodPolicy{});
+  ASSERT_FALSE(valid.ok());
+  EXPECT_EQ(valid.message().rfind("spec.pipelineDefinition: the default of parameter \"Type\": "
+                                  "\"ml.nope\" is not an instance type",
+                                  0),
+            0u)
+      << valid.message();
 }
 
 }  // namespace
