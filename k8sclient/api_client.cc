@@ -60,7 +60,7 @@ Object WithTypeMeta(const Resource& res, Object obj) {
 
 Result<Object> ObjectFrom(const Result<HttpResponse>& response) {
   if (!response.ok()) return response.status();
-  if (!IsSuccess(response->status)) return DecodeApiError(response->status, response->body);
+  if (!IsSuccess(response->status)) return DecodeObjectCallError(response->status, response->body);
   Object obj = Object::parse(response->body, nullptr, /*allow_exceptions=*/false);
   if (obj.is_discarded() || !obj.is_object()) {
     return Status(StatusCode::kInternal,
@@ -73,7 +73,7 @@ Result<Object> ObjectFrom(const Result<HttpResponse>& response) {
 AttemptOutcome OutcomeOf(const Result<HttpResponse>& response) {
   if (!response.ok()) return {response.status(), std::nullopt};
   if (IsSuccess(response->status) || response->status < 400) return {Status::Ok(), std::nullopt};
-  AttemptOutcome outcome{DecodeApiError(response->status, response->body), std::nullopt};
+  AttemptOutcome outcome{DecodeObjectCallError(response->status, response->body), std::nullopt};
   outcome.retry_after_seconds = ParseRetryAfter(response->Header("retry-after"));
   if (!outcome.retry_after_seconds)
     outcome.retry_after_seconds = RetryAfterFromBody(response->body);
@@ -321,7 +321,7 @@ Status ApiServerClient::Delete(const Resource& res, const std::string& ns, const
   call.timeout = config_.timeout;
   Result<HttpResponse> response = Execute(call);
   if (!response.ok()) return response.status();
-  if (!IsSuccess(response->status)) return DecodeApiError(response->status, response->body);
+  if (!IsSuccess(response->status)) return DecodeObjectCallError(response->status, response->body);
   return Status::Ok();
 }
 
@@ -352,7 +352,7 @@ Status ApiServerClient::Watch(const Resource& res, const std::string& ns, const 
   Result<HttpResponse> response = Execute(call);
   if (!response.ok()) return response.status();
   if (!stream_error.ok() || stopped_by_caller) return stream_error;
-  if (!IsSuccess(response->status)) return DecodeApiError(response->status, response->body);
+  if (!IsSuccess(response->status)) return DecodeObjectCallError(response->status, response->body);
   if (Status s = decoder.Finish(sink); !s.ok()) return s;
   return stream_error;
 }

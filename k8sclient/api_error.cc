@@ -123,6 +123,21 @@ Status DecodeApiError(int http_code, std::string_view body) {
   return Status(StatusCodeForHttp(http_code), std::move(message), http_code);
 }
 
+Status DecodeObjectCallError(int http_code, std::string_view body) {
+  Status decoded = DecodeApiError(http_code, body);
+  if (http_code != 404 || !decoded.IsNotFound()) return decoded;
+  Object parsed = Object::parse(body, nullptr, /*allow_exceptions=*/false);
+  auto details = parsed.is_object() ? parsed.find("details") : parsed.end();
+  if (details != parsed.end() && details->is_object() && !StringField(*details, "name").empty()) {
+    return decoded;
+  }
+  return Status(StatusCode::kUnavailable,
+                "the server does not serve this resource (is it starting, or is the CRD "
+                "installed?): " +
+                    decoded.message(),
+                http_code, "NotServed");
+}
+
 std::optional<int> RetryAfterFromBody(std::string_view body) {
   Object parsed = Object::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!parsed.is_object()) return std::nullopt;

@@ -18,6 +18,16 @@ namespace stepline::k8s {
 // the fallback when the body is not a Status.
 Status DecodeApiError(int http_code, std::string_view body);
 
+// DecodeApiError for a request that addresses an object or a collection (get, list, watch,
+// create, update, patch, delete). A 404 names a missing object only when it is a Status whose
+// details name the object, as every NotFound for an object does (apierrors.NewNotFound).
+// Otherwise the server did not route the request to the resource at all: an API server that is
+// starting answers "404 page not found" (or a Status with empty details) for custom resources
+// until their CRDs are loaded. That is an outage, class kUnavailable (retried), reason
+// "NotServed": a kubelet or controller that took it for a deletion would forget an object that
+// still exists.
+Status DecodeObjectCallError(int http_code, std::string_view body);
+
 // The same for a metav1.Status object already parsed (a watch ERROR event's object). The object's
 // own "code" wins over http_code.
 Status StatusFromApiStatus(const Object& status, int http_code);

@@ -34,10 +34,13 @@ struct Fixture {
   }
 };
 
-std::string StatusBody(int code, const std::string& reason, const std::string& message) {
-  return Object{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
-                {"reason", reason}, {"message", message}, {"code", code}}
-      .dump();
+// name: the object a NotFound/AlreadyExists/Conflict names in details, as the server sets it.
+std::string StatusBody(int code, const std::string& reason, const std::string& message,
+                       const std::string& name = "") {
+  Object status{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
+                {"reason", reason}, {"message", message}, {"code", code}};
+  if (!name.empty()) status["details"] = {{"name", name}, {"kind", "widgets"}};
+  return status.dump();
 }
 
 TEST(ApiClientTest, RequestsHaveTheRightShape) {
@@ -139,7 +142,7 @@ TEST(ApiClientTest, TypedErrorsAndRetries) {
   f.transport.Push(429, StatusBody(429, "TooManyRequests", "storage is (re)initializing"),
                    {{"retry-after", "1"}});
   f.transport.Push(503, StatusBody(503, "ServiceUnavailable", "busy"));
-  f.transport.Push(404, StatusBody(404, "NotFound", "widgets.example.dev \"w1\" not found"));
+  f.transport.Push(404, StatusBody(404, "NotFound", "widgets.example.dev \"w1\" not found", "w1"));
   Result<Object> got = f.client->Get(kWidgets, "ml", "w1");
   EXPECT_TRUE(got.status().IsNotFound());
   EXPECT_EQ(got.status().message(), "widgets.example.dev \"w1\" not found");
@@ -147,6 +150,19 @@ TEST(ApiClientTest, TypedErrorsAndRetries) {
   EXPECT_EQ(f.metrics.Count("get", "widgets.example.dev", 429), 1u);
   EXPECT_EQ(f.metrics.Count("get", "widgets.example.dev", 503), 1u);
   EXPECT_EQ(f.metrics.Count("get", "widgets.example.dev", 404), 1u);
+}
+
+// A starting API server answers "404 page not found" for custom resources until their CRDs are
+// loaded (seen on the test server after a restart): that is retried, not taken for a deletion.
+TEST(ApiClientTest, A404ThatNamesNoObjectIsAnOutageNotADeletion) {
+  Fixture f;
+  f.transport.Push(404, "404 page not found\n");
+  f.transport.Push(404,
+                   StatusBody(404, "NotFound", "the server could not find the requested resource"));
+  f.transport.Push(200, Object{{"kind", "Widget"}, {"metadata", {{"name", "w1"}}}}.dump());
+  Result<Object> got = f.client->Get(kWidgets, "ml", "w1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(f.metrics.Count("get", "widgets.example.dev", 404), 2u);
 }
 
 TEST(ApiClientTest, RetriesAreBoundedAndCreatesAreNotReplayedAfter500) {

@@ -98,6 +98,27 @@ TEST(ApiErrorTest, WatchErrorEventStatusCarriesItsOwnCode) {
   EXPECT_EQ(got.ToString(), "Gone (410): too old resource version: 5 (120)");
 }
 
+// A starting API server answers "404 page not found" for custom resources until their CRDs are
+// loaded (seen on the test server right after a restart): an outage, not a deleted object.
+TEST(ApiErrorTest, A404ThatNamesNoObjectIsNotServedForObjectCalls) {
+  const std::string named =
+      R"j({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \"p\" not found","reason":"NotFound","details":{"name":"p","kind":"pods"},"code":404})j";
+  EXPECT_TRUE(DecodeObjectCallError(404, named).IsNotFound());
+  const std::vector<std::string> unrouted = {
+      "404 page not found\n", "",
+      R"j({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404})j"};
+  for (const std::string& body : unrouted) {
+    SCOPED_TRACE(body);
+    Status got = DecodeObjectCallError(404, body);
+    EXPECT_EQ(got.code(), StatusCode::kUnavailable) << got.ToString();
+    EXPECT_EQ(got.reason(), "NotServed");
+    EXPECT_EQ(got.http_code(), 404);
+    EXPECT_NE(got.message().find("does not serve this resource"), std::string::npos);
+    EXPECT_TRUE(DecodeApiError(404, body).IsNotFound());  // a subresource's 404 keeps its class
+  }
+  EXPECT_EQ(DecodeObjectCallError(409, named).code(), DecodeApiError(409, named).code());
+}
+
 TEST(ApiErrorTest, RetryAfterFromDetails) {
   EXPECT_EQ(RetryAfterFromBody(R"j({"kind":"Status","details":{"retryAfterSeconds":3}})j"), 3);
   EXPECT_EQ(RetryAfterFromBody(R"j({"kind":"Status","details":{}})j"), std::nullopt);
