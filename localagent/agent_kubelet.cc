@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "controller/rate_limiter.h"
 #include "localagent/agent_log.h"
 #include "localagent/agent_pods.h"
 #include "localagent/file_util.h"
@@ -19,6 +20,15 @@ using State = ContainerRun::State;
 
 constexpr const char* kName = "kubelet";
 constexpr milliseconds kNoRequeue{-1};
+constexpr milliseconds kResync{10'000};
+
+// A status the API server did not store (it was down, or answered 5xx) is sent again at most
+// 10 s later, however long the outage lasted: the kubelet's status manager re-sends every
+// unsynced pod status on its 10 s sync period. (The default limiter would have reached minutes.)
+std::unique_ptr<controller::RateLimiter> StatusRetryLimiter() {
+  return std::make_unique<controller::ItemExponentialRateLimiter>(milliseconds(100),
+                                                                  std::chrono::seconds(10));
+}
 
 std::pair<std::string, std::string> SplitKey(const std::string& key) {
   const size_t slash = key.find('/');
@@ -52,7 +62,9 @@ Kubelet::Kubelet(k8s::Client& client, const k8s::CacheReader& pods, const NodeRe
       env_sources_(env_sources),
       clock_(clock),
       options_(std::move(options)),
-      loop_(kName, clock, [this](const std::string& key) { return Sync(key); }) {}
+      loop_(
+          kName, clock, [this](const std::string& key) { return Sync(key); },
+          StatusRetryLimiter()) {}
 
 void Kubelet::Stop() {
   loop_.Stop();
@@ -181,7 +193,11 @@ SyncOutcome Kubelet::SyncPod(const k8s::Object& pod) {
   }
   k8s::Status s = WriteStatus(pod, runs, deadline);
   if (!s.ok() && !s.IsNotFound()) return SyncOutcome::Retry();
-  return requeue < milliseconds(0) ? SyncOutcome::Done() : SyncOutcome::After(requeue);
+  // Like the kubelet's periodic pod sync, a pod it serves is looked at again at least every
+  // kResync even when nothing happened, so a status the server lost or never stored (it was
+  // restarted from an older etcd snapshot, or answered as if the pod were gone) is re-posted.
+  // Cheap when nothing differs: the status is compared with the informer's copy first.
+  return SyncOutcome::After(Earliest(requeue, kResync));
 }
 
 k8s::Status Kubelet::WriteStatus(const k8s::Object& pod, const std::vector<ContainerRun>& runs,

@@ -1,5 +1,6 @@
 #include "localagent/agent_scheduler.h"
 
+#include "controller/rate_limiter.h"
 #include "localagent/agent_log.h"
 #include "localagent/agent_pods.h"
 #include "localagent/json_util.h"
@@ -36,7 +37,13 @@ Scheduler::Scheduler(k8s::Client& client, const k8s::CacheReader& pods, const No
       nodes_(nodes),
       events_(events),
       clock_(clock),
-      loop_(kName, clock, [this](const std::string& key) { return Sync(key); }) {}
+      // A failed bind is tried again after 1 s doubling to 10 s, kube-scheduler's pod backoff
+      // (podInitialBackoffDuration, podMaxBackoffDuration), so an API server outage delays
+      // scheduling by at most 10 s once it is over.
+      loop_(
+          kName, clock, [this](const std::string& key) { return Sync(key); },
+          std::make_unique<controller::ItemExponentialRateLimiter>(std::chrono::seconds(1),
+                                                                   std::chrono::seconds(10))) {}
 
 void Scheduler::OnPod(const k8s::ObjectPtr& pod) {
   if (WantsScheduling(*pod)) loop_.Add(k8s::KeyOf(*pod));
