@@ -184,6 +184,8 @@ start_bg() { # start_bg NAME LOG CMD... (own session, no tty, no inherited fds)
   local name=$1 log=$2; shift 2
   (cd "$dir" && exec setsid "$@" </dev/null >>"$log" 2>&1 3>&-) &
   record "$name" $!
+  printf '%q ' "$@" >"$dir/$name.cmd"   # testenv/restart.sh starts it again from this
+  echo >>"$dir/$name.cmd"
 }
 stop_pid() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }
 forget() { sed -i "/^$1 /d" "$dir/pids"; }
