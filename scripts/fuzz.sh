@@ -2,9 +2,10 @@
 # Builds the libFuzzer targets of tests/fuzz/ with clang into build/fuzz and runs each for a
 # while on its seed corpus (tests/fuzz/corpus/<target>/, copied to build/fuzz/corpus/ so that
 # what a run finds is kept there and not written into the source tree).
-#   scripts/fuzz.sh                  every target for 20 s (what scripts/test.sh runs)
+#   scripts/fuzz.sh                  every target for 20 s (CTest runs each for 10 s: fuzz_<target>)
 #   scripts/fuzz.sh --seconds 3600   the long run: an hour per target
 #   scripts/fuzz.sh --only template  one target
+#   scripts/fuzz.sh --build-only     build, run nothing (CTest's fuzz_build fixture)
 # A crash leaves build/fuzz/crash-<target>-* (the input) and fails the script; reproduce with
 # build/fuzz/fuzz_<target> <that file>.
 set -euo pipefail
@@ -12,11 +13,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${STEPLINE_BUILD_DIR:-$ROOT/build}/fuzz"
 SECONDS_EACH=20
 ONLY=""
+BUILD_ONLY=0
 while (($#)); do
   case $1 in
+    --build-only) BUILD_ONLY=1; shift ;;
     --seconds) SECONDS_EACH=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
-    *) echo "fuzz.sh: unknown argument $1 (known: --seconds N, --only TARGET)" >&2; exit 2 ;;
+    *) echo "fuzz.sh: unknown argument $1 (known: --seconds N, --only TARGET, --build-only)" >&2; exit 2 ;;
   esac
 done
 TARGETS=(expression template sagemaker quantity watch_decoder kubeconfig)
@@ -30,6 +33,7 @@ if [[ ! -f $OUT/build.ninja ]]; then
     { cat "$OUT.configure.log" >&2; exit 1; }
 fi
 cmake --build "$OUT" -j"${STEPLINE_FUZZ_JOBS:-2}" --target "${TARGETS[@]/#/fuzz_}" >&2
+((BUILD_ONLY)) && exit 0
 
 failed=0
 for t in "${TARGETS[@]}"; do
