@@ -42,17 +42,6 @@ class RecordingReconciler final : public reconcilers::Reconciler {
     std::lock_guard lock(mu_);
     return calls_;
   }
-  // The number of calls once no call came for 200 ms: an add seen both in the initial list and
-  // as an event may be reconciled twice.
-  int SettledCalls() {
-    int last = calls();
-    while (true) {
-      std::this_thread::sleep_for(milliseconds(200));
-      const int now = calls();
-      if (now == last) return now;
-      last = now;
-    }
-  }
 
  private:
   const std::string name_;
@@ -62,6 +51,14 @@ class RecordingReconciler final : public reconcilers::Reconciler {
   int calls_ = 0;               // guarded by mu_
   ReconcileOutcome outcome_;    // guarded by mu_
 };
+
+// The value of one series in the registry's text ("name{labels}"), or -1 when absent.
+double Series(const metrics::Registry& registry, const std::string& series) {
+  const std::string text = registry.Render();
+  const size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
 
 k8s::Object Obj(const std::string& ns, const std::string& name, k8s::Object extra = {}) {
   k8s::Object o = {{"metadata", {{"namespace", ns}, {"name", name}, {"uid", "u-" + name}}}};
@@ -494,8 +491,9 @@ TEST(ManagerTest, WorkersRunOnlyWhileLeadingAndTheLeaseIsReleasedOnStop) {
   LeaderElector elector(lock, clock,
                         {"me", milliseconds(2000), milliseconds(1500), milliseconds(20)});
   RunningManager m(&elector);
+  // Standby: the event is queued (handlers run inside Upsert) and stays queued.
   m.informer(k8s::resources::kPipelines).Upsert(Obj("ml", "forecast"));
-  std::this_thread::sleep_for(milliseconds(150));  // standby: nothing may be reconciled
+  EXPECT_EQ(Series(m.registry, "stepline_workqueue_depth{name=\"pipeline\"}"), 1);
   EXPECT_EQ(m.pipelines.calls(), 0);
   EXPECT_FALSE(m.manager.IsLeader());
   EXPECT_TRUE(m.manager.CachesSynced()) << "a standby replica is ready too";
@@ -524,9 +522,8 @@ TEST(ManagerTest, LosingTheLeaseStopsReconcilingAndReportsIt) {
   store.SetUnreachable(k8s::Status::Unavailable("connection refused"));
   m.thread.join();  // returns by itself once renewals failed for the renew deadline
   EXPECT_EQ(m.result, Manager::RunResult::kLeadershipLost);
-  const int calls = m.pipelines.calls();
-  m.informer(k8s::resources::kPipelines).Upsert(Obj("ml", "another"));
-  EXPECT_EQ(m.pipelines.calls(), calls);
+  EXPECT_FALSE(m.manager.IsLeader());
+  EXPECT_EQ(Series(m.registry, "stepline_leader"), 0) << m.registry.Render();
 }
 
 TEST(ManagerTest, StatusOnlyUpdatesOfExecutionsEnqueueNothing) {
@@ -535,17 +532,15 @@ TEST(ManagerTest, StatusOnlyUpdatesOfExecutionsEnqueueNothing) {
   k8s::Object ex = Obj("ml", "run-1", {{"spec", {{"pipelineName", "p"}}}});
   informer.Upsert(ex);
   ASSERT_TRUE(m.executions.WaitFor("ml/run-1"));
-  const int calls = m.executions.SettledCalls();
+  const std::string adds = "stepline_workqueue_adds_total{name=\"pipelineexecution\"}";
+  const double added = Series(m.registry, adds);
+  ASSERT_GE(added, 1);
   ex["status"]["progress"] = "1/2";
-  informer.Upsert(ex);  // the echo of a status write
-  std::this_thread::sleep_for(milliseconds(200));
-  EXPECT_EQ(m.executions.calls(), calls);
+  informer.Upsert(ex);  // the echo of a status write: the handlers ran, nothing was queued
+  EXPECT_EQ(Series(m.registry, adds), added);
   ex["spec"]["stop"] = true;
-  informer.Upsert(ex);
-  for (int i = 0; i < 100 && m.executions.calls() == calls; ++i) {
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  EXPECT_EQ(m.executions.calls(), calls + 1);
+  informer.Upsert(ex);  // a spec change is queued
+  EXPECT_EQ(Series(m.registry, adds), added + 1);
 }
 
 }  // namespace

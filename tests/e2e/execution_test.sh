@@ -31,7 +31,12 @@ ${3:-}
 YAML
 }
 finished() { local s; s=$(plx_status "$1"); [[ $s == Succeeded || $s == Failed || $s == Stopped ]]; }
-epoch() { date -d "$1" +%s 2>/dev/null || echo 0; }
+# Seconds since the epoch of an RFC 3339 time; empty when there is none (date -d "" would say
+# midnight today, and two missing times would compare equal).
+epoch() { [[ -n $1 ]] && date -d "$1" +%s 2>/dev/null; }
+started_after() { # LATER_EPOCH EARLIER_EPOCH: both present, and in that order
+  [[ -n $1 && -n $2 ]] && (($1 >= $2))
+}
 
 scenario_diamond() {
   pipeline diamond '
@@ -49,8 +54,8 @@ scenario_diamond() {
   local s
   for pair in a:b a:c b:d c:d d:e; do
     s=(${pair/:/ })
-    check "${s[1]} started after ${s[0]} finished" test \
-      "$(epoch "$(step_field run "${s[1]}" startTime)")" -ge "$(epoch "$(step_field run "${s[0]}" completionTime)")"
+    check "${s[1]} started after ${s[0]} finished" started_after \
+      "$(epoch "$(step_field run "${s[1]}" startTime)")" "$(epoch "$(step_field run "${s[0]}" completionTime)")"
   done
   check_eq "Ready mirrors Succeeded" True "$(jp plx/run '{.status.conditions[?(@.type=="Ready")].status}')"
   check "printer columns" bash -c "kubectl -n $NS get plx run | grep -E 'diamond +Succeeded +5/5'"
