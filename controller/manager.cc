@@ -347,6 +347,8 @@ Manager::RunResult Manager::Run(const std::atomic<bool>& stop, LeaderElector* el
   const bool lost = Lost();
   StopWorkers();
   if (lost) {
+    leading_ = false;  // also when the loss was an overdue renewal the elector never reported
+    leader_gauge_.Set({}, 0);
     Log()->error("leadership lost: stopped reconciling");
     return RunResult::kLeadershipLost;
   }
