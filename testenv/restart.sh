@@ -21,23 +21,30 @@ read -r _ pid st < <(grep "^$name " "$dir/pids") || die "$name is not recorded i
 
 t0=$(date +%s.%N)
 kill "-$signal" "$pid"
-for _ in $(seq 100); do [ "$(starttime "$pid")" = "$st" ] || break; sleep 0.1; done
-if [ "$(starttime "$pid")" = "$st" ]; then kill -KILL "$pid"; sleep 0.2; fi
+# Gone means reaped: a killed multi-threaded process shows as a zombie while its other threads
+# still exit holding its sockets, and a start meanwhile would find the port taken.
+gone() { [ ! -e "/proc/$pid" ] || [ "$(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null)" != "$st" ]; }
+for _ in $(seq 100); do gone && break; sleep 0.1; done
+if ! gone; then kill -KILL "$pid" 2>/dev/null; for _ in $(seq 50); do gone && break; sleep 0.1; done; fi
 sed -i "/^$name /d" "$dir/pids"
 
 # The command line as up.sh recorded it (printf %q words), in the same environment the agent had.
 eval "cmd=($(cat "$dir/$name.cmd"))"
 log="$dir/$name.log"
 echo "--- $name restart $(date -Is) after SIG$signal" >>"$log"
-(
-  [ "$name" = agent ] && . "$dir/env.sh" >/dev/null
-  cd "$dir" && exec setsid "${cmd[@]}" </dev/null >>"$log" 2>&1
-) &
-newpid=$!
-for _ in $(seq 20); do s=$(starttime "$newpid"); [ -n "$s" ] && break; sleep 0.05; done
+start() {
+  (
+    [ "$name" = agent ] && . "$dir/env.sh" >/dev/null
+    cd "$dir" && exec setsid "${cmd[@]}" </dev/null >>"$log" 2>&1
+  ) &
+  newpid=$!
+  for _ in $(seq 20); do s=$(starttime "$newpid"); [ -n "$s" ] && break; sleep 0.05; done
+}
+start
 echo "$name $newpid $s" >>"$dir/pids"
 
 . "$dir/env.sh" >/dev/null
+clashes=0
 healthy() {
   case $name in
     etcd) curl -sf "$STEPLINE_TESTENV_ETCD/health" 2>/dev/null | grep -q '"health":"true"' ;;
@@ -46,7 +53,13 @@ healthy() {
   esac
 }
 for _ in $(seq 600); do
-  kill -0 "$newpid" 2>/dev/null || { tail -n 20 "$log" >&2; die "$name exited after its restart (log: $log)"; }
+  if [ -z "$(starttime "$newpid")" ]; then
+    # Still a port clash (the old sockets outlived the process): try again, a few times.
+    if tail -n 5 "$log" | grep -qiE 'address already in use' && ((clashes++ < 10)); then
+      sed -i "/^$name /d" "$dir/pids"; sleep 0.5; start; echo "$name $newpid $s" >>"$dir/pids"; continue
+    fi
+    tail -n 20 "$log" >&2; die "$name exited after its restart (log: $log)"
+  fi
   healthy && break
   sleep 0.1
 done
