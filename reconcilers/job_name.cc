@@ -1,5 +1,6 @@
 #include "reconcilers/job_name.h"
 
+#include <cctype>
 #include <cstdint>
 
 namespace stepline::reconcilers {
@@ -38,9 +39,17 @@ std::string ShortenName(const std::string& name, size_t max_length) {
   return prefix + "-" + Base36(Fnv1a(name), kHashLength);
 }
 
+std::string StepJobPart(const std::string& step) {
+  std::string out = step;
+  for (char& c : out) {
+    c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
 std::string JobName(const std::string& execution, const std::string& step, std::optional<int> index,
                     int attempt) {
-  std::string name = execution + "-" + step;
+  std::string name = execution + "-" + StepJobPart(step);
   if (index.has_value()) name += "-" + std::to_string(*index);
   name += "-" + std::to_string(attempt);
   return ShortenName(name);

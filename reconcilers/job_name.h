@@ -12,8 +12,13 @@ namespace stepline::reconcilers {
 
 inline constexpr size_t kMaxJobNameLength = 63;
 
+// step appears as StepJobPart(step).
 std::string JobName(const std::string& execution, const std::string& step, std::optional<int> index,
                     int attempt);
+
+// A step name as part of a Job name: lower case, '_' as '-' ("Abalone_Train" ->
+// "abalone-train"). Two steps of a pipeline may not share it (validation refuses them).
+std::string StepJobPart(const std::string& step);
 
 // Cuts name to at most max_length characters, ending in "-" + a 10-character hash of the whole
 // name when it had to cut; the result is a valid DNS-1123 label if name was made of one's

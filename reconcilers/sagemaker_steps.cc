@@ -202,6 +202,22 @@ Status AppendEnv(const Json& args, const char* key, bool hyperparameters, const 
   return Status::Ok();
 }
 
+// SM_HPS: the hyperparameters as one JSON object of strings, as the SageMaker training toolkit
+// sets it (from env[first...], the SM_HP_ variables just appended, in HyperParameters' order).
+void AppendHyperParametersJson(const Json& args, size_t first, Step* step) {
+  const Json* map = Member(args, "HyperParameters");
+  if (map == nullptr || map->empty()) return;
+  Json hps = Json::object();
+  size_t i = first;
+  for (auto it = map->begin(); it != map->end() && i < step->env.size(); ++it, ++i) {
+    hps[it.key()] = step->env[i].value.value_or("");
+  }
+  EnvVar env;
+  env.name = "SM_HPS";
+  env.value = hps.dump();
+  step->env.push_back(std::move(env));
+}
+
 Status CompileStoppingCondition(const StepInput& in, const Json& args, Step* step) {
   const std::string path = Field(Field(in.path, "Arguments"), "StoppingCondition");
   auto condition = Object(args, "StoppingCondition", Field(in.path, "Arguments"));
@@ -316,8 +332,11 @@ k8s::Status CompileTraining(const StepInput& in, Step* step) {
   }
   Status status = CompileJob(in, **args, "AlgorithmSpecification", "TrainingImage", step);
   if (!status.ok()) return status;
+  if (step->command.empty() && step->args.empty()) step->args = {"train"};  // as SageMaker runs it
+  size_t first = step->env.size();
   status = AppendEnv(**args, "HyperParameters", true, in, step);
   if (!status.ok()) return status;
+  AppendHyperParametersJson(**args, first, step);
   status = CompileInstances(in, Member(**args, "ResourceConfig"),
                             Field(in.path, "Arguments.ResourceConfig"), step);
   if (!status.ok()) return status;

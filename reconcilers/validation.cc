@@ -12,6 +12,7 @@
 #include "reconcilers/expression.h"
 #include "reconcilers/graph.h"
 #include "reconcilers/job_builder.h"
+#include "reconcilers/job_name.h"
 #include "reconcilers/pod_policy.h"
 #include "reconcilers/sagemaker_definition.h"
 #include "reconcilers/snapshot.h"
@@ -47,13 +48,14 @@ std::string Field(const std::string& path, const std::string& field, size_t inde
   return path + "." + field + "[" + std::to_string(index) + "]";
 }
 
-bool IsDns1123Label(const std::string& s) {
-  auto alnum = [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return std::islower(u) || std::isdigit(u);
-  };
-  if (s.empty() || !alnum(s.front()) || !alnum(s.back())) return false;
-  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
+// Letters, digits, '-' and '_', alphanumeric at both ends (a label value), at most
+// kMaxStepNameLength: "AbaloneTrain", "prepare_data".
+bool IsStepName(const std::string& s) {
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (s.empty() || s.size() > kMaxStepNameLength || !alnum(s.front()) || !alnum(s.back())) {
+    return false;
+  }
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-' || c == '_'; });
 }
 
 bool IsDnsSubdomainName(const std::string& s) {
@@ -84,7 +86,10 @@ class Checker {
  public:
   Checker(const PipelineSpec& spec, std::vector<std::string>* out) : spec(spec), out_(out) {
     for (const auto& p : spec.parameters) parameters.emplace(p.name, &p);
-    for (size_t i = 0; i < spec.steps.size(); ++i) steps.emplace(spec.steps[i].name, i);
+    for (size_t i = 0; i < spec.steps.size(); ++i) {
+      steps.emplace(spec.steps[i].name, i);
+      job_parts.emplace(StepJobPart(spec.steps[i].name), i);
+    }
     deps.resize(spec.steps.size());
     for (size_t i = 0; i < spec.steps.size(); ++i) {
       for (const auto& name : spec.steps[i].depends_on) {
@@ -121,6 +126,7 @@ class Checker {
   const PipelineSpec& spec;
   std::map<std::string, const Parameter*> parameters;  // the first declaration of each name
   std::map<std::string, size_t> steps;                 // the first step of each name
+  std::map<std::string, size_t> job_parts;             // the first step of each StepJobPart
   std::vector<std::vector<size_t>> deps;               // known dependencies, by step index
 
  private:
@@ -463,15 +469,21 @@ void CheckNameAndDependencies(Checker& c, size_t i, const std::string& path) {
   const Step& s = c.spec.steps[i];
   if (s.name.empty()) {
     c.Add(path + ".name", "required");
-  } else if (!IsDns1123Label(s.name) || s.name.size() > kMaxStepNameLength) {
+  } else if (!IsStepName(s.name)) {
     c.Add(path + ".name",
-          "must be a DNS-1123 label (lower case letters, digits and '-', starting and ending "
-          "with a letter or digit) of at most " +
+          "must be letters, digits, '-' and '_', starting and ending with a letter or digit, at "
+          "most " +
               std::to_string(kMaxStepNameLength) + " characters");
   }
   size_t first = c.steps.at(s.name);
-  if (first != i)
+  if (first != i) {
     c.Add(path + ".name", "duplicate step name (also spec.steps[" + std::to_string(first) + "])");
+  } else if (size_t same = c.job_parts.at(StepJobPart(s.name)); same != i) {
+    c.Add(path + ".name", "its Jobs would be named like those of step " +
+                              Quoted(c.spec.steps[same].name) + " (spec.steps[" +
+                              std::to_string(same) + "]): Job names use step names lower-cased " +
+                              "with '_' as '-', so step names must differ in more than that");
+  }
   for (const std::string& dep : s.depends_on) {
     if (dep == s.name) {
       c.Add(path + ".dependsOn", "a step cannot depend on itself");

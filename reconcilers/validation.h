@@ -13,7 +13,8 @@
 //   labels (valid label keys and values).
 // - parameters: unique names; default and enum values of the declared type (Integer, Float,
 //   Boolean, List as a JSON list); the default one of the enum values.
-// - steps: names unique DNS-1123 labels of at most kMaxStepNameLength; dependsOn names known
+// - steps: names unique, of letters, digits, '-' and '_' (alphanumeric at both ends) and at most
+//   kMaxStepNameLength, and unique as StepJobPart (job_name.h); dependsOn names known
 //   steps other than itself; no dependency cycle (named).
 // - templates in command, args, env[].value, when, forEach and a Fail step's message (and in
 //   stepDefaults' command, args and env): they parse; {{parameters.X}} names a declared

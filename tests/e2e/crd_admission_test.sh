@@ -100,9 +100,11 @@ expect_ok "pipelineDefinition as an inline object is admitted" dry_run < <(pipel
   "  pipelineDefinition: {Version: '2020-12-01', Steps: [{Name: A, Type: Fail}]}")
 
 # ---- steps ----
-reject_pipeline "a step name that is not a DNS-1123 label is rejected" \
-  "spec.steps[0].name in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?\$'" \
-  '  steps: [{name: Train_Model, image: i}]'
+expect_ok "SageMaker-style step names are admitted" dry_run < <(pipeline p \
+  '  steps: [{name: AbaloneTrain, image: i}, {name: Train_Model, image: i, dependsOn: [AbaloneTrain]}]')
+reject_pipeline "a step name ending in '_' is rejected" \
+  "spec.steps[0].name in body should match '^[A-Za-z0-9]([-_A-Za-z0-9]*[A-Za-z0-9])?\$'" \
+  '  steps: [{name: Train_, image: i}]'
 reject_pipeline "a step name of 41 characters is rejected" \
   "spec.steps[0].name: Too long: may not be" \
   "  steps: [{name: $(printf 'a%.0s' {1..41}), image: i}]"

@@ -59,5 +59,13 @@ TEST(JobNameTest, CutNeverEndsInADash) {
   EXPECT_EQ(cut.find("--"), std::string::npos) << cut;
 }
 
+TEST(JobNameTest, StepNamesAreLowerCasedWithUnderscoresAsDashes) {
+  EXPECT_EQ(StepJobPart("AbaloneTrain"), "abalonetrain");
+  EXPECT_EQ(StepJobPart("Report_1"), "report-1");
+  EXPECT_EQ(StepJobPart("prepare"), "prepare");
+  EXPECT_EQ(JobName("run-1", "Abalone_Train", std::nullopt, 2), "run-1-abalone-train-2");
+  EXPECT_EQ(JobName("run-1", "prepare", 3, 1), "run-1-prepare-3-1");
+}
+
 }  // namespace
 }  // namespace stepline::reconcilers

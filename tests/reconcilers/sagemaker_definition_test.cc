@@ -168,10 +168,16 @@ TEST(SageMakerDefinitionTest, EverySupportedStepType) {
             "AlgorithmSpecification": {"TrainingImage": "xgb:1", "TrainingInputMode": "File"},
             "HyperParameters": {"max_depth": "5", "eta": {"Get": "Parameters.Threshold"}},
             "Environment": {"SEED": "7"}, "StoppingCondition": {"MaxRuntimeInSeconds": 86400}}}])",
-       R"([{"name": "train", "image": "xgb:1", "timeoutSeconds": 86400,
+       R"([{"name": "train", "image": "xgb:1", "timeoutSeconds": 86400, "args": ["train"],
             "env": [{"name": "SEED", "value": "7"},
                     {"name": "SM_HP_ETA", "value": "{{parameters.Threshold}}"},
-                    {"name": "SM_HP_MAX_DEPTH", "value": "5"}]}])"},
+                    {"name": "SM_HP_MAX_DEPTH", "value": "5"},
+                    {"name": "SM_HPS",
+                     "value": "{\"eta\":\"{{parameters.Threshold}}\",\"max_depth\":\"5\"}"}]}])"},
+      {"training with an entrypoint gets no train argument",
+       R"([{"Name": "train", "Type": "Training", "Arguments": {"AlgorithmSpecification":
+            {"TrainingImage": "xgb:1", "ContainerEntrypoint": ["python", "fit.py"]}}}])",
+       R"([{"name": "train", "image": "xgb:1", "command": ["python", "fit.py"]}])"},
       {"fail with a joined message",
        R"([{"Name": "stop", "Type": "Fail", "Arguments": {"ErrorMessage": {"Std:Join": {
             "On": " ", "Values": ["run", {"Get": "Execution.PipelineExecutionId"}, "failed"]}}}}])",

@@ -162,12 +162,27 @@ std::vector<Malformed> MalformedPipelines() {
       {"a duplicate step name",
        [](Json& s) { s["steps"][4]["name"] = "evaluate"; },
        {"spec.steps[4] (evaluate).name: duplicate step name (also spec.steps[2])"}},
-      {"a step name that is no DNS-1123 label",
+      {"a step name that ends in '_'",
        [](Json& s) {
-         s["steps"].push_back(Step("Report_1", {{"command", {"r"}}}));
+         s["steps"].push_back(Step("report_", {{"command", {"r"}}}));
        },
-       {"spec.steps[5] (Report_1).name: must be a DNS-1123 label (lower case letters, digits "
-        "and '-', starting and ending with a letter or digit) of at most 40 characters"}},
+       {"spec.steps[5] (report_).name: must be letters, digits, '-' and '_', starting and ending "
+        "with a letter or digit, at most 40 characters"}},
+      {"a step name too long",
+       [](Json& s) {
+         s["steps"].push_back(Step(std::string(41, 'a'), {{"command", {"r"}}}));
+       },
+       {"spec.steps[5] (" + std::string(41, 'a') +
+        ").name: must be letters, digits, '-' and '_', starting and ending with a letter or "
+        "digit, at most 40 characters"}},
+      {"two step names that give the same Job names",
+       [](Json& s) {
+         s["steps"].push_back(Step("Abalone_Train", {{"command", {"r"}}}));
+         s["steps"].push_back(Step("abalone-train", {{"command", {"r"}}}));
+       },
+       {"spec.steps[6] (abalone-train).name: its Jobs would be named like those of step "
+        "\"Abalone_Train\" (spec.steps[5]): Job names use step names lower-cased with '_' as "
+        "'-', so step names must differ in more than that"}},
       {"a dependency cycle",
        [](Json& s) { s["steps"][0]["dependsOn"] = {"train"}; },
        {"spec.steps: dependency cycle: prepare -> train -> prepare"}},
@@ -496,6 +511,20 @@ TEST(ValidationTest, OtherValidPipelines) {
     SCOPED_TRACE(c.name);
     EXPECT_EQ(ProblemsOf(c.mutate), std::vector<std::string>{});
   }
+}
+
+TEST(ValidationTest, SageMakerStyleStepNamesAreValid) {
+  Pipeline p;
+  p.metadata.name = "p";
+  p.spec.step_defaults = reconcilers::Step{};
+  p.spec.step_defaults->image = "ml:1";
+  for (const char* name : {"AbaloneTrain", "Report_1", "a"}) {
+    reconcilers::Step step;
+    step.name = name;
+    p.spec.steps.push_back(step);
+  }
+  p.spec.steps[1].depends_on = {"AbaloneTrain"};
+  EXPECT_EQ(PipelineProblems(p), std::vector<std::string>{});
 }
 
 }  // namespace
