@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include "reconcilers/sagemaker_internal.h"
@@ -301,6 +302,41 @@ void WarnIgnoredFields(const Entry& e, bool retries, std::vector<std::string>* w
   }
 }
 
+// What to use instead of a step type that only exists in AWS.
+struct Replacement {
+  std::string_view type;
+  std::string_view advice;
+};
+constexpr Replacement kReplacements[] = {
+    {"Model",
+     "it creates a SageMaker hosting model; Stepline hosts no models: remove it, or run "
+     "your serving platform's client in a Processing step"},
+    {"RegisterModel",
+     "it writes to the SageMaker Model Registry: run your registry's client "
+     "(e.g. MLflow) in a Processing step"},
+    {"Transform", "SageMaker batch transform: run the model over the input in a Processing step"},
+    {"Tuning",
+     "run one Training step per candidate (a native step with forEach) and compare them "
+     "in a Condition"},
+    {"Lambda", "run the function's code in a container as a Processing step"},
+    {"EMR", "submit the job to your Spark cluster from a Processing step (spark-submit)"},
+    {"ClarifyCheck", "run the check's container in a Processing step and gate on its output"},
+    {"QualityCheck", "run the check's container in a Processing step and gate on its output"},
+    {"AutoML", "run your AutoML library in a Training step"},
+    {"Notebook", "run the notebook with papermill in a Processing step"},
+    {"Lineage", "SageMaker lineage tracking has no Kubernetes counterpart: remove the step"},
+};
+
+std::string UnsupportedType(const std::string& type) {
+  std::string text = "step type " + Quote(type) +
+                     " is not supported by Stepline (supported: Processing, Training, Condition, "
+                     "Fail, Callback)";
+  for (const Replacement& r : kReplacements) {
+    if (r.type == type) return text + ": " + std::string(r.advice);
+  }
+  return text;
+}
+
 const StepKind* FindKind(const std::string& type) {
   for (const StepKind& kind : kStepKinds) {
     if (type == kind.type) return &kind;
@@ -324,9 +360,7 @@ Status CompileStep(const Entry& e, const Names& names, CompiledDefinition* out, 
   d->is_condition = e.type == "Condition";
   const StepKind* kind = FindKind(e.type);
   if (!d->is_condition && kind == nullptr) {
-    return Error(e.path, "step type " + Quote(e.type) +
-                             " is not supported by Stepline (supported: Processing, Training, "
-                             "Condition, Fail, Callback)");
+    return Error(Field(e.path, "Type"), UnsupportedType(e.type));
   }
   Status status = CompileDependencies(e, names, &d->deps);
   if (!status.ok()) return status;

@@ -560,11 +560,19 @@ TEST(SageMakerDefinitionTest, UnsupportedStepTypesAreNamed) {
                      {"IfSteps", {{{"Name", "Deploy"}, {"Type", type}}}}}}};
     auto got = CompileSageMakerDefinition(Definition({Processing("Prep"), nested}));
     ASSERT_FALSE(got.ok());
-    EXPECT_EQ(got.status().message(),
-              "Steps[1] (Check).Arguments.IfSteps[0] (Deploy): step type \"" + type +
-                  "\" is not supported by Stepline (supported: Processing, Training, Condition, "
-                  "Fail, Callback)");
+    EXPECT_EQ(got.status().message().rfind(
+                  "Steps[1] (Check).Arguments.IfSteps[0] (Deploy).Type: step type \"" + type +
+                      "\" is not supported by Stepline (supported: Processing, Training, "
+                      "Condition, Fail, Callback): ",
+                  0),
+              0u)
+        << got.status().message();
   }
+  auto got = CompileSageMakerDefinition(Definition({{{"Name", "X"}, {"Type", "Teleport"}}}));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().message(),
+            "Steps[0] (X).Type: step type \"Teleport\" is not supported by Stepline (supported: "
+            "Processing, Training, Condition, Fail, Callback)");
 }
 
 TEST(SageMakerDefinitionTest, DefinitionErrorsNameThePathAndTheProblem) {
@@ -680,8 +688,9 @@ TEST(SageMakerDefinitionTest, CompileSnapshotRunsADefinitionAsItsSteps) {
   ASSERT_FALSE(invalid.ok());
   EXPECT_TRUE(invalid.status().IsInvalid());
   EXPECT_EQ(invalid.status().message(),
-            "spec.pipelineDefinition: Steps[0] (X): step type \"Lambda\" is not supported by "
-            "Stepline (supported: Processing, Training, Condition, Fail, Callback)");
+            "spec.pipelineDefinition: Steps[0] (X).Type: step type \"Lambda\" is not supported "
+            "by Stepline (supported: Processing, Training, Condition, Fail, Callback): run the "
+            "function's code in a container as a Processing step");
 }
 
 TEST(SageMakerDefinitionTest, ATimeoutFromAParameterIsAppliedPerExecution) {
