@@ -42,6 +42,7 @@ std::unique_ptr<reconcilers::Reconciler> RegisterExecutionReconciler(Manager& ma
   caches.job_events = &deps.caches.Cache(k8s::resources::kEvents);
   reconcilers::ExecutionReconcilerOptions options;
   options.dispatch = &manager.dispatch_latency();
+  options.reader = &deps.client;
   options.plan.scheduling_timeout = deps.scheduling_timeout;
   options.transient_status_delay = deps.transient_status_delay;
   options.routine_step_events = deps.routine_step_events;

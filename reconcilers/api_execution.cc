@@ -183,6 +183,26 @@ Json StepStatusToJson(const StepStatus& s) {
   return w.Take();
 }
 
+k8s::Result<RerunOf> ParseRerunOf(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  RerunOf o;
+  r.Require("execution");
+  r.String("execution", &o.execution);
+  r.StringList("steps", &o.steps);
+  r.Bool("allowPipelineChange", &o.allow_pipeline_change);
+  if (!r.ok()) return r.status();
+  o.extra = r.Unknown();
+  return o;
+}
+
+Json RerunOfToJson(const RerunOf& o) {
+  FieldWriter w(o.extra);
+  w.String("execution", o.execution);
+  w.StringList("steps", o.steps);
+  w.Bool("allowPipelineChange", o.allow_pipeline_change);
+  return w.Take();
+}
+
 }  // namespace
 
 k8s::Result<PipelineExecutionSpec> ParsePipelineExecutionSpec(const Json& json,
@@ -198,6 +218,7 @@ k8s::Result<PipelineExecutionSpec> ParsePipelineExecutionSpec(const Json& json,
   r.Bool("stop", &s.stop);
   r.List("signals", ParseSignal, &s.signals);
   r.Object("selectiveExecutionConfig", ParseSelective, &s.selective_execution_config);
+  r.Object("rerunOf", ParseRerunOf, &s.rerun_of);
   if (!r.ok()) return r.status();
   s.extra = r.Unknown();
   return s;
@@ -218,6 +239,7 @@ Json ToJson(const PipelineExecutionSpec& s) {
   if (s.selective_execution_config) {
     w.Raw("selectiveExecutionConfig", SelectiveToJson(*s.selective_execution_config));
   }
+  if (s.rerun_of) w.Raw("rerunOf", RerunOfToJson(*s.rerun_of));
   return w.Take();
 }
 

@@ -331,6 +331,14 @@ struct SelectiveExecutionConfig {
   Json extra = Json::object();
 };
 
+// spec.rerunOf: Stepline's short form of a re-run (issue #19).
+struct RerunOf {
+  std::string execution;                      // the source execution, in this namespace
+  std::vector<std::string> steps;             // the steps to run again; empty: those that failed
+  std::optional<bool> allow_pipeline_change;  // re-run the source's snapshot though it changed
+  Json extra = Json::object();
+};
+
 struct PipelineExecutionSpec {
   std::string pipeline_name;
   std::string pipeline_execution_display_name;
@@ -341,6 +349,7 @@ struct PipelineExecutionSpec {
   std::optional<bool> stop;
   std::vector<Signal> signals;
   std::optional<SelectiveExecutionConfig> selective_execution_config;
+  std::optional<RerunOf> rerun_of;
   Json extra = Json::object();
 };
 

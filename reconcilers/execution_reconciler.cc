@@ -8,6 +8,7 @@
 #include "reconcilers/cache_trim.h"
 #include "reconcilers/job_builder.h"
 #include "reconcilers/object_fields.h"
+#include "reconcilers/rerun.h"
 #include "reconcilers/slow_start.h"
 #include "reconcilers/status_bounds.h"
 
@@ -116,6 +117,28 @@ const Pipeline* ExecutionReconciler::FindPipeline(const PipelineExecution& ex, P
   return storage;
 }
 
+const PipelineExecution* ExecutionReconciler::FindRerunSource(const PipelineExecution& ex,
+                                                              Lookups* storage) const {
+  k8s::Result<std::optional<RerunRequest>> request = RerunRequestOf(ex.spec);
+  if (!request.ok() || !*request) return nullptr;
+  const std::string& ns = ex.metadata.namespace_;
+  ObjectPtr found = caches_.executions->Get(ns, (*request)->source);
+  if (!found) return nullptr;
+  if (IsFinishedExecution(*found) && options_.reader != nullptr) {  // trimmed in the cache
+    k8s::Result<Object> whole =
+        options_.reader->Get(k8s::resources::kPipelineExecutions, ns, (*request)->source);
+    if (!whole.ok()) {
+      if (!whole.status().IsNotFound()) storage->error = whole.status();
+      return nullptr;
+    }
+    found = std::make_shared<const Object>(std::move(whole).value());
+  }
+  k8s::Result<PipelineExecution> parsed = ParsePipelineExecution(*found);
+  if (!parsed.ok()) return nullptr;
+  storage->rerun_source = std::move(parsed).value();
+  return &storage->rerun_source;
+}
+
 void ExecutionReconciler::Remember(const std::string& key, const std::string& job_name,
                                    ObjectPtr job) {
   std::lock_guard lock(mu_);
@@ -156,14 +179,15 @@ bool ExecutionReconciler::Collided(const std::string& key) {
 }
 
 PlanInputs ExecutionReconciler::Inputs(const std::string& key, const PipelineExecution& ex,
-                                       const std::vector<ObjectPtr>& jobs,
-                                       Pipeline* pipeline_storage, JobRecordMemo* memo) {
+                                       const std::vector<ObjectPtr>& jobs, Lookups* storage,
+                                       JobRecordMemo* memo) {
   PlanInputs in;
   in.execution = &ex;
   in.now = clock_.Now();
   in.options = options_.plan;
   if (!ex.status.pipeline_snapshot.is_object()) {
-    in.pipeline = FindPipeline(ex, pipeline_storage, &in.pipeline_lookup_problem);
+    in.rerun_source = FindRerunSource(ex, storage);
+    in.pipeline = FindPipeline(ex, &storage->pipeline, &in.pipeline_lookup_problem);
     if (in.pipeline != nullptr && options_.validate) {
       in.pipeline_invalid_message = options_.validate(*in.pipeline);
     }
@@ -470,9 +494,10 @@ ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
   Dispatch dispatch;  // asked before the caches are read: a finish seen later stays pending
   if (options_.dispatch != nullptr) dispatch.since = options_.dispatch->PendingFinish(key);
   std::vector<ObjectPtr> jobs = OwnedJobs(key, *ex);
-  Pipeline pipeline;
+  Lookups lookups;
   JobRecordMemo* memo = Memo(key);
-  PlanInputs inputs = Inputs(key, *ex, jobs, &pipeline, memo);
+  PlanInputs inputs = Inputs(key, *ex, jobs, &lookups, memo);
+  if (!lookups.error.ok()) return ReconcileOutcome::Retry(lookups.error);
   inputs.quota_grants = quota_.TakeGrants(key);
   PlanResult result = Plan(inputs);
   if (IsFinished(result.status)) {

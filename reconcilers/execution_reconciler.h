@@ -69,6 +69,9 @@ struct ExecutionReconcilerOptions {
   bool routine_step_events = false;
   // Told of the dispatches (dispatch latency); null: nobody is. Must outlive the reconciler.
   DispatchObserver* dispatch = nullptr;
+  // Reads a re-run's finished source from the server (the cache trims finished executions,
+  // cache_trim.h); null: the cache's copy is used. Must outlive the reconciler; thread-safe.
+  k8s::ObjectReader* reader = nullptr;
 };
 
 class ExecutionReconciler : public Reconciler {
@@ -99,9 +102,16 @@ class ExecutionReconciler : public Reconciler {
   const Pipeline* FindPipeline(const PipelineExecution& ex, Pipeline* storage,
                                std::string* problem) const;
   std::vector<k8s::ObjectPtr> OwnedJobs(const std::string& key, const PipelineExecution& ex);
+  // The storage holds what in.pipeline and in.rerun_source point to.
+  struct Lookups {
+    Pipeline pipeline;
+    PipelineExecution rerun_source;
+    k8s::Status error;  // reading the re-run's source failed (not NotFound): retry
+  };
   PlanInputs Inputs(const std::string& key, const PipelineExecution& ex,
-                    const std::vector<k8s::ObjectPtr>& jobs, Pipeline* pipeline_storage,
-                    JobRecordMemo* memo);
+                    const std::vector<k8s::ObjectPtr>& jobs, Lookups* storage, JobRecordMemo* memo);
+  // The execution ex's re-run request names, if it names one that exists (rerun.h).
+  const PipelineExecution* FindRerunSource(const PipelineExecution& ex, Lookups* storage) const;
   // True once a Job create of key answered AlreadyExists (foreign Jobs are then looked for).
   bool Collided(const std::string& key);
   // The execution's memo (made on first use); valid until Forget or ForgetRecords of key.

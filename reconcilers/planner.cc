@@ -7,6 +7,7 @@
 #include "reconcilers/graph.h"
 #include "reconcilers/job_builder.h"
 #include "reconcilers/planner_internal.h"
+#include "reconcilers/rerun.h"
 #include "reconcilers/status_bounds.h"
 
 namespace stepline::reconcilers {
@@ -127,8 +128,42 @@ void PlanStop(PlanResult& out, const PlanInputs& in, Planning& p) {
   Finish(out, in, ExecutionStatus::kStopped, "Stopped", "stopped by spec.stop");
 }
 
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none" : out;
+}
+
+// A re-run starts from its source's snapshot with the reused steps decided (rerun.h).
+bool StartRerunOf(PlanResult& out, const PlanInputs& in, const RerunRequest& request) {
+  k8s::Result<RerunStart> start = StartRerun(request, *in.execution, in.rerun_source, in.pipeline);
+  if (!start.ok()) {
+    Finish(out, in, ExecutionStatus::kFailed, "InvalidRerun", start.status().message());
+    return false;
+  }
+  PipelineExecutionStatus& s = out.status;
+  s.pipeline_snapshot = std::move(start->snapshot);
+  s.pipeline_generation = start->pipeline_generation;
+  s.start_time = in.now;
+  s.pipeline_execution_status = ExecutionStatus::kExecuting;
+  std::vector<std::string> reused;
+  for (const auto& step : start->reused) reused.push_back(step.name);
+  s.steps = std::move(start->reused);
+  Emit(out, EventType::kNormal, "Rerun",
+       BoundText("re-running " + JoinNames(start->run) + " of \"" + request.source +
+                     "\"; reusing " + JoinNames(reused),
+                 kMaxMessageBytes));
+  return true;
+}
+
 // Takes the snapshot when the execution starts; false when the execution cannot start.
 bool Start(PlanResult& out, const PlanInputs& in) {
+  k8s::Result<std::optional<RerunRequest>> rerun = RerunRequestOf(in.execution->spec);
+  if (!rerun.ok()) {
+    Finish(out, in, ExecutionStatus::kFailed, "InvalidRerun", rerun.status().message());
+    return false;
+  }
+  if (*rerun) return StartRerunOf(out, in, **rerun);
   PipelineExecutionStatus& s = out.status;
   const std::string& name = in.execution->spec.pipeline_name;
   if (in.pipeline == nullptr) {
@@ -207,7 +242,7 @@ void FailUnrenderableUnits(StepPlan& sp, planner_internal::PlanContext& ctx) {
 
 void PlanAllSteps(Steps& st, const Snapshot& snap, const JobIndex& jobs,
                   planner_internal::PlanContext& ctx, Planning& p) {
-  for (const auto& s : p.in.execution->status.steps) st.old[s.name] = s;
+  for (const auto& s : p.out.status.steps) st.old[s.name] = s;  // as Start left them
   st.plans.resize(snap.steps.size());
   for (size_t i = 0; i < snap.steps.size(); ++i) {
     StepPlan& sp = st.plans[i];

@@ -79,6 +79,10 @@ struct PlanInputs {
   // Why no pipeline was found when one might have been (several Pipelines share the
   // spec.pipelineName alias); "" otherwise.
   std::string pipeline_lookup_problem;
+  // A re-run's source (rerun.h): the execution its spec.rerunOf / selectiveExecutionConfig
+  // names; nullptr when it names none or that one does not exist. Read only before the snapshot
+  // is taken.
+  const PipelineExecution* rerun_source = nullptr;
   std::vector<ObservedJob> jobs;  // Jobs whose controller is this execution (by UID)
   // Jobs labelled with this execution's name whose controller is not this execution (left by
   // an earlier execution of the same name, or planted): name -> who controls it. A step whose

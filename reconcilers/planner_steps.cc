@@ -5,6 +5,7 @@
 
 #include "reconcilers/expression.h"
 #include "reconcilers/planner_internal.h"
+#include "reconcilers/rerun.h"
 #include "reconcilers/status_bounds.h"
 
 namespace stepline::reconcilers::planner_internal {
@@ -279,6 +280,11 @@ void PlanContext::Publish(const StepStatus& status) {
 void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
               const std::map<std::string, const StepPlan*>& planned, Planning& p) {
   sp.status.name = sp.step->name;
+  if (sp.old != nullptr && sp.old->extra.contains(kReusedFromField)) {  // a re-run's: decided
+    sp.status = *sp.old;
+    sp.gated = true;
+    return;
+  }
   if (!GateOnDependencies(sp, planned) || !GateOnWhen(sp, ctx)) return;
   switch (sp.step->type.value_or(StepType::kContainer)) {
     case StepType::kApproval:

@@ -232,6 +232,35 @@ scenario_quotaroom() {
   check "never more than one pod at once" test "$(max_overlap fan-run train)" -le 1
 }
 
+# Issue #19: a 3-step chain whose middle step fails the first time (a file switch); the re-run
+# (spec.rerunOf, created with the documented one-liner) reuses step a, runs b and c: 2 Jobs.
+scenario_rerun() {
+  local mark="$E2E_WORK/b-may-pass"
+  pipeline chain "
+  - {name: a, command: [sh, -c, 'echo {\\\"rows\\\": \\\"42\\\"} > /dev/termination-log']}
+  - {name: b, dependsOn: [a], command: [sh, -c, 'test -f $mark']}
+  - {name: c, dependsOn: [b], command: ['true']}"
+  execution run-1 chain
+  check "the first run fails at b" wait_for 90 plx_is run-1 Failed
+  check_eq "b failed" Failed "$(step_field run-1 b phase)"
+  touch "$mark"
+  k create -f - >/dev/null <<<'{"apiVersion":"stepline.dev/v1alpha1","kind":"PipelineExecution","metadata":{"name":"run-2"},"spec":{"pipelineName":"chain","rerunOf":{"execution":"run-1"}}}'
+  check "the re-run succeeds" wait_for 90 plx_is run-2 Succeeded
+  check_eq "a is reused" Succeeded/run-1 "$(step_field run-2 a phase)/$(step_field run-2 a reusedFrom)"
+  check_eq "with its outputs" 42 "$(step_field run-2 a outputs.rows)"
+  check_eq "b and c ran" Succeeded/Succeeded "$(step_field run-2 b phase)/$(step_field run-2 c phase)"
+  check_eq "exactly 2 Jobs: b and c" "run-2-b-1 run-2-c-1" "$(jobs_of run-2 | xargs)"
+  check "a Rerun event says what runs" has_event run-2 Rerun
+  check_eq "progress" 3/3 "$(jp plx/run-2 '{.status.progress}')"
+  execution run-3 chain '  rerunOf: {execution: nope}'
+  execution run-4 chain '  selectiveExecutionConfig: {sourcePipelineExecutionName: run-1, selectedSteps: [{stepName: zz}]}'
+  check "refusals end the re-runs" wait_for 60 bash -c "$(declare -f plx_is plx_status jp k); NS=$NS; plx_is run-3 Failed && plx_is run-4 Failed"
+  check_eq "a missing source is named" "InvalidRerun: spec.rerunOf.execution: execution \"nope\" not found in this namespace" \
+    "$(jp plx/run-3 '{.status.failureReason}')"
+  check "an unknown selected step is named" bash -c "kubectl -n $NS get plx run-4 -o 'jsonpath={.status.conditions[?(@.type==\"Succeeded\")].message}' | grep -q 'selectedSteps\[0\]: \"zz\" is not a step'"
+  check_eq "no Jobs for refused re-runs" 0 "$(( $(count_jobs run-3) + $(count_jobs run-4) ))"
+}
+
 scenario_unschedulable() {
   pipeline huge '
   - {name: big, command: ["true"], resources: {requests: {memory: 100Ti}}}'

@@ -12,6 +12,7 @@
 #include "k8sclient/api_client.h"
 #include "k8sclient/config.h"
 #include "reconcilers/planner.h"
+#include "reconcilers/rerun.h"
 
 namespace stepline::reconcilers {
 namespace {
@@ -70,7 +71,8 @@ TEST_F(StatusSchemaTest, PipelineStatusKeepsEveryField) {
   EXPECT_EQ(got, full["status"]) << got.dump(2);
 }
 
-// The planner's own status: every typed field plus a quota wait recorded on a step.
+// The planner's own status: every typed field plus a quota wait recorded on a step and a step a
+// re-run reused.
 PipelineExecutionStatus PlannerStatusWithQuotaWait(k8s::WallTime now) {
   auto parsed = ParsePipelineExecution(fixtures::FullExecution());
   EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
@@ -81,6 +83,7 @@ PipelineExecutionStatus PlannerStatusWithQuotaWait(k8s::WallTime now) {
   refused.step = "approve";
   RecordQuotaRefusal(&result, refused, "exceeded quota: q1, requested: count/jobs.batch=1", now);
   EXPECT_EQ(result.status.steps[1].extra.value("quotaWaits", 0), 1);
+  result.status.steps[0].extra[kReusedFromField] = "run-0";  // a re-run's reused step
   return result.status;
 }
 
@@ -88,6 +91,7 @@ TEST_F(StatusSchemaTest, ExecutionStatusKeepsEveryFieldTheControllerWrites) {
   const k8s::WallTime now = clock_.Now();
   Json status = ToJson(PlannerStatusWithQuotaWait(now));
   ASSERT_EQ(status["steps"][1]["quotaWaits"], 1);
+  ASSERT_EQ(status["steps"][0]["reusedFrom"], "run-0");
   Json got = WriteAndReadStatus(k8s::resources::kPipelineExecutions,
                                 Fresh(fixtures::FullExecution(), UniqueName("schema-plx")), status);
   EXPECT_EQ(got, status) << got.dump(2);

@@ -34,6 +34,7 @@ PlanResult FakeRun::Plan() {
   in.pipeline_lookup_problem = pipeline_lookup_problem;
   in.now = now_;
   in.quota_grants = std::exchange(quota_grants, 0);
+  in.rerun_source = rerun_source;
   for (const auto& job : jobs_) {
     ObservedJob o;
     o.job = &job;

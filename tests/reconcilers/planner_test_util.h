@@ -56,6 +56,7 @@ class FakeRun {
   k8s::WallTime now() const { return now_; }
   std::vector<Action> last_events;
   int quota_grants = 0;  // PlanInputs::quota_grants of the next Plan only
+  const PipelineExecution* rerun_source = nullptr;  // PlanInputs::rerun_source
 
  private:
   void Apply(const PlanResult& result);
