@@ -23,7 +23,9 @@ Commands:
   approve RUN STEP [--message M]            answer an Approval step: Succeeded
   reject RUN STEP [--message M]             answer an Approval step: Failed
   stop RUN                                  stop a run (spec.stop), keeping its record
-  rerun RUN [--from-failed | --steps a,b]   not available yet (re-run is issue #19)
+  rerun RUN [--from-failed | --steps a,b] [--name N] [--allow-pipeline-change]
+                                            a new run of RUN's failed (or given) steps and
+                                            those downstream, reusing the other results
   delete RUN                                delete a run and, through its owner references, its Jobs
   graph PIPELINE|RUN -o dot|svg|png [--file F]
                                             the DAG with each step's state (Graphviz); a name

@@ -160,14 +160,64 @@ int CmdStop(const Args& args, Session& s) {
   return 0;
 }
 
+// spec.rerunOf of a re-run of `source` (docs/api.md, Re-runs): --steps a,b, else (--from-failed,
+// the default) every step that did not succeed.
+k8s::Object RerunOf(const Args& args, const std::string& source) {
+  k8s::Object rerun_of = {{"execution", source}};
+  if (args.Has("allow-pipeline-change")) rerun_of["allowPipelineChange"] = true;
+  if (!args.Has("steps")) return rerun_of;
+  k8s::Object steps = k8s::Object::array();
+  const std::string list = args.Get("steps");
+  for (size_t start = 0; start <= list.size();) {
+    size_t comma = std::min(list.find(',', start), list.size());
+    if (comma > start) steps.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  rerun_of["steps"] = steps;
+  return rerun_of;
+}
+
+// A new execution with spec.rerunOf: the source's pipeline and parameters, its results reused.
 int CmdRerun(const Args& args, Session& s) {
   int code = 0;
-  if (!NeedArgs(args, s, 1, "rerun RUN [--from-failed | --steps a,b]", &code)) return code;
-  return Fail(s,
-              "rerun is not available yet: Stepline cannot re-run the steps of an execution "
-              "until re-run lands (issue #19). Start a new run of the pipeline instead: " +
-                  s.program + " start PIPELINE",
-              3);
+  const char* usage =
+      "rerun RUN [--from-failed | --steps a,b] [--name N] [--allow-pipeline-change]";
+  if (!NeedArgs(args, s, 1, usage, &code)) return code;
+  if (args.Has("from-failed") && args.Has("steps")) {
+    return Fail(s, "--from-failed and --steps exclude each other", 2);
+  }
+  const std::string& source = args.positionals[0];
+  std::string why;
+  auto run = GetRun(s, source, &why);
+  if (!run.ok()) return Fail(s, why);
+  RunView v = RunViewFromObject(*run);
+  if (!v.Finished()) {
+    return Fail(
+        s, "run \"" + source + "\" has not finished (" + v.status + "); re-run it once it has");
+  }
+  const k8s::Object& spec = (*run)["spec"];
+  k8s::Object meta = {{"namespace", s.ns}};
+  if (args.Has("name"))
+    meta["name"] = args.Get("name");
+  else
+    meta["generateName"] = GeneratePrefix(source + "-rerun");
+  k8s::Object rerun = {
+      {"apiVersion", "stepline.dev/v1alpha1"},
+      {"kind", "PipelineExecution"},
+      {"metadata", meta},
+      {"spec",
+       {{"pipelineName", spec.value("pipelineName", "")}, {"rerunOf", RerunOf(args, source)}}}};
+  if (spec.contains("pipelineParameters")) {  // the same values (long ones are read from spec)
+    rerun["spec"]["pipelineParameters"] = spec["pipelineParameters"];
+  }
+  auto created = s.client.Create(k8s::resources::kPipelineExecutions, s.ns, rerun);
+  if (!created.ok()) {
+    return Fail(s, Explain(created.status(),
+                           {"create", kPlx, s.ns, "run", args.Get("name", "(generated)")}));
+  }
+  s.out << "pipelineexecution.stepline.dev/" << k8s::NameOf(*created) << " created (re-runs "
+        << source << ")\n";
+  return 0;
 }
 
 int CmdDelete(const Args& args, Session& s) {

@@ -135,6 +135,7 @@ std::string StepDetails(const StepView& step, const RunView& run) {
   auto add = [&out](const std::string& text) {
     if (!text.empty()) out += (out.empty() ? "" : "; ") + FirstLine(text);
   };
+  if (!step.reused_from.empty()) add("reused from " + step.reused_from);
   const std::string& p = step.phase;
   if (p == "Waiting") {
     add("waiting for approval: kubectl stepline approve " + run.name + " " + step.name);

@@ -58,6 +58,7 @@ void ApplyStatus(const k8s::Object& st, StepView* s) {
   s->reason = Str(st, "reason");
   s->message = Str(st, "message");
   s->job_name = Str(st, "jobName");
+  s->reused_from = Str(st, "reusedFrom");
   s->start_time = Str(st, "startTime");
   s->completion_time = Str(st, "completionTime");
   s->next_attempt_time = Str(st, "nextAttemptTime");

@@ -29,6 +29,7 @@ struct StepView {
   std::vector<std::string> depends_on;
   std::string phase = "Pending";  // the status phase; Pending when the step has no status yet
   std::string reason, message, job_name;
+  std::string reused_from;  // a re-run's reused step: the run whose Job produced its result
   std::string start_time, completion_time, next_attempt_time;  // RFC 3339 or ""
   int64_t attempts = 0;
   bool fan_out = false;

@@ -75,6 +75,9 @@ TEST(StepDetailsTest, Table) {
        {.phase = "Failed", .reason = "Error", .message = "exit code 1"},
        "exit code 1"},
       {"plain pending says nothing", {.phase = "Pending"}, ""},
+      {"a re-run's reused step names its run",
+       {.phase = "Succeeded", .reused_from = "run-1"},
+       "reused from run-1"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);

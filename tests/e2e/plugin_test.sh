@@ -5,7 +5,8 @@
 #          logs (attempts, a fan-out child, -f across retries and to a step's end), kubectl logs
 #          through pods/log, watch (exit 0 / 1), approve/reject errors and approve, graph
 #          (svg with every step, png, a pipeline's dot), the ui page in headless Chromium,
-#          rerun (not available), stop, delete, completion, missing permissions.
+#          rerun (a new run reusing the source's results), stop, delete, completion, missing
+#          permissions.
 #   quota  a step waiting for quota shown with the quota's message; stop; watch exits 1.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -143,9 +144,16 @@ YAML
   check_has "approve: no longer waiting" "$(sl approve tour-1 gate 2>&1)" 'is not waiting for approval (phase Succeeded)'
   check_has "stop: a finished run" "$(sl stop tour-1 2>&1)" 'run "tour-1" has already finished (Succeeded); nothing to stop'
 
-  out=$(sl rerun tour-1 --from-failed 2>&1); code=$?
-  check "rerun: exits non-zero" test "$code" -ne 0
-  check_has "rerun: says it is not available yet" "$out" "rerun is not available yet"
+  out=$(sl rerun tour-1 --from-failed --steps publish 2>&1); code=$?
+  check_eq "rerun: --from-failed and --steps exclude each other" 2 "$code"
+  out=$(sl rerun tour-1 --steps publish --name tour-2 2>&1)
+  check_eq "rerun: created" "pipelineexecution.stepline.dev/tour-2 created (re-runs tour-1)" "$out"
+  check_eq "rerun: spec.rerunOf and the source's parameters" "tour-1 publish tour greeting=hi" \
+    "$(jp plx/tour-2 '{.spec.rerunOf.execution} {.spec.rerunOf.steps[0]} {.spec.pipelineName} {.spec.pipelineParameters[0].name}={.spec.pipelineParameters[0].value}')"
+  check "rerun: the re-run succeeds" wait_for 60 plx_is tour-2 Succeeded
+  check_eq "rerun: the rest is reused from tour-1" "tour-1 tour-1" \
+    "$(jp plx/tour-2 '{.status.steps[?(@.name=="prepare")].reusedFrom} {.status.steps[?(@.name=="gate")].reusedFrom}')"
+  check_eq "rerun: one Job, for publish" "tour-2-publish-1" "$(jobs_of tour-2 | xargs)"
 
   out=$(sl start doomed); code=$?
   local doomed=${out#pipelineexecution.stepline.dev/}; doomed=${doomed% created}
