@@ -225,6 +225,13 @@ Status NameSteps(const std::vector<Entry>& entries, Names* names,
           e.path, "its Stepline name " + Quote(name) + " is also step " + Quote(it->second) + "'s");
     }
     names->steps[e.name] = name;
+    const Json* files = Member(*e.json, "PropertyFiles");
+    for (size_t i = 0; files != nullptr && files->is_array() && i < files->size(); ++i) {
+      const Json* file = Member((*files)[i], "PropertyFileName");
+      if (file != nullptr && file->is_string()) {
+        names->property_files[e.name].insert(file->get<std::string>());
+      }
+    }
     if (name != e.name) warnings->push_back(e.path + ": runs as step " + Quote(name));
   }
   return Status::Ok();
@@ -292,7 +299,7 @@ void WarnIgnoredFields(const Entry& e, bool retries, std::vector<std::string>* w
     warnings->push_back(Field(e.path, "CacheConfig") +
                         ": ignored (Stepline does not cache step results)");
   }
-  if (Member(*e.json, "PropertyFiles") != nullptr) {
+  if (e.type != "Processing" && Member(*e.json, "PropertyFiles") != nullptr) {
     warnings->push_back(Field(e.path, "PropertyFiles") +
                         ": ignored (Stepline has no property files)");
   }

@@ -45,7 +45,10 @@
 //   (each Steps.S.Properties.P also as Steps.S.P, the form the SageMaker SDK writes)
 //   {"Std:Join": {"On": ",", "Values": [...]}}       the rendered values joined by On
 // (a step's outputs are the JSON object it writes to /dev/termination-log, DESIGN.md section 2).
-// Any other Get, Std:JsonGet (Stepline has no property files) and a literal containing "{{" are
+//   {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.S.PropertyFiles.F"}, "Path": "a.b[0]"}}
+//                                                    {{steps.s.outputs.F.a.b.0}}
+// (a Processing step with PropertyFiles publishes each file as its output F: see
+// CompileProcessing in sagemaker_steps.cc). Any other Get and a literal containing "{{" are
 // errors naming the value. Every Get of "Steps.S..." anywhere in a step's Arguments (even in
 // fields that are not mapped) makes the step depend on S, as in SageMaker.
 //
@@ -61,7 +64,7 @@
 // expireAfterMinutes; IntervalSeconds (default 1) and BackoffRate (default 2) as they are. A
 // step keeps one policy: the numbers of the first policy that maps to a failure class, the
 // classes of all. A policy whose types all map to none gives no retryPolicy, and a warning.
-// CacheConfig and PropertyFiles are ignored with a warning.
+// CacheConfig is ignored with a warning, and so are PropertyFiles on steps other than Processing.
 //
 // Step names: SageMaker allows names a Stepline step may not have; each name becomes a lower-case
 // DNS-1123 label of at most kMaxStepNameLength characters ("AbaloneProcess" ->

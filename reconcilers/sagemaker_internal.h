@@ -27,6 +27,8 @@ struct Names {
   std::set<std::string> parameters;
   std::map<std::string, std::string> steps;  // SageMaker step name -> Stepline step name
   std::set<std::string> conditions;          // Condition steps: no Stepline step of their own
+  // SageMaker step name -> its PropertyFiles' names
+  std::map<std::string, std::set<std::string>> property_files;
 };
 
 k8s::Status Error(const std::string& path, const std::string& what);

@@ -218,6 +218,75 @@ void AppendHyperParametersJson(const Json& args, size_t first, Step* step) {
   step->env.push_back(std::move(env));
 }
 
+// The LocalPath of ProcessingOutputConfig.Outputs[OutputName == name], or "".
+std::string OutputLocalPath(const Json& args, const std::string& name) {
+  const Json* outputs = Member(Member(args, "ProcessingOutputConfig"), "Outputs");
+  for (size_t i = 0; outputs != nullptr && outputs->is_array() && i < outputs->size(); ++i) {
+    const Json& output = (*outputs)[i];
+    const Json* output_name = Member(output, "OutputName");
+    const Json* local = Member(Member(output, "S3Output"), "LocalPath");
+    if (output_name != nullptr && *output_name == name && local != nullptr && local->is_string()) {
+      return local->get<std::string>();
+    }
+  }
+  return "";
+}
+
+// One property file as shell text that prints `"NAME": <the file's JSON, or null>`.
+Result<std::string> PublishPropertyFile(const Json& file, const Json& args,
+                                        const std::string& path) {
+  const Json* name = Member(file, "PropertyFileName");
+  const Json* output = Member(file, "OutputName");
+  const Json* file_path = Member(file, "FilePath");
+  if (name == nullptr || !name->is_string() || !IsReferenceName(name->get<std::string>())) {
+    return Error(Field(path, "PropertyFileName"), "must be a name of letters, digits, '_' and '-'");
+  }
+  if (output == nullptr || !output->is_string() || file_path == nullptr ||
+      !file_path->is_string()) {
+    return Error(path, "OutputName and FilePath must be strings");
+  }
+  std::string local = OutputLocalPath(args, output->get<std::string>());
+  if (local.empty()) {
+    return Error(Field(path, "OutputName"),
+                 Describe(*output) + " is no output of Arguments.ProcessingOutputConfig.Outputs");
+  }
+  std::string full = local + "/" + file_path->get<std::string>();
+  if (full.find('\'') != std::string::npos) return Error(Field(path, "FilePath"), "contains a '");
+  return "printf '\"%s\": ' '" + name->get<std::string>() + "'; if [ -f '" + full +
+         "' ]; then cat '" + full + "'; else printf null; fi;";
+}
+
+// PropertyFiles: after the container's command succeeds, its property files (JSON files in its
+// outputs) are written to /dev/termination-log as {"NAME": <file>, ...}, so each is the step's
+// output NAME and Std:JsonGet reads inside it. This wraps ContainerEntrypoint in `sh -c`; the
+// termination message holds at most 4 KiB (Kubernetes' limit), so the files must fit in it.
+Status CompilePropertyFiles(const StepInput& in, const Json& args, Step* step) {
+  const std::string path = Field(in.path, "PropertyFiles");
+  const Json* files = Member(in.json, "PropertyFiles");
+  if (files == nullptr) return Status::Ok();
+  if (!files->is_array()) return Error(path, "must be a list");
+  std::string publish;
+  for (size_t i = 0; i < files->size(); ++i) {
+    auto text = PublishPropertyFile((*files)[i], args, Item(path, i));
+    if (!text.ok()) return text.status();
+    publish += (i > 0 ? " printf ', ';" : "") + *text;
+  }
+  if (step->command.empty()) {
+    in.warnings->push_back(path +
+                           ": not published without AppSpecification.ContainerEntrypoint (Stepline "
+                           "wraps it to publish them); a Std:JsonGet of them fails its step");
+    return Status::Ok();
+  }
+  std::vector<std::string> command = {"sh", "-c",
+                                      "\"$@\"; rc=$?; if [ $rc -eq 0 ]; then { printf '{'; " +
+                                          publish +
+                                          " printf '}'; } >/dev/termination-log; fi; exit $rc",
+                                      "sh"};
+  command.insert(command.end(), step->command.begin(), step->command.end());
+  step->command = std::move(command);
+  return Status::Ok();
+}
+
 Status CompileStoppingCondition(const StepInput& in, const Json& args, Step* step) {
   const std::string path = Field(Field(in.path, "Arguments"), "StoppingCondition");
   auto condition = Object(args, "StoppingCondition", Field(in.path, "Arguments"));
@@ -316,6 +385,8 @@ k8s::Status CompileProcessing(const StepInput& in, Step* step) {
   if (!resources.ok()) return resources.status();
   status = CompileInstances(in, Member(*resources, "ClusterConfig"),
                             Field(in.path, "Arguments.ProcessingResources.ClusterConfig"), step);
+  if (!status.ok()) return status;
+  status = CompilePropertyFiles(in, **args, step);
   if (!status.ok()) return status;
   WarnUnused(
       in, **args,

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "reconcilers/sagemaker_internal.h"
+#include "reconcilers/template.h"
 
 namespace stepline::reconcilers::sagemaker {
 
@@ -174,6 +175,65 @@ Result<std::string> RenderJoin(const Json& join, const Names& names, const std::
   return out;
 }
 
+// "a.b[0].c" -> ".a.b.0.c", each key made of letters, digits, '_' and '-'.
+std::optional<std::string> JsonPathKeys(const std::string& path) {
+  std::string keys;
+  std::string key;
+  auto flush = [&]() {
+    if (!IsReferenceName(key)) return false;
+    keys += "." + key;
+    key.clear();
+    return true;
+  };
+  for (size_t i = 0; i < path.size(); ++i) {
+    char c = path[i];
+    if (c == '.' || c == '[') {
+      if (!(key.empty() && i > 0 && path[i - 1] == ']') && !flush()) return std::nullopt;
+    } else if (c != ']') {
+      key += c;
+    }
+  }
+  if (!key.empty() && !flush()) return std::nullopt;
+  if (keys.empty()) return std::nullopt;
+  return keys;
+}
+
+// {"PropertyFile": {"Get": "Steps.S.PropertyFiles.F"}, "Path": "a.b"} ->
+// {{steps.s.outputs.F.a.b}}: the step publishes the file as its output F (sagemaker_steps.cc).
+Result<std::string> RenderJsonGet(const Json& json_get, const Names& names,
+                                  const std::string& path) {
+  const Json* get = Member(Member(json_get, "PropertyFile"), "Get");
+  std::string text = get != nullptr && get->is_string() ? get->get<std::string>() : "";
+  size_t files = text.find(".PropertyFiles.");
+  if (!text.starts_with("Steps.") || files == std::string::npos) {
+    return Error(Field(path, "PropertyFile"),
+                 "must be {\"Get\": \"Steps.STEP.PropertyFiles.NAME\"}");
+  }
+  std::string step = text.substr(6, files - 6);
+  std::string file = text.substr(files + 15);
+  auto it = names.steps.find(step);
+  auto declared = names.property_files.find(step);
+  if (it == names.steps.end() || declared == names.property_files.end() ||
+      declared->second.count(file) == 0) {
+    return Error(Field(path, "PropertyFile"), GetText(text) + ": no step " + Quote(step) +
+                                                  " with a property file " + Quote(file));
+  }
+  const Json* json_path = Member(json_get, "Path");
+  std::optional<std::string> keys;
+  if (json_path != nullptr && json_path->is_string())
+    keys = JsonPathKeys(json_path->get<std::string>());
+  if (!keys) {
+    return Error(Field(path, "Path"),
+                 "must be a path of names and [index] (letters, digits, '_' and '-'), at most " +
+                     std::to_string(kMaxJsonPathKeys) + " keys");
+  }
+  if (static_cast<size_t>(std::count(keys->begin(), keys->end(), '.')) > kMaxJsonPathKeys) {
+    return Error(Field(path, "Path"),
+                 "has more than " + std::to_string(kMaxJsonPathKeys) + " keys");
+  }
+  return "{{steps." + it->second + ".outputs." + file + *keys + "}}";
+}
+
 Result<std::string> Render(const Json& value, const Names& names, const std::string& path,
                            int depth) {
   if (depth > kMaxNesting) return Error(path, "nested too deeply");
@@ -183,10 +243,8 @@ Result<std::string> Render(const Json& value, const Names& names, const std::str
   if (value.is_object() && value.size() == 1) {
     if (const Json* get = Member(value, "Get")) return RenderGet(*get, names, path);
     if (const Json* join = Member(value, "Std:Join")) return RenderJoin(*join, names, path, depth);
-    if (Member(value, "Std:JsonGet") != nullptr) {
-      return Error(path,
-                   "Std:JsonGet is not supported by Stepline: it has no property files (a "
-                   "step's outputs are the JSON object it writes to /dev/termination-log)");
+    if (const Json* json_get = Member(value, "Std:JsonGet")) {
+      return RenderJsonGet(*json_get, names, Field(path, "Std:JsonGet"));
     }
   }
   return Error(path,

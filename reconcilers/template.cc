@@ -33,10 +33,11 @@ bool IsName(std::string_view s) {
   return true;
 }
 
-// Splits "a.b.c" into at most 5 segments; a sixth means "too many" and fails the match anyway.
+// Splits "a.b.c" into at most 4 + kMaxJsonPathKeys segments, and one more that means "too
+// many" and fails the match anyway.
 std::vector<std::string_view> SplitPath(std::string_view path) {
   std::vector<std::string_view> segments;
-  while (segments.size() < 5) {
+  while (segments.size() < 5 + kMaxJsonPathKeys) {
     size_t dot = path.find('.');
     segments.push_back(path.substr(0, dot));
     if (dot == std::string_view::npos) break;
@@ -56,8 +57,10 @@ std::optional<Reference> MatchPath(const std::vector<std::string_view>& s) {
   if (s.size() == 2 && s[0] == "parameters") return ref(Kind::kParameter, "", s[1]);
   if (s.size() == 1 && s[0] == "item") return ref(Kind::kItem, "", "");
   if (s.size() == 2 && s[0] == "item") return ref(Kind::kItemKey, "", s[1]);
-  if (s.size() == 4 && s[0] == "steps" && s[2] == "outputs") {
-    return ref(Kind::kStepOutput, s[1], s[3]);
+  if (s.size() >= 4 && s.size() <= 4 + kMaxJsonPathKeys && s[0] == "steps" && s[2] == "outputs") {
+    Reference out = ref(Kind::kStepOutput, s[1], s[3]);
+    for (size_t i = 4; i < s.size(); ++i) out.json_path.emplace_back(s[i]);
+    return out;
   }
   if (s.size() == 3 && s[0] == "steps" && s[2] == "phase") return ref(Kind::kStepPhase, s[1], "");
   if (s.size() == 2 && s[0] == "execution" && s[1] == "name") {
@@ -98,6 +101,29 @@ Result<std::string> ResolveItem(const Reference& ref, const TemplateContext& con
   return JsonText(*it);
 }
 
+// The value at ref.json_path inside output, which must hold JSON.
+Result<std::string> ResolveJsonPath(const Reference& ref, const std::string& output) {
+  nlohmann::json value = nlohmann::json::parse(output, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) {
+    return Status::Invalid(ref.ToString() + ": output " + Quoted(ref.name) + " of step " +
+                           Quoted(ref.step) + " is not JSON");
+  }
+  const nlohmann::json* at = &value;
+  for (const std::string& key : ref.json_path) {
+    const nlohmann::json* next = nullptr;
+    if (at->is_object() && at->contains(key)) next = &(*at)[key];
+    bool index =
+        !key.empty() && key.size() < 10 && key.find_first_not_of("0123456789") == std::string::npos;
+    if (at->is_array() && index && std::stoul(key) < at->size()) next = &(*at)[std::stoul(key)];
+    if (next == nullptr) {
+      return Unresolved(ref, "output " + Quoted(ref.name) + " of step " + Quoted(ref.step) +
+                                 " has no " + Quoted(key) + " there");
+    }
+    at = next;
+  }
+  return JsonText(*at);
+}
+
 Result<std::string> ResolveStep(const Reference& ref, const TemplateContext& context) {
   const StepValues* step = context.Step(ref.step);
   if (step == nullptr) return Unresolved(ref, "no step " + Quoted(ref.step));
@@ -108,7 +134,8 @@ Result<std::string> ResolveStep(const Reference& ref, const TemplateContext& con
   if (it == step->outputs.end()) {
     return Unresolved(ref, "step " + Quoted(ref.step) + " has no output " + Quoted(ref.name));
   }
-  return it->second;
+  if (ref.json_path.empty()) return it->second;
+  return ResolveJsonPath(ref, it->second);
 }
 
 Status TooLarge(std::string_view what, size_t size) {
@@ -135,8 +162,11 @@ std::string Reference::ToString() const {
       return "{{item}}";
     case Kind::kItemKey:
       return "{{item." + name + "}}";
-    case Kind::kStepOutput:
-      return "{{steps." + step + ".outputs." + name + "}}";
+    case Kind::kStepOutput: {
+      std::string keys;
+      for (const std::string& key : json_path) keys += "." + key;
+      return "{{steps." + step + ".outputs." + name + keys + "}}";
+    }
     case Kind::kStepPhase:
       return "{{steps." + step + ".phase}}";
     case Kind::kExecutionName:

@@ -5,6 +5,8 @@
 //   {{parameters.NAME}}        a run parameter
 //   {{item}}  {{item.KEY}}     the fan-out item, or one key of an object item
 //   {{steps.STEP.outputs.NAME}} {{steps.STEP.phase}}
+//   {{steps.STEP.outputs.NAME.KEY.KEY...}}  a value inside an output that holds a JSON object
+//                              (a list index is a KEY of digits); at most kMaxJsonPathKeys KEYs
 //   {{execution.name}}  {{execution.namespace}}
 //   {{execution.startTime}}    when the execution started (RFC 3339, UTC: 2026-12-06T19:46:08Z)
 // NAME, KEY and STEP are made of letters, digits, '_' and '-'. Anything else between "{{" and
@@ -30,6 +32,7 @@ namespace stepline::reconcilers {
 // Templates and rendered strings larger than this are rejected (a Kubernetes object is at
 // most 1.5 MiB anyway).
 inline constexpr size_t kMaxTemplateBytes = 1 << 20;
+inline constexpr size_t kMaxJsonPathKeys = 16;
 
 struct Reference {
   enum class Kind {
@@ -45,12 +48,14 @@ struct Reference {
   Kind kind = Kind::kItem;
   std::string step;
   std::string name;
-  size_t column = 0;  // 1-based column of the "{{" in the text it was parsed from
+  std::vector<std::string> json_path;  // kStepOutput: keys into the output's JSON value
+  size_t column = 0;                   // 1-based column of the "{{" in the text it was parsed from
 
   // The canonical spelling: "{{steps.evaluate.outputs.accuracy}}".
   std::string ToString() const;
   bool operator==(const Reference& other) const {
-    return kind == other.kind && step == other.step && name == other.name;
+    return kind == other.kind && step == other.step && name == other.name &&
+           json_path == other.json_path;
   }
 };
 

@@ -272,8 +272,9 @@ TEST(SageMakerDefinitionTest, ValuesAndEachGetForm) {
        false},
       {"JsonGet", R"({"Std:JsonGet": {"PropertyFile": {"Get": "Steps.Prep.PropertyFiles.R"},
                     "Path": "mse"}})",
-       at + "Std:JsonGet is not supported by Stepline: it has no property files (a step's "
-            "outputs are the JSON object it writes to /dev/termination-log)",
+       "Steps[3] (Use).Arguments.AppSpecification.ContainerArguments[0].Std:JsonGet."
+       R"(PropertyFile: {"Get": "Steps.Prep.PropertyFiles.R"}: no step "Prep" )"
+       R"(with a property file "R")",
        false},
       {"literal braces", R"("a{{b}}")",
        at + R"("a{{b}}" contains "{{", which Stepline would read as a reference)", false},
@@ -835,6 +836,64 @@ TEST(SageMakerDefinitionTest, AnInstanceTypeFromAParameterIsCheckedWhenAppliedAn
                                   0),
             0u)
       << valid.message();
+}
+
+TEST(SageMakerDefinitionTest, PropertyFilesArePublishedAsOutputsThatJsonGetReads) {
+  Json steps = Json::parse(R"([
+    {"Name": "Eval", "Type": "Processing", "Arguments": {
+      "AppSpecification": {"ImageUri": "sk:1", "ContainerEntrypoint": ["python3", "eval.py"],
+                           "ContainerArguments": ["--fast"]},
+      "ProcessingOutputConfig": {"Outputs": [{"OutputName": "evaluation",
+        "S3Output": {"S3Uri": "s3://b/e", "LocalPath": "/opt/ml/processing/evaluation"}}]}},
+     "PropertyFiles": [{"PropertyFileName": "EvaluationReport", "OutputName": "evaluation",
+                        "FilePath": "evaluation.json"}]},
+    {"Name": "Check", "Type": "Condition", "Arguments": {
+      "Conditions": [{"Type": "LessThanOrEqualTo", "LeftValue": {"Std:JsonGet": {
+          "PropertyFile": {"Get": "Steps.Eval.PropertyFiles.EvaluationReport"},
+          "Path": "regression_metrics.mse.value"}}, "RightValue": 6.0}],
+      "IfSteps": [{"Name": "Fine", "Type": "Fail", "Arguments": {"ErrorMessage": {"Std:JsonGet": {
+          "PropertyFile": {"Get": "Steps.Eval.PropertyFiles.EvaluationReport"},
+          "Path": "metrics[0].name"}}}}]}}])");
+  auto got = CompileSageMakerDefinition(Definition(steps));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->steps.size(), 2u);
+  const Step& eval = got->steps[0];
+  EXPECT_EQ(eval.command,
+            (std::vector<std::string>{
+                "sh", "-c",
+                "\"$@\"; rc=$?; if [ $rc -eq 0 ]; then { printf '{'; printf '\"%s\": ' "
+                "'EvaluationReport'; if [ -f '/opt/ml/processing/evaluation/evaluation.json' ]; "
+                "then cat '/opt/ml/processing/evaluation/evaluation.json'; else printf null; fi; "
+                "printf '}'; } >/dev/termination-log; fi; exit $rc",
+                "sh", "python3", "eval.py"}));
+  EXPECT_EQ(eval.args, std::vector<std::string>{"--fast"});
+  const Step& fine = got->steps[1];
+  EXPECT_EQ(fine.when,
+            "{{steps.eval.outputs.EvaluationReport.regression_metrics.mse.value}} <= 6.0");
+  EXPECT_EQ(fine.message, "{{steps.eval.outputs.EvaluationReport.metrics.0.name}}");
+  EXPECT_EQ(fine.depends_on, std::vector<std::string>{"eval"});
+  EXPECT_EQ(NativeProblems(*got), std::vector<std::string>{});
+
+  // What the planner does with the published file: the reference reads inside it.
+  TemplateValues values;
+  values.steps["eval"] = {
+      "Succeeded",
+      {{"EvaluationReport",
+        R"({"regression_metrics":{"mse":{"value":4.6}},"metrics":[{"name":"mse"}]})"}}};
+  EXPECT_EQ(RenderTemplate(fine.message, values).value(), "mse");
+  auto when = ParseExpression(fine.when);
+  ASSERT_TRUE(when.ok()) << when.status().ToString();
+  EXPECT_TRUE(Evaluate(*when, values).value());
+
+  steps[0]["Arguments"]["AppSpecification"].erase("ContainerEntrypoint");
+  got = CompileSageMakerDefinition(Definition(steps));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(got->steps[0].command.empty());
+  EXPECT_NE(std::find(got->warnings.begin(), got->warnings.end(),
+                      "Steps[0] (Eval).PropertyFiles: not published without "
+                      "AppSpecification.ContainerEntrypoint (Stepline wraps it to publish them); a "
+                      "Std:JsonGet of them fails its step"),
+            got->warnings.end());
 }
 
 }  // namespace

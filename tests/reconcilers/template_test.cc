@@ -11,7 +11,10 @@ namespace {
 TemplateValues Values() {
   TemplateValues v;
   v.parameters = {{"horizon", "1w"}, {"minAccuracy", "0.8"}, {"countries", R"(["fr","de"])"}};
-  v.steps["evaluate"] = {"Succeeded", {{"accuracy", "0.91"}}};
+  v.steps["evaluate"] = {
+      "Succeeded",
+      {{"accuracy", "0.91"},
+       {"report", R"({"regression_metrics": {"mse": {"value": 4.6}}, "list": ["a", "b"]})"}}};
   v.steps["prepare"] = {"", {}};
   v.execution_name = "forecast-weekly-42";
   v.execution_namespace = "ml";
@@ -37,6 +40,12 @@ TEST(TemplateTest, RendersEveryReferenceForm) {
       {"start time", "{{execution.startTime}}", nullptr, "2026-12-06T19:46:08Z"},
       {"step output", "acc={{steps.evaluate.outputs.accuracy}}", nullptr, "acc=0.91"},
       {"step phase", "{{steps.evaluate.phase}}", nullptr, "Succeeded"},
+      {"a value inside a JSON output",
+       "{{steps.evaluate.outputs.report.regression_metrics.mse.value}}", nullptr, "4.6"},
+      {"a list item inside a JSON output", "{{steps.evaluate.outputs.report.list.1}}", nullptr,
+       "b"},
+      {"an object inside a JSON output", "{{steps.evaluate.outputs.report.regression_metrics}}",
+       nullptr, R"({"mse":{"value":4.6}})"},
       {"phase not yet set", "{{steps.prepare.phase}}", nullptr, "Pending"},
       {"string item", "--country={{item}}", "fr", "--country=fr"},
       {"number item", "{{item}}", 3, "3"},
@@ -103,6 +112,15 @@ TEST(TemplateTest, UnresolvedReferencesNameThemselves) {
       {"{{steps.evaluate.outputs.accuracy2}}", nullptr,
        "{{steps.evaluate.outputs.accuracy2}}: step \"evaluate\" has no output \"accuracy2\""},
       {"{{steps.train.phase}}", nullptr, "{{steps.train.phase}}: no step \"train\""},
+      {"{{steps.evaluate.outputs.report.regression_metrics.rmse}}", nullptr,
+       "{{steps.evaluate.outputs.report.regression_metrics.rmse}}: output \"report\" of step "
+       "\"evaluate\" has no \"rmse\" there"},
+      {"{{steps.evaluate.outputs.report.list.2}}", nullptr,
+       "{{steps.evaluate.outputs.report.list.2}}: output \"report\" of step \"evaluate\" has no "
+       "\"2\" there"},
+      {"{{steps.evaluate.outputs.accuracy.x}}", nullptr,
+       "{{steps.evaluate.outputs.accuracy.x}}: output \"accuracy\" of step \"evaluate\" has no "
+       "\"x\" there"},
       {"{{parameters.region}}", nullptr, "{{parameters.region}}: no parameter \"region\""},
       {"{{item}}", nullptr, "{{item}}: only a forEach step has an item"},
       {"{{ item.country }}", {{"name", "fr"}}, "{{item.country}}: the item has no key \"country\""},
