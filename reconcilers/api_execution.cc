@@ -219,6 +219,7 @@ k8s::Result<PipelineExecutionSpec> ParsePipelineExecutionSpec(const Json& json,
   r.List("signals", ParseSignal, &s.signals);
   r.Object("selectiveExecutionConfig", ParseSelective, &s.selective_execution_config);
   r.Object("rerunOf", ParseRerunOf, &s.rerun_of);
+  r.Int("ttlSecondsAfterFinished", &s.ttl_seconds_after_finished);
   if (!r.ok()) return r.status();
   s.extra = r.Unknown();
   return s;
@@ -240,6 +241,7 @@ Json ToJson(const PipelineExecutionSpec& s) {
     w.Raw("selectiveExecutionConfig", SelectiveToJson(*s.selective_execution_config));
   }
   if (s.rerun_of) w.Raw("rerunOf", RerunOfToJson(*s.rerun_of));
+  w.Int("ttlSecondsAfterFinished", s.ttl_seconds_after_finished);
   return w.Take();
 }
 

@@ -350,6 +350,9 @@ struct PipelineExecutionSpec {
   std::vector<Signal> signals;
   std::optional<SelectiveExecutionConfig> selective_execution_config;
   std::optional<RerunOf> rerun_of;
+  // Seconds after the run finished when its Jobs (and so their pods) are deleted; the
+  // execution and its status stay. Unset: they stay until the execution is deleted.
+  std::optional<int64_t> ttl_seconds_after_finished;
   Json extra = Json::object();
 };
 

@@ -167,14 +167,20 @@ bool IsFinishedExecution(const Object& execution) {
 
 void TrimExecution(Object& execution) {
   if (!IsFinishedExecution(execution)) return;
-  KeepOnly(execution, {"apiVersion", "kind", "metadata", "status"});
+  KeepOnly(execution, {"apiVersion", "kind", "metadata", "spec", "status"});
+  KeepOnlyIn(execution, "spec", {"ttlSecondsAfterFinished"});  // cleanup.h
   auto meta = execution.find("metadata");
   if (meta != execution.end()) {
     KeepOnly(*meta, {"name", "namespace", "uid", "resourceVersion", "generation",
                      "deletionTimestamp", "ownerReferences", "finalizers"});
   }
   Object& status = execution["status"];
-  KeepOnly(status, {"pipelineExecutionStatus", "observedGeneration"});
+  if (execution.contains("spec")) {  // a cleanup to come (cleanup.h) reads these
+    KeepOnly(status, {"pipelineExecutionStatus", "observedGeneration", "completionTime",
+                      "jobsDeletedTime"});
+  } else {
+    KeepOnly(status, {"pipelineExecutionStatus", "observedGeneration"});
+  }
   // An empty snapshot: the reconciler looks up the Pipeline only for executions without one.
   status["pipelineSnapshot"] = Object::object();
   if (meta != execution.end() && meta->is_object()) {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "reconcilers/cache_trim.h"
+#include "reconcilers/cleanup.h"
 #include "reconcilers/job_builder.h"
 #include "reconcilers/object_fields.h"
 #include "reconcilers/rerun.h"
@@ -26,6 +27,8 @@ constexpr auto kCreatedJobMemory = std::chrono::seconds(30);
 // An unfinished execution is looked at again at least this often, even with no event and no
 // timer: a lost event or a hint that hid a deletion cannot leave it stuck.
 constexpr auto kIdleRecheck = std::chrono::minutes(5);
+// The shortest wait before a finished execution's cleanup is looked at (cleanup.h).
+constexpr std::chrono::milliseconds kSoonest{100};
 // At most this many Job creates of one reconcile are in flight at once.
 constexpr size_t kMaxCreatesInFlight = 16;
 
@@ -466,6 +469,55 @@ void ExecutionReconciler::ForgetRecords(const std::string& key) {
   records_.erase(key);
 }
 
+// Every Job the execution controls (listed from the server: the cache forgets the Jobs of
+// finished executions), deleted with their pods (background propagation).
+k8s::Status ExecutionReconciler::DeleteJobsOf(const PipelineExecution& ex) {
+  const std::string& ns = ex.metadata.namespace_;
+  k8s::ListOptions opts;
+  opts.label_selector = std::string(kLabelExecution) + "=" + ex.metadata.name;
+  k8s::Result<k8s::ObjectList> jobs =
+      k8s::ListAll(*options_.reader, k8s::resources::kJobs, ns, opts);
+  if (!jobs.ok()) return jobs.status();
+  k8s::DeleteOptions del;
+  del.propagation_policy = "Background";
+  for (const Object& job : jobs->items) {
+    if (!Controls(job, ex.metadata.uid)) continue;
+    k8s::Status s = writer_.Delete(k8s::resources::kJobs, ns, k8s::NameOf(job), del);
+    if (!s.ok() && !s.IsNotFound()) return s;
+  }
+  return k8s::Status::Ok();
+}
+
+ReconcileOutcome ExecutionReconciler::CleanUpFinished(const std::string& key,
+                                                      const PipelineExecution& ex) {
+  std::optional<k8s::WallTime> due = JobsDeletionDue(ex);
+  if (!due || options_.reader == nullptr) return ReconcileOutcome::Done();
+  const k8s::WallTime now = clock_.Now();
+  if (now < *due) {
+    return ReconcileOutcome::After(std::chrono::ceil<std::chrono::milliseconds>(*due - now));
+  }
+  if (k8s::Status s = DeleteJobsOf(ex); !s.ok()) return ReconcileOutcome::Retry(s);
+  // The cached copy is trimmed: record the cleanup on the whole object, read afresh.
+  k8s::Result<Object> whole = options_.reader->Get(k8s::resources::kPipelineExecutions,
+                                                   ex.metadata.namespace_, ex.metadata.name);
+  if (!whole.ok()) {
+    return whole.status().IsNotFound() ? ReconcileOutcome::Done()
+                                       : ReconcileOutcome::Retry(whole.status());
+  }
+  Object updated = std::move(whole).value();
+  updated["status"][kJobsDeletedTimeField] = k8s::FormatRfc3339(now);
+  k8s::WriteOptions opts;
+  opts.field_manager = options_.field_manager;
+  auto written = writer_.UpdateStatus(k8s::resources::kPipelineExecutions, ex.metadata.namespace_,
+                                      updated, opts);
+  if (!written.ok()) return ReconcileOutcome::Retry(written.status());  // a conflict: again
+  events_.Record(updated, EventType::kNormal, "JobsDeleted",
+                 "deleted the Jobs and pods of the run, ttlSecondsAfterFinished after it "
+                 "finished; its status is kept");
+  Log()->info("jobs deleted key={}", key);
+  return ReconcileOutcome::Done();
+}
+
 // Tells the namespace's QuotaQueue what the plan left waiting for quota.
 void ExecutionReconciler::ReportQuotaWaits(const std::string& key, const PlanInputs& in,
                                            const PlanResult& result, const Dispatch& dispatch) {
@@ -520,6 +572,11 @@ ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
   if (!written.ok()) return ReconcileOutcome::Retry(written);
   if (!applied.ok()) return ReconcileOutcome::Retry(applied);
   if (wake) return ReconcileOutcome::After(*wake);
+  if (IsFinished(result.status) && IsFinished(ex->status)) return CleanUpFinished(key, *ex);
+  if (IsFinished(result.status) && ex->spec.ttl_seconds_after_finished) {  // finished just now
+    auto ttl = std::chrono::seconds(std::max<int64_t>(0, *ex->spec.ttl_seconds_after_finished));
+    return ReconcileOutcome::After(std::max<std::chrono::milliseconds>(ttl, kSoonest));
+  }
   return ReconcileOutcome::Done();
 }
 

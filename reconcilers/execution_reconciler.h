@@ -70,7 +70,9 @@ struct ExecutionReconcilerOptions {
   // Told of the dispatches (dispatch latency); null: nobody is. Must outlive the reconciler.
   DispatchObserver* dispatch = nullptr;
   // Reads a re-run's finished source from the server (the cache trims finished executions,
-  // cache_trim.h); null: the cache's copy is used. Must outlive the reconciler; thread-safe.
+  // cache_trim.h), and the Jobs and record of a finished execution whose Jobs are cleaned up
+  // (cleanup.h); null: re-runs use the cache's copy and no Jobs are cleaned up. Must outlive
+  // the reconciler; thread-safe.
   k8s::ObjectReader* reader = nullptr;
 };
 
@@ -131,6 +133,10 @@ class ExecutionReconciler : public Reconciler {
   k8s::Status CreateJobs(const std::string& key, const std::vector<const Action*>& creates,
                          PlanResult& result, Dispatch* dispatch);
   k8s::Status PatchOrDeleteJob(const std::string& ns, const Action& action);
+  // A finished execution: deletes its Jobs once spec.ttlSecondsAfterFinished has passed
+  // (cleanup.h), or says when to look again.
+  ReconcileOutcome CleanUpFinished(const std::string& key, const PipelineExecution& ex);
+  k8s::Status DeleteJobsOf(const PipelineExecution& ex);
   void ReportQuotaWaits(const std::string& key, const PlanInputs& in, const PlanResult& result,
                         const Dispatch& dispatch);
   // Writes the planned status if it changed, or holds a transient change back (and lowers

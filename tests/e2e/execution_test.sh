@@ -261,6 +261,25 @@ scenario_rerun() {
   check_eq "no Jobs for refused re-runs" 0 "$(( $(count_jobs run-3) + $(count_jobs run-4) ))"
 }
 
+# Issue #19 cleanup: spec.ttlSecondsAfterFinished deletes a finished run's Jobs and pods; the
+# execution keeps its record.
+scenario_ttl() {
+  pipeline two '
+  - {name: a, command: [sh, -c, "echo {\\\"n\\\": \\\"7\\\"} > /dev/termination-log"]}
+  - {name: b, dependsOn: [a], command: ["true"]}'
+  execution run two '  ttlSecondsAfterFinished: 3'
+  execution keep two
+  check "both succeed" wait_for 90 bash -c "$(declare -f plx_is plx_status jp k); NS=$NS; plx_is run Succeeded && plx_is keep Succeeded"
+  check_eq "its Jobs exist at first" 2 "$(count_jobs run)"
+  check "its Jobs are deleted after the ttl" wait_for 30 bash -c "[[ -z \$(kubectl -n $NS get jobs -l stepline.dev/execution=run -o name) ]]"
+  check "and its pods" wait_for 30 bash -c "[[ -z \$(kubectl -n $NS get pods -l stepline.dev/execution=run -o name) ]]"
+  check "jobsDeletedTime is recorded" test -n "$(jp plx/run '{.status.jobsDeletedTime}')"
+  check_eq "the record stays: status, steps, outputs" "Succeeded a=Succeeded b=Succeeded 7" \
+    "$(plx_status run) a=$(step_field run a phase) b=$(step_field run b phase) $(step_field run a outputs.n)"
+  check "a JobsDeleted event" has_event run JobsDeleted
+  check_eq "a run without ttl keeps its Jobs" 2 "$(count_jobs keep)"
+}
+
 scenario_unschedulable() {
   pipeline huge '
   - {name: big, command: ["true"], resources: {requests: {memory: 100Ti}}}'
