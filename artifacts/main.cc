@@ -7,6 +7,8 @@
 // it into the directory PATH. An upload sends the file PATH, or every file under the directory
 // PATH below KEY. Exit 0 on success; 1 when the storage or the file system failed (the message,
 // with the storage's error code, on stderr and in --error-file); 2 on a usage error.
+#include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -40,6 +42,8 @@ options (environment in brackets):
   --ca-file PATH         CA bundle for https endpoints
   --resolve H:P:ADDR     connect to ADDR for host H and port P (as curl --resolve)
   --error-file PATH      also write a failure's message there (e.g. /dev/termination-log)
+  --wait-for-term        first wait for SIGTERM or SIGINT, then act (a native sidecar that
+                         uploads once the kubelet stops it, after the step's container ended)
 )";
 
 struct Args {
@@ -47,6 +51,7 @@ struct Args {
   a::S3ClientOptions client;
   std::string credentials_dir, error_file;
   bool anonymous = false;
+  bool wait_for_term = false;
   int addressing = -1;  // -1 = default, else a::Addressing
 };
 
@@ -95,6 +100,8 @@ Result<Args> ParseArgs(int argc, char** argv) {
       args.addressing = static_cast<int>(a::Addressing::kVirtualHosted);
     } else if (arg == "--anonymous")
       args.anonymous = true;
+    else if (arg == "--wait-for-term")
+      args.wait_for_term = true;
     else if (!arg.empty() && arg[0] == '-')
       return Status::InvalidArgument("unknown option " + arg);
     else
@@ -138,7 +145,19 @@ int Fail(const Args* args, const std::string& message, int code) {
   return code;
 }
 
+// Blocks until SIGTERM or SIGINT arrives (they were blocked in main, before any thread).
+void WaitForTerm() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+  std::fprintf(stderr, "stepline-artifacts: signal %d: starting\n", sig);
+}
+
 int Run(const Args& args) {
+  if (args.wait_for_term) WaitForTerm();
   if (auto s = a::ValidateEndpoint(args.client.endpoint); !s.ok()) {
     return Fail(&args, s.message(), 2);
   }
@@ -162,6 +181,14 @@ int Run(const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigaddset(&term, SIGINT);
+  // Blocked for --wait-for-term (sigwait), and harmless otherwise: a plain run ends by itself.
+  if (std::find(argv, argv + argc, std::string("--wait-for-term")) != argv + argc) {
+    pthread_sigmask(SIG_BLOCK, &term, nullptr);
+  }
   auto args = ParseArgs(argc, argv);
   if (!args.ok()) {
     std::fprintf(stderr, "stepline-artifacts: %s\n%s", args.status().message().c_str(), kUsage);

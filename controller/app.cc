@@ -169,12 +169,15 @@ class ControllerProcess {
         ManagerOptions{.ns = flags_.ns, .started_pod_delay = flags_.transient_status_delay});
     recorder_.emplace(*client_, clock_, registry_, EventRecorderOptions{.instance = identity_});
     reconcilers_ = RegisterReconcilers(
-        *manager_,
-        {*client_, *manager_, *recorder_, clock_, flags_.workers,
-         std::chrono::duration_cast<std::chrono::seconds>(flags_.scheduling_timeout),
-         flags_.transient_status_delay, flags_.routine_step_events,
-         reconcilers::PodPolicy{reconcilers::SplitList(flags_.allowed_service_accounts),
-                                reconcilers::SplitList(flags_.allowed_toleration_keys)}});
+        *manager_, {*client_, *manager_, *recorder_, clock_, flags_.workers,
+                    std::chrono::duration_cast<std::chrono::seconds>(flags_.scheduling_timeout),
+                    flags_.transient_status_delay, flags_.routine_step_events,
+                    reconcilers::PodPolicy{reconcilers::SplitList(flags_.allowed_service_accounts),
+                                           reconcilers::SplitList(flags_.allowed_toleration_keys)},
+                    reconcilers::ArtifactStagingOptions{
+                        flags_.artifacts_image, std::chrono::duration_cast<std::chrono::seconds>(
+                                                    flags_.artifact_upload_grace)
+                                                    .count()}});
     if (flags_.leader_elect) {
       lease_.emplace(*client_, LeaseNamespace(flags_, config_), flags_.leader_elect_id);
       elector_.emplace(*lease_, clock_, ElectionConfig(flags_, identity_));

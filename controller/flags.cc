@@ -81,6 +81,8 @@ const std::map<std::string, FlagSpec>& Specs() {
                  const std::string& v) { return ParseBool(v, &f.routine_step_events); }}},
       {"allowed-service-accounts", {false, String(&ControllerFlags::allowed_service_accounts)}},
       {"allowed-toleration-keys", {false, String(&ControllerFlags::allowed_toleration_keys)}},
+      {"artifacts-image", {false, String(&ControllerFlags::artifacts_image)}},
+      {"artifact-upload-grace", {false, Duration(&ControllerFlags::artifact_upload_grace)}},
       {"metrics-bind-address", {false, String(&ControllerFlags::metrics_bind_address)}},
       {"health-probe-bind-address", {false, String(&ControllerFlags::health_probe_bind_address)}},
       {"log-level",
@@ -186,6 +188,12 @@ Flags:
   --allowed-toleration-keys LIST        taint keys Pipelines may tolerate, comma-separated
                                         (default: any but the control-plane taints; a
                                         toleration of every taint is never allowed)
+  --artifacts-image IMAGE               image of the containers that download and upload step
+                                        artifacts (stepline-artifacts; default
+                                        stepline/controller:latest: the controller's own)
+  --artifact-upload-grace D             how long output uploads may take after a step's
+                                        container ended (the pod's terminationGracePeriodSeconds
+                                        when it has output artifacts; default 10m)
   --metrics-bind-address ADDR           /metrics address (default :8080; "0" disables)
   --health-probe-bind-address ADDR      /healthz and /readyz address (default :8081; "0" disables)
   --log-level LEVEL                     trace, debug, info, warn, error (default info)

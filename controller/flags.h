@@ -35,6 +35,10 @@ struct ControllerFlags {
   std::string allowed_service_accounts;
   // Comma-separated taint keys Pipelines may tolerate; "" = any but the control-plane taints.
   std::string allowed_toleration_keys;
+  // The image of the containers that stage step artifacts (stepline-artifacts): the
+  // controller's own (the Helm chart passes it); the pod's upload time limit.
+  std::string artifacts_image = "stepline/controller:latest";
+  std::chrono::milliseconds artifact_upload_grace{600'000};
   std::string log_level = "info";
   std::string log_format = "text";
   bool help = false;

@@ -4,6 +4,7 @@
 
 #include "controller/event_mapping.h"
 #include "controller/log.h"
+#include "reconcilers/artifact_repository.h"
 
 namespace stepline::controller {
 
@@ -18,7 +19,8 @@ const std::vector<k8s::Resource>& WatchedResources() {
   static const std::vector<k8s::Resource> kWatched = {
       k8s::resources::kPipelines, k8s::resources::kPipelineExecutions,
       k8s::resources::kJobs,      k8s::resources::kPods,
-      k8s::resources::kEvents,    k8s::resources::kResourceQuotas};
+      k8s::resources::kEvents,    k8s::resources::kResourceQuotas,
+      k8s::resources::kConfigMaps};
   return kWatched;
 }
 
@@ -78,6 +80,11 @@ void Manager::CreateInformers() {
     } else if (res == k8s::resources::kEvents) {
       opts.field_selector = kJobEventsFieldSelector;
       opts.transform = IndexByInvolvedObject;
+    } else if (res == k8s::resources::kConfigMaps) {
+      // Only the artifact repositories (reconcilers/artifact_repository.h), read when a Job is
+      // built; a change enqueues nothing.
+      opts.field_selector =
+          std::string("metadata.name=") + reconcilers::kArtifactRepositoryConfigMap;
     }
     auto informer = factory_.Create(res, opts);
     AddHandlers(*informer, res);

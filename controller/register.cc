@@ -40,7 +40,9 @@ std::unique_ptr<reconcilers::Reconciler> RegisterExecutionReconciler(Manager& ma
   caches.jobs = &deps.caches.Cache(k8s::resources::kJobs);
   caches.pods = &deps.caches.Cache(k8s::resources::kPods);
   caches.job_events = &deps.caches.Cache(k8s::resources::kEvents);
+  caches.artifact_repositories = &deps.caches.Cache(k8s::resources::kConfigMaps);
   reconcilers::ExecutionReconcilerOptions options;
+  options.plan.artifacts = deps.artifacts;
   options.dispatch = &manager.dispatch_latency();
   options.reader = &deps.client;
   options.plan.scheduling_timeout = deps.scheduling_timeout;

@@ -10,6 +10,7 @@
 #include "controller/manager.h"
 #include "k8sclient/client.h"
 #include "k8sclient/clock.h"
+#include "reconcilers/artifact_staging.h"
 #include "reconcilers/pod_policy.h"
 #include "reconcilers/reconciler.h"
 
@@ -25,6 +26,7 @@ struct ReconcilerDeps {
   std::chrono::milliseconds transient_status_delay{10'000};  // --transient-status-delay
   bool routine_step_events = false;                          // --routine-step-events
   reconcilers::PodPolicy pod_policy;  // --allowed-service-accounts, --allowed-toleration-keys
+  reconcilers::ArtifactStagingOptions artifacts;  // --artifacts-image, --artifact-upload-grace
 };
 
 // Registers every reconciler with the manager and returns them; the caller keeps them alive

@@ -157,6 +157,7 @@ k8s::Result<StepStatus> ParseStepStatus(const Json& json, const std::string& pat
   r.Time("startTime", &s.start_time);
   r.Time("completionTime", &s.completion_time);
   r.StringMapField("outputs", &s.outputs);
+  r.StringMapField("artifacts", &s.artifacts);
   r.Object("children", ParseChildCounts, &s.children);
   r.List("failedChildren", ParseChildStatus, &s.failed_children);
   r.List("runningChildren", ParseChildStatus, &s.running_children);
@@ -177,6 +178,7 @@ Json StepStatusToJson(const StepStatus& s) {
   w.Time("startTime", s.start_time);
   w.Time("completionTime", s.completion_time);
   w.StringMapField("outputs", s.outputs);
+  w.StringMapField("artifacts", s.artifacts);
   if (s.children) w.Raw("children", ChildCountsToJson(*s.children));
   w.List("failedChildren", Bounded(s.failed_children), ChildStatusToJson);
   w.List("runningChildren", Bounded(s.running_children), ChildStatusToJson);

@@ -247,6 +247,86 @@ k8s::Result<Step> ParseStepDefaults(const Json& json, const std::string& path) {
   return s;
 }
 
+// ---- artifacts (inputs, outputs) ----
+
+// An unknown key of an artifacts object is an error, not kept: `outputs` is free-form in the CRD
+// schema (a list or an object), so nothing else would tell the user about a misspelt field.
+k8s::Status RejectUnknown(const FieldReader& r, const std::string& expected) {
+  Json unknown = r.Unknown();
+  if (unknown.empty()) return k8s::Status::Ok();
+  return FieldError(JoinPath(r.path(), unknown.begin().key()),
+                    "unknown field (expected " + expected + ")");
+}
+
+k8s::Result<Artifact> ParseArtifact(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  Artifact a;
+  r.Require("name");
+  r.String("name", &a.name);
+  r.Require("path");
+  r.String("path", &a.path);
+  r.String("s3", &a.s3);
+  r.String("from", &a.from);
+  if (!r.ok()) return r.status();
+  if (k8s::Status st = RejectUnknown(r, "name, path, s3, from"); !st.ok()) return st;
+  return a;
+}
+
+Json ArtifactToJson(const Artifact& a) {
+  FieldWriter w(a.extra);
+  w.String("name", a.name);
+  w.String("path", a.path);
+  w.String("s3", a.s3);
+  w.String("from", a.from);
+  return w.Take();
+}
+
+// "inputs": {artifacts: [...]}.
+k8s::Status ReadInputs(FieldReader& step, Step* s) {
+  Json inputs;
+  step.Raw("inputs", &inputs);
+  if (!step.ok() || inputs.is_null()) return step.status();
+  FieldReader r(inputs, JoinPath(step.path(), "inputs"));
+  r.List("artifacts", ParseArtifact, &s->input_artifacts);
+  if (!r.ok()) return r.status();
+  return RejectUnknown(r, "artifacts");
+}
+
+// "outputs": a list of names, or {parameters: [names], artifacts: [...]}.
+k8s::Status ReadOutputs(FieldReader& step, Step* s) {
+  Json outputs;
+  step.Raw("outputs", &outputs);
+  if (!step.ok() || outputs.is_null()) return step.status();
+  const std::string path = JoinPath(step.path(), "outputs");
+  if (outputs.is_array()) {
+    Json wrapped = {{"outputs", outputs}};
+    FieldReader list(wrapped, step.path());
+    list.StringList("outputs", &s->outputs);
+    return list.status();
+  }
+  if (!outputs.is_object()) {
+    return FieldError(path, "must be a list of output names or an object {parameters, artifacts}");
+  }
+  FieldReader r(outputs, path);
+  r.StringList("parameters", &s->outputs);
+  r.List("artifacts", ParseArtifact, &s->output_artifacts);
+  if (!r.ok()) return r.status();
+  return RejectUnknown(r, "parameters, artifacts");
+}
+
+void WriteArtifacts(const Step& s, FieldWriter& w) {
+  if (!s.input_artifacts.empty()) {
+    FieldWriter inputs;
+    inputs.List("artifacts", s.input_artifacts, ArtifactToJson);
+    w.Raw("inputs", inputs.Take());
+  }
+  if (s.output_artifacts.empty()) return w.StringList("outputs", s.outputs);
+  FieldWriter outputs;
+  outputs.StringList("parameters", s.outputs);
+  outputs.List("artifacts", s.output_artifacts, ArtifactToJson);
+  w.Raw("outputs", outputs.Take());
+}
+
 }  // namespace
 
 k8s::Result<ParallelismConfiguration> ParseParallelismConfiguration(const Json& json,
@@ -276,7 +356,8 @@ k8s::Result<Step> ParseStep(const Json& json, const std::string& path) {
   r.String("when", &s.when);
   r.String("forEach", &s.for_each);
   r.Int("maxParallel", &s.max_parallel);
-  r.StringList("outputs", &s.outputs);
+  if (k8s::Status st = ReadOutputs(r, &s); !st.ok()) return st;
+  if (k8s::Status st = ReadInputs(r, &s); !st.ok()) return st;
   r.String("message", &s.message);
   if (!r.ok()) return r.status();
   s.extra = r.Unknown();
@@ -292,7 +373,7 @@ Json ToJson(const Step& s) {
   w.String("when", s.when);
   w.String("forEach", s.for_each);
   w.Int("maxParallel", s.max_parallel);
-  w.StringList("outputs", s.outputs);
+  WriteArtifacts(s, w);
   w.String("message", s.message);
   return w.Take();
 }

@@ -238,6 +238,20 @@ struct PodSecurity {
   std::optional<std::vector<int64_t>> supplemental_groups;
 };
 
+// One artifact of a step (docs/api.md, "Artifacts"): a file or directory at `path` in the step's
+// containers, moved to or from S3-compatible storage by `stepline-artifacts` in the step's pod.
+// - An input (`inputs.artifacts[]`) gives exactly one of `s3` (an s3:// URI; templates allowed)
+//   and `from` (exactly "{{steps.STEP.artifacts.NAME}}": an output artifact of an upstream step).
+// - An output (`outputs.artifacts[]`) may give `s3`; without it the URI is the default under the
+//   namespace's artifact repository (artifact_repository.h). `from` is not allowed.
+struct Artifact {
+  std::string name;
+  std::string path;  // absolute path in the containers
+  std::string s3;    // "s3://bucket/key", may hold templates
+  std::string from;  // inputs only: "{{steps.STEP.artifacts.NAME}}"
+  Json extra = Json::object();
+};
+
 struct Step {
   std::string name;
   std::optional<StepType> type;  // unset means Container
@@ -257,8 +271,12 @@ struct Step {
   std::string when;
   std::string for_each;  // a JSON list, or a template that resolves to one
   std::optional<int64_t> max_parallel;
+  // JSON "outputs": the list of declared output names, or an object {parameters: [names],
+  // artifacts: [...]}; serialized as the list when there are no output artifacts.
   std::vector<std::string> outputs;
-  std::string message;  // Fail steps
+  std::vector<Artifact> output_artifacts;  // JSON outputs.artifacts
+  std::vector<Artifact> input_artifacts;   // JSON inputs.artifacts
+  std::string message;                     // Fail steps
   Json extra = Json::object();
 };
 
@@ -270,7 +288,7 @@ struct Step {
 // - env: merged by name; a step entry replaces the default of the same name in place, others
 //   are appended after the defaults (so $(VAR) references to defaults keep working).
 // - retryPolicy: merged field by field, the step's field wins (retryOn as a whole list).
-// - name, type, dependsOn, when, forEach, maxParallel, outputs, message: the step's only.
+// - name, type, dependsOn, when, forEach, maxParallel, outputs, inputs, message: the step's only.
 // Finally type and onFailure get their design defaults (Container, Fail) when still unset.
 Step EffectiveStep(const Step& defaults, const Step& step);
 
@@ -388,6 +406,9 @@ struct StepStatus {
   std::optional<k8s::WallTime> start_time;
   std::optional<k8s::WallTime> completion_time;
   StringMap outputs;
+  // Output artifact name -> its s3:// URI, set when the step succeeded (a fan-out step: the JSON
+  // list of its children's URIs, in item order, null for a child without one).
+  StringMap artifacts;
   std::optional<ChildCounts> children;        // fan-out steps only
   std::vector<ChildStatus> failed_children;   // at most kMaxChildDetails serialized
   std::vector<ChildStatus> running_children;  // at most kMaxChildDetails serialized

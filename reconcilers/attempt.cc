@@ -12,7 +12,7 @@ namespace {
 using k8s::Object;
 using k8s::WallTime;
 
-constexpr std::array<std::pair<FailureClass, const char*>, 8> kClassNames = {{
+constexpr std::array<std::pair<FailureClass, const char*>, 9> kClassNames = {{
     {FailureClass::kError, "Error"},
     {FailureClass::kOOMKilled, "OOMKilled"},
     {FailureClass::kDeadlineExceeded, "DeadlineExceeded"},
@@ -21,6 +21,7 @@ constexpr std::array<std::pair<FailureClass, const char*>, 8> kClassNames = {{
     {FailureClass::kUnschedulable, "Unschedulable"},
     {FailureClass::kQuotaExceeded, "QuotaExceeded"},
     {FailureClass::kPodRejected, "PodRejected"},
+    {FailureClass::kArtifactError, "ArtifactError"},
 }};
 
 // The first container's status (Stepline pods have exactly one container).
@@ -33,6 +34,19 @@ const Object& MainContainerStatus(const Object& pod) {
 
 const Object& Terminated(const Object& pod) {
   return Child(Child(MainContainerStatus(pod), "state"), "terminated");
+}
+
+// The terminated state of an artifact container (init or sidecar) that exited non-zero, or null.
+const Object* FailedArtifactContainer(const Object& pod) {
+  const Object& statuses = Child(Child(pod, "status"), "initContainerStatuses");
+  if (!statuses.is_array()) return nullptr;
+  for (const Object& st : statuses) {
+    if (StringField(st, "name").rfind(kArtifactContainerPrefix, 0) != 0) continue;
+    const Object& term = Child(Child(st, "state"), "terminated");
+    const Object& code = Child(term, "exitCode");
+    if (code.is_number_integer() && code.get<int>() != 0) return &term;
+  }
+  return nullptr;
 }
 
 // The pod that best explains the Job's state: the newest one.
@@ -87,6 +101,21 @@ std::optional<FailureClass> ParseFailureClass(const std::string& name) {
 
 namespace {
 
+// A failed download or upload: ArtifactError with stepline-artifacts' message (the storage's
+// code and words, the operation and the URI). False when no artifact container failed.
+bool ClassifyArtifactFailure(const Object& pod, AttemptObservation* out) {
+  const Object* term = FailedArtifactContainer(pod);
+  if (term == nullptr) return false;
+  out->phase = AttemptPhase::kFailed;
+  out->failure = FailureClass::kArtifactError;
+  std::string message = StringField(*term, "message");
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  out->message = "ArtifactError: " +
+                 (message.empty() ? ExitMessage(Child(*term, "exitCode").get<int>(), "") : message);
+  if (!out->completion_time) out->completion_time = TimeField(*term, "finishedAt");
+  return true;
+}
+
 // Why the newest pod of a failed Job failed.
 void ClassifyFailedPod(const Object* pod, AttemptObservation* out) {
   if (pod == nullptr) {
@@ -116,6 +145,10 @@ void ClassifyFailedPod(const Object* pod, AttemptObservation* out) {
     return;
   }
   const Object& term = Terminated(*pod);
+  // The step's own failure comes first: an upload after it may fail only for want of its files.
+  const Object& main_code = Child(term, "exitCode");
+  bool main_failed = main_code.is_number_integer() && main_code.get<int>() != 0;
+  if (!main_failed && ClassifyArtifactFailure(*pod, out)) return;
   const Object& code = Child(term, "exitCode");
   if (code.is_number_integer()) out->exit_code = code.get<int>();
   std::string reason = StringField(term, "reason");
@@ -204,7 +237,7 @@ void ObservePendingPod(const Object& pod, const AttemptInputs& in, AttemptObserv
 // True when the pod's final state explains the Job's end: terminated, or disrupted/evicted.
 bool PodSettled(const Object* pod) {
   if (pod == nullptr) return false;
-  if (Terminated(*pod).is_object()) return true;
+  if (Terminated(*pod).is_object() || FailedArtifactContainer(*pod) != nullptr) return true;
   if (TrueCondition(*pod, "DisruptionTarget") != nullptr) return true;
   std::string reason = StringField(Child(*pod, "status"), "reason");
   return reason == "Evicted" || reason == "NodeLost";
@@ -238,6 +271,8 @@ AttemptObservation ObserveAttempt(const AttemptInputs& in) {
       out.completion_time = TimeField(Child(job, "status"), "completionTime");
     FillTimes(pod, &out);
     if (pod != nullptr) out.termination_message = StringField(Terminated(*pod), "message");
+    // The main container succeeded but an upload (the sidecar, whose exit the Job ignores) failed.
+    if (pod != nullptr) ClassifyArtifactFailure(*pod, &out);
     return out;
   }
   const Object* failed = TrueCondition(job, "Failed");

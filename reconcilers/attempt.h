@@ -25,7 +25,11 @@ enum class FailureClass {
   kUnschedulable,     // no node fits, for longer than the scheduling timeout
   kQuotaExceeded,     // a ResourceQuota forbids the pod or Job: a wait, not a failure
   kPodRejected,       // the pod was refused at creation (Pod Security, LimitRange, a webhook)
+  kArtifactError,     // an artifact could not be downloaded or uploaded (docs/api.md, Artifacts)
 };
+
+// The containers that stage a step's artifacts are named with this prefix (job_builder.h).
+inline constexpr const char* kArtifactContainerPrefix = "artifact-";
 
 // "Error", "OOMKilled", ... as written in status and in retryOn; "" for kNone.
 const char* FailureClassName(FailureClass c);

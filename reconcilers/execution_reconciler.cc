@@ -181,6 +181,18 @@ bool ExecutionReconciler::Collided(const std::string& key) {
   return collided_.count(key) > 0;
 }
 
+void ExecutionReconciler::ReadArtifactRepository(const std::string& ns, PlanInputs* in) const {
+  if (caches_.artifact_repositories == nullptr) return;
+  ObjectPtr found = caches_.artifact_repositories->Get(ns, kArtifactRepositoryConfigMap);
+  if (!found) return;
+  k8s::Result<ArtifactRepository> repo = ParseArtifactRepository(*found);
+  if (repo.ok()) {
+    in->artifact_repository = std::move(repo).value();
+  } else {
+    in->artifact_repository_problem = repo.status().message();
+  }
+}
+
 PlanInputs ExecutionReconciler::Inputs(const std::string& key, const PipelineExecution& ex,
                                        const std::vector<ObjectPtr>& jobs, Lookups* storage,
                                        JobRecordMemo* memo) {
@@ -188,6 +200,7 @@ PlanInputs ExecutionReconciler::Inputs(const std::string& key, const PipelineExe
   in.execution = &ex;
   in.now = clock_.Now();
   in.options = options_.plan;
+  ReadArtifactRepository(ex.metadata.namespace_, &in);
   if (!ex.status.pipeline_snapshot.is_object()) {
     in.rerun_source = FindRerunSource(ex, storage);
     in.pipeline = FindPipeline(ex, &storage->pipeline, &in.pipeline_lookup_problem);

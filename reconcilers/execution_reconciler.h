@@ -50,6 +50,9 @@ struct ExecutionCaches {
   // Warning events with reason FailedCreate, where ListByOwner(uid) answers the events whose
   // involvedObject.uid is uid. May be null (quota waits are then seen only on Job creates).
   const k8s::CacheReader* job_events = nullptr;
+  // ConfigMaps named kArtifactRepositoryConfigMap (artifact_repository.h). May be null (then no
+  // namespace has an artifact repository).
+  const k8s::CacheReader* artifact_repositories = nullptr;
 };
 
 struct ExecutionReconcilerOptions {
@@ -110,6 +113,8 @@ class ExecutionReconciler : public Reconciler {
     PipelineExecution rerun_source;
     k8s::Status error;  // reading the re-run's source failed (not NotFound): retry
   };
+  // The namespace's artifact repository into in (artifact_repository or its problem).
+  void ReadArtifactRepository(const std::string& ns, PlanInputs* in) const;
   PlanInputs Inputs(const std::string& key, const PipelineExecution& ex,
                     const std::vector<k8s::ObjectPtr>& jobs, Lookups* storage, JobRecordMemo* memo);
   // The execution ex's re-run request names, if it names one that exists (rerun.h).

@@ -111,8 +111,10 @@ std::string ParameterEnvName(const std::string& parameter) {
 
 k8s::Object BuildStepJob(const JobInput& in) {
   Object labels = Labels(in);
+  Object pod_spec = PodSpec(in);
+  std::string artifacts = in.artifacts ? AddArtifactStaging(*in.artifacts, &pod_spec) : "";
   Object job_spec = {{"backoffLimit", 0},
-                     {"template", {{"metadata", {{"labels", labels}}}, {"spec", PodSpec(in)}}}};
+                     {"template", {{"metadata", {{"labels", labels}}}, {"spec", pod_spec}}}};
   if (in.step->timeout_seconds) {
     job_spec["activeDeadlineSeconds"] = Saturate(*in.step->timeout_seconds, 1, kMaxTimeoutSeconds);
   }
@@ -120,6 +122,7 @@ k8s::Object BuildStepJob(const JobInput& in) {
                      {"namespace", in.execution_namespace},
                      {"labels", labels},
                      {"ownerReferences", Object::array({OwnerReference(in)})}};
+  if (!artifacts.empty()) metadata["annotations"] = {{kAnnotationArtifacts, artifacts}};
   return {{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", metadata}, {"spec", job_spec}};
 }
 

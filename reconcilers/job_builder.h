@@ -11,6 +11,7 @@
 
 #include "k8sclient/resource.h"
 #include "reconcilers/api_types.h"
+#include "reconcilers/artifact_staging.h"
 #include "reconcilers/snapshot.h"
 
 namespace stepline::reconcilers {
@@ -33,6 +34,9 @@ struct JobInput {
   std::optional<int> index;  // fan-out child
   std::string item;          // the child's item as JSON text ("" when not a fan-out)
   int attempt = 1;
+  // The attempt's artifacts (init containers, upload sidecars, volumes, the step container's
+  // mounts, and the annotation kAnnotationArtifacts); null: none.
+  const StagedArtifacts* artifacts = nullptr;
 };
 
 k8s::Object BuildStepJob(const JobInput& in);

@@ -281,7 +281,39 @@ k8s::Result<Step> RenderStep(const Step& step, const planner_internal::PlanConte
     if (!r.ok()) return r.status();
     e.value = std::move(r).value();
   }
+  // Artifact URIs as they are (the Job builder escapes them where Kubernetes would expand).
+  for (auto* list : {&out.input_artifacts, &out.output_artifacts}) {
+    for (Artifact& a : *list) {
+      if (a.s3.empty()) continue;
+      k8s::Result<std::string> r = RenderTemplate(a.s3, ctx);
+      if (!r.ok()) return r.status();
+      a.s3 = std::move(r).value();
+    }
+  }
   return out;
+}
+
+// The artifacts of one attempt of one unit, resolved from the rendered step.
+k8s::Result<StagedArtifacts> StageArtifacts(const Step& rendered, std::optional<int> index,
+                                            int attempt, const planner_internal::PlanContext& ctx,
+                                            const Planning& p) {
+  const PipelineExecution& ex = *p.in.execution;
+  ArtifactResolution r;
+  r.step = &rendered;
+  r.upstream = [&ctx](const std::string& step, const std::string& name) -> const std::string* {
+    const StepValues* v = ctx.Step(step);
+    if (v == nullptr) return nullptr;
+    auto it = v->artifacts.find(name);
+    return it == v->artifacts.end() ? nullptr : &it->second;
+  };
+  r.repository = p.in.artifact_repository ? &*p.in.artifact_repository : nullptr;
+  r.repository_problem = p.in.artifact_repository_problem;
+  r.ns = ex.metadata.namespace_;
+  r.execution = ex.metadata.name;
+  r.index = index;
+  r.attempt = attempt;
+  r.options = p.in.options.artifacts;
+  return ResolveArtifacts(r);
 }
 
 void MarkTemplateError(UnitState& u, const k8s::Status& why) {
@@ -318,14 +350,22 @@ bool CreateUnitJob(StepPlan& sp, const Step& job_step, size_t i, const Snapshot&
     return false;
   }
   const PipelineExecution& ex = *p.in.execution;
+  std::optional<int> index = sp.fan_out ? std::optional<int>(static_cast<int>(i)) : std::nullopt;
+  k8s::Result<StagedArtifacts> staged = StageArtifacts(*rendered, index, u.attempts + 1, ctx, p);
+  if (!staged.ok()) {
+    MarkTemplateError(u, staged.status());
+    u.reason = FailureClassName(FailureClass::kArtifactError);
+    return false;
+  }
   JobInput in{ex.metadata.name,
               ex.metadata.namespace_,
               ex.metadata.uid,
               &snap,
               &*rendered,
-              sp.fan_out ? std::optional<int>(static_cast<int>(i)) : std::nullopt,
+              index,
               sp.fan_out ? ItemText(*item) : "",
-              u.attempts + 1};
+              u.attempts + 1,
+              &*staged};
   Action a;
   a.kind = Action::Kind::kCreateJob;
   a.step = sp.step->name;

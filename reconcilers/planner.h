@@ -20,6 +20,7 @@
 #include "k8sclient/clock.h"
 #include "k8sclient/resource.h"
 #include "reconcilers/api_types.h"
+#include "reconcilers/artifact_staging.h"
 #include "reconcilers/attempt.h"
 #include "reconcilers/reconciler.h"
 
@@ -67,6 +68,7 @@ struct PlanOptions {
   std::chrono::seconds scheduling_timeout{600};
   // How often to look again while the Pipeline is missing (its creation also triggers a look).
   std::chrono::seconds pipeline_not_found_requeue{60};
+  ArtifactStagingOptions artifacts;  // the staging containers' image, the upload grace
 };
 
 struct PlanInputs {
@@ -88,6 +90,10 @@ struct PlanInputs {
   // an earlier execution of the same name, or planted): name -> who controls it. A step whose
   // next Job would take one of these names fails with reason JobNameTaken; nothing adopts them.
   std::map<std::string, std::string> foreign_jobs;
+  // The namespace's artifact repository (the ConfigMap kArtifactRepositoryConfigMap); unset when
+  // there is none or it is invalid, and then artifact_repository_problem says what is wrong.
+  std::optional<ArtifactRepository> artifact_repository;
+  std::string artifact_repository_problem;
   k8s::WallTime now;
   PlanOptions options;
   // Room may have appeared in the namespace's ResourceQuotas for this many of the execution's

@@ -38,6 +38,7 @@ struct UnitState {
   std::optional<k8s::WallTime> start_time;
   std::optional<k8s::WallTime> completion_time;
   std::optional<StringMap> outputs;  // set when it succeeded and its outputs were read
+  StringMap artifacts;               // when it succeeded: its output artifacts' URIs
   bool wants_job = false;            // a Job for attempt `attempts + 1` should be created now
   bool active = false;               // holds a parallelism slot (its Job is not finished)
 };

@@ -143,6 +143,7 @@ void AggregateSingle(StepPlan& sp) {
   s.start_time = u.start_time;
   s.completion_time = u.completion_time;
   if (u.outputs) s.outputs = *u.outputs;
+  if (u.phase == UnitPhase::kSucceeded) s.artifacts = u.artifacts;
 }
 
 ChildStatus ChildOf(const StepPlan& sp, size_t i) {
@@ -179,6 +180,21 @@ StringMap FanIn(const StepPlan& sp) {
   }
   StringMap out;
   for (const auto& [name, list] : lists) out[name] = list.dump();
+  return out;
+}
+
+// Each declared output artifact as the JSON list of the children's URIs, null where missing.
+StringMap FanInArtifacts(const StepPlan& sp) {
+  StringMap out;
+  for (const Artifact& a : sp.step->output_artifacts) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& u : sp.units) {
+      auto it = u.artifacts.find(a.name);
+      list.push_back(it == u.artifacts.end() ? nlohmann::json(nullptr)
+                                             : nlohmann::json(it->second));
+    }
+    out[a.name] = list.dump();
+  }
   return out;
 }
 
@@ -243,6 +259,7 @@ void AggregateFanOut(StepPlan& sp, WallTime now) {
   if (n.running > 0) s.message += ", " + std::to_string(n.running) + " running";
   if (IsTerminal(*s.phase)) {
     s.outputs = FanIn(sp);
+    s.artifacts = FanInArtifacts(sp);
     s.completion_time = sp.old && sp.old->completion_time ? sp.old->completion_time : now;
   }
 }
@@ -275,6 +292,8 @@ void PlanContext::Publish(const StepStatus& status) {
   v.phase = status.phase ? ToString(*status.phase) : "Pending";
   v.outputs.clear();
   for (const auto& [k, val] : status.outputs) v.outputs[k] = val;
+  v.artifacts.clear();
+  for (const auto& [k, val] : status.artifacts) v.artifacts[k] = val;
 }
 
 void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,

@@ -274,6 +274,7 @@ UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old
   switch (obs.phase) {
     case AttemptPhase::kSucceeded:
       PlanSucceeded(obs, old, fan_out_child, &u);
+      u.artifacts = RecordedArtifacts(*latest.job);
       break;
     case AttemptPhase::kRunning:
       u.phase = UnitPhase::kRunning;

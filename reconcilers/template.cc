@@ -10,7 +10,7 @@ using k8s::Status;
 
 constexpr std::string_view kExpectedForms =
     "expected parameters.NAME, item, item.KEY, steps.STEP.outputs.NAME, steps.STEP.phase, "
-    "execution.name, execution.namespace or execution.startTime";
+    "steps.STEP.artifacts.NAME.uri, execution.name, execution.namespace or execution.startTime";
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -61,6 +61,9 @@ std::optional<Reference> MatchPath(const std::vector<std::string_view>& s) {
     Reference out = ref(Kind::kStepOutput, s[1], s[3]);
     for (size_t i = 4; i < s.size(); ++i) out.json_path.emplace_back(s[i]);
     return out;
+  }
+  if (s.size() == 5 && s[0] == "steps" && s[2] == "artifacts" && s[4] == "uri") {
+    return ref(Kind::kStepArtifactUri, s[1], s[3]);
   }
   if (s.size() == 3 && s[0] == "steps" && s[2] == "phase") return ref(Kind::kStepPhase, s[1], "");
   if (s.size() == 2 && s[0] == "execution" && s[1] == "name") {
@@ -130,6 +133,12 @@ Result<std::string> ResolveStep(const Reference& ref, const TemplateContext& con
   if (ref.kind == Reference::Kind::kStepPhase) {
     return step->phase.empty() ? std::string("Pending") : step->phase;
   }
+  if (ref.kind == Reference::Kind::kStepArtifactUri) {
+    auto it = step->artifacts.find(ref.name);
+    if (it != step->artifacts.end()) return it->second;
+    return Unresolved(ref, "step " + Quoted(ref.step) + " has no output artifact " +
+                               Quoted(ref.name) + " (it has not succeeded)");
+  }
   auto it = step->outputs.find(ref.name);
   if (it == step->outputs.end()) {
     return Unresolved(ref, "step " + Quoted(ref.step) + " has no output " + Quoted(ref.name));
@@ -169,6 +178,8 @@ std::string Reference::ToString() const {
     }
     case Kind::kStepPhase:
       return "{{steps." + step + ".phase}}";
+    case Kind::kStepArtifactUri:
+      return "{{steps." + step + ".artifacts." + name + ".uri}}";
     case Kind::kExecutionName:
       return "{{execution.name}}";
     case Kind::kExecutionNamespace:
@@ -212,6 +223,7 @@ Result<std::string> ResolveReference(const Reference& ref, const TemplateContext
       return ResolveItem(ref, context);
     case Reference::Kind::kStepOutput:
     case Reference::Kind::kStepPhase:
+    case Reference::Kind::kStepArtifactUri:
       return ResolveStep(ref, context);
     case Reference::Kind::kExecutionName:
       return std::string(context.ExecutionName());

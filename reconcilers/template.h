@@ -7,6 +7,7 @@
 //   {{steps.STEP.outputs.NAME}} {{steps.STEP.phase}}
 //   {{steps.STEP.outputs.NAME.KEY.KEY...}}  a value inside an output that holds a JSON object
 //                              (a list index is a KEY of digits); at most kMaxJsonPathKeys KEYs
+//   {{steps.STEP.artifacts.NAME.uri}}   the s3:// URI of an output artifact of STEP
 //   {{execution.name}}  {{execution.namespace}}
 //   {{execution.startTime}}    when the execution started (RFC 3339, UTC: 2026-12-06T19:46:08Z)
 // NAME, KEY and STEP are made of letters, digits, '_' and '-'. Anything else between "{{" and
@@ -41,6 +42,7 @@ struct Reference {
     kItemKey,             // name = the key
     kStepOutput,          // step, name = the output
     kStepPhase,           // step
+    kStepArtifactUri,     // step, name = the output artifact
     kExecutionName,       //
     kExecutionNamespace,  //
     kExecutionStartTime   //
@@ -67,6 +69,7 @@ k8s::Result<Reference> ParseReference(std::string_view inner, size_t column);
 struct StepValues {
   std::string phase;
   std::map<std::string, std::string, std::less<>> outputs;
+  std::map<std::string, std::string, std::less<>> artifacts;  // output artifact -> URI
 };
 
 // Where references get their values. Pointers returned stay valid while the context lives;

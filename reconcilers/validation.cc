@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "k8sclient/quantity.h"
+#include "reconcilers/artifact_repository.h"
 #include "reconcilers/expression.h"
 #include "reconcilers/graph.h"
 #include "reconcilers/job_builder.h"
@@ -209,6 +210,20 @@ void CheckTags(Checker& c) {
 
 // ---- templates ----
 
+// Step `step` declares the output artifact `name`.
+void CheckArtifactDeclared(Checker& c, size_t step, const std::string& name,
+                           const std::string& path, const std::string& in) {
+  const std::vector<Artifact>& declared = c.spec.steps[step].output_artifacts;
+  for (const Artifact& a : declared) {
+    if (a.name == name) return;
+  }
+  std::vector<std::string> names;
+  for (const Artifact& a : declared) names.push_back(a.name);
+  c.Add(path, "step " + Quoted(c.spec.steps[step].name) + " declares no output artifact " +
+                  Quoted(name) + " (outputs.artifacts: " + (names.empty() ? "none" : Join(names)) +
+                  ")" + in);
+}
+
 void CheckStepReference(Checker& c, const TemplateScope& scope, const Reference& r,
                         const std::string& path) {
   const std::string in = " in " + r.ToString();
@@ -220,6 +235,8 @@ void CheckStepReference(Checker& c, const TemplateScope& scope, const Reference&
     return c.Add(path, "step " + Quoted(r.step) +
                            " is not upstream of this step (add it to dependsOn)" + in);
   }
+  if (r.kind == Kind::kStepArtifactUri)
+    return CheckArtifactDeclared(c, it->second, r.name, path, in);
   const std::vector<std::string>& outputs = c.spec.steps[it->second].outputs;
   if (r.kind == Kind::kStepOutput && !outputs.empty() &&
       std::find(outputs.begin(), outputs.end(), r.name) == outputs.end()) {
@@ -242,6 +259,7 @@ void CheckReference(Checker& c, const TemplateScope& scope, const Reference& r,
       return;
     case Kind::kStepOutput:
     case Kind::kStepPhase:
+    case Kind::kStepArtifactUri:
       return CheckStepReference(c, scope, r, path);
     case Kind::kExecutionName:
     case Kind::kExecutionNamespace:
@@ -493,6 +511,101 @@ void CheckNameAndDependencies(Checker& c, size_t i, const std::string& path) {
   }
 }
 
+// ---- artifacts ----
+
+// An input's from: an output artifact of an upstream step that is no forEach step.
+void CheckArtifactFrom(Checker& c, size_t i, const std::string& from, const std::string& path) {
+  k8s::Result<ArtifactSource> source = ParseArtifactFrom(from);
+  if (!source.ok()) return c.Add(path, source.status().message());
+  Reference r{Kind::kStepArtifactUri, source->step, source->name};
+  const std::string in = " in " + from;
+  auto it = c.steps.find(r.step);
+  if (it == c.steps.end() || it->second == i || c.Upstream(i).count(it->second) == 0) {
+    return CheckStepReference(c, TemplateScope{i, false, ""}, r, path);
+  }
+  if (!c.spec.steps[it->second].for_each.empty()) {
+    return c.Add(path, "step " + Quoted(r.step) +
+                           " is a forEach step: its artifact is a list of URIs, one per item" + in);
+  }
+  CheckArtifactDeclared(c, it->second, r.name, path, in);
+}
+
+void CheckArtifactS3(Checker& c, const TemplateScope& scope, const std::string& s3,
+                     const std::string& path) {
+  std::optional<Template> t = CheckTemplate(c, scope, s3, path);
+  if (!t) return;
+  const auto& parts = t->parts();
+  std::string literal = parts.empty() || parts[0].reference ? "" : parts[0].literal;
+  std::string problem = S3UriProblem(literal, t->HasReferences());
+  if (!problem.empty()) c.Add(path, problem);
+}
+
+// The name and path of one artifact; `names` collects the names of its list. False when the
+// path is unusable.
+bool CheckArtifactNameAndPath(Checker& c, const Artifact& a, const std::string& path,
+                              std::set<std::string>* names) {
+  if (std::string problem = ArtifactNameProblem(a.name); !problem.empty()) {
+    c.Add(path + ".name", problem);
+  } else if (!names->insert(a.name).second) {
+    c.Add(path + ".name", "duplicate artifact name " + Quoted(a.name));
+  }
+  std::string problem = ArtifactPathProblem(a.path);
+  if (!problem.empty()) c.Add(path + ".path", problem);
+  return problem.empty();
+}
+
+void CheckInputArtifacts(Checker& c, size_t i, const std::string& path,
+                         std::set<std::string>* mounts) {
+  const Step& s = c.spec.steps[i];
+  const TemplateScope scope{i, !s.for_each.empty(), "outside a forEach step"};
+  std::set<std::string> names;
+  for (size_t j = 0; j < s.input_artifacts.size(); ++j) {
+    const Artifact& a = s.input_artifacts[j];
+    const std::string at = Field(path, "inputs.artifacts", j);
+    std::string mount = a.path.back() == '/' ? a.path.substr(0, a.path.size() - 1) : a.path;
+    if (CheckArtifactNameAndPath(c, a, at, &names) && !mounts->insert(mount).second) {
+      c.Add(at + ".path", Quoted(a.path) + " is the path of another input artifact");
+    }
+    if (a.s3.empty() == a.from.empty()) {
+      c.Add(at, "give exactly one of s3 (an s3:// URI) and from ({{steps.STEP.artifacts.NAME}})");
+    } else if (!a.from.empty()) {
+      CheckArtifactFrom(c, i, a.from, at + ".from");
+    } else {
+      CheckArtifactS3(c, scope, a.s3, at + ".s3");
+    }
+  }
+}
+
+// input_mounts: the paths of the step's input artifacts.
+void CheckOutputArtifacts(Checker& c, size_t i, const std::string& path,
+                          const std::set<std::string>& input_mounts) {
+  const Step& s = c.spec.steps[i];
+  const TemplateScope scope{i, !s.for_each.empty(), "outside a forEach step"};
+  std::set<std::string> names;
+  for (size_t j = 0; j < s.output_artifacts.size(); ++j) {
+    const Artifact& a = s.output_artifacts[j];
+    const std::string at = Field(path, "outputs.artifacts", j);
+    if (!a.from.empty()) c.Add(at + ".from", "only input artifacts take from");
+    if (!a.s3.empty()) CheckArtifactS3(c, scope, a.s3, at + ".s3");
+    if (!CheckArtifactNameAndPath(c, a, at, &names)) continue;
+    std::string mount = OutputMountDirectory(a.path);
+    if (mount == "/") {
+      c.Add(at + ".path",
+            "its directory is mounted, and \"/\" cannot be: use a directory of "
+            "its own such as /outputs/" +
+                a.path.substr(1));
+    } else if (input_mounts.count(mount) != 0) {
+      c.Add(at + ".path", "its directory " + Quoted(mount) + " is the path of an input artifact");
+    }
+  }
+}
+
+void CheckStepArtifacts(Checker& c, size_t i, const std::string& path) {
+  std::set<std::string> input_mounts;
+  CheckInputArtifacts(c, i, path, &input_mounts);
+  CheckOutputArtifacts(c, i, path, input_mounts);
+}
+
 // The container fields set on a step that only a Container step uses.
 std::vector<const char*> ContainerFieldsSet(const Step& s) {
   std::vector<std::pair<bool, const char*>> fields{
@@ -508,6 +621,8 @@ std::vector<const char*> ContainerFieldsSet(const Step& s) {
       {s.retry_policy.has_value(), "retryPolicy"},
       {!s.for_each.empty(), "forEach"},
       {s.max_parallel.has_value(), "maxParallel"},
+      {!s.input_artifacts.empty(), "inputs"},
+      {!s.output_artifacts.empty(), "outputs.artifacts"},
   };
   std::vector<const char*> set;
   for (const auto& [present, name] : fields) {
@@ -541,6 +656,7 @@ void CheckStep(Checker& c, size_t i) {
   CheckNameAndDependencies(c, i, path);
   CheckStepType(c, s, effective, path);
   CheckStepTemplates(c, i, path);
+  CheckStepArtifacts(c, i, path);
   CheckContainerFields(c, s, path);
   CheckRequestsWithinLimits(c, effective, path);
   CheckAtLeast(c, path + ".maxParallel", s.max_parallel, 1);

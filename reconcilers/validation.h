@@ -49,8 +49,9 @@
 namespace stepline::reconcilers {
 
 // The failure classes a retryPolicy may name in retryOn (DESIGN.md section 2).
-inline constexpr std::array<const char*, 6> kRetryableFailureClasses{
-    "Error", "OOMKilled", "DeadlineExceeded", "Disrupted", "ImagePull", "Unschedulable"};
+inline constexpr std::array<const char*, 7> kRetryableFailureClasses{
+    "Error",     "OOMKilled",     "DeadlineExceeded", "Disrupted",
+    "ImagePull", "Unschedulable", "ArtifactError"};
 
 // Every problem, in order: spec-level fields, parameters, tags, stepDefaults, each step in
 // declaration order, then a dependency cycle. Empty when the Pipeline is valid.

@@ -393,6 +393,9 @@ TEST(ManagerTest, InformersWatchTheRightObjects) {
   ASSERT_EQ(factory.options.size(), 6u);
   EXPECT_EQ(factory.options.count("resourcequotas"), 1u) << "quota room (QuotaQueue)";
   EXPECT_EQ(factory.options["events"].field_selector, "reason=FailedCreate");
+  // Only the artifact repositories: the controller may read no other ConfigMap (RBAC).
+  EXPECT_EQ(factory.options["configmaps"].field_selector,
+            "metadata.name=stepline-artifact-repository");
   k8s::Object event = {{"metadata", {{"name", "e1"}}},
                        {"involvedObject", {{"kind", "Job"}, {"name", "j"}, {"uid", "job-uid"}}}};
   factory.options["events"].transform(event);

@@ -65,6 +65,7 @@ allowed -n "$NS" delete job rbac-job --wait=false
 allowed get pods -A
 allowed get resourcequotas -A
 allowed get events -A
+allowed get configmaps -A --field-selector metadata.name=stepline-artifact-repository
 allowed -n "$NS" create -f - <<<"$EVENT"
 allowed -n "$NS" create -f - <<<"$LEASE"
 allowed -n "$NS" get lease stepline-controller

@@ -35,6 +35,7 @@ PlanResult FakeRun::Plan() {
   in.now = now_;
   in.quota_grants = std::exchange(quota_grants, 0);
   in.rerun_source = rerun_source;
+  in.artifact_repository = artifact_repository;
   for (const auto& job : jobs_) {
     ObservedJob o;
     o.job = &job;
@@ -167,6 +168,30 @@ void FakeRun::Succeed(const std::string& job, const std::string& termination_mes
                                              {"finishedAt", k8s::FormatRfc3339(now_)}}}}}}};
   SetCondition(*Job(job), "SuccessCriteriaMet", "CompletionsReached");
   SetCondition(*Job(job), "Complete", "CompletionsReached");
+}
+
+void FakeRun::FailArtifact(const std::string& job, const std::string& container, int main_exit,
+                           const std::string& message) {
+  if (main_exit == 0) {
+    Succeed(job);
+  } else if (main_exit > 0) {
+    Fail(job, main_exit);
+  } else {
+    Object& pod = PodOf(job);
+    pod["status"]["phase"] = "Failed";
+    pod["status"]["containerStatuses"] = {
+        {{"name", "step"}, {"state", {{"waiting", {{"reason", "PodInitializing"}}}}}}};
+    SetCondition(*Job(job), "FailureTarget", "BackoffLimitExceeded");
+    SetCondition(*Job(job), "Failed", "BackoffLimitExceeded");
+  }
+  PodOf(job)["status"]["initContainerStatuses"] = {
+      {{"name", container},
+       {"state",
+        {{"terminated",
+          {{"exitCode", 1},
+           {"reason", "Error"},
+           {"message", message},
+           {"finishedAt", k8s::FormatRfc3339(now_)}}}}}}};
 }
 
 void FakeRun::Fail(const std::string& job, int exit_code, const std::string& reason,

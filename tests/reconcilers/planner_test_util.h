@@ -46,6 +46,12 @@ class FakeRun {
   void Unschedulable(const std::string& job, const std::string& message);
   void QuotaRefused(const std::string& job, const std::string& message);
   void DropPods(const std::string& job);
+  // An artifact container (init or sidecar) of the job's pod ended with exit code 1 and this
+  // termination message. The step's container: main_exit 0 succeeded (then an upload failed),
+  // -1 never ran (a download failed), else failed with that exit code.
+  void FailArtifact(const std::string& job, const std::string& container, int main_exit,
+                    const std::string& message);
+  std::optional<ArtifactRepository> artifact_repository;  // the namespace's, if any
 
   PipelineExecution& execution() { return execution_; }
   Pipeline* pipeline() { return has_pipeline_ ? &pipeline_ : nullptr; }

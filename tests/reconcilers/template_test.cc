@@ -72,7 +72,7 @@ TEST(TemplateTest, RendersEveryReferenceForm) {
 TEST(TemplateTest, ParseErrorsNameTheReferenceAndColumn) {
   const std::string forms =
       ": expected parameters.NAME, item, item.KEY, steps.STEP.outputs.NAME, steps.STEP.phase, "
-      "execution.name, execution.namespace or execution.startTime";
+      "steps.STEP.artifacts.NAME.uri, execution.name, execution.namespace or execution.startTime";
   struct Case {
     std::string text;
     std::string want;

@@ -203,7 +203,7 @@ std::vector<Malformed> MalformedPipelines() {
        [](Json& s) { s["steps"][0]["args"] = {"{{horizon}}"}; },
        {"spec.steps[0] (prepare).args[0]: invalid reference \"{{horizon}}\" at column 1: "
         "expected parameters.NAME, item, item.KEY, steps.STEP.outputs.NAME, steps.STEP.phase, "
-        "execution.name, execution.namespace or execution.startTime"}},
+        "steps.STEP.artifacts.NAME.uri, execution.name, execution.namespace or execution.startTime"}},
       {"an unknown step in args",
        [](Json& s) { s["steps"][4]["args"] = {"{{steps.evalute.outputs.accuracy}}"}; },
        {"spec.steps[4] (register).args[0]: unknown step \"evalute\" in "
@@ -354,7 +354,8 @@ std::vector<Malformed> MalformedPipelines() {
       {"an unknown failure class in retryOn",
        [](Json& s) { s["steps"][1]["retryPolicy"]["retryOn"][1] = "OOM"; },
        {"spec.steps[1] (train).retryPolicy.retryOn[1]: unknown failure class \"OOM\" (known: "
-        "Error, OOMKilled, DeadlineExceeded, Disrupted, ImagePull, Unschedulable)"}},
+        "Error, OOMKilled, DeadlineExceeded, Disrupted, ImagePull, Unschedulable, "
+        "ArtifactError)"}},
       // ---- env ----
       {"an env name that is no C identifier",
        [](Json& s) {

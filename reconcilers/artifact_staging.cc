@@ -1,0 +1,186 @@
+#include "reconcilers/artifact_staging.h"
+
+#include <map>
+#include <utility>
+
+#include "reconcilers/attempt.h"
+#include "reconcilers/object_fields.h"
+#include "reconcilers/template.h"
+
+namespace stepline::reconcilers {
+namespace {
+
+using k8s::Object;
+
+std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
+
+k8s::Result<std::string> InputUri(const ArtifactResolution& in, const Artifact& a) {
+  if (a.from.empty()) return a.s3;
+  k8s::Result<ArtifactSource> source = ParseArtifactFrom(a.from);
+  if (!source.ok()) return source.status();
+  const std::string* uri = in.upstream ? in.upstream(source->step, source->name) : nullptr;
+  if (uri == nullptr) {
+    return k8s::Status::Invalid("input artifact " + Quoted(a.name) + ": " + a.from +
+                                " has no URI (step " + Quoted(source->step) +
+                                " did not record that artifact)");
+  }
+  return *uri;
+}
+
+k8s::Result<std::string> OutputUri(const ArtifactResolution& in, const Artifact& a) {
+  if (!a.s3.empty()) return a.s3;
+  const std::string where = "output artifact " + Quoted(a.name) + " gives no s3 and ";
+  if (!in.repository_problem.empty()) {
+    return k8s::Status::Invalid(where +
+                                "the artifact repository is unusable: " + in.repository_problem);
+  }
+  if (in.repository == nullptr) {
+    return k8s::Status::Invalid(where + "namespace " + in.ns + " has no ConfigMap " +
+                                kArtifactRepositoryConfigMap +
+                                " (data: bucket, prefix, endpoint, region, credentialsSecret, "
+                                "pathStyle); create it or give the artifact an s3 URI");
+  }
+  return DefaultArtifactUri(*in.repository, in.ns, in.execution, in.step->name, in.index,
+                            in.attempt, a.name);
+}
+
+// Checks a rendered URI: what validation could not check before the templates were rendered.
+k8s::Status CheckRendered(const std::string& kind, const Artifact& a, const std::string& uri) {
+  std::string problem = S3UriProblem(uri, false);
+  if (problem.empty()) return k8s::Status::Ok();
+  return k8s::Status::Invalid(kind + " artifact " + Quoted(a.name) + ": " + problem);
+}
+
+// The common options of every stepline-artifacts command.
+std::vector<std::string> StorageArgs(const StagedArtifacts& s) {
+  std::vector<std::string> args{"--error-file", "/dev/termination-log"};
+  const ArtifactRepository& r = s.repository;
+  if (!r.endpoint.empty()) args.insert(args.end(), {"--endpoint", r.endpoint});
+  if (!r.region.empty()) args.insert(args.end(), {"--region", r.region});
+  if (r.path_style) args.push_back(*r.path_style ? "--path-style" : "--virtual-hosted");
+  if (!r.credentials_secret.empty()) {
+    args.insert(args.end(), {"--credentials-dir", kArtifactCredentialsPath});
+  }
+  return args;
+}
+
+Object StagingContainer(const StagedArtifacts& s, const std::string& name,
+                        std::vector<std::string> command) {
+  for (std::string& arg : StorageArgs(s)) command.push_back(std::move(arg));
+  // Kubernetes expands $(VAR) in args: URIs and paths reach the binary as they are.
+  for (std::string& arg : command) arg = EscapeForKubernetesExpansion(arg);
+  Object mounts = Object::array({{{"name", kArtifactVolume}, {"mountPath", kArtifactMountPath}}});
+  if (!s.repository.credentials_secret.empty()) {
+    mounts.push_back({{"name", kArtifactCredentialsVolume},
+                      {"mountPath", kArtifactCredentialsPath},
+                      {"readOnly", true}});
+  }
+  return {{"name", name},
+          {"image", s.options.image},
+          {"command", command},
+          {"volumeMounts", mounts},
+          {"terminationMessagePolicy", "FallbackToLogsOnError"},
+          {"securityContext",
+           {{"allowPrivilegeEscalation", false},
+            {"capabilities", {{"drop", Object::array({"ALL"})}}}}}};
+}
+
+std::string WithoutTrailingSlash(const std::string& path) {
+  return path.size() > 1 && path.back() == '/' ? path.substr(0, path.size() - 1) : path;
+}
+
+// The file or directory an output is uploaded from, inside the staging volume: out/<k> is the
+// output's directory; a path ending in '/' is that directory itself, else its basename in it.
+std::string UploadSource(const std::string& path, size_t dir_index) {
+  std::string dir = std::string(kArtifactMountPath) + "/out/" + std::to_string(dir_index);
+  if (path.back() == '/') return dir;
+  return dir + path.substr(path.rfind('/'));
+}
+
+void AddInputs(const StagedArtifacts& s, Object& init, Object& mounts) {
+  for (size_t i = 0; i < s.inputs.size(); ++i) {
+    const StagedArtifact& a = s.inputs[i];
+    const std::string sub = "in/" + std::to_string(i);
+    init.push_back(StagingContainer(
+        s, kArtifactContainerPrefix + std::string("in-") + std::to_string(i),
+        {"stepline-artifacts", "download", a.uri, std::string(kArtifactMountPath) + "/" + sub}));
+    mounts.push_back(
+        {{"name", kArtifactVolume}, {"mountPath", WithoutTrailingSlash(a.path)}, {"subPath", sub}});
+  }
+}
+
+void AddOutputs(const StagedArtifacts& s, Object& init, Object& mounts) {
+  std::map<std::string, size_t> dirs;  // mount directory -> k of out/<k>
+  for (size_t i = 0; i < s.outputs.size(); ++i) {
+    const StagedArtifact& a = s.outputs[i];
+    auto [it, fresh] = dirs.emplace(OutputMountDirectory(a.path), dirs.size());
+    if (fresh) {
+      mounts.push_back({{"name", kArtifactVolume},
+                        {"mountPath", it->first},
+                        {"subPath", "out/" + std::to_string(it->second)}});
+    }
+    Object c =
+        StagingContainer(s, kArtifactContainerPrefix + std::string("out-") + std::to_string(i),
+                         {"stepline-artifacts", "upload", UploadSource(a.path, it->second), a.uri,
+                          "--wait-for-term"});
+    c["restartPolicy"] = "Always";  // a native sidecar: runs beside the step, stopped after it
+    init.push_back(std::move(c));
+  }
+}
+
+}  // namespace
+
+k8s::Result<StagedArtifacts> ResolveArtifacts(const ArtifactResolution& in) {
+  StagedArtifacts out;
+  out.options = in.options;
+  if (in.repository != nullptr) out.repository = *in.repository;
+  for (const Artifact& a : in.step->input_artifacts) {
+    k8s::Result<std::string> uri = InputUri(in, a);
+    if (!uri.ok()) return uri.status();
+    if (k8s::Status st = CheckRendered("input", a, *uri); !st.ok()) return st;
+    out.inputs.push_back({a.name, a.path, *uri});
+  }
+  for (const Artifact& a : in.step->output_artifacts) {
+    k8s::Result<std::string> uri = OutputUri(in, a);
+    if (!uri.ok()) return uri.status();
+    if (k8s::Status st = CheckRendered("output", a, *uri); !st.ok()) return st;
+    out.outputs.push_back({a.name, a.path, *uri});
+  }
+  return out;
+}
+
+std::string AddArtifactStaging(const StagedArtifacts& staged, Object* pod_spec) {
+  if (staged.empty()) return "";
+  Object init = Object::array();
+  Object& main = (*pod_spec)["containers"][0];
+  Object mounts = main.contains("volumeMounts") ? main["volumeMounts"] : Object::array();
+  AddInputs(staged, init, mounts);
+  AddOutputs(staged, init, mounts);
+  main["volumeMounts"] = mounts;
+  (*pod_spec)["initContainers"] = init;
+  Object volumes = Object::array({{{"name", kArtifactVolume}, {"emptyDir", Object::object()}}});
+  if (!staged.repository.credentials_secret.empty()) {
+    volumes.push_back({{"name", kArtifactCredentialsVolume},
+                       {"secret", {{"secretName", staged.repository.credentials_secret}}}});
+  }
+  (*pod_spec)["volumes"] = volumes;
+  if (staged.outputs.empty()) return "";
+  (*pod_spec)["terminationGracePeriodSeconds"] = staged.options.upload_grace_seconds;
+  Object uris = Object::object();
+  for (const StagedArtifact& a : staged.outputs) uris[a.name] = a.uri;
+  return uris.dump();
+}
+
+StringMap RecordedArtifacts(const Object& job) {
+  const std::string& text = Annotation(job, kAnnotationArtifacts);
+  StringMap out;
+  if (text.empty()) return out;
+  Object parsed = Object::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return out;
+  for (const auto& [name, uri] : parsed.items()) {
+    if (uri.is_string()) out[name] = uri.get<std::string>();
+  }
+  return out;
+}
+
+}  // namespace stepline::reconcilers

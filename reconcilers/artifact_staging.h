@@ -1,0 +1,95 @@
+// How a step's pod stages its artifacts (docs/api.md, "Artifacts"): the URIs of one attempt's
+// inputs and outputs, resolved by the planner, and the containers, volumes and mounts the Job
+// builder adds for them.
+//
+// The pod gets one emptyDir volume, `stepline-artifacts`:
+// - one init container per input artifact (`artifact-in-<i>`, the controller's image, running
+//   `stepline-artifacts download URI /stepline/artifacts/in/<i>`); the step's container mounts
+//   `in/<i>` (subPath) at the artifact's path, so a file is a file and a directory a directory;
+// - for the outputs, the directory of each output path (the path itself when it ends in '/') is
+//   mounted from `out/<k>`; a native sidecar (`artifact-upload`: an init container with
+//   restartPolicy Always) waits, and when the kubelet stops it after the step's container ended
+//   (SIGTERM), uploads every output with `stepline-artifacts upload`. The pod's
+//   terminationGracePeriodSeconds is the upload's time limit.
+// A failed download fails the pod (a failed init container); a failed upload ends the sidecar
+// with a non-zero exit code, which the Job ignores and the planner reads (attempt.h:
+// ArtifactError). Both write the storage's message to their termination log.
+//
+// Pure; plain values.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "k8sclient/resource.h"
+#include "reconcilers/api_types.h"
+#include "reconcilers/artifact_repository.h"
+
+namespace stepline::reconcilers {
+
+// The Job annotation holding the attempt's output artifact URIs (a JSON object name -> URI);
+// the planner records it in status.steps[].artifacts when the attempt succeeds.
+inline constexpr const char* kAnnotationArtifacts = "stepline.dev/artifacts";
+inline constexpr const char* kArtifactVolume = "stepline-artifacts";
+inline constexpr const char* kArtifactCredentialsVolume = "stepline-artifact-credentials";
+inline constexpr const char* kArtifactMountPath = "/stepline/artifacts";
+inline constexpr const char* kArtifactCredentialsPath = "/stepline/credentials";
+
+// What the controller's flags say about staging.
+struct ArtifactStagingOptions {
+  // The image of the staging containers: the controller's own, which ships stepline-artifacts.
+  std::string image = "stepline/controller:latest";
+  // The pod's terminationGracePeriodSeconds when it uploads outputs: the time uploads may take
+  // after the step's container ended.
+  int64_t upload_grace_seconds = 600;
+};
+
+struct StagedArtifact {
+  std::string name;
+  std::string path;  // as declared
+  std::string uri;   // s3://bucket/key, rendered
+};
+
+// One attempt's artifacts, resolved.
+struct StagedArtifacts {
+  std::vector<StagedArtifact> inputs;
+  std::vector<StagedArtifact> outputs;
+  // How to reach the storage (endpoint, region, addressing, credentials Secret); the
+  // repository's bucket and prefix only matter for the default URIs, already resolved.
+  ArtifactRepository repository;
+  ArtifactStagingOptions options;
+
+  bool empty() const { return inputs.empty() && outputs.empty(); }
+};
+
+// Where an attempt's artifacts go: the step (s3 values rendered), the URIs of the upstream
+// output artifacts it reads (step -> name -> URI), and the namespace's repository (null when
+// there is no ConfigMap; repository_problem says why it is unusable when it is invalid).
+struct ArtifactResolution {
+  const Step* step = nullptr;
+  std::function<const std::string*(const std::string& step, const std::string& name)> upstream;
+  const ArtifactRepository* repository = nullptr;
+  std::string repository_problem;
+  std::string ns;
+  std::string execution;
+  std::optional<int> index;
+  int attempt = 1;
+  ArtifactStagingOptions options;
+};
+
+// Errors (Invalid) name the artifact and say what to do: an upstream artifact without a URI, an
+// output with no s3 and no usable repository, a rendered s3 value that is no s3:// URI.
+k8s::Result<StagedArtifacts> ResolveArtifacts(const ArtifactResolution& in);
+
+// Adds the staging to a Job's pod spec whose containers[0] is the step's container; nothing when
+// `staged` is empty. Also returns the annotation value of kAnnotationArtifacts ("" without
+// outputs).
+std::string AddArtifactStaging(const StagedArtifacts& staged, k8s::Object* pod_spec);
+
+// The output URIs an attempt's Job recorded (kAnnotationArtifacts); empty when none or garbled.
+StringMap RecordedArtifacts(const k8s::Object& job);
+
+}  // namespace stepline::reconcilers
