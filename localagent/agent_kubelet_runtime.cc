@@ -38,6 +38,21 @@ void FailToStart(ContainerRun& run, const std::string& message, k8s::WallTime no
   run.started_at = run.finished_at = now;
 }
 
+// The parts of a pod spec the agent cannot honour ("init containers (a, b) and volumes"), or "".
+std::string UnsupportedPodParts(const k8s::Object& pod) {
+  const k8s::Object& spec = ObjField(pod, "spec");
+  std::vector<std::string> parts;
+  std::string names;
+  for (const auto& c : ArrField(spec, "initContainers")) {
+    names += (names.empty() ? "" : ", ") + StrField(c, "name");
+  }
+  if (!names.empty()) parts.push_back("init containers (" + names + ")");
+  if (!ArrField(spec, "volumes").empty()) parts.push_back("volumes");
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : " and ") + p;
+  return out;
+}
+
 }  // namespace
 
 milliseconds Kubelet::StartContainers(const k8s::Object& pod, PodWorker& w) {
@@ -72,6 +87,13 @@ void Kubelet::StartContainer(const k8s::Object& pod, const k8s::Object& spec, Po
     c.run.waiting_reason = "CreateContainerConfigError";
     c.run.waiting_message = launch.status().message();
     events_.Emit(pod, true, "Failed", "Error: " + launch.status().message(), w.node);
+    return;
+  }
+  if (std::string missing = UnsupportedPodParts(pod); !missing.empty()) {
+    // Running the container without them would hide what the pod asked for (artifacts never
+    // downloaded or uploaded, while the step looks fine): fail it, saying why.
+    FailToStart(c.run, "the local agent does not run " + missing + " yet", clock_.Now());
+    events_.Emit(pod, true, "Failed", "Error: " + c.run.message, w.node);
     return;
   }
   if (launch->argv.empty()) {

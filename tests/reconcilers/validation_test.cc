@@ -203,7 +203,8 @@ std::vector<Malformed> MalformedPipelines() {
        [](Json& s) { s["steps"][0]["args"] = {"{{horizon}}"}; },
        {"spec.steps[0] (prepare).args[0]: invalid reference \"{{horizon}}\" at column 1: "
         "expected parameters.NAME, item, item.KEY, steps.STEP.outputs.NAME, steps.STEP.phase, "
-        "steps.STEP.artifacts.NAME.uri, execution.name, execution.namespace or execution.startTime"}},
+        "steps.STEP.artifacts.NAME.uri, execution.name, execution.namespace or "
+        "execution.startTime"}},
       {"an unknown step in args",
        [](Json& s) { s["steps"][4]["args"] = {"{{steps.evalute.outputs.accuracy}}"}; },
        {"spec.steps[4] (register).args[0]: unknown step \"evalute\" in "
