@@ -1,5 +1,7 @@
 #include "controller/dispatch_latency.h"
 
+#include "k8sclient/job_state.h"
+
 namespace stepline::controller {
 
 namespace {
@@ -10,16 +12,7 @@ std::vector<double> LatencyBuckets() { return metrics::ExponentialBuckets(0.0002
 }  // namespace
 
 bool JobIsFinished(const k8s::Object& job) {
-  auto status = job.find("status");
-  if (status == job.end() || !status->is_object()) return false;
-  auto conditions = status->find("conditions");
-  if (conditions == status->end() || !conditions->is_array()) return false;
-  for (const k8s::Object& c : *conditions) {
-    if (!c.is_object() || c.value("status", "") != "True") continue;
-    const std::string type = c.value("type", "");
-    if (type == "Complete" || type == "Failed") return true;
-  }
-  return false;
+  return k8s::OutcomeDecided(k8s::ClassifyJob(job));  // when the planner takes it as finished
 }
 
 DispatchLatency::DispatchLatency(const k8s::Clock& clock, metrics::Registry& registry)

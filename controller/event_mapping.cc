@@ -3,6 +3,8 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "k8sclient/job_state.h"
+
 namespace stepline::controller {
 
 namespace {
@@ -144,7 +146,7 @@ k8s::Object JobFacts(const k8s::Object& job) {
   if (!conditions.is_array()) return facts;
   for (const k8s::Object& c : conditions) {
     const std::string type = c.is_object() ? c.value("type", "") : "";
-    if (type == "Complete" || type == "Failed" || type == "FailureTarget") {
+    if (k8s::IsJobOutcomeCondition(type)) {
       facts["conditions"].push_back(c);
     }
   }

@@ -50,6 +50,12 @@ std::string KeyOf(const Object& obj) {
   return ns.empty() ? NameOf(obj) : ns + "/" + NameOf(obj);
 }
 
+std::pair<std::string, std::string> SplitKey(const std::string& key) {
+  const size_t slash = key.find('/');
+  if (slash == std::string::npos) return {"", key};
+  return {key.substr(0, slash), key.substr(slash + 1)};
+}
+
 const Object* ControllerOf(const Object& obj) {
   auto meta = obj.find("metadata");
   if (meta == obj.end() || !meta->is_object()) return nullptr;

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -57,6 +58,9 @@ const std::string& UidOf(const Object& obj);
 const std::string& ResourceVersionOf(const Object& obj);
 // "namespace/name", or "name" for cluster-scoped objects: the work-queue key.
 std::string KeyOf(const Object& obj);
+// The namespace and name in a KeyOf key; a key without '/' is a cluster-scoped name ("", key)
+// (client-go's SplitMetaNamespaceKey).
+std::pair<std::string, std::string> SplitKey(const std::string& key);
 // The ownerReference with controller: true, or nullptr.
 const Object* ControllerOf(const Object& obj);
 

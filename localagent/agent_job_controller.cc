@@ -14,11 +14,6 @@ namespace {
 constexpr const char* kName = "job-controller";
 constexpr auto kExpectationTimeout = std::chrono::seconds(30);
 
-std::pair<std::string, std::string> SplitKey(const std::string& key) {
-  const size_t slash = key.find('/');
-  return {key.substr(0, slash), key.substr(slash + 1)};
-}
-
 // The Job's key if the object's controller is a Job.
 std::string ControllerJobKey(const k8s::Object& obj) {
   const k8s::Object* ref = k8s::ControllerOf(obj);
@@ -56,7 +51,7 @@ void JobController::OnPod(const k8s::ObjectPtr& pod) {
 }
 
 SyncOutcome JobController::Sync(const std::string& key) {
-  const auto [ns, name] = SplitKey(key.substr(4));
+  const auto [ns, name] = k8s::SplitKey(key.substr(4));
   return key.rfind("job:", 0) == 0 ? SyncJobKey(ns, name) : SyncOrphanPod(ns, name);
 }
 

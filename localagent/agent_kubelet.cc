@@ -30,11 +30,6 @@ std::unique_ptr<controller::RateLimiter> StatusRetryLimiter() {
                                                                   std::chrono::seconds(10));
 }
 
-std::pair<std::string, std::string> SplitKey(const std::string& key) {
-  const size_t slash = key.find('/');
-  return {key.substr(0, slash), key.substr(slash + 1)};
-}
-
 milliseconds Earliest(milliseconds a, milliseconds b) {
   if (a < milliseconds(0)) return b;
   if (b < milliseconds(0)) return a;
@@ -112,7 +107,7 @@ void Kubelet::FlushEvents() {
 }
 
 SyncOutcome Kubelet::SyncKey(const std::string& key) {
-  const auto [ns, name] = SplitKey(key);
+  const auto [ns, name] = k8s::SplitKey(key);
   const k8s::ObjectPtr pod = pods_.Get(ns, name);
   bool running_here = false;
   {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "k8sclient/job_state.h"
 #include "localagent/conditions.h"
 #include "localagent/json_util.h"
 #include "localagent/pod_util.h"
@@ -259,10 +260,7 @@ std::chrono::milliseconds PodReplacementBackoff(int64_t failures) {
   return std::min(delay, cap);
 }
 
-bool IsJobFinished(const k8s::Object& job) {
-  const auto& status = ObjField(job, "status");
-  return ConditionIsTrue(status, "Complete") || ConditionIsTrue(status, "Failed");
-}
+bool IsJobFinished(const k8s::Object& job) { return k8s::HasEnded(k8s::ClassifyJob(job)); }
 
 JobSyncResult SyncJob(const k8s::Object& job, const std::vector<k8s::ObjectPtr>& pods,
                       k8s::WallTime now) {

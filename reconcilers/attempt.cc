@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "k8sclient/job_state.h"
 #include "reconcilers/object_fields.h"
 
 namespace stepline::reconcilers {
@@ -263,7 +264,10 @@ AttemptObservation ObserveAttempt(const AttemptInputs& in) {
   AttemptObservation out;
   const Object& job = *in.job;
   const Object* pod = NewestPod(in.pods);
-  if (const Object* done = TrueCondition(job, "Complete")) {
+  const k8s::JobState state = k8s::ClassifyJob(job);
+  if (k8s::Succeeds(state)) {
+    const Object* done =
+        TrueCondition(job, state == k8s::JobState::kSucceeded ? "Complete" : "SuccessCriteriaMet");
     if (AwaitPodStatus(done, pod, in, &out)) return out;
     out.phase = AttemptPhase::kSucceeded;
     out.completion_time = TimeField(*done, "lastTransitionTime");
@@ -275,9 +279,9 @@ AttemptObservation ObserveAttempt(const AttemptInputs& in) {
     if (pod != nullptr) ClassifyArtifactFailure(*pod, &out);
     return out;
   }
-  const Object* failed = TrueCondition(job, "Failed");
-  if (failed == nullptr) failed = TrueCondition(job, "FailureTarget");
-  if (failed != nullptr) {
+  if (k8s::OutcomeDecided(state)) {  // failed, or failing while its pods terminate
+    const Object* failed =
+        TrueCondition(job, state == k8s::JobState::kFailed ? "Failed" : "FailureTarget");
     bool deadline = StringField(*failed, "reason") == "DeadlineExceeded";
     if (!deadline && AwaitPodStatus(failed, pod, in, &out)) return out;
     ObserveFailedJob(*failed, pod, &out);

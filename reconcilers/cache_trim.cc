@@ -4,6 +4,8 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "k8sclient/job_state.h"
+
 namespace stepline::reconcilers {
 namespace {
 
@@ -209,17 +211,7 @@ bool Ended(const Object& obj) {
     const std::string* phase = StringAt(obj, "status", "phase");
     return phase != nullptr && (*phase == "Succeeded" || *phase == "Failed");
   }
-  if (*kind != "Job") return false;
-  auto status = obj.find("status");
-  if (status == obj.end() || !status->is_object()) return false;
-  auto conds = status->find("conditions");
-  if (conds == status->end() || !conds->is_array()) return false;
-  for (const Object& c : *conds) {
-    if (!c.is_object() || c.value("status", "") != "True") continue;
-    const std::string type = c.value("type", "");
-    if (type == "Complete" || type == "Failed") return true;
-  }
-  return false;
+  return *kind == "Job" && k8s::HasEnded(k8s::ClassifyJob(obj));
 }
 
 }  // namespace

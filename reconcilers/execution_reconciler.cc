@@ -38,12 +38,6 @@ bool IsRoutineStepEvent(const std::string& reason) {
   return reason == "StepStarted" || reason == "StepSucceeded";
 }
 
-std::pair<std::string, std::string> SplitKey(const std::string& key) {
-  auto slash = key.find('/');
-  if (slash == std::string::npos) return {"", key};
-  return {key.substr(0, slash), key.substr(slash + 1)};
-}
-
 bool IsQuotaRefusal(const k8s::Status& s) {
   return s.IsForbidden() && s.message().find("exceeded quota") != std::string::npos;
 }
@@ -543,7 +537,7 @@ void ExecutionReconciler::ReportQuotaWaits(const std::string& key, const PlanInp
 }
 
 ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
-  auto [ns, name] = SplitKey(key);
+  auto [ns, name] = k8s::SplitKey(key);
   ObjectPtr cached = caches_.executions->Get(ns, name);
   if (!cached) {
     Forget(key);

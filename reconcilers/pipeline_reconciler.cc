@@ -16,12 +16,6 @@ namespace {
 using k8s::Object;
 using k8s::ObjectPtr;
 
-std::pair<std::string, std::string> SplitKey(const std::string& key) {
-  auto slash = key.find('/');
-  if (slash == std::string::npos) return {"", key};
-  return {key.substr(0, slash), key.substr(slash + 1)};
-}
-
 std::shared_ptr<spdlog::logger> Log() {
   static auto logger = [] {
     auto l = spdlog::get("reconciler");
@@ -162,7 +156,7 @@ void PipelineReconciler::RecordTransition(const Object& pipeline, const Conditio
 }
 
 ReconcileOutcome PipelineReconciler::Reconcile(const std::string& key) {
-  auto [ns, name] = SplitKey(key);
+  auto [ns, name] = k8s::SplitKey(key);
   ObjectPtr cached = pipelines_.Get(ns, name);
   if (!cached) {
     std::lock_guard lock(mu_);

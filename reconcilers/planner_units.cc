@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "k8sclient/job_state.h"
 #include "reconcilers/job_builder.h"
 #include "reconcilers/planner_internal.h"
 #include "reconcilers/status_bounds.h"
@@ -198,19 +199,9 @@ UnitState PlanNotStarted(const StepStatus* old, Planning& p) {
 }  // namespace
 
 bool JobFinished(const Object& job) {
-  // FailureTarget and SuccessCriteriaMet (Kubernetes 1.31+) count too: the outcome is decided
-  // even while the Job controller still terminates pods. One pass over the conditions.
-  const Object& conds = Child(Child(job, "status"), "conditions");
-  if (conds.is_array()) {
-    for (const auto& c : conds) {
-      if (StringField(c, "status") != "True") continue;
-      const std::string& type = StringField(c, "type");
-      if (type == "Complete" || type == "Failed" || type == "FailureTarget" ||
-          type == "SuccessCriteriaMet")
-        return true;
-    }
-  }
-  return !Annotation(job, kAnnotationAbandoned).empty();
+  // Decided, not only ended: SuccessCriteriaMet and FailureTarget count (k8sclient/job_state.h).
+  return k8s::OutcomeDecided(k8s::ClassifyJob(job)) ||
+         !Annotation(job, kAnnotationAbandoned).empty();
 }
 
 RetrySettings RetrySettingsOf(const Step& step) {

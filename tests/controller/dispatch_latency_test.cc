@@ -26,7 +26,9 @@ std::pair<uint64_t, double> CountAndSum(const metrics::Registry& registry) {
           read("stepline_dispatch_latency_seconds_sum")};
 }
 
-TEST(DispatchLatencyTest, JobIsFinishedOnlyWithATrueTerminalCondition) {
+// Finished as the planner reads it (k8sclient/job_state.h): once the outcome is decided, so the
+// clock starts when the planner may start the next step.
+TEST(DispatchLatencyTest, JobIsFinishedOnceItsOutcomeIsDecided) {
   struct Case {
     std::string name;
     k8s::Object job;
@@ -37,8 +39,9 @@ TEST(DispatchLatencyTest, JobIsFinishedOnlyWithATrueTerminalCondition) {
       {"complete", Job("Complete"), true},
       {"failed", Job("Failed"), true},
       {"complete false", Job("Complete", "False"), false},
-      {"success criteria met only", Job("SuccessCriteriaMet"), false},
-      {"failure target only", Job("FailureTarget"), false},
+      {"success criteria met only", Job("SuccessCriteriaMet"), true},
+      {"failure target only", Job("FailureTarget"), true},
+      {"suspended", Job("Suspended"), false},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -73,9 +76,10 @@ TEST(DispatchLatencyTest, OnlyTheTransitionToFinishedCounts) {
   metrics::Registry registry;
   DispatchLatency d(clock, registry);
   d.OnJobUpdate("ml/run-1", Job("Complete"), Job("Complete"));  // a later update of a done Job
-  d.OnJobUpdate("ml/run-1", Job(""), Job("SuccessCriteriaMet"));
-  EXPECT_FALSE(d.PendingFinish("ml/run-1"));
+  // Complete after SuccessCriteriaMet: the outcome was decided already, the planner acted then.
   d.OnJobUpdate("ml/run-1", Job("SuccessCriteriaMet"), Job("Complete"));
+  EXPECT_FALSE(d.PendingFinish("ml/run-1"));
+  d.OnJobUpdate("ml/run-1", Job(""), Job("SuccessCriteriaMet"));
   EXPECT_TRUE(d.PendingFinish("ml/run-1"));
   EXPECT_FALSE(d.PendingFinish("ml/run-2"));
   d.Forget("ml/run-1");

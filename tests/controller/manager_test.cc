@@ -163,6 +163,22 @@ TEST(EventMappingTest, JobChangeMattersOnlyForWhatThePlannerReads) {
          o["status"]["conditions"] = {{{"type", "Complete"}, {"status", "True"}}};
        },
        true},
+      // Every condition the planner reads through k8s::ClassifyJob, and no other.
+      {"success criteria met",
+       [](k8s::Object& o) {
+         o["status"]["conditions"] = {{{"type", "SuccessCriteriaMet"}, {"status", "True"}}};
+       },
+       true},
+      {"failure target",
+       [](k8s::Object& o) {
+         o["status"]["conditions"] = {{{"type", "FailureTarget"}, {"status", "True"}}};
+       },
+       true},
+      {"suspended condition",
+       [](k8s::Object& o) {
+         o["status"]["conditions"] = {{{"type", "Suspended"}, {"status", "True"}}};
+       },
+       false},
       {"completionTime", [](k8s::Object& o) { o["status"]["completionTime"] = "t"; }, true},
       {"spec", [](k8s::Object& o) { o["spec"]["suspend"] = false; }, true},
       {"annotation",

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "k8sclient/clock.h"
+#include "k8sclient/job_state.h"
 #include "k8sclient/resource.h"
 #include "k8sclient/status.h"
 
@@ -42,6 +43,55 @@ TEST(ResourceTest, MetadataAccessorsToleratePartialObjects) {
   EXPECT_EQ((*ControllerOf(job))["uid"], "u2");
   EXPECT_EQ(NameOf(Object::object()), "");
   EXPECT_EQ(ControllerOf(Object{{"metadata", 3}}), nullptr);
+}
+
+TEST(ResourceTest, SplitKeyUndoesKeyOf) {
+  using Pair = std::pair<std::string, std::string>;
+  EXPECT_EQ(SplitKey("ml/run-1"), (Pair{"ml", "run-1"}));
+  EXPECT_EQ(SplitKey("node-a"), (Pair{"", "node-a"}));  // cluster-scoped
+  EXPECT_EQ(SplitKey("ml/"), (Pair{"ml", ""}));
+  Object pod = {{"metadata", {{"name", "p"}, {"namespace", "ns"}}}};
+  EXPECT_EQ(SplitKey(KeyOf(pod)), (Pair{"ns", "p"}));
+}
+
+TEST(JobStateTest, ClassifiesByTrueOutcomeConditions) {
+  auto job = [](std::vector<std::pair<const char*, const char*>> conditions) {
+    Object j = {{"status", {{"conditions", Object::array()}}}};
+    for (const auto& [type, status] : conditions) {
+      j["status"]["conditions"].push_back({{"type", type}, {"status", status}});
+    }
+    return j;
+  };
+  struct Case {
+    const char* name;
+    Object job;
+    JobState want;
+  };
+  const std::vector<Case> cases = {
+      {"no status", Object::object(), JobState::kActive},
+      {"suspended only", job({{"Suspended", "True"}}), JobState::kActive},
+      {"complete false", job({{"Complete", "False"}}), JobState::kActive},
+      {"criteria met, pods terminating", job({{"SuccessCriteriaMet", "True"}}),
+       JobState::kSucceeding},
+      {"complete", job({{"SuccessCriteriaMet", "True"}, {"Complete", "True"}}),
+       JobState::kSucceeded},
+      {"failure target", job({{"FailureTarget", "True"}}), JobState::kFailing},
+      {"failed", job({{"FailureTarget", "True"}, {"Failed", "True"}}), JobState::kFailed},
+      {"failed wins over complete", job({{"Complete", "True"}, {"Failed", "True"}}),
+       JobState::kFailed},
+      {"malformed conditions", Object{{"status", {{"conditions", 3}}}}, JobState::kActive},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const JobState got = ClassifyJob(c.job);
+    EXPECT_EQ(got, c.want);
+    EXPECT_EQ(OutcomeDecided(got), c.want != JobState::kActive);
+    EXPECT_EQ(HasEnded(got), c.want == JobState::kSucceeded || c.want == JobState::kFailed);
+  }
+  for (const char* type : {"Complete", "Failed", "SuccessCriteriaMet", "FailureTarget"}) {
+    EXPECT_TRUE(IsJobOutcomeCondition(type)) << type;
+  }
+  EXPECT_FALSE(IsJobOutcomeCondition("Suspended"));
 }
 
 TEST(StatusTest, RetriableClasses) {
