@@ -6,7 +6,8 @@
 #   --kill   SIGKILL instead of SIGTERM (a crash: no graceful shutdown)
 #
 # Waits until the component is healthy again (etcd /health, the API server /readyz, the agent
-# alive after 0.5 s) and prints on stdout how long it was down, in seconds ("down 3.2").
+# still up 2 s after it started; a killed agent's Lease must expire first, about 20 s) and
+# prints on stdout how long it was down, in seconds ("down 3.2").
 set -euo pipefail
 dir=${1:?usage: restart.sh STATE_DIR etcd|apiserver|agent [--kill]}
 name=${2:?usage: restart.sh STATE_DIR etcd|apiserver|agent [--kill]}
@@ -49,14 +50,16 @@ healthy() {
   case $name in
     etcd) curl -sf "$STEPLINE_TESTENV_ETCD/health" 2>/dev/null | grep -q '"health":"true"' ;;
     apiserver) curl -sf --cacert "$STEPLINE_TESTENV_CA" "$STEPLINE_TESTENV_SERVER/readyz" >/dev/null 2>&1 ;;
-    *) sleep 0.5 ;;
+    *) sleep 2; [ -n "$(starttime "$newpid")" ] ;;  # the agent: still up 2 s later
   esac
 }
 for _ in $(seq 600); do
   if [ -z "$(starttime "$newpid")" ]; then
-    # Still a port clash (the old sockets outlived the process): try again, a few times.
-    if tail -n 5 "$log" | grep -qiE 'address already in use' && ((clashes++ < 10)); then
-      sed -i "/^$name /d" "$dir/pids"; sleep 0.5; start; echo "$name $newpid $s" >>"$dir/pids"; continue
+    # Still a port clash (the old sockets outlived the process), or the agent's Lease of the
+    # killed agent has not expired yet: try again, once a second, for up to 30 s.
+    if tail -n 5 "$log" | grep -qiE 'address already in use|another stepline-local-agent' &&
+      ((clashes++ < 30)); then
+      sed -i "/^$name /d" "$dir/pids"; sleep 1; start; echo "$name $newpid $s" >>"$dir/pids"; continue
     fi
     tail -n 20 "$log" >&2; die "$name exited after its restart (log: $log)"
   fi
