@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Chaos as a test (issue #16): executions with fan-outs run while two controller replicas with
-# leader election are killed with SIGKILL, the API server and etcd crash and restart, and Jobs
-# and pods are deleted out of band. Every run must end Succeeded, no (execution, step, index,
-# attempt) may have two Jobs, and no step may be lost. Prints the recovery time of every fault:
-# from the fault until the executions' finished-step count next grows.
+# leader election (each under a restart loop, as in a Deployment) are killed with SIGKILL, the
+# API server and etcd crash and restart, and Jobs and pods are deleted out of band. Every run
+# must end Succeeded, no (execution, step, index, attempt) may have two Jobs, and no step may be
+# lost. Prints the recovery time of every fault: from the fault until the executions'
+# finished-step count next grows.
 #
 # It starts its own test API server (testenv/up.sh --agent in a private state dir), since it
 # restarts that server and its etcd (testenv/restart.sh).
@@ -23,20 +24,35 @@ if ! env_lines="$("$E2E_ROOT/testenv/up.sh" --dir "$TENV" --agent)"; then
 fi
 eval "$env_lines"
 e2e_init chaos
-trap 'e2e_cleanup; stop_testenv' EXIT
+trap 'stop_replicas; e2e_cleanup; stop_testenv' EXIT
 
 # ---- two replicas with leader election ------------------------------------------------------
-declare -A PID METRICS
+# Each replica runs under a restart loop, as a Deployment's pod would: a replica killed by the
+# test, or one that exits by itself (a leader that cannot renew its Lease while the API server or
+# etcd is down exits, as controller-runtime's managers do), is started again half a second later.
+declare -A LOOP METRICS
 start_replica() { # SLOT
   METRICS[$1]=$(free_port)
-  "$BIN_DIR/stepline-controller" --kubeconfig "$KUBECONFIG" --namespace "$NS" \
-    --leader-elect --leader-elect-namespace "$NS" --leader-elect-lease-duration 4s \
-    --leader-elect-renew-deadline 3s --leader-elect-retry-period 1s \
-    --metrics-bind-address "127.0.0.1:${METRICS[$1]}" \
-    --health-probe-bind-address "127.0.0.1:$(free_port)" >>"$E2E_WORK/controller.log" 2>&1 &
-  PID[$1]=$!
-  disown "${PID[$1]}"
-  E2E_PIDS+=("${PID[$1]}")
+  local health
+  health=$(free_port)
+  (
+    while [[ ! -e $E2E_WORK/stop ]]; do
+      "$BIN_DIR/stepline-controller" --kubeconfig "$KUBECONFIG" --namespace "$NS" \
+        --leader-elect --leader-elect-namespace "$NS" --leader-elect-lease-duration 4s \
+        --leader-elect-renew-deadline 3s --leader-elect-retry-period 1s \
+        --metrics-bind-address "127.0.0.1:${METRICS[$1]}" \
+        --health-probe-bind-address "127.0.0.1:$health" >>"$E2E_WORK/controller.log" 2>&1
+      sleep 0.5
+    done
+  ) &
+  LOOP[$1]=$!
+  disown "${LOOP[$1]}"
+}
+replica_pid() { pgrep -P "${LOOP[$1]}" -f stepline-controller | head -n 1; }
+stop_replicas() {
+  local s
+  touch "$E2E_WORK/stop"
+  for s in "${!LOOP[@]}"; do pkill -KILL -P "${LOOP[$s]}" 2>/dev/null; kill "${LOOP[$s]}" 2>/dev/null; done
 }
 is_leader() { curl -s "http://127.0.0.1:${METRICS[$1]}/metrics" 2>/dev/null | grep -qx 'stepline_leader 1'; }
 leader() { local s; for s in a b; do is_leader "$s" && { echo "$s"; return 0; }; done; return 1; }
@@ -112,11 +128,10 @@ fault() { # KIND: one fault, then wait for progress
   case $1 in
     kill)
       slot=$(leader) || slot=a
-      kill -KILL "${PID[$slot]}" 2>/dev/null
+      kill -KILL "$(replica_pid "$slot")" 2>/dev/null
       LEADER_KILLS=$((LEADER_KILLS + 1))
-      # The standby takes over after the lease expires (a failover) unless the killed replica
-      # is back first; it is restarted at once, as a Deployment would.
-      start_replica "$slot"
+      # The standby takes over after the lease expires (a failover) unless the killed replica,
+      # restarted by its loop, is back first.
       wait_for 15 leader && [[ $(leader) != "$slot" ]] && FAILOVERS=$((FAILOVERS + 1))
       ;;
     apiserver | etcd)
