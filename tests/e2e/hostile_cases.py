@@ -109,9 +109,13 @@ def admission_cases():
                 "error": ["spec.steps[0].name", "40"]})
     out.append({"name": "a step name of 40 characters (the limit)", "accepted": True,
                 "object": pipeline("adm-ok", [step("a" * 40)])})
-    for bad in ("Upper", "ü", "a\tb", "-a", "a_b"):
+    for bad in ("ü", "a\tb", "-a", "a-", "_a", "a b", "a.b"):
         out.append({"name": "step name %r" % bad, "object": pipeline("adm", [step(bad)]),
                     "error": ["spec.steps[0].name"]})
+    # SageMaker-style names are step names too (issue #18): upper case and '_' inside.
+    for good in ("Upper", "a_b", "AbaloneTrain"):
+        out.append({"name": "step name %r (SageMaker style)" % good, "accepted": True,
+                    "object": pipeline("adm-ok", [step(good)])})
     out.append({"name": "an execution name of 64 characters",
                 "object": execution("x" * 64), "error": ["metadata.name"]})
     out.append({"name": "501 steps", "object": pipeline("adm", [step("s%d" % i) for i in range(501)]),
