@@ -146,18 +146,25 @@ Kubelet::PodWorker& Kubelet::WorkerFor(const k8s::Object& pod) {
   w.node = StrField(ObjField(pod, "spec"), "nodeName");
   w.grace_seconds = TerminationGraceSeconds(pod);
   const bool ran_before = PodPhase(pod) == "Running";  // by an agent that has since restarted
-  for (const auto& spec : ArrField(ObjField(pod, "spec"), "containers")) {
-    Container c;
-    c.run.name = StrField(spec, "name");
-    c.termination_policy = StrField(spec, "terminationMessagePolicy");
-    if (ran_before || IsPodTerminal(pod)) {
-      c.run.state = State::kTerminated;
-      c.run.exit_code = 137;
-      c.run.reason = "ContainerStatusUnknown";
-      c.run.message = "The container could not be located when the pod was terminated";
-      c.run.started_at = c.run.finished_at = clock_.Now();
+  const k8s::Object& spec = ObjField(pod, "spec");
+  const bool has_init = !ArrField(spec, "initContainers").empty();
+  for (const char* field : {"initContainers", "containers"}) {
+    for (const auto& cs : ArrField(spec, field)) {
+      Container c;
+      c.run.name = StrField(cs, "name");
+      c.init = std::string(field) == "initContainers";
+      c.sidecar = c.init && IsSidecar(cs);
+      if (has_init) c.run.waiting_reason = "PodInitializing";
+      c.termination_policy = StrField(cs, "terminationMessagePolicy");
+      if (ran_before || IsPodTerminal(pod)) {
+        c.run.state = State::kTerminated;
+        c.run.exit_code = 137;
+        c.run.reason = "ContainerStatusUnknown";
+        c.run.message = "The container could not be located when the pod was terminated";
+        c.run.started_at = c.run.finished_at = clock_.Now();
+      }
+      w.containers.push_back(c);
     }
-    w.containers.push_back(c);
   }
   return w;
 }
@@ -182,6 +189,10 @@ SyncOutcome Kubelet::SyncPod(const k8s::Object& pod) {
       requeue = Terminate(w, TerminationGraceSeconds(pod));
     } else {
       requeue = StartContainers(pod, w);
+      // The pod's work is over: its sidecars are stopped, as the kubelet does since 1.29.
+      if (AnyRunning(w) && RegularContainersEnded(pod, w)) {
+        requeue = Earliest(requeue, Terminate(w, TerminationGraceSeconds(pod)));
+      }
     }
     for (const auto& c : w.containers) runs.push_back(c.run);
     deadline = w.deadline_exceeded;
@@ -217,24 +228,27 @@ k8s::Status Kubelet::WriteStatus(const k8s::Object& pod, const std::vector<Conta
   });
 }
 
-// SIGTERM once, then SIGKILL when the grace period is over. Returns how long to wait.
+bool Kubelet::RegularContainersEnded(const k8s::Object& pod, const PodWorker& w) const {
+  std::vector<ContainerRun> runs;
+  for (const auto& c : w.containers) runs.push_back(c.run);
+  const InitProgress init = InitProgressOf(pod, runs);
+  if (init.failed) return true;
+  if (!init.done) return false;
+  for (const auto& c : w.containers) {
+    if (!c.init && c.run.state != State::kTerminated) return false;
+  }
+  return true;
+}
+
+// The grace period starts at the first call; SIGKILL for whatever still runs when it is over.
+// Returns how long to wait.
 milliseconds Kubelet::Terminate(PodWorker& w, int64_t grace_seconds) {
   const auto now = clock_.MonotonicNow();
   if (!w.terminating) {
     w.terminating = true;
     w.kill_at = now + std::chrono::seconds(std::max<int64_t>(grace_seconds, 0));
-    for (auto& c : w.containers) {
-      if (c.run.state != State::kRunning) continue;
-      AgentLogger(kName)->info("stopping pod={}/{} container={} grace={}s", w.ns, w.name,
-                               c.run.name, grace_seconds);
-      const k8s::Object regarding = {
-          {"apiVersion", "v1"},
-          {"kind", "Pod"},
-          {"metadata", {{"name", w.name}, {"namespace", w.ns}, {"uid", w.uid}}}};
-      pending_events_.push_back({regarding, "Killing", "Stopping container " + c.run.name, w.node});
-      runner_.Signal(c.pid, grace_seconds > 0 ? SIGTERM : SIGKILL);
-    }
   }
+  SignalNext(w, grace_seconds > 0 ? SIGTERM : SIGKILL);
   if (!AnyRunning(w)) return kNoRequeue;
   if (now >= w.kill_at && !w.killed) {
     w.killed = true;
@@ -244,6 +258,35 @@ milliseconds Kubelet::Terminate(PodWorker& w, int64_t grace_seconds) {
   }
   if (now >= w.kill_at) return milliseconds(500);
   return std::chrono::duration_cast<milliseconds>(w.kill_at - now) + milliseconds(10);
+}
+
+// The stop order of the kubelet: the regular containers (and a running init container) at once;
+// then the sidecars one at a time, the last declared first, each once the later ones stopped.
+void Kubelet::SignalNext(PodWorker& w, int sig) {
+  bool others_running = false;
+  for (auto& c : w.containers) {
+    if (c.sidecar || c.run.state != State::kRunning) continue;
+    others_running = true;
+    if (!c.term_sent) SignalContainer(w, c, sig);
+  }
+  if (others_running) return;
+  for (auto it = w.containers.rbegin(); it != w.containers.rend(); ++it) {
+    if (!it->sidecar || it->run.state != State::kRunning) continue;
+    if (!it->term_sent) SignalContainer(w, *it, sig);
+    return;
+  }
+}
+
+void Kubelet::SignalContainer(PodWorker& w, Container& c, int sig) {
+  c.term_sent = true;
+  AgentLogger(kName)->info("stopping pod={}/{} container={} signal={}", w.ns, w.name, c.run.name,
+                           sig);
+  const k8s::Object regarding = {
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata", {{"name", w.name}, {"namespace", w.ns}, {"uid", w.uid}}}};
+  pending_events_.push_back({regarding, "Killing", "Stopping container " + c.run.name, w.node});
+  runner_.Signal(c.pid, sig);
 }
 
 void Kubelet::OnExit(const std::string& key, const std::string& container,

@@ -1,5 +1,11 @@
 // Kubelet: runs the pods bound to the simulated nodes as local processes (ProcessRunner) and
 // reports their status as the kubelet does (pod_status.h).
+//   - init containers run one after the other before the regular containers; native sidecars
+//     (restartPolicy Always) start in order and keep running beside them; once the regular
+//     containers have ended (or an init container failed) the sidecars get SIGTERM one at a time
+//     in reverse order, and SIGKILL when the pod's grace period is over;
+//   - volumes (emptyDir, secret, configMap, hostPath; pod_volumes.h) are set up under the pod's
+//     directory and bound at each volumeMount in the container's private mount namespace;
 //   - containers start with their env (configMapKeyRef/secretKeyRef read from the API server),
 //     command and args, workingDir or the pod's scratch directory, a memory cgroup with the
 //     memory limit, and a private /dev/termination-log; images are recorded, never pulled;
@@ -16,6 +22,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +34,7 @@
 #include "localagent/agent_nodes.h"
 #include "localagent/container_env.h"
 #include "localagent/pod_status.h"
+#include "localagent/pod_volumes.h"
 #include "localagent/process_runner.h"
 
 namespace stepline::localagent {
@@ -58,6 +66,9 @@ class Kubelet {
     std::string log_path;
     std::string termination_file;
     std::string termination_policy;
+    bool init = false;       // from spec.initContainers
+    bool sidecar = false;    // an init container with restartPolicy Always
+    bool term_sent = false;  // SIGTERM sent
   };
   struct PodWorker {
     std::string uid, ns, name, node;
@@ -67,6 +78,7 @@ class Kubelet {
     bool deadline_exceeded = false;
     k8s::MonoTime kill_at{};
     bool killed = false;
+    std::optional<PodVolumes> volumes;  // set up on the first container start
   };
 
   SyncOutcome Sync(const std::string& key);
@@ -76,9 +88,18 @@ class Kubelet {
   SyncOutcome SyncPod(const k8s::Object& pod);
   PodWorker& WorkerFor(const k8s::Object& pod);                                     // requires mu_
   std::chrono::milliseconds StartContainers(const k8s::Object& pod, PodWorker& w);  // mu_
+  std::chrono::milliseconds StartInitContainers(const k8s::Object& pod, PodWorker& w,
+                                                bool* done);  // requires mu_
+  Container* StartIfWaiting(const k8s::Object& pod, const k8s::Object& spec,
+                            PodWorker& w);  // requires mu_
+  k8s::Result<std::vector<BindMount>> MountsFor(const k8s::Object& pod, const k8s::Object& spec,
+                                                PodWorker& w);  // mu_
   void StartContainer(const k8s::Object& pod, const k8s::Object& spec, PodWorker& w,
-                      Container& c);                                         // requires mu_
-  std::chrono::milliseconds Terminate(PodWorker& w, int64_t grace_seconds);  // requires mu_
+                      Container& c);                                              // requires mu_
+  std::chrono::milliseconds Terminate(PodWorker& w, int64_t grace_seconds);       // requires mu_
+  void SignalNext(PodWorker& w, int sig);                                         // requires mu_
+  void SignalContainer(PodWorker& w, Container& c, int sig);                      // requires mu_
+  bool RegularContainersEnded(const k8s::Object& pod, const PodWorker& w) const;  // mu_
   void OnExit(const std::string& key, const std::string& container, const ProcessExit& exit);
   bool AnyRunning(const PodWorker& w) const;
   k8s::Status WriteStatus(const k8s::Object& pod, const std::vector<ContainerRun>& runs,

@@ -38,35 +38,60 @@ void FailToStart(ContainerRun& run, const std::string& message, k8s::WallTime no
   run.started_at = run.finished_at = now;
 }
 
-// The parts of a pod spec the agent cannot honour ("init containers (a, b) and volumes"), or "".
-std::string UnsupportedPodParts(const k8s::Object& pod) {
-  const k8s::Object& spec = ObjField(pod, "spec");
-  std::vector<std::string> parts;
-  std::string names;
-  for (const auto& c : ArrField(spec, "initContainers")) {
-    names += (names.empty() ? "" : ", ") + StrField(c, "name");
-  }
-  if (!names.empty()) parts.push_back("init containers (" + names + ")");
-  if (!ArrField(spec, "volumes").empty()) parts.push_back("volumes");
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : " and ") + p;
-  return out;
-}
-
 }  // namespace
 
+// Starts the container of spec if it has not run yet. Returns it (null if unknown); it is
+// still waiting after a configuration or volume error, tried again later.
+Kubelet::Container* Kubelet::StartIfWaiting(const k8s::Object& pod, const k8s::Object& spec,
+                                            PodWorker& w) {
+  for (auto& c : w.containers) {
+    if (c.run.name != StrField(spec, "name")) continue;
+    if (c.run.state == State::kWaiting) StartContainer(pod, spec, w, c);
+    return &c;
+  }
+  return nullptr;
+}
+
+// Init containers in order: each regular one must end with 0 before the next starts; a sidecar
+// only has to have started. *done once all are; the regular containers may then start.
+milliseconds Kubelet::StartInitContainers(const k8s::Object& pod, PodWorker& w, bool* done) {
+  *done = false;
+  for (const auto& spec : ArrField(ObjField(pod, "spec"), "initContainers")) {
+    const Container* c = StartIfWaiting(pod, spec, w);
+    if (c == nullptr) continue;
+    if (c->run.state == State::kWaiting) {
+      return std::chrono::duration_cast<milliseconds>(kConfigErrorRetry);
+    }
+    const bool started_sidecar = c->sidecar && c->run.reason != "StartError";
+    if (!started_sidecar && (c->run.state == State::kRunning || c->run.exit_code != 0)) {
+      return milliseconds(-1);  // running (its exit syncs the pod again) or failed
+    }
+  }
+  *done = true;
+  return milliseconds(-1);
+}
+
 milliseconds Kubelet::StartContainers(const k8s::Object& pod, PodWorker& w) {
-  milliseconds requeue{-1};
+  bool initialized = false;
+  milliseconds requeue = StartInitContainers(pod, w, &initialized);
+  if (!initialized) return requeue;
   for (const auto& spec : ArrField(ObjField(pod, "spec"), "containers")) {
-    for (auto& c : w.containers) {
-      if (c.run.name != StrField(spec, "name") || c.run.state != State::kWaiting) continue;
-      StartContainer(pod, spec, w, c);
-      if (c.run.state == State::kWaiting) {
-        requeue = std::chrono::duration_cast<milliseconds>(kConfigErrorRetry);
-      }
+    const Container* c = StartIfWaiting(pod, spec, w);
+    if (c != nullptr && c->run.state == State::kWaiting) {
+      requeue = std::chrono::duration_cast<milliseconds>(kConfigErrorRetry);
     }
   }
   return requeue;
+}
+
+k8s::Result<std::vector<BindMount>> Kubelet::MountsFor(const k8s::Object& pod,
+                                                       const k8s::Object& spec, PodWorker& w) {
+  if (!w.volumes) {
+    auto volumes = PreparePodVolumes(pod, PodDir(w.uid) + "/volumes", env_sources_);
+    if (!volumes.ok()) return volumes.status();
+    w.volumes = *volumes;
+  }
+  return ContainerMounts(spec, *w.volumes);
 }
 
 void Kubelet::StartContainer(const k8s::Object& pod, const k8s::Object& spec, PodWorker& w,
@@ -89,10 +114,15 @@ void Kubelet::StartContainer(const k8s::Object& pod, const k8s::Object& spec, Po
     events_.Emit(pod, true, "Failed", "Error: " + launch.status().message(), w.node);
     return;
   }
-  if (std::string missing = UnsupportedPodParts(pod); !missing.empty()) {
-    // Running the container without them would hide what the pod asked for (artifacts never
-    // downloaded or uploaded, while the step looks fine): fail it, saying why.
-    FailToStart(c.run, "the local agent does not run " + missing + " yet", clock_.Now());
+  auto mounts = MountsFor(pod, spec, w);
+  if (!mounts.ok() && mounts.status().code() == k8s::StatusCode::kUnavailable) {
+    c.run.waiting_reason = "ContainerCreating";  // as the kubelet: wait for the Secret/ConfigMap
+    c.run.waiting_message = mounts.status().message();
+    events_.Emit(pod, true, "FailedMount", mounts.status().message(), w.node);
+    return;
+  }
+  if (!mounts.ok()) {
+    FailToStart(c.run, mounts.status().message(), clock_.Now());
     events_.Emit(pod, true, "Failed", "Error: " + c.run.message, w.node);
     return;
   }
@@ -115,6 +145,7 @@ void Kubelet::StartContainer(const k8s::Object& pod, const k8s::Object& spec, Po
     ps.termination_message_path =
         DefaultIfEmpty(StrField(spec, "terminationMessagePath"), "/dev/termination-log");
   }
+  ps.mounts = *mounts;
   ps.sandbox_dir = options_.work_dir + "/sandbox/" + w.uid + "-" + name;
   ps.memory_limit_bytes = MemoryLimitBytes(spec);
   ps.name = w.uid + "-" + name;

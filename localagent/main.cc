@@ -38,7 +38,10 @@ constexpr const char* kUsage = R"(usage: stepline-local-agent [flags]
   --log-level LEVEL         trace, debug, info, warn, error (default: info)
   --system-namespace NS     where the node ConfigMap stepline-local-agent lives (kube-system)
   --no-memory-cgroup        do not enforce memory limits
-  --no-mount-namespace      no private /dev/termination-log (messages from logs only)
+  --no-mount-namespace      no private /dev/termination-log (messages from logs only) and no
+                            volumes (pods with volume mounts fail to start)
+  --path-prepend DIR        put DIR first on the PATH containers run with (images are not
+                            pulled: e.g. the build's bin/, where stepline-artifacts is)
 one-shot commands (they talk to the API server and exit):
   --evict NS/POD            evict a pod as a node drain does (DisruptionTarget, then delete)
   --add-node SPEC           add (or replace) a node in the node ConfigMap; the agent picks it up
@@ -54,6 +57,7 @@ struct Flags {
   bool memory_cgroup = true;
   bool mount_namespace = true;
   std::string evict, add_node, remove_node;
+  std::string path_prepend;
 };
 
 std::optional<Flags> ParseFlags(int argc, char** argv) {
@@ -77,6 +81,8 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
       ok = value(&f.log_level);
     else if (arg == "--system-namespace")
       ok = value(&f.system_namespace);
+    else if (arg == "--path-prepend")
+      ok = value(&f.path_prepend);
     else if (arg == "--evict")
       ok = value(&f.evict);
     else if (arg == "--add-node")
@@ -156,7 +162,8 @@ std::optional<localagent::AgentOptions> AgentOptionsFrom(const Flags& f) {
   char host[256] = {};
   ::gethostname(host, sizeof(host) - 1);
   o.identity = std::string(host) + "-" + std::to_string(::getpid());
-  o.base_env = {{"PATH", EnvOr("PATH", "/usr/local/bin:/usr/bin:/bin")},
+  const std::string path = EnvOr("PATH", "/usr/local/bin:/usr/bin:/bin");
+  o.base_env = {{"PATH", f.path_prepend.empty() ? path : f.path_prepend + ":" + path},
                 {"HOME", EnvOr("HOME", "/root")}};
   return o;
 }

@@ -62,11 +62,16 @@ struct Tally {
   std::vector<std::string> unready;
 };
 
+State StateIn(const std::vector<ContainerRun>& runs, const std::string& name) {
+  const ContainerRun* run = RunFor(runs, name);
+  return run == nullptr ? State::kWaiting : run->state;
+}
+
 Tally CountStates(const k8s::Object& pod, const std::vector<ContainerRun>& runs) {
   Tally t;
   for (const auto& c : ArrField(ObjField(pod, "spec"), "containers")) {
     const ContainerRun* run = RunFor(runs, StrField(c, "name"));
-    const State state = run == nullptr ? State::kWaiting : run->state;
+    const State state = StateIn(runs, StrField(c, "name"));
     if (state != State::kRunning) t.unready.push_back(StrField(c, "name"));
     if (state == State::kWaiting) ++t.waiting;
     if (state == State::kRunning) ++t.running;
@@ -75,11 +80,37 @@ Tally CountStates(const k8s::Object& pod, const std::vector<ContainerRun>& runs)
   return t;
 }
 
-std::string PhaseOf(const Tally& t, bool deleting) {
-  if (t.running == 0 && t.waiting == 0) return t.failed > 0 ? "Failed" : "Succeeded";
-  if (deleting && t.running == 0) return "Failed";  // deleted before it ever ran
+bool AnyRunning(const std::vector<ContainerRun>& runs) {
+  for (const auto& r : runs) {
+    if (r.state == State::kRunning) return true;
+  }
+  return false;
+}
+
+std::string PhaseOf(const k8s::Object& pod, const std::vector<ContainerRun>& runs, bool deleting) {
+  const InitProgress init = InitProgressOf(pod, runs);
+  const bool any_running = AnyRunning(runs);
+  if (init.failed) return any_running ? "Pending" : "Failed";
+  if (!init.done) return deleting && !any_running ? "Failed" : "Pending";
+  const Tally t = CountStates(pod, runs);
+  if (t.running == 0 && t.waiting == 0) {
+    if (any_running) return "Running";  // sidecars still being stopped
+    return t.failed > 0 ? "Failed" : "Succeeded";
+  }
+  if (deleting && !any_running) return "Failed";  // deleted before it ever ran
   if (t.running > 0 || t.succeeded + t.failed > 0) return "Running";
   return "Pending";
+}
+
+void SetInitialized(const InitProgress& init, k8s::WallTime now, k8s::Object* status) {
+  ConditionValue c{"Initialized", init.done ? "True" : "False", "", ""};
+  if (!init.done) {
+    std::string names;
+    for (const auto& n : init.incomplete) names += (names.empty() ? "" : " ") + n;
+    c.reason = "ContainersNotInitialized";
+    c.message = "containers with incomplete status: [" + names + "]";
+  }
+  SetCondition(status, c, now, false);
 }
 
 void SetReadiness(const Tally& t, const std::string& phase, k8s::WallTime now,
@@ -87,7 +118,6 @@ void SetReadiness(const Tally& t, const std::string& phase, k8s::WallTime now,
   const bool terminal = phase == "Succeeded" || phase == "Failed";
   SetCondition(status, {"PodReadyToStartContainers", terminal ? "False" : "True", "", ""}, now,
                false);
-  SetCondition(status, {"Initialized", "True", "", ""}, now, false);
   std::string names;
   for (const auto& n : t.unready) names += (names.empty() ? "" : " ") + n;
   ConditionValue ready{"Ready", t.unready.empty() ? "True" : "False", "", ""};
@@ -103,7 +133,37 @@ void SetReadiness(const Tally& t, const std::string& phase, k8s::WallTime now,
   SetCondition(status, ready, now, false);
 }
 
+k8s::Object StatusesOf(const k8s::Object& containers, const std::vector<ContainerRun>& runs) {
+  k8s::Object statuses = k8s::Object::array();
+  for (const auto& c : containers) {
+    statuses.push_back(ContainerStatus(c, RunFor(runs, StrField(c, "name"))));
+  }
+  return statuses;
+}
+
 }  // namespace
+
+bool IsSidecar(const k8s::Object& init_container) {
+  return StrField(init_container, "restartPolicy") == "Always";
+}
+
+InitProgress InitProgressOf(const k8s::Object& pod, const std::vector<ContainerRun>& runs) {
+  InitProgress p;
+  for (const auto& c : ArrField(ObjField(pod, "spec"), "initContainers")) {
+    const std::string name = StrField(c, "name");
+    const ContainerRun* run = RunFor(runs, name);
+    const State state = StateIn(runs, name);
+    const bool sidecar = IsSidecar(c);
+    const bool ended = state == State::kTerminated;
+    const bool never_started = ended && run->reason == "StartError";
+    if (ended && run->exit_code != 0 && (!sidecar || never_started)) p.failed = true;
+    const bool complete =
+        sidecar ? state != State::kWaiting && !never_started : ended && run->exit_code == 0;
+    if (!complete) p.incomplete.push_back(name);
+  }
+  p.done = p.incomplete.empty() && !p.failed;
+  return p;
+}
 
 std::string QosClassOf(const k8s::Object& pod) {
   auto res = PodResourcesOf(pod);
@@ -129,7 +189,7 @@ k8s::Object BuildPodStatus(const k8s::Object& pod, const std::vector<ContainerRu
                            k8s::WallTime now, const std::string& host_ip) {
   k8s::Object status = ObjField(pod, "status");
   const Tally tally = CountStates(pod, runs);
-  const std::string phase = PhaseOf(tally, IsBeingDeleted(pod));
+  const std::string phase = PhaseOf(pod, runs, IsBeingDeleted(pod));
   status["phase"] = phase;
   status["hostIP"] = host_ip;
   status["hostIPs"] = k8s::Object::array({{{"ip", host_ip}}});
@@ -137,11 +197,12 @@ k8s::Object BuildPodStatus(const k8s::Object& pod, const std::vector<ContainerRu
   status["podIPs"] = k8s::Object::array({{{"ip", host_ip}}});
   if (!status.contains("startTime")) status["startTime"] = k8s::FormatRfc3339(now);
   status["qosClass"] = QosClassOf(pod);
-  k8s::Object statuses = k8s::Object::array();
-  for (const auto& c : ArrField(ObjField(pod, "spec"), "containers")) {
-    statuses.push_back(ContainerStatus(c, RunFor(runs, StrField(c, "name"))));
+  const k8s::Object& spec = ObjField(pod, "spec");
+  if (!ArrField(spec, "initContainers").empty()) {
+    status["initContainerStatuses"] = StatusesOf(ArrField(spec, "initContainers"), runs);
   }
-  status["containerStatuses"] = statuses;
+  status["containerStatuses"] = StatusesOf(ArrField(spec, "containers"), runs);
+  SetInitialized(InitProgressOf(pod, runs), now, &status);
   SetReadiness(tally, phase, now, &status);
   return status;
 }

@@ -1,8 +1,8 @@
 // The Pod status the kubelet reports, from what it knows of each container: phase,
-// containerStatuses (waiting / running / terminated with exitCode, reason Completed / Error /
-// OOMKilled / StartError, message, startedAt, finishedAt), the conditions it owns
-// (PodReadyToStartContainers, Initialized, ContainersReady, Ready), hostIP/podIP, startTime and
-// qosClass. Conditions it does not own (PodScheduled, DisruptionTarget) are kept as they are.
+// initContainerStatuses and containerStatuses (waiting / running / terminated with exitCode, reason
+// Completed / Error / OOMKilled / StartError, message, startedAt, finishedAt), the conditions it
+// owns (PodReadyToStartContainers, Initialized, ContainersReady, Ready), hostIP/podIP, startTime
+// and qosClass. Conditions it does not own (PodScheduled, DisruptionTarget) are kept as they are.
 // And the termination message, read as the kubelet reads it. Pure functions.
 #pragma once
 
@@ -29,8 +29,25 @@ struct ContainerRun {
   std::string container_id;
 };
 
-// pod: the current object (its status is the starting point). runs: one per spec container,
-// in any order; containers without a run are reported waiting.
+// Where a pod's init containers are. Init containers run one after the other; a native sidecar
+// (an init container with restartPolicy Always) counts as done once it has started, and keeps
+// running beside the regular containers. A regular init container that ended with a non-zero
+// code fails the pod (the agent restarts nothing, whatever the restartPolicy), and so does a
+// sidecar that could not start (StartError).
+struct InitProgress {
+  bool done = false;    // every init container is complete: regular containers may start
+  bool failed = false;  // the pod cannot initialize
+  std::vector<std::string> incomplete;  // names, in spec order
+};
+InitProgress InitProgressOf(const k8s::Object& pod, const std::vector<ContainerRun>& runs);
+bool IsSidecar(const k8s::Object& init_container);
+
+// pod: the current object (its status is the starting point). runs: one per spec container
+// (init containers too, names are unique in a pod), in any order; containers without a run are
+// reported waiting. The phase is decided by the regular containers once the pod has
+// initialized (a sidecar's exit code does not count) and is terminal only when nothing runs: a
+// pod whose regular containers ended is Running while its sidecars are being stopped; a pod
+// whose init failed is Pending until its sidecars have stopped, then Failed.
 k8s::Object BuildPodStatus(const k8s::Object& pod, const std::vector<ContainerRun>& runs,
                            k8s::WallTime now, const std::string& host_ip);
 

@@ -73,6 +73,8 @@ int RunSandboxStep(const SandboxStep& s) {
       return ::symlink(s.source.c_str(), t);
     case Kind::kMove:
       return ::mount(s.source.c_str(), t, nullptr, MS_MOVE, nullptr);
+    case Kind::kReadOnly:
+      return ::mount(nullptr, t, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr);
   }
   return -1;
 }
@@ -209,10 +211,19 @@ k8s::Result<pid_t> ProcessRunner::Start(const ProcessSpec& spec, ExitCallback on
   plan.working_dir = spec.working_dir;
   plan.log_path = spec.log_path;
   plan.new_mount_namespace = use_mount_namespace_;
+  if (!spec.mounts.empty() && !use_mount_namespace_) {
+    return k8s::Status::InvalidArgument(
+        "volume mounts need a private mount namespace, which this machine does not allow");
+  }
   if (use_mount_namespace_) {
     MakeDirs(spec.sandbox_dir);
+    for (const BindMount& m : spec.mounts) {
+      if (!PrepareMountPoint(m)) {
+        return k8s::Status::Internal("cannot create the mount point " + m.target);
+      }
+    }
     plan.sandbox = BuildSandboxPlan(spec.sandbox_dir, spec.termination_message_host_file,
-                                    spec.termination_message_path);
+                                    spec.termination_message_path, spec.mounts);
   }
   Entry entry;
   entry.on_exit = std::move(on_exit);

@@ -1,7 +1,8 @@
 // ProcessRunner: runs a container's command as a local process, the way a container runtime
 // would as far as the API can tell: its own session, a private mount namespace whose /dev holds
-// the pod's termination-log file, a memory cgroup with the container's limit, stdout and stderr
-// appended to a log file, and an exit status that tells an OOM kill from other signals.
+// the pod's termination-log file and where its volumes are bound at their mount paths, a memory
+// cgroup with the container's limit, stdout and stderr appended to a log file, and an exit status
+// that tells an OOM kill from other signals.
 //
 // Thread-safety: Start, Signal and Running may be called from any thread. Exit callbacks run on
 // the runner's reaper thread, one at a time; they must not call Start or block for long.
@@ -23,6 +24,7 @@
 
 #include "k8sclient/status.h"
 #include "localagent/memory_cgroup.h"
+#include "localagent/sandbox_plan.h"
 
 namespace stepline::localagent {
 
@@ -35,6 +37,7 @@ struct ProcessSpec {
   std::string termination_message_host_file;
   std::string termination_message_path;
   std::string sandbox_dir;         // an empty directory for building the private /dev
+  std::vector<BindMount> mounts;   // volume mounts (need the private mount namespace)
   int64_t memory_limit_bytes = 0;  // 0 = no limit
   std::string name;                // unique; names the cgroup
 };

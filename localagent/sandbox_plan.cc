@@ -1,5 +1,10 @@
 #include "localagent/sandbox_plan.h"
 
+#include <filesystem>
+#include <fstream>
+
+#include "localagent/file_util.h"
+
 namespace stepline::localagent {
 
 namespace {
@@ -14,7 +19,8 @@ bool UnderDev(const std::string& path) { return path.rfind("/dev/", 0) == 0; }
 
 std::vector<SandboxStep> BuildSandboxPlan(const std::string& stage_dir,
                                           const std::string& termination_host_file,
-                                          const std::string& termination_path) {
+                                          const std::string& termination_path,
+                                          const std::vector<BindMount>& mounts) {
   std::vector<SandboxStep> plan;
   plan.push_back({Kind::kMountTmpfs, "", stage_dir});
   for (const char* dev : kDevices) {
@@ -45,7 +51,20 @@ std::vector<SandboxStep> BuildSandboxPlan(const std::string& stage_dir,
     plan.push_back({Kind::kCreateFile, "", termination_path});
     plan.push_back({Kind::kBind, termination_host_file, termination_path});
   }
+  for (const BindMount& m : mounts) {
+    plan.push_back({Kind::kBind, m.source, m.target});
+    if (m.read_only) plan.push_back({Kind::kReadOnly, "", m.target});
+  }
   return plan;
+}
+
+bool PrepareMountPoint(const BindMount& mount) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(mount.source, ec)) return MakeDirs(mount.target);
+  if (std::filesystem::exists(mount.target, ec)) return true;
+  const std::string parent = std::filesystem::path(mount.target).parent_path().string();
+  if (!parent.empty() && !MakeDirs(parent)) return false;
+  return std::ofstream(mount.target, std::ios::app).good();
 }
 
 const char* SandboxStepName(SandboxStep::Kind kind) {
@@ -62,6 +81,8 @@ const char* SandboxStepName(SandboxStep::Kind kind) {
       return "symlink";
     case Kind::kMove:
       return "move mount";
+    case Kind::kReadOnly:
+      return "read-only remount";
   }
   return "step";
 }

@@ -339,8 +339,11 @@ write_env
 if [ "$agent" = 1 ]; then
   # The agent gets the same environment as a test (KUBECONFIG, STEPLINE_TESTENV_*).
   # STEPLINE_AGENT_ARGS: extra flags, e.g. "--node name=a,cpu=4,memory=8Gi --node ...".
+  # Pods find the build's binaries first (stepline-artifacts for artifact staging): the agent
+  # runs commands from the PATH, it pulls no image.
   # shellcheck disable=SC2086
-  ( . "$dir/env.sh" >/dev/null; start_bg agent "$dir/agent.log" "$AGENT_BIN" ${STEPLINE_AGENT_ARGS:-} )
+  ( . "$dir/env.sh" >/dev/null; start_bg agent "$dir/agent.log" "$AGENT_BIN" \
+      --path-prepend "$(dirname "$AGENT_BIN")" ${STEPLINE_AGENT_ARGS:-} )
   apid=$(awk '/^agent /{print $2}' "$dir/pids")
   started+=("$apid")
   sleep 0.5

@@ -6,7 +6,8 @@
 #                                    unless testenv/up.sh --agent already runs one
 #   agent_e2e.sh TEST                one test: complete exit_code backoff deadline oom
 #                                    termination_message unschedulable quota owner_deleted
-#                                    owner_foreground eviction
+#                                    owner_foreground eviction init_sidecar init_failure
+#                                    volumes
 # Env: KUBECONFIG; STEPLINE_AGENT_BIN (default build/bin/stepline-local-agent);
 #      AGENT_E2E_STATE (the fixture's directory: pid, log, work dir).
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -341,10 +342,164 @@ EOF
   a_finish
 }
 
+# Init containers in order, a native sidecar beside the main container and stopped after it,
+# an emptyDir shared by all of them (subPath, readOnly) and a Secret volume (defaultMode).
+t_init_sidecar() {
+  a_init init-sidecar
+  k create secret generic creds --from-literal=token=s3cr3t >/dev/null
+  k apply -f - >/dev/null <<'YAML'
+apiVersion: batch/v1
+kind: Job
+metadata: {name: staged}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 20
+      volumes:
+      - {name: work, emptyDir: {}}
+      - {name: creds, secret: {secretName: creds, defaultMode: 0400}}
+      initContainers:
+      - name: fetch
+        image: registry.example/e2e:1.0
+        command: ["sh", "-c", "mkdir -p /w/in && echo payload > /w/in/data.txt"]
+        volumeMounts: [{name: work, mountPath: /w}]
+      - name: watcher
+        image: registry.example/e2e:1.0
+        restartPolicy: Always
+        command: ["sh", "-c", "trap 'date +%s%N > /w/term-at; cat /w/out/result > /w/uploaded; exit 0' TERM; touch /w/sidecar-start; while :; do sleep 0.2; done"]
+        volumeMounts: [{name: work, mountPath: /w}]
+      - name: check
+        image: registry.example/e2e:1.0
+        command: ["sh", "-c", "sleep 0.5; test -f /w/sidecar-start"]
+        volumeMounts: [{name: work, mountPath: /w}]
+      containers:
+      - name: main
+        image: registry.example/e2e:1.0
+        command: ["sh", "-c", "cat /data/data.txt; stat -c %a /creds/token; cat /creds/token; echo; touch /data/x 2>/dev/null && echo writable || echo read-only; echo result-$(cat /data/data.txt) > /out/result; sleep 1; date +%s%N > /out/main-done"]
+        volumeMounts:
+        - {name: work, mountPath: /data, subPath: in, readOnly: true}
+        - {name: work, mountPath: /out, subPath: out}
+        - {name: creds, mountPath: /creds, readOnly: true}
+YAML
+  local pod uid dir
+  a_check "the pod starts" a_wait 30 bash -c "[[ -n \$(kubectl -n $NS get pods -l job-name=staged -o name) ]]"
+  pod=$(pod_of staged)
+  a_check "the pod is Running while main runs, sidecar ready" a_wait 30 bash -c \
+    "[[ \$(kubectl -n $NS get pod $pod -o 'jsonpath={.status.phase} {.status.initContainerStatuses[1].started}') == 'Running true' ]]"
+  a_check "the Job completes" a_wait 60 job_is staged Complete
+  uid=$(jp "pod/$pod" '{.metadata.uid}')
+  dir="$WORK/pods/$uid/volumes/work"
+  a_eq "pod phase" Succeeded "$(jp "pod/$pod" '{.status.phase}')"
+  a_eq "init containers in order, all terminated (check saw the sidecar started)" \
+    "fetch:0:Completed watcher:0:Completed check:0:Completed" \
+    "$(jp "pod/$pod" '{range .status.initContainerStatuses[*]}{.name}:{.state.terminated.exitCode}:{.state.terminated.reason} {end}' | sed 's/ $//')"
+  a_eq "Initialized" True "$(jp "pod/$pod" '{.status.conditions[?(@.type=="Initialized")].status}')"
+  local main_log="$WORK/logs/${NS}_${pod}_${uid}/main/0.log"
+  a_eq "main read the input by subPath, the Secret's key (mode 400), and could not write" \
+    "payload
+400
+s3cr3t
+read-only" "$(cat "$main_log" 2>/dev/null)"
+  a_eq "the sidecar read what main wrote, on SIGTERM" "result-payload" "$(cat "$dir/uploaded" 2>/dev/null)"
+  local main_done term_at
+  main_done=$(cat "$dir/out/main-done" 2>/dev/null)
+  term_at=$(cat "$dir/term-at" 2>/dev/null)
+  a_check "the sidecar got SIGTERM after main ended ($term_at > $main_done)" \
+    test -n "$main_done" -a -n "$term_at" -a "${term_at:-0}" -gt "${main_done:-0}"
+  a_eq "a Killing event for the sidecar only" "Stopping container watcher" "$(events_for "$pod" Killing)"
+  a_finish
+}
+
+# A failing init container fails the pod as a kubelet does: the main container never runs.
+t_init_failure() {
+  local marker="agent-e2e-init-fail-$RANDOM$RANDOM"
+  a_init init-failure
+  k apply -f - >/dev/null <<YAML
+apiVersion: batch/v1
+kind: Job
+metadata: {name: badinit}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      initContainers:
+      - name: download
+        image: registry.example/e2e:1.0
+        command: ["sh", "-c", "echo 'NoSuchKey: The specified key does not exist.' > /dev/termination-log; exit 3"]
+      containers:
+      - name: main
+        image: registry.example/e2e:1.0
+        command: ["sh", "-c", "echo $marker"]
+YAML
+  a_check "the Job fails" a_wait 60 job_is badinit Failed
+  local pod
+  pod=$(pod_of badinit)
+  a_eq "pod phase" Failed "$(jp "pod/$pod" '{.status.phase}')"
+  # (kubectl prints this pod as Init:Error on a cluster; the test server's Pod columns show the
+  # phase only.)
+  a_eq "init container: exit 3, Error, its termination message" \
+    "3 Error NoSuchKey: The specified key does not exist." \
+    "$(jp "pod/$pod" '{.status.initContainerStatuses[0].state.terminated.exitCode} {.status.initContainerStatuses[0].state.terminated.reason} {.status.initContainerStatuses[0].state.terminated.message}' | sed 's/[[:space:]]*$//')"
+  a_eq "main never ran (waiting PodInitializing)" PodInitializing \
+    "$(jp "pod/$pod" '{.status.containerStatuses[0].state.waiting.reason}')"
+  a_eq "Initialized False, naming the container" \
+    "False ContainersNotInitialized containers with incomplete status: [download]" \
+    "$(jp "pod/$pod" '{.status.conditions[?(@.type=="Initialized")].status} {.status.conditions[?(@.type=="Initialized")].reason} {.status.conditions[?(@.type=="Initialized")].message}')"
+  a_check "main's log is empty: it never ran" test ! -s \
+    "$WORK/logs/${NS}_${pod}_$(jp "pod/$pod" '{.metadata.uid}')/main/0.log"
+  a_finish
+}
+
+# A Secret volume whose Secret is missing: the pod waits in ContainerCreating with the kubelet's
+# FailedMount event, and starts once the Secret exists. A volume type the agent does not
+# provide fails the pod, naming it.
+t_volumes() {
+  a_init volumes
+  a_job waits "  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      volumes: [{name: creds, secret: {secretName: later}}]
+      containers:
+      - name: main
+        image: registry.example/e2e:1.0
+        command: [\"cat\", \"/creds/key\"]
+        volumeMounts: [{name: creds, mountPath: /creds}]"
+  local pod
+  a_check "the pod is created" a_wait 30 bash -c "[[ -n \$(kubectl -n $NS get pods -l job-name=waits -o name) ]]"
+  pod=$(pod_of waits)
+  a_check "FailedMount names the volume and the Secret" a_wait 30 bash -c \
+    "kubectl -n $NS get events --field-selector involvedObject.name=$pod,reason=FailedMount -o jsonpath='{.items[*].message}' | grep -qF 'MountVolume.SetUp failed for volume \"creds\" : secret \"later\" not found'"
+  a_eq "main waits in ContainerCreating" ContainerCreating \
+    "$(jp "pod/$pod" '{.status.containerStatuses[0].state.waiting.reason}')"
+  k create secret generic later --from-literal=key=arrived >/dev/null
+  a_check "the Job completes once the Secret exists" a_wait 60 job_is waits Complete
+  a_eq "main read it" arrived \
+    "$(cat "$WORK/logs/${NS}_${pod}_$(jp "pod/$pod" '{.metadata.uid}')/main/0.log" 2>/dev/null)"
+  a_job nfs "  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      volumes: [{name: share, nfs: {server: nfs.example, path: /x}}]
+      containers:
+      - name: main
+        image: registry.example/e2e:1.0
+        command: [\"true\"]
+        volumeMounts: [{name: share, mountPath: /share}]"
+  a_check "a pod with an nfs volume fails" a_wait 60 job_is nfs Failed
+  a_eq "StartError naming the volume and what the agent provides" \
+    'StartError volume "share": the local agent provides emptyDir, secret, configMap and hostPath volumes, not nfs' \
+    "$(jp "pod/$(pod_of nfs)" '{.status.containerStatuses[0].state.terminated.reason} {.status.containerStatuses[0].state.terminated.message}')"
+  a_finish
+}
+
 case ${1:-} in
   setup) fixture_setup ;;
   cleanup) fixture_cleanup ;;
   complete | exit_code | backoff | deadline | oom | termination_message | unschedulable | quota | \
-    owner_deleted | owner_foreground | eviction) "t_$1" ;;
-  *) sed -n '2,12p' "$0"; exit 2 ;;
+    owner_deleted | owner_foreground | eviction | init_sidecar | init_failure | volumes) "t_$1" ;;
+  *) sed -n '2,13p' "$0"; exit 2 ;;
 esac

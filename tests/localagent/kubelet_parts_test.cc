@@ -1,8 +1,13 @@
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
 
 #include "localagent/conditions.h"
 #include "localagent/container_env.h"
+#include "localagent/file_util.h"
 #include "localagent/pod_status.h"
+#include "localagent/pod_volumes.h"
 
 namespace stepline::localagent {
 namespace {
@@ -164,6 +169,178 @@ TEST(BuildPodStatusTest, TerminatedContainerState) {
   EXPECT_EQ(t["startedAt"], k8s::FormatRfc3339(kT0));
   EXPECT_EQ(t["finishedAt"], k8s::FormatRfc3339(kT0 + seconds(2)));
   EXPECT_EQ(status["containerStatuses"][1]["state"]["waiting"]["reason"], "ContainerCreating");
+}
+
+Object InitPod() {
+  return {{"metadata", {{"name", "p"}, {"namespace", "ns"}}},
+          {"spec",
+           {{"initContainers",
+             Object::array({{{"name", "fetch"}, {"image", "img"}},
+                            {{"name", "up"}, {"image", "img"}, {"restartPolicy", "Always"}}})},
+            {"containers", Object::array({{{"name", "main"}, {"image", "img"}}})}}},
+          {"status", {{"phase", "Pending"}}}};
+}
+
+TEST(BuildPodStatusTest, InitContainersAndSidecars) {
+  using S = ContainerRun::State;
+  const ContainerRun fetch_ok = MakeRun("fetch", S::kTerminated, 0, "Completed");
+  const ContainerRun up = MakeRun("up", S::kRunning);
+  struct Case {
+    std::string name;
+    std::vector<ContainerRun> runs;
+    std::string phase;
+    std::string initialized;  // status/message
+  };
+  const std::vector<Case> cases = {
+      {"nothing started", {}, "Pending", "False/containers with incomplete status: [fetch up]"},
+      {"fetch runs",
+       {MakeRun("fetch", S::kRunning)},
+       "Pending",
+       "False/containers with incomplete status: [fetch up]"},
+      {"fetch failed",
+       {MakeRun("fetch", S::kTerminated, 3, "Error")},
+       "Failed",
+       "False/containers with incomplete status: [fetch up]"},
+      {"sidecar started, main not yet", {fetch_ok, up}, "Pending", "True/"},
+      {"main runs beside the sidecar",
+       {fetch_ok, up, MakeRun("main", S::kRunning)},
+       "Running",
+       "True/"},
+      {"main ended, sidecar being stopped",
+       {fetch_ok, up, MakeRun("main", S::kTerminated, 0, "Completed")},
+       "Running",
+       "True/"},
+      {"the sidecar's exit code does not count",
+       {fetch_ok, MakeRun("up", S::kTerminated, 143, "Error"),
+        MakeRun("main", S::kTerminated, 0, "Completed")},
+       "Succeeded",
+       "True/"},
+      {"main failed",
+       {fetch_ok, MakeRun("up", S::kTerminated, 0, "Completed"),
+        MakeRun("main", S::kTerminated, 1, "Error")},
+       "Failed",
+       "True/"},
+      {"a sidecar that could not start fails the pod",
+       {fetch_ok, MakeRun("up", S::kTerminated, 128, "StartError")},
+       "Failed",
+       "False/containers with incomplete status: [up]"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Object status = BuildPodStatus(InitPod(), c.runs, kT0, "127.0.0.1");
+    EXPECT_EQ(status["phase"], c.phase);
+    const Object* init = FindCondition(status, "Initialized");
+    ASSERT_NE(init, nullptr);
+    EXPECT_EQ(init->value("status", "") + "/" + init->value("message", ""), c.initialized);
+    ASSERT_EQ(status["initContainerStatuses"].size(), 2u);
+    EXPECT_EQ(status["initContainerStatuses"][1]["name"], "up");
+    EXPECT_EQ(status["containerStatuses"].size(), 1u);
+  }
+}
+
+class PodVolumesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/stepline-volumes-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  Object PodWith(Object volumes) {
+    return {{"metadata", {{"name", "p"}, {"namespace", "ns"}}}, {"spec", {{"volumes", volumes}}}};
+  }
+  static int ModeOf(const std::string& path) {
+    return static_cast<int>(std::filesystem::status(path).permissions());
+  }
+  std::string dir_;
+  FakeSources sources_;
+};
+
+TEST_F(PodVolumesTest, EmptyDirSecretAndConfigMapBecomeDirectories) {
+  sources_.secrets["ns/creds"] = {{"AWS_ACCESS_KEY_ID", "id"}, {"AWS_SECRET_ACCESS_KEY", "k"}};
+  sources_.config_maps["ns/cfg"] = {{"a", "1"}, {"b", "2"}};
+  Object pod = PodWith(Object::array(
+      {{{"name", "work"}, {"emptyDir", Object::object()}},
+       {{"name", "creds"}, {"secret", {{"secretName", "creds"}, {"defaultMode", 0400}}}},
+       {{"name", "cfg"},
+        {"configMap",
+         {{"name", "cfg"},
+          {"items", Object::array({{{"key", "b"}, {"path", "sub/b.txt"}, {"mode", 0600}}})}}}},
+       {{"name", "none"}, {"configMap", {{"name", "absent"}, {"optional", true}}}},
+       {{"name", "host"}, {"hostPath", {{"path", "/var/data"}}}}}));
+  auto volumes = PreparePodVolumes(pod, dir_, sources_);
+  ASSERT_TRUE(volumes.ok()) << volumes.status().message();
+  EXPECT_EQ(volumes->at("work"), dir_ + "/work");
+  EXPECT_TRUE(std::filesystem::is_directory(dir_ + "/work"));
+  EXPECT_EQ(ReadWholeFile(dir_ + "/creds/AWS_SECRET_ACCESS_KEY"), "k");
+  EXPECT_EQ(ModeOf(dir_ + "/creds/AWS_ACCESS_KEY_ID"), 0400);
+  EXPECT_EQ(ReadWholeFile(dir_ + "/cfg/sub/b.txt"), "2");
+  EXPECT_EQ(ModeOf(dir_ + "/cfg/sub/b.txt"), 0600);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/cfg/a"));  // items: only those listed
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ + "/none"));
+  EXPECT_EQ(volumes->at("host"), "/var/data");
+}
+
+TEST_F(PodVolumesTest, ErrorsReadLikeTheKubelets) {
+  struct Case {
+    std::string name;
+    Object volume;
+    k8s::StatusCode code;
+    std::string message;
+  };
+  sources_.secrets["ns/s"] = {{"k", "v"}};
+  const std::vector<Case> cases = {
+      {"missing secret",
+       {{"name", "c"}, {"secret", {{"secretName", "gone"}}}},
+       k8s::StatusCode::kUnavailable,
+       "MountVolume.SetUp failed for volume \"c\" : secret \"gone\" not found"},
+      {"missing key",
+       {{"name", "c"},
+        {"secret",
+         {{"secretName", "s"}, {"items", Object::array({{{"key", "x"}, {"path", "x"}}})}}}},
+       k8s::StatusCode::kInvalidArgument,
+       "MountVolume.SetUp failed for volume \"c\" : configured to use key x of secret \"s\" but "
+       "it does not have that key"},
+      {"unsupported type",
+       {{"name", "n"}, {"nfs", {{"server", "x"}}}},
+       k8s::StatusCode::kInvalidArgument,
+       "volume \"n\": the local agent provides emptyDir, secret, configMap and hostPath volumes, "
+       "not nfs"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto volumes = PreparePodVolumes(PodWith(Object::array({c.volume})), dir_, sources_);
+    ASSERT_FALSE(volumes.ok());
+    EXPECT_EQ(volumes.status().code(), c.code);
+    EXPECT_EQ(volumes.status().message(), c.message);
+  }
+}
+
+TEST_F(PodVolumesTest, ContainerMountsResolveSubPathsInOrder) {
+  const PodVolumes volumes = {{"work", dir_ + "/work"}};
+  Object container = {
+      {"name", "main"},
+      {"volumeMounts",
+       Object::array(
+           {{{"name", "work"}, {"mountPath", "/in/data"}, {"subPath", "in/0"}, {"readOnly", true}},
+            {{"name", "work"}, {"mountPath", "/in"}}})}};
+  auto mounts = ContainerMounts(container, volumes);
+  ASSERT_TRUE(mounts.ok()) << mounts.status().message();
+  ASSERT_EQ(mounts->size(), 2u);
+  EXPECT_EQ((*mounts)[0].target, "/in");  // the outer mount first
+  EXPECT_EQ((*mounts)[1].source, dir_ + "/work/in/0");
+  EXPECT_TRUE((*mounts)[1].read_only);
+  EXPECT_TRUE(std::filesystem::is_directory(dir_ + "/work/in/0"));  // created, as the kubelet
+
+  container["volumeMounts"] =
+      Object::array({{{"name", "work"}, {"mountPath", "/x"}, {"subPath", "../etc"}}});
+  EXPECT_EQ(ContainerMounts(container, volumes).status().message(),
+            "volumeMount \"work\" at \"/x\" of container \"main\": subPath \"../etc\" must be "
+            "relative and must not contain '..'");
+  container["volumeMounts"] = Object::array({{{"name", "other"}, {"mountPath", "/x"}}});
+  EXPECT_EQ(
+      ContainerMounts(container, volumes).status().message(),
+      "volumeMount \"other\" at \"/x\" of container \"main\": the pod has no volume \"other\"");
 }
 
 TEST(TerminationMessageTest, Table) {

@@ -131,6 +131,20 @@ TEST(SandboxPlanTest, BindsTheTerminationLogInsideTheNewDev) {
   EXPECT_EQ(plan.back().target, "/dev");
 }
 
+TEST(SandboxPlanTest, BindsVolumesAfterTheNewDevReadOnlyWhenAsked) {
+  auto plan = BuildSandboxPlan(
+      "/stage", "", "",
+      {{"/pods/u1/volumes/w", "/in", false}, {"/pods/u1/volumes/c", "/creds", true}});
+  ASSERT_GE(plan.size(), 3u);
+  const auto n = plan.size();
+  EXPECT_EQ(plan[n - 4].kind, SandboxStep::Kind::kMove);
+  EXPECT_EQ(plan[n - 3].kind, SandboxStep::Kind::kBind);
+  EXPECT_EQ(plan[n - 3].source + " " + plan[n - 3].target, "/pods/u1/volumes/w /in");
+  EXPECT_EQ(plan[n - 2].source + " " + plan[n - 2].target, "/pods/u1/volumes/c /creds");
+  EXPECT_EQ(plan[n - 1].kind, SandboxStep::Kind::kReadOnly);
+  EXPECT_EQ(plan[n - 1].target, "/creds");
+}
+
 TEST(MemoryCgroupOfTest, FindsTheMemoryLine) {
   EXPECT_EQ(MemoryCgroupOf("5:devices:/\n4:memory:/a/b\n0::/\n"), "/a/b");
   EXPECT_EQ(MemoryCgroupOf("4:cpu,memory:/x\n"), "/x");
