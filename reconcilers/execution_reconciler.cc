@@ -53,6 +53,15 @@ bool Controls(const Object& job, const std::string& uid) {
   return owner != nullptr && owner->value("uid", "") == uid;
 }
 
+// Who controls a Job that is not the execution's, for the JobNameTaken message.
+std::string WhoControls(const Object& job) {
+  const Object* owner = k8s::ControllerOf(job);
+  return owner == nullptr ? "it has no controller"
+                          : "its controller is " + owner->value("kind", std::string()) + " " +
+                                owner->value("name", std::string()) + " with uid " +
+                                owner->value("uid", std::string());
+}
+
 std::shared_ptr<spdlog::logger> Log() {
   static auto logger = [] {
     auto l = spdlog::get("reconciler");
@@ -209,13 +218,9 @@ PlanInputs ExecutionReconciler::Inputs(const std::string& key, const PipelineExe
     if (StringField(Child(Child(*j, "metadata"), "labels"), kLabelExecution) != ex.metadata.name) {
       continue;
     }
-    const Object* owner = k8s::ControllerOf(*j);
-    in.foreign_jobs[k8s::NameOf(*j)] =
-        owner == nullptr ? "it has no controller"
-                         : "its controller is " + owner->value("kind", std::string()) + " " +
-                               owner->value("name", std::string()) + " with uid " +
-                               owner->value("uid", std::string());
+    in.foreign_jobs[k8s::NameOf(*j)] = WhoControls(*j);
   }
+  TakeUnlistedForeignJobs(key, &in.foreign_jobs);
   for (const ObjectPtr& j : jobs) {
     ObservedJob o;
     o.job = j.get();
@@ -248,6 +253,7 @@ ExecutionReconciler::CreateOutcome ExecutionReconciler::CreateJob(
     return out;
   }
   if (created.status().IsAlreadyExists()) {  // done before a restart, or a foreign Job
+    NoteUnlistedForeignJob(key, action.job);
     std::lock_guard lock(mu_);
     collided_.insert(key);
     out.already_exists = true;
@@ -259,6 +265,26 @@ ExecutionReconciler::CreateOutcome ExecutionReconciler::CreateJob(
   }
   out.status = created.status();
   return out;
+}
+
+void ExecutionReconciler::NoteUnlistedForeignJob(const std::string& key, const Object& wanted) {
+  const Object* ours = k8s::ControllerOf(wanted);
+  if (options_.reader == nullptr || ours == nullptr) return;
+  k8s::Result<Object> holder =
+      options_.reader->Get(k8s::resources::kJobs, k8s::NamespaceOf(wanted), k8s::NameOf(wanted));
+  if (!holder.ok()) return;  // gone again, or unreadable: the next create tells
+  if (Controls(*holder, ours->value("uid", std::string()))) return;
+  std::lock_guard lock(mu_);
+  unlisted_foreign_[key][k8s::NameOf(wanted)] = WhoControls(*holder);
+}
+
+void ExecutionReconciler::TakeUnlistedForeignJobs(const std::string& key,
+                                                  std::map<std::string, std::string>* into) {
+  std::lock_guard lock(mu_);
+  auto found = unlisted_foreign_.find(key);
+  if (found == unlisted_foreign_.end()) return;
+  into->insert(found->second.begin(), found->second.end());
+  unlisted_foreign_.erase(found);
 }
 
 // The plan's Job creates, in slow-start batches (slow_start.h): a fan-out's children are
@@ -460,6 +486,7 @@ void ExecutionReconciler::Forget(const std::string& key) {
   written_status_.erase(key);
   created_jobs_.erase(key);
   collided_.erase(key);
+  unlisted_foreign_.erase(key);
   last_write_.erase(key);
   records_.erase(key);
 }

@@ -74,8 +74,9 @@ struct ExecutionReconcilerOptions {
   DispatchObserver* dispatch = nullptr;
   // Reads a re-run's finished source from the server (the cache trims finished executions,
   // cache_trim.h), and the Jobs and record of a finished execution whose Jobs are cleaned up
-  // (cleanup.h); null: re-runs use the cache's copy and no Jobs are cleaned up. Must outlive
-  // the reconciler; thread-safe.
+  // (cleanup.h), and the Job holding a name a create found taken (an unlabelled Job the cache
+  // cannot show); null: re-runs use the cache's copy, no Jobs are cleaned up, and only
+  // labelled foreign Jobs are found. Must outlive the reconciler; thread-safe.
   k8s::ObjectReader* reader = nullptr;
 };
 
@@ -135,6 +136,12 @@ class ExecutionReconciler : public Reconciler {
   // Safe to call from several threads at once (the creates of one reconcile run concurrently).
   CreateOutcome CreateJob(const std::string& key, const Action& action,
                           std::optional<k8s::MonoTime> since);
+  // After a create of `wanted` answered AlreadyExists: reads the Job holding the name and, if
+  // the execution does not control it, keeps it for the next plan (TakeUnlistedForeignJobs).
+  // The Jobs cache lists only labelled Jobs, so this is how an unlabelled one is found.
+  void NoteUnlistedForeignJob(const std::string& key, const k8s::Object& wanted);
+  // Moves what NoteUnlistedForeignJob kept for key into *into (Job name -> who controls it).
+  void TakeUnlistedForeignJobs(const std::string& key, std::map<std::string, std::string>* into);
   k8s::Status CreateJobs(const std::string& key, const std::vector<const Action*>& creates,
                          PlanResult& result, Dispatch* dispatch);
   k8s::Status PatchOrDeleteJob(const std::string& ns, const Action& action);
@@ -180,6 +187,8 @@ class ExecutionReconciler : public Reconciler {
   std::map<std::string, std::map<std::string, std::pair<k8s::WallTime, k8s::ObjectPtr>>>
       created_jobs_;
   std::set<std::string> collided_;  // guarded by mu_; see Collided
+  // guarded by mu_; execution key -> Job name -> who controls it (NoteUnlistedForeignJob)
+  std::map<std::string, std::map<std::string, std::string>> unlisted_foreign_;
   // guarded by mu_; execution key -> when this replica last wrote its status
   std::map<std::string, k8s::MonoTime> last_write_;
   k8s::MonoTime last_sweep_{};  // guarded by mu_

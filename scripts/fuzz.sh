@@ -6,6 +6,10 @@
 #   scripts/fuzz.sh --seconds 3600   the long run: an hour per target
 #   scripts/fuzz.sh --only template  one target
 #   scripts/fuzz.sh --build-only     build, run nothing (CTest's fuzz_build fixture)
+#   scripts/fuzz.sh --seconds 3600 --parallel
+#                                    every target at once, each at nice 19 (the hour-long run
+#                                    on a shared machine: each target gets what CPU is idle,
+#                                    so compare runs by their executed-units count, not time)
 # A crash leaves build/fuzz/crash-<target>-* (the input) and fails the script; reproduce with
 # build/fuzz/fuzz_<target> <that file>.
 set -euo pipefail
@@ -14,17 +18,20 @@ OUT="${STEPLINE_BUILD_DIR:-$ROOT/build}/fuzz"
 SECONDS_EACH=20
 ONLY=""
 BUILD_ONLY=0
+PARALLEL=0
 while (($#)); do
   case $1 in
     --build-only) BUILD_ONLY=1; shift ;;
     --seconds) SECONDS_EACH=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
-    *) echo "fuzz.sh: unknown argument $1 (known: --seconds N, --only TARGET, --build-only)" >&2; exit 2 ;;
+    --parallel) PARALLEL=1; shift ;;
+    *) echo "fuzz.sh: unknown argument $1 (known: --seconds N, --only TARGET, --build-only, --parallel)" >&2; exit 2 ;;
   esac
 done
 TARGETS=(expression template sagemaker quantity watch_decoder kubeconfig)
 [[ -n $ONLY ]] && TARGETS=("$ONLY")
 
+mkdir -p "$OUT"
 if [[ ! -f $OUT/build.ninja ]]; then
   launcher=()
   command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
@@ -35,18 +42,35 @@ fi
 cmake --build "$OUT" -j"${STEPLINE_FUZZ_JOBS:-2}" --target "${TARGETS[@]/#/fuzz_}" >&2
 ((BUILD_ONLY)) && exit 0
 
-failed=0
-for t in "${TARGETS[@]}"; do
-  corpus="$OUT/corpus/$t"
+# Runs one target on its corpus; prints one line and returns non-zero on a crash.
+run_target() {
+  local t=$1 corpus="$OUT/corpus/$1" log="$OUT/$1.log"
   mkdir -p "$corpus"
   cp -n "$ROOT/tests/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null || true
-  log="$OUT/$t.log"
   if "$OUT/fuzz_$t" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
       -artifact_prefix="$OUT/crash-$t-" -print_final_stats=1 "$corpus" >"$log" 2>&1; then
     echo "fuzz_$t: $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') runs in ${SECONDS_EACH}s, no crash, corpus $(ls "$corpus" | wc -l) inputs"
   else
     echo "fuzz_$t: FAILED (log $log)"; tail -n 40 "$log"
-    failed=1
+    return 1
   fi
-done
+}
+
+failed=0
+if ((PARALLEL)); then
+  pids=()
+  for t in "${TARGETS[@]}"; do
+    nice -n 19 bash -c "$(declare -p ROOT OUT SECONDS_EACH); $(declare -f run_target); run_target $t" \
+      >"$OUT/$t.summary" 2>&1 &
+    pids+=("$!")
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || failed=1
+    cat "$OUT/${TARGETS[$i]}.summary"
+  done
+else
+  for t in "${TARGETS[@]}"; do
+    run_target "$t" || failed=1
+  done
+fi
 exit "$failed"

@@ -385,6 +385,15 @@ def run_cases():
                           {"name": "c", "image": "b", "command": ["true"]}]}}}}],
          "want": {"status": "Failed", "reason": "StepFailed",
                   "message": ['Job "foreign-job-a-1" exists but is not owned by this execution']}},
+        {"name": "foreign-unlabelled-job", "execution": {"pipelineName": "canary"},
+         "objects": [{"apiVersion": "batch/v1", "kind": "Job",
+                      "metadata": {"name": "foreign-unlabelled-job-a-1"},
+                      "spec": {"suspend": True, "template": {"spec": {
+                          "restartPolicy": "Never", "containers": [
+                              {"name": "c", "image": "b", "command": ["true"]}]}}}}],
+         "want": {"status": "Failed", "reason": "StepFailed",
+                  "message": ['Job "foreign-unlabelled-job-a-1" exists but is not owned by '
+                              'this execution (it has no controller)']}},
         {"name": "job-deleted-early",
          "pipeline": [sh("a", "sleep 2"), step("b", dependsOn=["a"])],
          "want": {"status": "Succeeded"}},

@@ -89,6 +89,22 @@ class FakeWriter : public k8s::ObjectWriter {
   int version_ = 100;
 };
 
+// Answers Gets from the objects a test put in it (by name; one resource is enough here).
+class FakeReader : public k8s::ObjectReader {
+ public:
+  k8s::Result<Object> Get(const k8s::Resource&, const std::string&,
+                          const std::string& name) override {
+    auto found = objects.find(name);
+    if (found == objects.end()) return k8s::Status::NotFound(name + " not found");
+    return found->second;
+  }
+  k8s::Result<k8s::ObjectList> List(const k8s::Resource&, const std::string&,
+                                    const k8s::ListOptions&) override {
+    return k8s::Status::Internal("unexpected list");
+  }
+  std::map<std::string, Object> objects;
+};
+
 // Records the reasons of the Events it is given.
 class RecordedEvents : public EventRecorder {
  public:
@@ -147,6 +163,7 @@ class ExecutionReconcilerTest : public ::testing::Test {
       options.dispatch = &dispatch;
       options.transient_status_delay = milliseconds(1000);
       options.routine_step_events = routine_step_events;
+      options.reader = reader;
       reconciler_.emplace(ExecutionCaches{&executions, &pipelines, &jobs, &pods, nullptr}, writer,
                           events, clock, options);
     }
@@ -190,6 +207,7 @@ class ExecutionReconcilerTest : public ::testing::Test {
   FakeWriter writer;
   RecordedEvents events;
   bool routine_step_events = false;
+  k8s::ObjectReader* reader = nullptr;  // options.reader
   FakeDispatch dispatch;
   k8s::FakeClock clock;
   std::optional<ExecutionReconciler> reconciler_;
@@ -427,6 +445,44 @@ TEST_F(ExecutionReconcilerTest, AForeignJobWithTheNameFailsTheStepAndSaysWhose) 
       "Job \"run-1-a-1\" exists but is not owned by this execution (its controller is "
       "PipelineExecution run-1 with uid uid-of-an-earlier-run); delete that Job, or run under "
       "another execution name");
+}
+
+// Issue #16: a Job without Stepline's labels (so not in the Jobs cache) holds the name.
+TEST_F(ExecutionReconcilerTest, AnUnlabelledForeignJobWithTheNameFailsTheStep) {
+  FakeReader server;
+  server.objects["run-1-a-1"] = {{"apiVersion", "batch/v1"},
+                                 {"kind", "Job"},
+                                 {"metadata", {{"name", "run-1-a-1"}, {"namespace", "ml"}}}};
+  reader = &server;
+  writer.create_error = k8s::Status::AlreadyExists("jobs \"run-1-a-1\" already exists");
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  CacheShowsWrites();
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  const Object& st = writer.status_writes.back()["status"];
+  EXPECT_EQ(st["pipelineExecutionStatus"], "Failed");
+  EXPECT_EQ(st["steps"][0]["reason"], "JobNameTaken");
+  EXPECT_EQ(st["steps"][0]["message"],
+            "Job \"run-1-a-1\" exists but is not owned by this execution (it has no "
+            "controller); delete that Job, or run under another execution name");
+}
+
+// The Job holding the name is the execution's own (created before a restart): nothing fails.
+TEST_F(ExecutionReconcilerTest, ATakenNameHeldByTheExecutionsOwnJobIsNotForeign) {
+  FakeReader server;
+  server.objects["run-1-a-1"] = {
+      {"metadata",
+       {{"name", "run-1-a-1"},
+        {"namespace", "ml"},
+        {"ownerReferences",
+         {{{"kind", "PipelineExecution"}, {"uid", "uid-run-1"}, {"controller", true}}}}}}};
+  reader = &server;
+  writer.create_error = k8s::Status::AlreadyExists("jobs \"run-1-a-1\" already exists");
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  CacheShowsWrites();
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  for (const Object& w : writer.status_writes) {
+    EXPECT_NE(w["status"]["pipelineExecutionStatus"], "Failed") << w.dump();
+  }
 }
 
 // Issue #16: two Pipelines with the same spec.pipelineName alias; one was run silently.
