@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "k8sclient/job_state.h"
+#include "reconcilers/attempt.h"
 
 namespace stepline::reconcilers {
 namespace {
@@ -101,6 +102,24 @@ void TrimContainerStatuses(Object& status) {
   *list = Object::array({std::move(first)});
 }
 
+// The staging containers' statuses (artifact-*: a failed download or upload is ArtifactError),
+// with their name and state only; the other init containers' are dropped.
+void TrimInitContainerStatuses(Object& status) {
+  auto list = status.find("initContainerStatuses");
+  if (list == status.end()) return;
+  Object kept = Object::array();
+  for (Object& c : list->is_array() ? *list : Object::array()) {
+    if (!c.is_object() || c.value("name", "").rfind(kArtifactContainerPrefix, 0) != 0) continue;
+    KeepOnly(c, {"name", "state"});
+    kept.push_back(std::move(c));
+  }
+  if (kept.empty()) {
+    status.erase(list);
+  } else {
+    *list = std::move(kept);
+  }
+}
+
 }  // namespace
 
 void TrimJob(Object& job) {
@@ -121,10 +140,12 @@ void TrimPod(Object& pod) {
   TrimMetadata(pod);
   auto status = pod.find("status");
   if (status == pod.end()) return;
-  KeepOnly(*status, {"phase", "reason", "message", "conditions", "containerStatuses"});
+  KeepOnly(*status, {"phase", "reason", "message", "conditions", "containerStatuses",
+                     "initContainerStatuses"});
   if (!status->is_object()) return;
   TrimConditions(*status, {"PodScheduled", "DisruptionTarget"});
   TrimContainerStatuses(*status);
+  TrimInitContainerStatuses(*status);
 }
 
 void TrimJobEvent(Object& event) {

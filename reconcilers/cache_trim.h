@@ -24,7 +24,8 @@ namespace stepline::reconcilers {
 void TrimJob(k8s::Object& job);
 
 // A Pod: status.phase, reason, message, the PodScheduled and DisruptionTarget conditions, and
-// the first container's name and state (waiting / running / terminated). spec goes.
+// the first container's name and state (waiting / running / terminated), and the name and state
+// of the artifact staging init containers (artifact-*: ArtifactError). spec goes.
 void TrimPod(k8s::Object& pod);
 
 // An Event about a Job: involvedObject, reason, message, type, lastTimestamp, eventTime.

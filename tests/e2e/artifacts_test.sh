@@ -2,7 +2,8 @@
 # Step artifacts through the real API server and the controller (issue #18): admission of the
 # new fields, the Pipeline's validation, the namespace's artifact repository read from its
 # ConfigMap, the staging containers and volumes of the Job, ArtifactError before any Job when no
-# repository is usable. The S3 client itself is tested in artifacts_s3 (tests/artifacts).
+# repository is usable. Staging through the local agent and a real S3 server:
+# artifacts_s3_e2e_test.sh; the S3 client itself: artifacts_s3 (tests/artifacts).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init artifacts
 start_controller --artifacts-image=stepline/controller:e2e

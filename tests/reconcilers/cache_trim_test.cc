@@ -118,6 +118,23 @@ void SetPodPending(Object& pod, Object scheduled, Object waiting) {
   if (!waiting.is_null()) state["waiting"] = std::move(waiting);
 }
 
+// Statuses of a user's init container and two staging containers; the one at `failed` ended 1.
+Object StagingStatuses(int failed) {
+  Object list = Object::array();
+  for (const char* name : {"setup", "artifact-in-0", "artifact-out-0"}) {
+    Object t = {{"exitCode", 0}, {"reason", "Completed"}, {"finishedAt", "2026-11-22T11:10:00Z"}};
+    if (list.size() == static_cast<size_t>(failed) + 1) {
+      t = {{"exitCode", 1},
+           {"reason", "Error"},
+           {"message", "GET s3://b/k: NoSuchKey: The specified key does not exist."},
+           {"finishedAt", "2026-11-22T11:10:00Z"}};
+    }
+    list.push_back(
+        {{"name", name}, {"image", "img"}, {"ready", false}, {"state", {{"terminated", t}}}});
+  }
+  return list;
+}
+
 struct AttemptCase {
   std::string name;
   std::function<void(Object& job, Object& pod)> edit;
@@ -135,6 +152,16 @@ std::vector<AttemptCase> AttemptCases() {
   Object scheduled = {{"type", "PodScheduled"}, {"status", "True"}};
   return {
       {"succeeded with outputs", [](Object&, Object&) {}},
+      {"succeeded but the upload failed",
+       [](Object&, Object& p) { p["status"]["initContainerStatuses"] = StagingStatuses(1); }},
+      {"the download failed",
+       [](Object& j, Object& p) {
+         SetJobCondition(j, "Failed", "BackoffLimitExceeded", "backoff");
+         p["status"]["phase"] = "Failed";
+         p["status"]["containerStatuses"][0]["state"] = {
+             {"waiting", {{"reason", "PodInitializing"}}}};
+         p["status"]["initContainerStatuses"] = StagingStatuses(0);
+       }},
       {"failed with exit code",
        [](Object& j, Object& p) {
          SetJobCondition(j, "Failed", "BackoffLimitExceeded", "Job has reached the backoff limit");
