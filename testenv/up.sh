@@ -238,7 +238,7 @@ for attempt in 1 2 3 4 5; do
   api_pid=$!
   ok=0
   for _ in $(seq 600); do
-    if curl -sf --cacert "$P/ca.crt" "$SERVER/readyz?exclude=informer-sync" >/dev/null 2>&1; then ok=1; break; fi
+    if curl -sf --cacert "$P/ca.crt" "$SERVER/readyz?exclude=informer-sync&exclude=stepline-admission-policies" >/dev/null 2>&1; then ok=1; break; fi
     kill -0 "$api_pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -294,10 +294,19 @@ if [ "$mode" = envtest ]; then  # RBAC: stepline:admins may do everything
     || k create clusterrolebinding stepline-admins --clusterrole=cluster-admin --group=stepline:admins >/dev/null
 fi
 shopt -s nullglob
-crd_files=()
-[ "$mode" = stepline ] && crd_files+=("$HERE"/crds/*.yaml)   # the stand-ins first
-crd_files+=("$REPO"/crds/*.yaml)                              # then the project's
+# The stand-ins first, on their own: the project's crds/ holds objects of their kinds (its
+# ValidatingAdmissionPolicy), which kubectl can map only once they are Established.
+[ "$mode" = stepline ] && apply_crds "$HERE"/crds/*.yaml
+crd_files=("$REPO"/crds/*.yaml)
 [ ${#crd_files[@]} -eq 0 ] || apply_crds "${crd_files[@]}"
+# ValidatingAdmissionPolicies apply once the server has listed them (server/vap.go): wait.
+if [ "$mode" = stepline ]; then
+  for i in $(seq 600); do
+    curl -sf --cacert "$P/ca.crt" "$SERVER/readyz?exclude=informer-sync" >/dev/null 2>&1 && break
+    [ "$i" = 600 ] && die "the server's admission policies were not listed within 60 s"
+    sleep 0.1
+  done
+fi
 # kube-apiserver's bootstrap discovery roles (RBAC is enforced for non-admins: server/rbac.go)
 if [ "$mode" = stepline ]; then
   k apply --server-side --field-manager=stepline-testenv -f "$HERE/bootstrap-rbac.yaml" >>"$dir/crds.out" 2>&1 \

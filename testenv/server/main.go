@@ -32,6 +32,7 @@ import (
 	"k8s.io/apiextensions-apiserver/pkg/apiserver"
 	"k8s.io/apiextensions-apiserver/pkg/cmd/server/options"
 	generatedopenapi "k8s.io/apiextensions-apiserver/pkg/generated/openapi"
+	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/authentication/group"
 	"k8s.io/apiserver/pkg/authentication/request/bearertoken"
 	unionauth "k8s.io/apiserver/pkg/authentication/request/union"
@@ -49,6 +50,7 @@ import (
 
 // Admission plugins of the generic server that watch the core API (which
 // this server does not have): left on, every write gets 403 "not yet ready".
+// ValidatingAdmissionPolicy runs all the same, fed from stand-in CRDs (vap.go).
 var offPlugins = []string{"NamespaceLifecycle", "MutatingAdmissionWebhook", "ValidatingAdmissionWebhook",
 	"ValidatingAdmissionPolicy", "MutatingAdmissionPolicy"}
 
@@ -154,6 +156,13 @@ func run(ctx context.Context, o *options.CustomResourceDefinitionsServerOptions,
 
 	gc.LongRunningFunc = withLongRunningLogs(gc.LongRunningFunc) // pods/log?follow (podlog.go)
 
+	vap, err := newPolicyAdmission(gc, ctx.Done())
+	if err != nil {
+		return err
+	}
+	gc.AdmissionControl = admission.NewChainHandler(gc.AdmissionControl, vap)
+	gc.AddReadyzChecks(vap.readyzCheck())
+
 	// Nothing serves the core API informers, so do not run them.
 	gc.DisabledPostStartHooks.Insert("generic-apiserver-start-informers")
 
@@ -180,6 +189,7 @@ func run(ctx context.Context, o *options.CustomResourceDefinitionsServerOptions,
 	core.rootGroups = server.GenericAPIServer.DiscoveryGroupManager
 	core.setupDiscovery(completed.GenericConfig.DiscoveryAddresses)
 	server.GenericAPIServer.AddPostStartHookOrDie("stepline-policy-informers", pol.start)
+	server.GenericAPIServer.AddPostStartHookOrDie("stepline-admission-policies", vap.start)
 
 	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
 }

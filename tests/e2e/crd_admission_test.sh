@@ -69,6 +69,17 @@ expect_ok "CRDs apply (server-side)" kubectl apply --server-side --force-conflic
 expect_ok "CRDs are Established" kubectl wait --for condition=established --timeout=60s \
   crd/pipelines.stepline.dev crd/pipelineexecutions.stepline.dev
 kubectl create namespace "$NS" >/dev/null 2>&1 || true
+# The ValidatingAdmissionPolicy of crds/ applies once the server's policy informer has it.
+policy_in_force() {
+  local i
+  for i in $(seq 60); do
+    if ! dry_run < <(pipeline p "$STEP
+  pipelineDefinition: '{}'") >/dev/null 2>&1; then return 0; fi
+    sleep 0.5
+  done
+  return 1
+}
+expect_ok "the admission policy is in force within 30 s" policy_in_force
 
 # ---- every example is admitted ----
 # The Pipelines and PipelineExecutions of each example, moved into $NS: some examples also carry
@@ -88,13 +99,13 @@ for f in "$ROOT"/manifests/examples/*.yaml; do
     kubectl apply --dry-run=server -n "$NS" -f - <<<"$docs"
 done
 
-# ---- exactly one of steps and pipelineDefinition (oneOf) ----
-reject_pipeline "steps and pipelineDefinition together are rejected" \
-  "must validate one and only one schema (oneOf). Found 2 valid alternatives" \
+# ---- exactly one of steps and pipelineDefinition (ValidatingAdmissionPolicy) ----
+reject_pipeline "steps and pipelineDefinition together are rejected, naming both" \
+  "denied request: spec.steps and spec.pipelineDefinition are both set: a Pipeline is either native steps or a SageMaker pipeline definition; remove one of them" \
   "$STEP
   pipelineDefinition: '{\"Version\": \"2020-12-01\", \"Steps\": []}'"
-reject_pipeline "neither steps nor pipelineDefinition is rejected" \
-  "must validate one and only one schema (oneOf). Found none valid" \
+reject_pipeline "neither steps nor pipelineDefinition is rejected, naming both" \
+  "denied request: spec.steps or spec.pipelineDefinition is required" \
   "  pipelineDescription: nothing to run"
 expect_ok "pipelineDefinition as an inline object is admitted" dry_run < <(pipeline p \
   "  pipelineDefinition: {Version: '2020-12-01', Steps: [{Name: A, Type: Fail}]}")

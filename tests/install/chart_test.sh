@@ -38,6 +38,8 @@ refuse() { # refuse FILE LINE: the rendered kinds do not hold LINE
 }
 D="$tmp/default.yaml" C="$tmp/custom.yaml"
 expect "$D" "CustomResourceDefinition/pipelines.stepline.dev"
+expect "$D" "ValidatingAdmissionPolicy/stepline-pipeline-spec"
+expect "$D" "ValidatingAdmissionPolicyBinding/stepline-pipeline-spec"
 expect "$D" "CustomResourceDefinition/pipelineexecutions.stepline.dev"
 expect "$D" "ClusterRole/st-stepline-controller"
 expect "$D" "ClusterRoleBinding/st-stepline-controller"
