@@ -143,8 +143,8 @@ TEST(ApiManifestsTest, ThePipelineSpecPolicyIsBoundAndTheCrdHasNoOneOf) {
   EXPECT_EQ(docs[1]["spec"]["validationActions"], Json::array({"Deny"}));
   EXPECT_EQ(docs[0]["spec"]["matchConstraints"]["resourceRules"][0]["resources"],
             Json::array({"pipelines"}));
-  Json spec = VersionOf(CrdNamed("stepline.dev_pipelines.yaml"))["schema"]["openAPIV3Schema"]
-                                                                  ["properties"]["spec"];
+  Json spec = VersionOf(
+      CrdNamed("stepline.dev_pipelines.yaml"))["schema"]["openAPIV3Schema"]["properties"]["spec"];
   EXPECT_FALSE(spec.contains("oneOf"));
 }
 
