@@ -204,11 +204,16 @@ k8s::Result<TransferSummary> S3Client::Download(const S3Location& location,
                                                 const std::string& path) {
   TransferSummary summary;
   if (!location.key.empty() && location.key.back() != '/') {
-    auto got = GetObjectIfExists(location, path);
+    // A path ending in '/' is a directory: the object goes into it under its key's last segment
+    // (as SageMaker stages an S3Prefix input that names one object).
+    const std::string file = !path.empty() && path.back() == '/'
+                                 ? path + location.key.substr(location.key.rfind('/') + 1)
+                                 : path;
+    auto got = GetObjectIfExists(location, file);
     if (!got.ok()) return got.status();
     if (*got == 200) {
       std::error_code ec;
-      return TransferSummary{1, fs::file_size(path, ec)};
+      return TransferSummary{1, fs::file_size(file, ec)};
     }
   }
   S3Location prefix{location.bucket, location.key.empty() ? "" : JoinKey(location.key, "") + "/"};

@@ -57,7 +57,8 @@ class S3Client {
   // Every object whose key starts with prefix.key (all pages).
   [[nodiscard]] k8s::Result<std::vector<ObjectInfo>> List(const S3Location& prefix);
 
-  // The object at location into the file path; or, when there is none, every object under
+  // The object at location into the file path (a path ending in '/' is a directory: the file is
+  // made in it under the key's last segment); or, when there is none, every object under
   // location.key + "/" into the directory path (keys become relative paths). NotFound when
   // neither exists.
   [[nodiscard]] k8s::Result<TransferSummary> Download(const S3Location& location,

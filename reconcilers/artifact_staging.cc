@@ -101,9 +101,13 @@ void AddInputs(const StagedArtifacts& s, Object& init, Object& mounts) {
   for (size_t i = 0; i < s.inputs.size(); ++i) {
     const StagedArtifact& a = s.inputs[i];
     const std::string sub = "in/" + std::to_string(i);
-    init.push_back(StagingContainer(
-        s, kArtifactContainerPrefix + std::string("in-") + std::to_string(i),
-        {"stepline-artifacts", "download", a.uri, std::string(kArtifactMountPath) + "/" + sub}));
+    // A directory input: an object lands in it under its own name (stepline-artifacts' rule
+    // for a destination ending in '/'), a prefix's objects below it.
+    const std::string into = a.path.back() == '/' ? "/" : "";
+    init.push_back(
+        StagingContainer(s, kArtifactContainerPrefix + std::string("in-") + std::to_string(i),
+                         {"stepline-artifacts", "download", a.uri,
+                          std::string(kArtifactMountPath) + "/" + sub + into}));
     mounts.push_back(
         {{"name", kArtifactVolume}, {"mountPath", WithoutTrailingSlash(a.path)}, {"subPath", sub}});
   }

@@ -162,6 +162,17 @@ TEST_F(S3ServerTest, FileRoundTrip) {
   EXPECT_FALSE(fs::exists(dst + ".part"));
 }
 
+TEST_F(S3ServerTest, AnObjectIntoADirectoryPathKeepsItsName) {
+  std::string src = Write("code/preprocessing.py", "print('pre')\n");
+  ASSERT_EQ(Run({"upload", src, Uri("code/preprocessing.py")}).exit_code, 0);
+  auto down = Run({"download", Uri("code/preprocessing.py"), dir_ + "/opt/ml/input/code/"});
+  ASSERT_EQ(down.exit_code, 0) << down.stderr_text;
+  EXPECT_EQ(Slurp(dir_ + "/opt/ml/input/code/preprocessing.py"), "print('pre')\n");
+  // A prefix into a directory path: the objects below it, as without the '/'.
+  ASSERT_EQ(Run({"download", Uri("code"), dir_ + "/prefix/"}).exit_code, 0);
+  EXPECT_EQ(Slurp(dir_ + "/prefix/preprocessing.py"), "print('pre')\n");
+}
+
 TEST_F(S3ServerTest, DirectoryRoundTripUnderAPrefix) {
   Write("model/weights.bin", "w");
   Write("model/config/params.json", "{}");

@@ -3,7 +3,8 @@
 # agent running the staging containers (stepline-artifacts from the build, put on the pods' PATH
 # by testenv/up.sh) and a real S3 API server (testenv/s3-up.sh: s3rver, SigV4 verified) started
 # here on a loopback port. Checked in S3 itself with curl's own SigV4 signing:
-#   - step a reads a file and a directory from s3:// URIs and writes a file and a directory
+#   - step a reads a file, a directory and a file into a directory (path ending in '/') from
+#     s3:// URIs and writes a file and a directory
 #     output, uploaded under the namespace's repository; step b reads a's file through `from`
 #     and gets `{{steps.a.artifacts.model.uri}}` in its args;
 #   - a missing object, bad repository credentials (download) and a missing bucket (upload)
@@ -54,12 +55,14 @@ spec:
     args:
     - |
       set -e
+      cmp /in/greeting.txt /code/greeting.txt
       { cat /in/greeting.txt; echo; cat /in/set/a.txt /in/set/b/c.txt; } > /out/model.bin
       mkdir -p /report/sub && echo r1 > /report/one.txt && echo r2 > /report/sub/two.txt
     inputs:
       artifacts:
       - {name: greeting, path: /in/greeting.txt, s3: "s3://data/in/greeting.txt"}
       - {name: set, path: /in/set/, s3: "s3://data/set"}
+      - {name: code, path: /code/, s3: "s3://data/in/greeting.txt"}
     outputs:
       artifacts:
       - {name: model, path: /out/model.bin}

@@ -92,6 +92,8 @@ TEST(ArtifactStagingTest, OutputsUploadedBySidecarsAndRecordedOnSuccess) {
             Command({"stepline-artifacts", "download", kModelUri, "/stepline/artifacts/in/0"}));
   // A value is never expanded by Kubernetes as $(VAR).
   EXPECT_EQ(b["initContainers"][1]["command"][2], "s3://data/$$(HOME)/x");
+  // A directory input (its path ends in '/'): one object lands in it under its own name.
+  EXPECT_EQ(b["initContainers"][1]["command"][3], "/stepline/artifacts/in/1/");
   EXPECT_EQ(b["containers"][0]["volumeMounts"],
             Object::parse(
                 R"([{"name": "stepline-artifacts", "mountPath": "/in/model.bin", "subPath": "in/0"},
