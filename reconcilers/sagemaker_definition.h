@@ -15,8 +15,10 @@
 //               SM_HP_<NAME> (upper case, characters other than letters and digits as '_')
 //     both:     StoppingCondition.MaxRuntimeInSeconds -> timeoutSeconds (an integer, or a Get of
 //               an Integer parameter, applied per execution); ClusterConfig /
-//               ResourceConfig (InstanceType, InstanceCount, VolumeSizeInGB) and the fields
-//               Stepline has no use for (inputs, outputs, VPC, ...) only give a warning
+//               ResourceConfig (InstanceType, InstanceCount, VolumeSizeInGB); ProcessingInputs,
+//               ProcessingOutputConfig and InputDataConfig -> input and output artifacts
+//               (sagemaker_channels.cc); the fields Stepline has no use for (OutputDataConfig,
+//               VPC, ...) only give a warning
 //   Fail        Arguments.ErrorMessage -> a Fail step's message
 //   Callback    an Approval step (answered through the execution's spec.signals; its
 //               OutputParameters' names become the step's declared outputs)
@@ -37,7 +39,7 @@
 //   {"Get": "Execution.PipelineExecutionArn"}        {{execution.name}}
 //   {"Get": "Execution.StartDateTime"}               {{execution.startTime}}
 //   {"Get": "Steps.S.Properties.ProcessingOutputConfig.Outputs['N'].S3Output.S3Uri"}
-//                                                    {{steps.s.outputs.N}}
+//                                                    {{steps.s.artifacts.N.uri}}
 //   {"Get": "Steps.S.Properties.FinalMetricDataList['N'].Value"}  {{steps.s.outputs.N}}
 //   {"Get": "Steps.S.Properties.ModelArtifacts.S3ModelArtifacts"}
 //                                                    {{steps.s.outputs.S3ModelArtifacts}}

@@ -1,6 +1,6 @@
 // The pieces of CompileSageMakerDefinition (sagemaker_definition.h), shared by its files:
 // values and conditions (sagemaker_values.cc), step types and retry policies
-// (sagemaker_steps.cc). Not an interface for other modules.
+// (sagemaker_steps.cc), data channels (sagemaker_channels.cc). Not an interface for other modules.
 //
 // Every error is Invalid "<path>: <what>", path inside the definition. Pure; thread-compatible.
 #pragma once
@@ -78,6 +78,13 @@ struct StepInput {
 k8s::Status CompileProcessing(const StepInput& in, Step* step);
 k8s::Status CompileTraining(const StepInput& in, Step* step);
 k8s::Status CompileFail(const StepInput& in, Step* step);
+
+// ---- data channels as artifacts (sagemaker_channels.cc) ----
+
+// ProcessingInputs and ProcessingOutputConfig.Outputs -> the step's input and output artifacts.
+k8s::Status CompileProcessingData(const StepInput& in, const Json& args, Step* step);
+// InputDataConfig channels -> input artifacts at /opt/ml/input/data/CHANNEL/.
+k8s::Status CompileTrainingChannels(const StepInput& in, const Json& args, Step* step);
 k8s::Status CompileCallback(const StepInput& in, Step* step);
 // The step's RetryPolicies (nullptr: none) as one Stepline policy; nullopt when none is needed.
 k8s::Result<std::optional<RetryPolicy>> CompileRetryPolicies(const Json* policies,

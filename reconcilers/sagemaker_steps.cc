@@ -386,11 +386,13 @@ k8s::Status CompileProcessing(const StepInput& in, Step* step) {
   status = CompileInstances(in, Member(*resources, "ClusterConfig"),
                             Field(in.path, "Arguments.ProcessingResources.ClusterConfig"), step);
   if (!status.ok()) return status;
+  status = CompileProcessingData(in, **args, step);
+  if (!status.ok()) return status;
   status = CompilePropertyFiles(in, **args, step);
   if (!status.ok()) return status;
-  WarnUnused(
-      in, **args,
-      {"AppSpecification", "Environment", "StoppingCondition", "ProcessingResources", "RoleArn"});
+  WarnUnused(in, **args,
+             {"AppSpecification", "Environment", "StoppingCondition", "ProcessingResources",
+              "RoleArn", "ProcessingInputs", "ProcessingOutputConfig"});
   return Status::Ok();
 }
 
@@ -411,9 +413,11 @@ k8s::Status CompileTraining(const StepInput& in, Step* step) {
   status = CompileInstances(in, Member(**args, "ResourceConfig"),
                             Field(in.path, "Arguments.ResourceConfig"), step);
   if (!status.ok()) return status;
+  status = CompileTrainingChannels(in, **args, step);
+  if (!status.ok()) return status;
   WarnUnused(in, **args,
              {"AlgorithmSpecification", "Environment", "HyperParameters", "StoppingCondition",
-              "ResourceConfig", "RoleArn"});
+              "ResourceConfig", "RoleArn", "InputDataConfig"});
   return Status::Ok();
 }
 

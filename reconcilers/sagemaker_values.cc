@@ -4,6 +4,7 @@
 #include <cctype>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "reconcilers/sagemaker_internal.h"
 #include "reconcilers/template.h"
@@ -75,22 +76,27 @@ std::optional<std::string> KeyBetween(std::string_view text, std::string_view pr
   return std::string(key.substr(2, key.size() - 4));
 }
 
-// The output a step property is read from; nullopt when Stepline cannot provide it. The
-// SageMaker SDK writes both "Steps.S.Properties.ModelArtifacts..." and "Steps.S.ModelArtifacts...".
-std::optional<std::string> OutputOfProperty(std::string_view property) {
+// What a step property reads, as the rest of a {{steps.S.<it>}} reference: an output artifact's
+// URI (a ProcessingOutputConfig output is one: sagemaker_channels.cc) or an output; nullopt
+// when Stepline cannot provide it. `name` is set to the artifact or output name. The SageMaker
+// SDK writes both "Steps.S.Properties.ModelArtifacts..." and "Steps.S.ModelArtifacts...".
+std::optional<std::string> ReferenceOfProperty(std::string_view property, std::string* name) {
   if (property.starts_with("Properties.")) property.remove_prefix(11);
-  if (property == "ModelArtifacts.S3ModelArtifacts") return "S3ModelArtifacts";
-  struct Form {
-    std::string_view prefix;
-    std::string_view suffix;
-  };
-  static constexpr Form kForms[] = {
-      {"ProcessingOutputConfig.Outputs", ".S3Output.S3Uri"},
-      {"FinalMetricDataList", ".Value"},
-      {"OutputParameters", ""},
-  };
-  for (const Form& form : kForms) {
-    if (auto key = KeyBetween(property, form.prefix, form.suffix)) return key;
+  if (property == "ModelArtifacts.S3ModelArtifacts") {
+    *name = "S3ModelArtifacts";
+    return "outputs." + *name;
+  }
+  if (auto key = KeyBetween(property, "ProcessingOutputConfig.Outputs", ".S3Output.S3Uri")) {
+    *name = *key;
+    return "artifacts." + *key + ".uri";
+  }
+  for (auto [prefix, suffix] :
+       {std::pair<std::string_view, std::string_view>{"FinalMetricDataList", ".Value"},
+        {"OutputParameters", ""}}) {
+    if (auto key = KeyBetween(property, prefix, suffix)) {
+      *name = *key;
+      return "outputs." + *key;
+    }
   }
   return std::nullopt;
 }
@@ -108,16 +114,17 @@ Result<std::string> RenderStepGet(const std::string& get, const Names& names,
   }
   auto it = names.steps.find(step);
   if (it == names.steps.end()) return Error(path, GetText(get) + ": unknown step " + Quote(step));
-  std::optional<std::string> output = OutputOfProperty(property);
-  if (!output) {
+  std::string output;
+  std::optional<std::string> reference = ReferenceOfProperty(property, &output);
+  if (!reference) {
     return Error(path, GetText(get) + ": Stepline cannot provide this step property (it provides " +
                            kStepProperties + ")");
   }
-  if (!IsReferenceName(*output)) {
-    return Error(path, GetText(get) + ": output name " + Quote(*output) +
+  if (!IsReferenceName(output)) {
+    return Error(path, GetText(get) + ": output name " + Quote(output) +
                            " must be made of letters, digits, '_' and '-'");
   }
-  return "{{steps." + it->second + ".outputs." + *output + "}}";
+  return "{{steps." + it->second + "." + *reference + "}}";
 }
 
 Result<std::string> RenderGet(const Json& get, const Names& names, const std::string& path) {

@@ -20,15 +20,7 @@ eval "$s3_env"
 trap '"$E2E_ROOT/testenv/s3-down.sh" "$STEPLINE_S3_DIR" >/dev/null 2>&1; e2e_cleanup' EXIT
 start_controller --artifacts-image=stepline/controller:e2e --artifact-upload-grace=60
 
-s3() { # METHOD BUCKET/KEY [curl args]: a request to the S3 server, signed by curl
-  local method=$1 path=$2
-  shift 2
-  curl -sS --fail-with-body -X "$method" --aws-sigv4 "aws:amz:us-east-1:s3" \
-    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
-    --user "$STEPLINE_S3_ACCESS_KEY_ID:$STEPLINE_S3_SECRET_ACCESS_KEY" \
-    "$STEPLINE_S3_ENDPOINT/$path" "$@"
-}
-put() { printf '%s' "$2" | s3 PUT "$1" --data-binary @- -H 'Content-Type: text/plain' >/dev/null; }
+put() { printf '%s' "$2" | s3_request PUT "$1" --data-binary @- >/dev/null; }
 put data/in/greeting.txt "hello from s3"
 put data/set/a.txt "alpha"
 put data/set/b/c.txt "gamma"
@@ -118,9 +110,9 @@ check_eq "a's artifacts are recorded with their URIs" \
   "$(step_field run a artifacts)"
 check_eq "the model in S3: the downloaded file and directory, as a wrote them" \
   "hello from s3
-alphagamma" "$(s3 GET "arts/runs/$NS/run/a/attempt-1/model")"
+alphagamma" "$(s3_request GET "arts/runs/$NS/run/a/attempt-1/model")"
 check_eq "the directory output: one object per file" "r1 r2" \
-  "$(s3 GET "arts/runs/$NS/run/a/attempt-1/report/one.txt") $(s3 GET "arts/runs/$NS/run/a/attempt-1/report/sub/two.txt")"
+  "$(s3_request GET "arts/runs/$NS/run/a/attempt-1/report/one.txt") $(s3_request GET "arts/runs/$NS/run/a/attempt-1/report/sub/two.txt")"
 check_eq "b got {{steps.a.artifacts.model.uri}} in its args" "$model_uri" "$(step_field run b outputs.uri)"
 check_eq "b read a's model through from" "hello from s3|alphagamma" "$(step_field run b outputs.model)"
 

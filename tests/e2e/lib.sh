@@ -3,6 +3,7 @@
 #   start_controller [ARGS]  stepline-controller watching only that namespace
 #   check DESC CMD...        one assertion; e2e_finish prints "N passed, N failed"
 #   wait_for SECONDS CMD...  poll until CMD succeeds
+#   s3_request METHOD B/K    a signed request to the S3 server of testenv/s3-up.sh
 # Needs KUBECONFIG and kubectl 1.36 on PATH (scripts/test.sh sets both through testenv/up.sh)
 # and a local agent running against that server (testenv/up.sh --agent).
 set -uo pipefail
@@ -48,6 +49,17 @@ name, reason = sys.argv[1], sys.argv[2]
 items = json.load(sys.stdin)["items"]
 sys.exit(0 if any(e.get("reason") == reason and e["involvedObject"].get("name") == name
                   for e in items) else 1)' "$1" "$2"
+}
+
+# A request to the S3 API server of testenv/s3-up.sh (STEPLINE_S3_*), signed by curl's own SigV4:
+# s3_request METHOD BUCKET/KEY [CURL ARGS], e.g. printf x | s3_request PUT b/k --data-binary @-
+s3_request() {
+  local method=$1 path=$2
+  shift 2
+  curl -sS --fail-with-body -X "$method" --aws-sigv4 "aws:amz:us-east-1:s3" \
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+    --user "$STEPLINE_S3_ACCESS_KEY_ID:$STEPLINE_S3_SECRET_ACCESS_KEY" \
+    "$STEPLINE_S3_ENDPOINT/$path" "$@"
 }
 
 e2e_dump() {

@@ -7,19 +7,21 @@
 # What runs, and what is and isn't exercised:
 # - airflow-dummy-conditions.json, verbatim: 30 nested Condition steps and nothing else. Ready
 #   says it has no step to run; an execution succeeds at once, as in SageMaker.
-# - ack-samples-my-pipeline.json, verbatim except its InstanceType: one Training step of the
-#   sagemaker-xgboost image with HyperParameters and no ContainerEntrypoint. The local agent
-#   cannot run images, so the Pipeline's stepDefaults put a stand-in `train` first on the PATH
-#   (the image's command, found as a container runtime finds it); it checks that it was started
-#   with the argument `train` and the hyperparameters (SM_HP_*, SM_HPS) and writes the
-#   S3ModelArtifacts output a later step would read. The warnings (InputDataConfig,
-#   OutputDataConfig not staged, VolumeSizeInGB) are listed in Ready and a DefinitionWarnings
-#   Event. InstanceType ml.m4.xlarge asks for 4 CPUs and 16Gi, more than the local machine
-#   node has, so the run uses ml.t3.medium (2 CPUs, 4Gi); the verbatim ml.m4.xlarge and a GPU
-#   type (ml.p3.2xlarge) are applied too, and their pods' requests and the scheduler's
-#   "Insufficient" message are checked, then those runs are stopped.
-# Not exercised: the S3 channels and the model upload (the artifact staging of issue #18 is not
-# wired to SageMaker definitions yet), hyperparameters.json on disk.
+# - ack-samples-my-pipeline.json, verbatim except its InstanceType and its bucket (the
+#   placeholder <YOUR_BUCKET_NAME>, which Stepline refuses naming the field): one Training step
+#   of the sagemaker-xgboost image with HyperParameters, two S3 channels and no
+#   ContainerEntrypoint. The local agent cannot run images, so the Pipeline's stepDefaults put a
+#   stand-in `train` first on the PATH (the image's command, found as a container runtime finds
+#   it); it checks that it was started with the argument `train`, the hyperparameters (SM_HP_*,
+#   SM_HPS) and the channels staged from the S3 API server this test starts (s3rver) at
+#   /opt/ml/input/data/{train,validation}/, and writes the S3ModelArtifacts output a later step
+#   would read. The warnings (OutputDataConfig not uploaded, VolumeSizeInGB) are listed in Ready
+#   and a DefinitionWarnings Event. InstanceType ml.m4.xlarge asks for 4 CPUs and 16Gi, more than
+#   the local machine node has, so the run uses ml.t3.medium (2 CPUs, 4Gi); the verbatim
+#   ml.m4.xlarge and a GPU type (ml.p3.2xlarge) are applied too, and their pods' requests and
+#   the scheduler's "Insufficient" message are checked, then those runs are stopped.
+# Not exercised: the model upload (OutputDataConfig is not mapped yet), hyperparameters.json on
+# disk.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 EXT="${STEPLINE_EXTERNAL_DIR:-$E2E_ROOT/../shared/external}"
@@ -28,7 +30,21 @@ if [[ ! -d $EXT/defs ]]; then
   exit 77
 fi
 e2e_init sagemaker
+s3_env=$("$E2E_ROOT/testenv/s3-up.sh" --bucket corpus-data) || {
+  echo "cannot start the S3 API server (scripts/setup.sh installs it)"
+  echo "0 passed, 1 failed"
+  exit 1
+}
+eval "$s3_env"
+trap '"$E2E_ROOT/testenv/s3-down.sh" "$STEPLINE_S3_DIR" >/dev/null 2>&1; e2e_cleanup' EXIT
 start_controller
+for f in train/train.libsvm validation/validation.libsvm; do
+  printf '1 1:0.5\n' | s3_request PUT "corpus-data/sagemaker/xgboost/$f" --data-binary @- >/dev/null
+done
+k create secret generic s3-creds --from-literal=AWS_ACCESS_KEY_ID="$STEPLINE_S3_ACCESS_KEY_ID" \
+  --from-literal=AWS_SECRET_ACCESS_KEY="$STEPLINE_S3_SECRET_ACCESS_KEY" >/dev/null
+k create configmap stepline-artifact-repository --from-literal=bucket=corpus-data \
+  --from-literal=endpoint="$STEPLINE_S3_ENDPOINT" --from-literal=credentialsSecret=s3-creds >/dev/null
 
 STANDIN="$E2E_WORK/image-bin"
 mkdir -p "$STANDIN"
@@ -40,17 +56,20 @@ cat >"$STANDIN/train" <<'SH'
 echo "train: \$0=$0 args=[$*] max_depth=$SM_HP_MAX_DEPTH SM_HPS=$SM_HPS"
 [ "$(basename "$0")" = train ] && [ $# -eq 0 ] || { echo "want to be run as train" >&2; exit 2; }
 case "$SM_HPS" in *'"num_round":"10"'*) ;; *) echo "SM_HPS lacks num_round" >&2; exit 3 ;; esac
-printf '{"S3ModelArtifacts": "s3://stand-in/%s/model.tar.gz", "max_depth": "%s"}' \
-  "$STEPLINE_EXECUTION" "$SM_HP_MAX_DEPTH" >/dev/termination-log
+channels=$(cd /opt/ml/input/data && ls */*) || { echo "no channels staged" >&2; exit 4; }
+printf '{"S3ModelArtifacts": "s3://stand-in/%s/model.tar.gz", "max_depth": "%s", "channels": "%s"}' \
+  "$STEPLINE_EXECUTION" "$SM_HP_MAX_DEPTH" "$(echo $channels)" >/dev/termination-log
 SH
 chmod +x "$STANDIN/train"
 
-definition_pipeline() { # NAME FILE [SED_EXPR]: the definition as spec.pipelineDefinition
-  python3 - "$1" "$EXT/defs/$2" "${3:-}" "$STANDIN" <<'PY' | k apply -f - >/dev/null
+definition_pipeline() { # NAME FILE [OLD=>NEW]...: the definition as spec.pipelineDefinition
+  local name=$1 file=$2
+  shift 2
+  python3 - "$name" "$EXT/defs/$file" "$STANDIN" "$@" <<'PY' | k apply -f - >/dev/null
 import json, sys
-name, path, edit, standin = sys.argv[1:5]
+name, path, standin = sys.argv[1:4]
 text = open(path).read()
-if edit:
+for edit in sys.argv[4:]:
     old, new = edit.split("=>")
     assert old in text, old
     text = text.replace(old, new)
@@ -86,10 +105,12 @@ check "its execution succeeds at once" wait_for 30 plx_is conditions-1 Succeeded
 check_eq "no Job was created" 0 "$(count_jobs conditions-1)"
 
 # ---- a Training step of the ACK sample, run with a stand-in image ----
-definition_pipeline abalone ack-samples-my-pipeline.json '"ml.m4.xlarge"=>"ml.t3.medium"'
+bucket='<YOUR_BUCKET_NAME>=>corpus-data'
+definition_pipeline abalone ack-samples-my-pipeline.json '"ml.m4.xlarge"=>"ml.t3.medium"' "$bucket"
 check "the ACK sample definition is Ready" wait_for 30 bash -c "[[ \$(kubectl -n $NS get pl abalone -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].status}') == True ]]"
 msg=$(ready_message abalone)
-[[ $msg == *"warnings:"*"InputDataConfig"* ]] && ok "Ready lists the warnings: $msg" ||
+[[ $msg == *"warnings:"*"OutputDataConfig"* && $msg != *InputDataConfig* ]] &&
+  ok "Ready lists the warnings (the channels are staged, not warned about): $msg" ||
   fail "Ready message: $msg"
 check "a DefinitionWarnings Event says so" wait_for 30 has_event abalone DefinitionWarnings
 execution abalone-1 abalone
@@ -99,6 +120,9 @@ check_eq "the step runs under its compiled name" "abalone-train" "$(jp plx/abalo
 check_eq "the stand-in reported the model artifacts" "s3://stand-in/abalone-1/model.tar.gz" \
   "$(step_field abalone-1 abalone-train outputs.S3ModelArtifacts)"
 check_eq "the hyperparameter reached it" 5 "$(step_field abalone-1 abalone-train outputs.max_depth)"
+check_eq "both channels were staged from S3 at /opt/ml/input/data" \
+  "train/train.libsvm validation/validation.libsvm" \
+  "$(step_field abalone-1 abalone-train outputs.channels)"
 check_eq "the pod ran the image with the argument train" '["train"]' \
   "$(pod_field abalone-1 '{.spec.containers[0].args}')"
 check_eq "the pod has no command (the image's)" "" "$(pod_field abalone-1 '{.spec.containers[0].command}')"
@@ -108,8 +132,8 @@ check_eq "MaxRuntimeInSeconds is the Job's deadline" 86400 \
   "$(jp "job/$(jobs_of abalone-1 | head -1)" '{.spec.activeDeadlineSeconds}')"
 
 # ---- the verbatim instance type, and a GPU type: requests the local node cannot give ----
-definition_pipeline big ack-samples-my-pipeline.json
-definition_pipeline gpu ack-samples-my-pipeline.json '"ml.m4.xlarge"=>"ml.p3.2xlarge"'
+definition_pipeline big ack-samples-my-pipeline.json "$bucket"
+definition_pipeline gpu ack-samples-my-pipeline.json '"ml.m4.xlarge"=>"ml.p3.2xlarge"' "$bucket"
 execution big-1 big
 execution gpu-1 gpu
 check "ml.m4.xlarge: a pod is created" wait_for 60 bash -c "[[ -n \$(kubectl -n $NS get pods -l stepline.dev/execution=big-1 -o name) ]]"

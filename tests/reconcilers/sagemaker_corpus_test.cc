@@ -47,13 +47,26 @@ struct Verdict {
   std::string against;  // an execution: the corpus file of the Pipeline it runs
 };
 
-// ACK's e2e manifests hold $VARS that its tests fill in; any example value does, except that an
-// execution's $PIPELINE_RESOURCE_NAME is its Pipeline's $PIPELINE_NAME (as ACK's tests fill it).
+// ACK's e2e manifests hold $VARS that its tests fill in, and samples hold <YOUR_X> placeholders
+// that their READMEs tell the user to fill in (a bucket's name); any example value does (lower
+// case with '-', so that a bucket name is valid), except that an execution's
+// $PIPELINE_RESOURCE_NAME is its Pipeline's $PIPELINE_NAME (as ACK's tests fill it). Without
+// the filling, a placeholder bucket is refused naming the field (SageMakerDefinitionTest).
 std::string FillVariables(const std::string& text) {
   static const std::regex kResourceName(R"(\$PIPELINE_RESOURCE_NAME\b)");
-  static const std::regex kVariable(R"(\$([A-Z][A-Z0-9_]*))");
-  return std::regex_replace(std::regex_replace(text, kResourceName, "$$PIPELINE_NAME"), kVariable,
-                            "example-$1");
+  static const std::regex kVariable(R"(\$([A-Z][A-Z0-9_]*)|<(YOUR_[A-Z0-9_]*)>)");
+  const std::string named = std::regex_replace(text, kResourceName, "$$PIPELINE_NAME");
+  std::string out;
+  auto last = named.cbegin();
+  for (std::sregex_iterator it(named.begin(), named.end(), kVariable), end; it != end; ++it) {
+    out.append(last, (*it)[0].first);
+    std::string value = "example-" + ((*it)[1].matched ? (*it)[1].str() : (*it)[2].str());
+    for (char& c : value) c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
+    out += value;
+    last = (*it)[0].second;
+  }
+  out.append(last, named.cend());
+  return out;
 }
 
 std::string ReadText(const fs::path& file) {
@@ -140,7 +153,7 @@ std::vector<Verdict> JudgeCorpus(const fs::path& dir) {
   for (const fs::path& file : FilesIn(dir / "defs")) {
     std::string name = "def-" + file.stem().string();
     out.push_back(JudgePipeline("defs/" + file.filename().string(),
-                                WrapDefinition(ReadText(file), name.substr(0, 60))));
+                                WrapDefinition(FillVariables(ReadText(file)), name.substr(0, 60))));
   }
   std::map<std::string, std::pair<std::string, Json>> pipelines;  // name -> (file, object)
   std::vector<std::pair<std::string, Json>> executions;

@@ -192,8 +192,8 @@ TEST(SageMakerDefinitionTest, EverySupportedStepType) {
       {"DependsOn and a Get in a field Stepline does not map both order the steps",
        R"([{"Name": "a", "Type": "Processing"}, {"Name": "b", "Type": "Processing"},
            {"Name": "c", "Type": "Processing", "DependsOn": ["b"], "Arguments": {
-             "ProcessingInputs": [{"S3Input": {"S3Uri": {"Get":
-               "Steps.a.Properties.ProcessingOutputConfig.Outputs['x'].S3Output.S3Uri"}}}]}}])",
+             "NetworkConfig": {"Note": {"Get":
+               "Steps.a.Properties.ProcessingOutputConfig.Outputs['x'].S3Output.S3Uri"}}}}])",
        R"([{"name": "a"}, {"name": "b"}, {"name": "c", "dependsOn": ["b", "a"]}])"},
   };
   for (const auto& c : cases) {
@@ -202,6 +202,91 @@ TEST(SageMakerDefinitionTest, EverySupportedStepType) {
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     EXPECT_EQ(StepsJson(*got), Json::parse(c.want));
     EXPECT_EQ(NativeProblems(*got), std::vector<std::string>{});
+  }
+}
+
+TEST(SageMakerDefinitionTest, DataChannelsBecomeArtifacts) {
+  Json steps = Json::parse(R"([
+    {"Name": "Prep", "Type": "Processing", "Arguments": {
+      "ProcessingInputs": [
+        {"InputName": "input-1", "AppManaged": false, "S3Input": {
+          "S3Uri": {"Get": "Parameters.Bucket"}, "LocalPath": "/opt/ml/processing/input",
+          "S3DataType": "S3Prefix", "S3InputMode": "File",
+          "S3DataDistributionType": "FullyReplicated", "S3CompressionType": "None"}},
+        {"InputName": "code", "S3Input": {"S3Uri": "s3://data/code/prep.py",
+          "LocalPath": "/opt/ml/processing/input/code/", "S3InputMode": "Pipe"}}],
+      "ProcessingOutputConfig": {"Outputs": [
+        {"OutputName": "train", "AppManaged": false, "S3Output": {
+          "S3Uri": {"Std:Join": {"On": "/", "Values": ["s3://data/out",
+                                  {"Get": "Execution.PipelineExecutionId"}, "train"]}},
+          "LocalPath": "/opt/ml/processing/train", "S3UploadMode": "EndOfJob"}}]}}},
+    {"Name": "Train", "Type": "Training", "Arguments": {
+      "AlgorithmSpecification": {"TrainingImage": "xgb:1"},
+      "InputDataConfig": [
+        {"ChannelName": "train", "ContentType": "text/csv", "DataSource": {"S3DataSource": {
+          "S3DataType": "S3Prefix", "S3DataDistributionType": "FullyReplicated", "S3Uri": {"Get":
+          "Steps.Prep.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"}}}},
+        {"ChannelName": "extra", "DataSource": {"S3DataSource": {
+          "S3DataType": "S3Prefix", "S3Uri": "s3://data/extra/"}}}]}}])");
+  auto got = CompileSageMakerDefinition(Definition(steps, kParameters));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  Json prep = ToJson(got->steps[0]);
+  EXPECT_EQ(prep["inputs"], Json::parse(R"({"artifacts": [
+    {"name": "input-1", "path": "/opt/ml/processing/input/", "s3": "{{parameters.Bucket}}"},
+    {"name": "code", "path": "/opt/ml/processing/input/code/", "s3": "s3://data/code/prep.py"}]})"));
+  EXPECT_EQ(prep["outputs"]["artifacts"], Json::parse(R"([{"name": "train",
+    "path": "/opt/ml/processing/train/", "s3": "s3://data/out/{{execution.name}}/train"}])"));
+  Json train = ToJson(got->steps[1]);
+  EXPECT_EQ(train["inputs"], Json::parse(R"({"artifacts": [
+    {"name": "train", "path": "/opt/ml/input/data/train/", "from": "{{steps.prep.artifacts.train}}"},
+    {"name": "extra", "path": "/opt/ml/input/data/extra/", "s3": "s3://data/extra/"}]})"));
+  EXPECT_EQ(train["dependsOn"], Json::parse(R"(["prep"])"));
+  EXPECT_EQ(
+      got->warnings,
+      (std::vector<std::string>{
+          "Steps[0] (Prep): runs as step \"prep\"", "Steps[1] (Train): runs as step \"train\"",
+          "Steps[0] (Prep).Arguments.ProcessingInputs[1].S3Input: not used by Stepline (data "
+          "is staged as S3Prefix, File, FullyReplicated, uploaded at the end): S3InputMode "
+          "\"Pipe\""}));
+  EXPECT_EQ(NativeProblems(*got), std::vector<std::string>{});
+}
+
+TEST(SageMakerDefinitionTest, DataChannelErrorsNameTheField) {
+  struct Case {
+    std::string name;
+    std::string step;
+    std::string want;
+  };
+  const std::vector<Case> cases = {
+      {"manifest file",
+       R"({"Name": "P", "Type": "Processing", "Arguments": {"ProcessingInputs": [{"InputName": "m",
+           "S3Input": {"S3Uri": "s3://bkt/m.json", "LocalPath": "/in", "S3DataType": "ManifestFile"}}]}})",
+       "Steps[0] (P).Arguments.ProcessingInputs[0].S3Input.S3DataType: \"ManifestFile\" is not "
+       "supported by Stepline (it stages S3Prefix data)"},
+      {"a placeholder bucket",
+       R"({"Name": "T", "Type": "Training", "Arguments": {"InputDataConfig": [{"ChannelName": "train",
+           "DataSource": {"S3DataSource": {"S3Uri": "s3://<YOUR_BUCKET_NAME>/train/"}}}]}})",
+       "Steps[0] (T).Arguments.InputDataConfig[0].DataSource.S3DataSource.S3Uri: "
+       "\"s3://<YOUR_BUCKET_NAME>/train/\": "},
+      {"no LocalPath",
+       R"({"Name": "P", "Type": "Processing", "Arguments": {"ProcessingOutputConfig": {"Outputs":
+           [{"OutputName": "o", "S3Output": {"S3Uri": "s3://bkt/o"}}]}}})",
+       "Steps[0] (P).Arguments.ProcessingOutputConfig.Outputs[0].S3Output.LocalPath: "},
+      {"a data set definition",
+       R"({"Name": "P", "Type": "Processing", "Arguments": {"ProcessingInputs": [{"InputName": "d",
+           "DatasetDefinition": {}}]}})",
+       "Steps[0] (P).Arguments.ProcessingInputs[0]: only S3Input is supported by Stepline "
+       "(DatasetDefinition is not): export the data set to S3 and give its S3Uri"},
+      {"a channel name Stepline cannot use",
+       R"({"Name": "T", "Type": "Training", "Arguments": {"InputDataConfig": [{"ChannelName": "a b",
+           "DataSource": {"S3DataSource": {"S3Uri": "s3://bkt/k"}}}]}})",
+       "Steps[0] (T).Arguments.InputDataConfig[0].ChannelName: "},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto got = CompileSageMakerDefinition(Definition(Json::array({Json::parse(c.step)})));
+    ASSERT_FALSE(got.ok());
+    EXPECT_EQ(got.status().message().substr(0, c.want.size()), c.want) << got.status().message();
   }
 }
 
@@ -223,10 +308,10 @@ TEST(SageMakerDefinitionTest, ValuesAndEachGetForm) {
       {"execution arn", R"({"Get": "Execution.PipelineExecutionArn"})", "{{execution.name}}"},
       {"processing output",
        R"({"Get": "Steps.Prep.Properties.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"})",
-       "{{steps.prep.outputs.train}}"},
+       "{{steps.prep.artifacts.train.uri}}"},
       {"processing output, double quotes",
        R"({"Get": "Steps.Prep.Properties.ProcessingOutputConfig.Outputs[\"test\"].S3Output.S3Uri"})",
-       "{{steps.prep.outputs.test}}"},
+       "{{steps.prep.artifacts.test.uri}}"},
       {"training metric", R"({"Get": "Steps.Train.Properties.FinalMetricDataList['auc'].Value"})",
        "{{steps.train.outputs.auc}}"},
       {"model artifacts", R"({"Get": "Steps.Train.Properties.ModelArtifacts.S3ModelArtifacts"})",
@@ -247,7 +332,7 @@ TEST(SageMakerDefinitionTest, ValuesAndEachGetForm) {
        "{{steps.train.outputs.S3ModelArtifacts}}"},
       {"processing output, the SDK's form",
        R"({"Get": "Steps.Prep.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"})",
-       "{{steps.prep.outputs.train}}"},
+       "{{steps.prep.artifacts.train.uri}}"},
       {"other execution variable", R"({"Get": "Execution.PipelineName"})",
        at + R"({"Get": "Execution.PipelineName"}: execution variable "PipelineName" is not )"
             "supported by Stepline (it provides PipelineExecutionId, PipelineExecutionArn and "
@@ -844,7 +929,7 @@ TEST(SageMakerDefinitionTest, PropertyFilesArePublishedAsOutputsThatJsonGetReads
       "AppSpecification": {"ImageUri": "sk:1", "ContainerEntrypoint": ["python3", "eval.py"],
                            "ContainerArguments": ["--fast"]},
       "ProcessingOutputConfig": {"Outputs": [{"OutputName": "evaluation",
-        "S3Output": {"S3Uri": "s3://b/e", "LocalPath": "/opt/ml/processing/evaluation"}}]}},
+        "S3Output": {"S3Uri": "s3://bkt/e", "LocalPath": "/opt/ml/processing/evaluation"}}]}},
      "PropertyFiles": [{"PropertyFileName": "EvaluationReport", "OutputName": "evaluation",
                         "FilePath": "evaluation.json"}]},
     {"Name": "Check", "Type": "Condition", "Arguments": {
