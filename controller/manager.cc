@@ -17,10 +17,10 @@ std::shared_ptr<spdlog::logger> Log() {
 
 const std::vector<k8s::Resource>& WatchedResources() {
   static const std::vector<k8s::Resource> kWatched = {
-      k8s::resources::kPipelines, k8s::resources::kPipelineExecutions,
-      k8s::resources::kJobs,      k8s::resources::kPods,
-      k8s::resources::kEvents,    k8s::resources::kResourceQuotas,
-      k8s::resources::kConfigMaps};
+      k8s::resources::kPipelines,  k8s::resources::kPipelineExecutions,
+      k8s::resources::kJobs,       k8s::resources::kPods,
+      k8s::resources::kEvents,     k8s::resources::kResourceQuotas,
+      k8s::resources::kConfigMaps, k8s::resources::kPipelineSchedules};
   return kWatched;
 }
 
@@ -140,8 +140,9 @@ bool Manager::JobWillTellOfPod(const k8s::Object& old_pod, const k8s::Object& ne
 // started is looked at later (StartedPodDelay).
 void Manager::OnUpdate(const k8s::Resource& resource, const k8s::ObjectPtr& old_obj,
                        const k8s::Object& new_obj) {
-  const bool ours =
-      resource == k8s::resources::kPipelines || resource == k8s::resources::kPipelineExecutions;
+  const bool ours = resource == k8s::resources::kPipelines ||
+                    resource == k8s::resources::kPipelineExecutions ||
+                    resource == k8s::resources::kPipelineSchedules;
   if (old_obj && ours && OnlyStatusChanged(*old_obj, new_obj)) return;
   const bool job = resource == k8s::resources::kJobs;
   if (old_obj && job && !JobChangeMatters(*old_obj, new_obj)) return;

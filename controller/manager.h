@@ -1,9 +1,9 @@
 // Manager: the controller runtime. It owns the informers (Pipelines, PipelineExecutions, Jobs
 // labelled app.kubernetes.io/managed-by=stepline, Pods labelled stepline.dev/execution,
-// FailedCreate Events indexed by their involvedObject's uid, and ResourceQuotas, whose changes
-// only the controllers' ChangeHooks read; in one namespace or all), turns their
-// events into keys for the registered reconcilers, waits for the caches to sync, and — once this
-// replica leads, when leader election is on — runs the workers.
+// FailedCreate Events indexed by their involvedObject's uid, ResourceQuotas, whose changes
+// only the controllers' ChangeHooks read, and PipelineSchedules; in one namespace or all), turns
+// their events into keys for the registered reconcilers, waits for the caches to sync, and — once
+// this replica leads, when leader election is on — runs the workers.
 //
 // Run() returns when asked to stop (graceful: workers stopped, Lease released, informers
 // stopped) or at once when leadership is lost (workers stop taking keys; no release).

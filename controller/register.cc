@@ -3,6 +3,7 @@
 #include "controller/event_mapping.h"
 #include "reconcilers/execution_reconciler.h"
 #include "reconcilers/pipeline_reconciler.h"
+#include "reconcilers/schedule_reconciler.h"
 #include "reconcilers/validation.h"
 
 namespace stepline::controller {
@@ -64,6 +65,34 @@ std::unique_ptr<reconcilers::Reconciler> RegisterExecutionReconciler(Manager& ma
   return reconciler;
 }
 
+// A schedule looks again when one of its runs appears, goes or changes phase (a status-only
+// change, which the manager's predicates drop before the execution keys).
+ChangeHook ScheduledRunHook() {
+  return [](const k8s::Resource& resource, const k8s::Object* old_obj,
+            const k8s::Object* new_obj) -> std::vector<std::string> {
+    if (resource != k8s::resources::kPipelineExecutions) return {};
+    const k8s::Object& any = new_obj != nullptr ? *new_obj : *old_obj;
+    const auto phase = "/status/pipelineExecutionStatus"_json_pointer;
+    if (old_obj != nullptr && new_obj != nullptr &&
+        old_obj->value(phase, "") == new_obj->value(phase, "")) {
+      return {};
+    }
+    auto key = ControllerOwnerKey(any, k8s::resources::kPipelineSchedules.kind);
+    if (!key) return {};
+    return {*key};
+  };
+}
+
+std::unique_ptr<reconcilers::Reconciler> RegisterScheduleReconciler(Manager& manager,
+                                                                    const ReconcilerDeps& deps) {
+  auto schedules = std::make_unique<reconcilers::ScheduleReconciler>(
+      manager.Cache(k8s::resources::kPipelineSchedules),
+      manager.Cache(k8s::resources::kPipelineExecutions), deps.client, deps.events, deps.clock);
+  manager.Register(*schedules,
+                   {k8s::resources::kPipelineSchedules, deps.workers, {}, ScheduledRunHook()});
+  return schedules;
+}
+
 }  // namespace
 
 std::vector<std::unique_ptr<reconcilers::Reconciler>> RegisterReconcilers(
@@ -75,6 +104,7 @@ std::vector<std::unique_ptr<reconcilers::Reconciler>> RegisterReconcilers(
       "stepline-controller", deps.pod_policy);
   manager.Register(*pipelines, {k8s::resources::kPipelines, deps.workers, {}});
   registered.push_back(std::move(pipelines));
+  registered.push_back(RegisterScheduleReconciler(manager, deps));
   return registered;
 }
 

@@ -27,6 +27,8 @@ const Resource kCustomResourceDefinitions{"apiextensions.k8s.io", "v1", "customr
 const Resource kPipelines{"stepline.dev", "v1alpha1", "pipelines", "Pipeline", true};
 const Resource kPipelineExecutions{"stepline.dev", "v1alpha1", "pipelineexecutions",
                                    "PipelineExecution", true};
+const Resource kPipelineSchedules{"stepline.dev", "v1alpha1", "pipelineschedules",
+                                  "PipelineSchedule", true};
 }  // namespace resources
 
 namespace {

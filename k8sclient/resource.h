@@ -49,6 +49,7 @@ extern const Resource kLeases;
 extern const Resource kCustomResourceDefinitions;
 extern const Resource kPipelines;
 extern const Resource kPipelineExecutions;
+extern const Resource kPipelineSchedules;
 }  // namespace resources
 
 // Small accessors for the metadata every object has; they return "" when absent.

@@ -190,17 +190,23 @@ bool IsFinishedExecution(const Object& execution) {
 
 void TrimExecution(Object& execution) {
   if (!IsFinishedExecution(execution)) return;
+  const k8s::Object* owner = k8s::ControllerOf(execution);
+  const bool scheduled = owner != nullptr && owner->value("kind", "") == "PipelineSchedule";
   KeepOnly(execution, {"apiVersion", "kind", "metadata", "spec", "status"});
   KeepOnlyIn(execution, "spec", {"ttlSecondsAfterFinished"});  // cleanup.h
   auto meta = execution.find("metadata");
   if (meta != execution.end()) {
     KeepOnly(*meta, {"name", "namespace", "uid", "resourceVersion", "generation",
-                     "deletionTimestamp", "ownerReferences", "finalizers"});
+                     "deletionTimestamp", "ownerReferences", "finalizers", "annotations"});
+    if (meta->is_object()) KeepOwnKeys(*meta, "annotations");
+    if (!scheduled && meta->is_object()) meta->erase("annotations");
   }
   Object& status = execution["status"];
   if (execution.contains("spec")) {  // a cleanup to come (cleanup.h) reads these
     KeepOnly(status, {"pipelineExecutionStatus", "observedGeneration", "completionTime",
                       "jobsDeletedTime"});
+  } else if (scheduled) {  // the schedule's history and lastSuccessfulTime
+    KeepOnly(status, {"pipelineExecutionStatus", "observedGeneration", "completionTime"});
   } else {
     KeepOnly(status, {"pipelineExecutionStatus", "observedGeneration"});
   }

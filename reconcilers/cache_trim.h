@@ -34,9 +34,10 @@ void TrimJobEvent(k8s::Object& event);
 // A PipelineExecution that has finished (Succeeded, Failed, Stopped) is only recognised as
 // finished by the reconciler: of it stay the metadata a reconcile and the Job cache read (name,
 // namespace, uid, resourceVersion, generation, deletionTimestamp, ownerReferences, finalizers)
-// status.pipelineExecutionStatus, and, when it has spec.ttlSecondsAfterFinished, what the
-// cleanup of its Jobs reads (cleanup.h: that, status.completionTime and jobsDeletedTime), with
-// status.observedGeneration equal to
+// status.pipelineExecutionStatus, for the run of a PipelineSchedule what the schedule reads
+// (the stepline.dev/ annotations, status.completionTime), and, when it has
+// spec.ttlSecondsAfterFinished, what the cleanup of its Jobs reads (cleanup.h: that,
+// status.completionTime and jobsDeletedTime), with status.observedGeneration equal to
 // metadata.generation so that a reconcile of the cached copy has nothing to write (it never
 // writes a trimmed status back), and an empty status.pipelineSnapshot so that it looks up no
 // Pipeline. Without spec.pipelineName a change to its Pipeline enqueues it no more. Executions

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdio>
 #include <sstream>
 #include <vector>
 
@@ -216,6 +217,14 @@ std::optional<k8s::WallTime> NextCronTime(const CronSchedule& cron, const TimeZo
     if (best) return k8s::WallTime(std::chrono::seconds(*best));
   }
   return std::nullopt;
+}
+
+std::string LocalDate(const TimeZone& zone, k8s::WallTime t) {
+  const int64_t s = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  const Civil c = CivilFromDays(FloorDiv(s + zone.OffsetAt(s), 86400));
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", c.year, c.month, c.day);
+  return buf;
 }
 
 MissedTimes LatestCronTime(const CronSchedule& cron, const TimeZone& zone, k8s::WallTime after,

@@ -51,4 +51,7 @@ struct MissedTimes {
 MissedTimes LatestCronTime(const CronSchedule& cron, const TimeZone& zone, k8s::WallTime after,
                            k8s::WallTime until);
 
+// The date of t in the zone, "YYYY-MM-DD".
+std::string LocalDate(const TimeZone& zone, k8s::WallTime t);
+
 }  // namespace stepline::reconcilers

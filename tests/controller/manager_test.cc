@@ -406,8 +406,9 @@ TEST(ManagerTest, InformersWatchTheRightObjects) {
   k8s::FakeClock clock;
   metrics::Registry registry;
   Manager manager(factory, clock, registry, {"ml"});
-  ASSERT_EQ(factory.options.size(), 7u);
+  ASSERT_EQ(factory.options.size(), 8u);
   EXPECT_EQ(factory.options.count("resourcequotas"), 1u) << "quota room (QuotaQueue)";
+  EXPECT_EQ(factory.options.count("pipelineschedules"), 1u);
   EXPECT_EQ(factory.options["events"].field_selector, "reason=FailedCreate");
   // Only the artifact repositories: the controller may read no other ConfigMap (RBAC).
   EXPECT_EQ(factory.options["configmaps"].field_selector,

@@ -53,6 +53,10 @@ check_eq "churn-run-1's Jobs carry the tag as a label" 2 \
 check_eq "smoke-check-1 ends Failed on purpose" Failed "$(status $D smoke-check-1)"
 check_has "its failureReason is the Fail step's message" "the smoke check always ends here" \
   "$(plx $D smoke-check-1 '{.status.failureReason}')"
+check_eq "the schedule example is valid" True \
+  "$(kubectl get pls -n $D daily-report -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')"
+check_eq "and, suspended, has no next time" "" \
+  "$(kubectl get pls -n $D daily-report -o 'jsonpath={.status.nextScheduleTime}')"
 check_eq "the cycle example is rejected" False \
   "$(kubectl get pl -n $D cycle -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')"
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "reconcilers/api_types.h"
+#include "reconcilers/schedule_api.h"
 #include "tests/reconcilers/yaml_test_util.h"
 
 #ifndef STEPLINE_SOURCE_DIR
@@ -59,6 +60,10 @@ TEST(ApiManifestsTest, ExamplesParseWithTheTypedApiAndUseOnlyKnownFields) {
         }
         EXPECT_EQ(ToJson(*p), doc);
         ++pipelines;
+      } else if (doc.value("kind", "") == "PipelineSchedule") {
+        auto spec = ParsePipelineScheduleSpec(doc["spec"], "spec");
+        ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+        EXPECT_EQ(TemplateProblem(*spec), "");
       } else {
         ASSERT_EQ(doc.value("kind", ""), kPipelineExecutionKind);
         auto e = ParsePipelineExecution(doc);
@@ -113,12 +118,14 @@ std::vector<std::string> KindsInCrds() {
 
 TEST(ApiManifestsTest, CrdsAreTheDesignsKinds) {
   std::vector<std::string> kinds = KindsInCrds();
-  ASSERT_EQ(std::count(kinds.begin(), kinds.end(), "CustomResourceDefinition"), 2);
+  ASSERT_EQ(std::count(kinds.begin(), kinds.end(), "CustomResourceDefinition"), 3);
   Json pl = CrdNamed("stepline.dev_pipelines.yaml");
   Json plx = CrdNamed("stepline.dev_pipelineexecutions.yaml");
+  Json pls = CrdNamed("stepline.dev_pipelineschedules.yaml");
   EXPECT_EQ(pl["spec"]["names"]["shortNames"], Json::array({"pl"}));
   EXPECT_EQ(plx["spec"]["names"]["shortNames"], Json::array({"plx"}));
-  for (const Json& crd : {pl, plx}) {
+  EXPECT_EQ(pls["spec"]["names"]["shortNames"], Json::array({"pls"}));
+  for (const Json& crd : {pl, plx, pls}) {
     EXPECT_EQ(crd["spec"]["group"], kApiGroup);
     EXPECT_EQ(crd["spec"]["scope"], "Namespaced");
     EXPECT_EQ(crd["spec"]["names"]["categories"], Json::array({"stepline"}));
@@ -129,6 +136,11 @@ TEST(ApiManifestsTest, CrdsAreTheDesignsKinds) {
   EXPECT_EQ(ColumnNames(VersionOf(plx)),
             (std::vector<std::string>{"PIPELINE", "STATUS", "PROGRESS", "AGE", "FAILURE-REASON"}));
   EXPECT_EQ(VersionOf(plx)["additionalPrinterColumns"][4]["priority"], 1);
+  EXPECT_EQ(ColumnNames(VersionOf(pls)),
+            (std::vector<std::string>{"SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE",
+                                      "NEXT", "READY", "AGE"}));
+  Json limits = VersionOf(pls)["schema"]["openAPIV3Schema"]["properties"]["status"]["properties"];
+  EXPECT_EQ(limits["active"]["maxItems"], kMaxActiveListed);
 }
 
 // Issue #16: "exactly one of steps and pipelineDefinition" is a ValidatingAdmissionPolicy (a
