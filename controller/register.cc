@@ -1,6 +1,7 @@
 #include "controller/register.h"
 
 #include "controller/event_mapping.h"
+#include "reconcilers/cache_trim.h"
 #include "reconcilers/execution_reconciler.h"
 #include "reconcilers/pipeline_reconciler.h"
 #include "reconcilers/schedule_reconciler.h"
@@ -83,6 +84,26 @@ ChangeHook ScheduledRunHook() {
   };
 }
 
+// A Pipeline looks again when one of its executions finishes: its history limits and Jobs TTL
+// (cleanup.h). The finished copy is trimmed (no spec.pipelineName); the one before is whole.
+ChangeHook FinishedRunHook(const k8s::CacheReader& pipelines) {
+  return [&pipelines](const k8s::Resource& resource, const k8s::Object* old_obj,
+                      const k8s::Object* new_obj) -> std::vector<std::string> {
+    if (resource != k8s::resources::kPipelineExecutions || old_obj == nullptr ||
+        new_obj == nullptr || reconcilers::IsFinishedExecution(*old_obj) ||
+        !reconcilers::IsFinishedExecution(*new_obj)) {
+      return {};
+    }
+    const std::string name = old_obj->value("/spec/pipelineName"_json_pointer, "");
+    const std::string& ns = k8s::NamespaceOf(*old_obj);
+    if (pipelines.Get(ns, name)) return {ns + "/" + name};
+    for (const k8s::ObjectPtr& p : pipelines.List(ns)) {  // named by its alias
+      if (p->value("/spec/pipelineName"_json_pointer, "") == name) return {k8s::KeyOf(*p)};
+    }
+    return {};
+  };
+}
+
 std::unique_ptr<reconcilers::Reconciler> RegisterScheduleReconciler(Manager& manager,
                                                                     const ReconcilerDeps& deps) {
   auto schedules = std::make_unique<reconcilers::ScheduleReconciler>(
@@ -101,8 +122,11 @@ std::vector<std::unique_ptr<reconcilers::Reconciler>> RegisterReconcilers(
   registered.push_back(RegisterExecutionReconciler(manager, deps));
   auto pipelines = std::make_unique<reconcilers::PipelineReconciler>(
       manager.Cache(k8s::resources::kPipelines), deps.client, deps.events, deps.clock,
-      "stepline-controller", deps.pod_policy);
-  manager.Register(*pipelines, {k8s::resources::kPipelines, deps.workers, {}});
+      "stepline-controller", deps.pod_policy, &deps.client);
+  manager.Register(*pipelines, {k8s::resources::kPipelines,
+                                deps.workers,
+                                {},
+                                FinishedRunHook(manager.Cache(k8s::resources::kPipelines))});
   registered.push_back(std::move(pipelines));
   registered.push_back(RegisterScheduleReconciler(manager, deps));
   return registered;

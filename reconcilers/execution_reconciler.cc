@@ -503,25 +503,6 @@ void ExecutionReconciler::ForgetRecords(const std::string& key) {
   records_.erase(key);
 }
 
-// Every Job the execution controls (listed from the server: the cache forgets the Jobs of
-// finished executions), deleted with their pods (background propagation).
-k8s::Status ExecutionReconciler::DeleteJobsOf(const PipelineExecution& ex) {
-  const std::string& ns = ex.metadata.namespace_;
-  k8s::ListOptions opts;
-  opts.label_selector = std::string(kLabelExecution) + "=" + ex.metadata.name;
-  k8s::Result<k8s::ObjectList> jobs =
-      k8s::ListAll(*options_.reader, k8s::resources::kJobs, ns, opts);
-  if (!jobs.ok()) return jobs.status();
-  k8s::DeleteOptions del;
-  del.propagation_policy = "Background";
-  for (const Object& job : jobs->items) {
-    if (!Controls(job, ex.metadata.uid)) continue;
-    k8s::Status s = writer_.Delete(k8s::resources::kJobs, ns, k8s::NameOf(job), del);
-    if (!s.ok() && !s.IsNotFound()) return s;
-  }
-  return k8s::Status::Ok();
-}
-
 ReconcileOutcome ExecutionReconciler::CleanUpFinished(const std::string& key,
                                                       const PipelineExecution& ex) {
   std::optional<k8s::WallTime> due = JobsDeletionDue(ex);
@@ -530,24 +511,13 @@ ReconcileOutcome ExecutionReconciler::CleanUpFinished(const std::string& key,
   if (now < *due) {
     return ReconcileOutcome::After(std::chrono::ceil<std::chrono::milliseconds>(*due - now));
   }
-  if (k8s::Status s = DeleteJobsOf(ex); !s.ok()) return ReconcileOutcome::Retry(s);
-  // The cached copy is trimmed: record the cleanup on the whole object, read afresh.
-  k8s::Result<Object> whole = options_.reader->Get(k8s::resources::kPipelineExecutions,
-                                                   ex.metadata.namespace_, ex.metadata.name);
-  if (!whole.ok()) {
-    return whole.status().IsNotFound() ? ReconcileOutcome::Done()
-                                       : ReconcileOutcome::Retry(whole.status());
+  const std::string& ns = ex.metadata.namespace_;
+  k8s::Status s = DeleteJobsOf(*options_.reader, writer_, ns, ex.metadata.name, ex.metadata.uid);
+  if (s.ok()) {
+    s = RecordJobsDeleted(*options_.reader, writer_, events_, ns, ex.metadata.name, now,
+                          options_.field_manager, "ttlSecondsAfterFinished");
   }
-  Object updated = std::move(whole).value();
-  updated["status"][kJobsDeletedTimeField] = k8s::FormatRfc3339(now);
-  k8s::WriteOptions opts;
-  opts.field_manager = options_.field_manager;
-  auto written = writer_.UpdateStatus(k8s::resources::kPipelineExecutions, ex.metadata.namespace_,
-                                      updated, opts);
-  if (!written.ok()) return ReconcileOutcome::Retry(written.status());  // a conflict: again
-  events_.Record(updated, EventType::kNormal, "JobsDeleted",
-                 "deleted the Jobs and pods of the run, ttlSecondsAfterFinished after it "
-                 "finished; its status is kept");
+  if (!s.ok()) return ReconcileOutcome::Retry(s);  // a conflict: again
   Log()->info("jobs deleted key={}", key);
   return ReconcileOutcome::Done();
 }

@@ -148,7 +148,6 @@ class ExecutionReconciler : public Reconciler {
   // A finished execution: deletes its Jobs once spec.ttlSecondsAfterFinished has passed
   // (cleanup.h), or says when to look again.
   ReconcileOutcome CleanUpFinished(const std::string& key, const PipelineExecution& ex);
-  k8s::Status DeleteJobsOf(const PipelineExecution& ex);
   void ReportQuotaWaits(const std::string& key, const PlanInputs& in, const PlanResult& result,
                         const Dispatch& dispatch);
   // Writes the planned status if it changed, or holds a transient change back (and lowers

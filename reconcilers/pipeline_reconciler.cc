@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "reconcilers/cleanup.h"
 #include "reconcilers/sagemaker_definition.h"
 #include "reconcilers/validation.h"
 
@@ -98,13 +100,15 @@ PipelineStatus DesiredStatus(const Object& obj, PipelineStatus status, k8s::Wall
 
 PipelineReconciler::PipelineReconciler(const k8s::CacheReader& pipelines, k8s::ObjectWriter& writer,
                                        EventRecorder& events, const k8s::Clock& clock,
-                                       std::string field_manager, PodPolicy policy)
+                                       std::string field_manager, PodPolicy policy,
+                                       k8s::ObjectReader* reader)
     : pipelines_(pipelines),
       writer_(writer),
       events_(events),
       clock_(clock),
       field_manager_(std::move(field_manager)),
-      policy_(std::move(policy)) {}
+      policy_(std::move(policy)),
+      reader_(reader) {}
 
 // The cached Pipeline, or what this reconciler last wrote if the cache does not show it yet.
 ObjectPtr PipelineReconciler::Fresh(const std::string& key, const ObjectPtr& cached) {
@@ -170,14 +174,67 @@ ReconcileOutcome PipelineReconciler::Reconcile(const std::string& key) {
   const PipelineStatus before = StoredStatus(*current);
   const StepSummary summary = SummaryOf(*current);  // compiled once for status and events
   const PipelineStatus after = DesiredStatus(*current, before, clock_.Now(), policy_, summary);
-  if (ToJson(after) == ToJson(before)) return ReconcileOutcome::Done();
-  k8s::Status written = WriteStatus(key, *current, after);
-  if (!written.ok()) {
-    Log()->warn("status write failed key={} error={}", key, written.ToString());
-    return ReconcileOutcome::Retry(written);
+  if (ToJson(after) != ToJson(before)) {
+    k8s::Status written = WriteStatus(key, *current, after);
+    if (!written.ok()) {
+      Log()->warn("status write failed key={} error={}", key, written.ToString());
+      return ReconcileOutcome::Retry(written);
+    }
+    RecordTransition(*current, FindCondition(before.conditions, kConditionReady),
+                     *FindCondition(after.conditions, kConditionReady), !summary.warnings.empty());
   }
-  RecordTransition(*current, FindCondition(before.conditions, kConditionReady),
-                   *FindCondition(after.conditions, kConditionReady), !summary.warnings.empty());
+  return CleanUp(*current);
+}
+
+k8s::Result<std::vector<Object>> PipelineReconciler::ExecutionsOf(const Object& pipeline) {
+  std::vector<std::string> names = {k8s::NameOf(pipeline)};
+  const std::string alias = pipeline.value("/spec/pipelineName"_json_pointer, "");
+  if (!alias.empty() && alias != names[0]) names.push_back(alias);
+  std::vector<Object> runs;
+  for (const std::string& name : names) {
+    k8s::ListOptions opts;
+    opts.field_selector = "spec.pipelineName=" + name;
+    k8s::Result<k8s::ObjectList> list = k8s::ListAll(*reader_, k8s::resources::kPipelineExecutions,
+                                                     k8s::NamespaceOf(pipeline), opts);
+    if (!list.ok()) return list.status();
+    for (Object& item : list->items) runs.push_back(std::move(item));
+  }
+  return runs;
+}
+
+ReconcileOutcome PipelineReconciler::CleanUp(const Object& pipeline) {
+  k8s::Result<PipelineCleanupPolicy> policy =
+      ParsePipelineCleanupPolicy(pipeline.value("spec", Object::object()));
+  if (reader_ == nullptr || !policy.ok() || !policy->Any()) return ReconcileOutcome::Done();
+  k8s::Result<std::vector<Object>> runs = ExecutionsOf(pipeline);
+  if (!runs.ok()) return ReconcileOutcome::Retry(runs.status());
+  std::vector<CleanupRun> read;
+  std::map<std::string, std::string> uids;
+  for (const Object& r : *runs) {
+    if (r.contains("/metadata/deletionTimestamp"_json_pointer)) continue;
+    read.push_back(CleanupRunOf(r));
+    uids[k8s::NameOf(r)] = k8s::UidOf(r);
+  }
+  const k8s::WallTime now = clock_.Now();
+  PipelineCleanupPlan plan = PlanPipelineCleanup(*policy, read, now);
+  const std::string& ns = k8s::NamespaceOf(pipeline);
+  k8s::DeleteOptions del;
+  del.propagation_policy = "Background";
+  for (const std::string& name : plan.delete_runs) {
+    k8s::Status s = writer_.Delete(k8s::resources::kPipelineExecutions, ns, name, del);
+    if (!s.ok() && !s.IsNotFound()) return ReconcileOutcome::Retry(s);
+    events_.Record(pipeline, EventType::kNormal, "HistoryDeleted",
+                   "deleted execution " + name + " (history limit)");
+  }
+  for (const std::string& name : plan.delete_jobs) {
+    k8s::Status s = DeleteJobsOf(*reader_, writer_, ns, name, uids[name]);
+    if (s.ok()) {
+      s = RecordJobsDeleted(*reader_, writer_, events_, ns, name, now, field_manager_,
+                            "the Pipeline's executionDefaults.ttlSecondsAfterFinished");
+    }
+    if (!s.ok()) return ReconcileOutcome::Retry(s);
+  }
+  if (plan.requeue_after.count() > 0) return ReconcileOutcome::After(plan.requeue_after);
   return ReconcileOutcome::Done();
 }
 

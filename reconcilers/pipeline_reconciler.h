@@ -4,6 +4,10 @@
 //   condition Ready: True (reason Valid) or False (reason InvalidDefinition, the message naming
 //   the step and field), with observedGeneration; lastTransitionTime moves only when the
 //   condition's status does.
+// Cleanup (cleanup.h): spec.successfulHistoryLimit / failedHistoryLimit delete the oldest
+// finished executions of the Pipeline beyond them (a HistoryDeleted Event on the Pipeline), and
+// spec.executionDefaults.ttlSecondsAfterFinished deletes the Jobs of finished executions that
+// have no TTL of their own (JobsDeleted on the execution); it wakes itself when the next is due.
 // Events on the Pipeline, only when the Ready condition changes: a Warning InvalidDefinition with
 // the message (so once per distinct message), and a Normal Valid when a Pipeline that was
 // invalid becomes valid again.
@@ -38,9 +42,12 @@ inline constexpr const char* kReasonDefinitionWarnings = "DefinitionWarnings";
 class PipelineReconciler : public Reconciler {
  public:
   // Everything must outlive the reconciler.
+  // reader: lists the Pipeline's executions for its cleanup fields (cleanup.h); null: no
+  // cleanup.
   PipelineReconciler(const k8s::CacheReader& pipelines, k8s::ObjectWriter& writer,
                      EventRecorder& events, const k8s::Clock& clock,
-                     std::string field_manager = "stepline-controller", PodPolicy policy = {});
+                     std::string field_manager = "stepline-controller", PodPolicy policy = {},
+                     k8s::ObjectReader* reader = nullptr);
 
   const std::string& Name() const override { return name_; }
   ReconcileOutcome Reconcile(const std::string& key) override;
@@ -54,6 +61,10 @@ class PipelineReconciler : public Reconciler {
   k8s::ObjectPtr Fresh(const std::string& key, const k8s::ObjectPtr& cached);
   k8s::Status WriteStatus(const std::string& key, const k8s::Object& current,
                           const PipelineStatus& status);
+  // The history limits and the Jobs TTL default of spec (cleanup.h), on its executions listed
+  // from the server (the cache trims finished ones).
+  ReconcileOutcome CleanUp(const k8s::Object& pipeline);
+  k8s::Result<std::vector<k8s::Object>> ExecutionsOf(const k8s::Object& pipeline);
   // warnings: the Pipeline's definition compiled with warnings (listed in after.message).
   void RecordTransition(const k8s::Object& pipeline, const Condition* before,
                         const Condition& after, bool warnings);
@@ -65,6 +76,7 @@ class PipelineReconciler : public Reconciler {
   const k8s::Clock& clock_;
   const std::string field_manager_;
   const PodPolicy policy_;
+  k8s::ObjectReader* const reader_;
 
   std::mutex mu_;
   std::map<std::string, Written> written_;  // guarded by mu_; by pipeline key

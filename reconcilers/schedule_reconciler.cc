@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "reconcilers/object_fields.h"
+
 namespace stepline::reconcilers {
 namespace {
 
@@ -17,13 +19,6 @@ std::shared_ptr<spdlog::logger> Log() {
   return logger;
 }
 
-std::optional<k8s::WallTime> TimeAt(const Object& obj, const Object::json_pointer& ptr) {
-  if (!obj.contains(ptr) || !obj.at(ptr).is_string()) return std::nullopt;
-  k8s::WallTime t;
-  if (!k8s::ParseRfc3339(obj.at(ptr).get<std::string>(), &t)) return std::nullopt;
-  return t;
-}
-
 bool Ignorable(const k8s::Status& s, bool already_exists_ok) {
   return s.ok() || s.code() == k8s::StatusCode::kNotFound ||
          (already_exists_ok && s.code() == k8s::StatusCode::kAlreadyExists);
@@ -34,10 +29,8 @@ bool Ignorable(const k8s::Status& s, bool already_exists_ok) {
 ScheduledRun ScheduledRunOf(const Object& execution) {
   ScheduledRun run;
   run.name = k8s::NameOf(execution);
-  const Object::json_pointer scheduled(std::string("/metadata/annotations/") +
-                                       "stepline.dev~1scheduled-time");
-  run.scheduled_time = TimeAt(execution, scheduled);
-  run.completion_time = TimeAt(execution, "/status/completionTime"_json_pointer);
+  run.scheduled_time = AnnotationTime(execution, kScheduledTimeAnnotation);
+  run.completion_time = TimeField(Child(execution, "status"), "completionTime");
   const std::string phase = execution.value("/status/pipelineExecutionStatus"_json_pointer, "");
   for (const auto& n : kExecutionStatusNames) {
     if (phase == n.name) run.phase = n.value;
@@ -125,15 +118,14 @@ ReconcileOutcome ScheduleReconciler::Reconcile(const std::string& key) {
   if (auto g = schedule->find("metadata"); g != schedule->end() && g->contains("generation")) {
     if ((*g)["generation"].is_number_integer()) generation = (*g)["generation"].get<int64_t>();
   }
-  ScheduleInput in{
-      name,
-      generation,
-      TimeAt(*schedule, "/metadata/creationTimestamp"_json_pointer).value_or(k8s::WallTime{}),
-      ParsePipelineScheduleSpec(schedule->value("spec", Object::object()), "spec"),
-      ParsePipelineScheduleStatus(schedule->value("status", Object::object())),
-      RunsOf(*schedule),
-      clock_.Now(),
-      zone_dir_};
+  ScheduleInput in{name,
+                   generation,
+                   CreationTime(*schedule).value_or(k8s::WallTime{}),
+                   ParsePipelineScheduleSpec(schedule->value("spec", Object::object()), "spec"),
+                   ParsePipelineScheduleStatus(schedule->value("status", Object::object())),
+                   RunsOf(*schedule),
+                   clock_.Now(),
+                   zone_dir_};
   SchedulePlan plan = PlanSchedule(in);
   k8s::Status acted = in.spec.ok() ? Act(*schedule, *in.spec, &plan) : k8s::Status::Ok();
   for (const ScheduleEvent& e : plan.events) events_.Record(*schedule, e.type, e.reason, e.message);

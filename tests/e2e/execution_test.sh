@@ -280,6 +280,33 @@ scenario_ttl() {
   check_eq "a run without ttl keeps its Jobs" 2 "$(count_jobs keep)"
 }
 
+# Issue #19 cleanup per Pipeline: history limits delete the oldest finished executions;
+# executionDefaults.ttlSecondsAfterFinished deletes the Jobs of those without a TTL of their own.
+scenario_history() {
+  pipeline kept '
+  - {name: a, command: ["true"]}' '  successfulHistoryLimit: 1
+  executionDefaults: {ttlSecondsAfterFinished: 2}'
+  pipeline flaky '
+  - {name: a, command: ["false"]}' '  failedHistoryLimit: 1'
+  local r
+  for r in 1 2 3; do
+    execution "ok-$r" kept
+    execution "bad-$r" flaky
+    check "ok-$r and bad-$r finish" wait_for 60 bash -c "$(declare -f plx_is plx_status jp k); NS=$NS; plx_is ok-$r Succeeded && plx_is bad-$r Failed"
+  done
+  check "successfulHistoryLimit 1: only the newest succeeded run stays" wait_for 30 bash -c \
+    "[[ \$(kubectl -n $NS get plx -o name | grep -c ok-) == 1 ]] && kubectl -n $NS get plx ok-3 >/dev/null"
+  check "failedHistoryLimit 1: only the newest failed run stays" wait_for 30 bash -c \
+    "[[ \$(kubectl -n $NS get plx -o name | grep -c bad-) == 1 ]] && kubectl -n $NS get plx bad-3 >/dev/null"
+  check "a HistoryDeleted event on the Pipeline" has_event kept HistoryDeleted
+  check "the Pipeline's TTL deletes the kept run's Jobs" wait_for 30 bash -c \
+    "[[ -z \$(kubectl -n $NS get jobs -l stepline.dev/execution=ok-3 -o name) ]]"
+  check "jobsDeletedTime is recorded" test -n "$(jp plx/ok-3 '{.status.jobsDeletedTime}')"
+  check_eq "the record stays" "Succeeded a=Succeeded" "$(plx_status ok-3) a=$(step_field ok-3 a phase)"
+  check "a JobsDeleted event" has_event ok-3 JobsDeleted
+  check_eq "flaky has no TTL: its run keeps its Job" 1 "$(count_jobs bad-3)"
+}
+
 scenario_unschedulable() {
   pipeline huge '
   - {name: big, command: ["true"], resources: {requests: {memory: 100Ti}}}'

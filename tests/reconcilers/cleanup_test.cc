@@ -60,5 +60,75 @@ TEST(CleanupTest, TheTrimKeepsWhatTheCleanupReads) {
   EXPECT_TRUE(parsed->status.steps.empty());
 }
 
+CleanupRun Finished(const char* name, ExecutionStatus phase, const char* done, bool own_ttl = false,
+                    bool jobs_deleted = false) {
+  return {name, phase, At(done), At(done), own_ttl, jobs_deleted};
+}
+
+TEST(CleanupTest, PipelineHistoryLimitsDeleteTheOldestFinishedRuns) {
+  PipelineCleanupPolicy policy;
+  policy.successful_history_limit = 2;
+  policy.failed_history_limit = 0;
+  const auto ok = ExecutionStatus::kSucceeded;
+  std::vector<CleanupRun> runs = {
+      Finished("s1", ok, "2026-11-22T12:01:00Z"),
+      Finished("s3", ok, "2026-11-22T12:03:00Z"),
+      Finished("s2", ok, "2026-11-22T12:02:00Z"),
+      Finished("f1", ExecutionStatus::kFailed, "2026-11-22T12:00:00Z"),
+      Finished("x1", ExecutionStatus::kStopped, "2026-11-22T12:04:00Z"),
+      {"running", ExecutionStatus::kExecuting, std::nullopt, std::nullopt, false, false},
+      {"pending", std::nullopt, std::nullopt, std::nullopt, false, false},
+  };
+  PipelineCleanupPlan plan = PlanPipelineCleanup(policy, runs, At("2026-11-22T13:00:00Z"));
+  EXPECT_EQ(plan.delete_runs, (std::vector<std::string>{"s1", "f1", "x1"}));
+  EXPECT_TRUE(plan.delete_jobs.empty());
+  EXPECT_EQ(plan.requeue_after.count(), 0);
+  EXPECT_TRUE(PlanPipelineCleanup({}, runs, At("2026-11-22T13:00:00Z")).delete_runs.empty())
+      << "no limit: nothing deleted";
+}
+
+TEST(CleanupTest, PipelineTtlDefaultDeletesJobsOfRunsWithoutTheirOwn) {
+  PipelineCleanupPolicy policy;
+  policy.ttl_seconds_after_finished = 60;
+  const auto ok = ExecutionStatus::kSucceeded;
+  std::vector<CleanupRun> runs = {
+      Finished("due", ok, "2026-11-22T12:00:00Z"),
+      Finished("own-ttl", ok, "2026-11-22T12:00:00Z", true),
+      Finished("done-already", ok, "2026-11-22T12:00:00Z", false, true),
+      Finished("later", ExecutionStatus::kFailed, "2026-11-22T12:00:30Z"),
+      Finished("latest", ok, "2026-11-22T12:00:50Z"),
+      {"running", ExecutionStatus::kExecuting, std::nullopt, std::nullopt, false, false},
+  };
+  PipelineCleanupPlan plan = PlanPipelineCleanup(policy, runs, At("2026-11-22T12:01:10Z"));
+  EXPECT_EQ(plan.delete_jobs, (std::vector<std::string>{"due"}));
+  EXPECT_TRUE(plan.delete_runs.empty());
+  EXPECT_EQ(plan.requeue_after, std::chrono::milliseconds(20'000)) << "'later' is due next";
+}
+
+TEST(CleanupTest, PipelineCleanupPolicyFromTheSpec) {
+  auto p = ParsePipelineCleanupPolicy(
+      {{"executionDefaults", {{"ttlSecondsAfterFinished", 30}}}, {"failedHistoryLimit", 2}});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->ttl_seconds_after_finished, 30);
+  EXPECT_EQ(p->failed_history_limit, 2);
+  EXPECT_FALSE(p->successful_history_limit.has_value());
+  EXPECT_TRUE(p->Any());
+  EXPECT_FALSE(ParsePipelineCleanupPolicy({{"steps", Json::array()}})->Any());
+  auto bad = ParsePipelineCleanupPolicy({{"successfulHistoryLimit", "x"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("spec.successfulHistoryLimit"), std::string::npos);
+  k8s::Object ex = {{"metadata", {{"name", "r"}, {"creationTimestamp", "2026-11-22T11:00:00Z"}}},
+                    {"spec", {{"ttlSecondsAfterFinished", 5}}},
+                    {"status",
+                     {{"pipelineExecutionStatus", "Failed"},
+                      {"completionTime", "2026-11-22T12:00:00Z"},
+                      {"jobsDeletedTime", "2026-11-22T12:00:05Z"}}}};
+  CleanupRun run = CleanupRunOf(ex);
+  EXPECT_EQ(run.phase, ExecutionStatus::kFailed);
+  EXPECT_EQ(run.completion_time, At("2026-11-22T12:00:00Z"));
+  EXPECT_TRUE(run.own_ttl);
+  EXPECT_TRUE(run.jobs_deleted);
+}
+
 }  // namespace
 }  // namespace stepline::reconcilers
