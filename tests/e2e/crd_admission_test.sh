@@ -219,5 +219,18 @@ expect_ok "adding a signal to an execution is accepted" kubectl patch plx foreca
 expect_ok "setting stop on an execution is accepted" kubectl patch plx forecast-daily-7 \
   -n "$NS" --type merge -p '{"spec":{"stop":true}}'
 
+# ---- PipelineSchedule (issue #19) ----
+schedule() {  # NAME SPEC_EXTRA
+  printf 'apiVersion: stepline.dev/v1alpha1\nkind: PipelineSchedule\nmetadata: {name: %s}\nspec:\n  schedule: "0 * * * *"\n  executionTemplate: {spec: {pipelineName: p}}\n%s\n' \
+    "$1" "$2"
+}
+expect_ok "a schedule is admitted" dry_run < <(schedule nightly '  concurrencyPolicy: Forbid')
+expect_rejected "an unknown concurrencyPolicy is rejected" 'spec.concurrencyPolicy: Unsupported value: "Never"' \
+  dry_run < <(schedule nightly '  concurrencyPolicy: Never')
+expect_rejected "a schedule name over 52 characters is rejected" 'metadata.name: Too long' \
+  dry_run < <(schedule "s$(printf 'x%.0s' {1..52})" '')
+expect_rejected "a template without pipelineName is rejected" 'spec.executionTemplate.spec.pipelineName: Required value' \
+  dry_run < <(printf 'apiVersion: stepline.dev/v1alpha1\nkind: PipelineSchedule\nmetadata: {name: s}\nspec:\n  schedule: "0 * * * *"\n  executionTemplate: {spec: {}}\n')
+
 echo "$PASSED passed, $FAILED failed"
 [[ $FAILED -eq 0 ]]
