@@ -115,7 +115,7 @@ std::vector<std::string> LookupNames(Session& s, const std::string& what) {
     if (!run.ok()) return out;
     for (const auto& step : RunViewFromObject(*run).steps) {
       if ((kind == "waiting-steps" && step.type == "Approval") ||
-          (kind == "container-steps" && step.type == "Container") || kind == "steps") {
+          (kind == "container-steps" && step.RunsJobs()) || kind == "steps") {
         out.push_back(step.name);
       }
     }

@@ -175,7 +175,7 @@ int CmdLogs(const Args& args, Session& s) {
     steps.push_back(args.positionals[1]);
   } else {
     for (const auto& sv : v.steps) {
-      if (sv.type == "Container" && !sv.fan_out) steps.push_back(sv.name);
+      if (sv.RunsJobs() && !sv.fan_out) steps.push_back(sv.name);
     }
     if (steps.size() != 1 && r.follow) {
       return Fail(s, "name the step to follow: " + s.program + " logs " + r.run + " STEP -f", 2);

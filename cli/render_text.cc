@@ -192,7 +192,7 @@ std::string RunTree(const RunView& run, k8s::WallTime now, bool color) {
   for (const auto& s : run.steps) {
     const std::string name =
         prefixes.at(s.name) + paint(s.phase, PhaseSymbol(s.phase)) + " " + s.name;
-    const bool has_attempts = s.type == "Container" && !s.fan_out && s.attempts > 0;
+    const bool has_attempts = s.RunsJobs() && !s.fan_out && s.attempts > 0;
     rows.push_back({name, paint(s.phase, s.phase), has_attempts ? std::to_string(s.attempts) : "",
                     Duration(s.start_time, s.completion_time, now), StepDetails(s, run)});
     std::string outs;

@@ -25,7 +25,7 @@ struct ChildCounts {
 
 struct StepView {
   std::string name;
-  std::string type = "Container";  // Container, Approval, Fail
+  std::string type = "Container";  // Container, Notebook, Approval, Fail
   std::vector<std::string> depends_on;
   std::string phase = "Pending";  // the status phase; Pending when the step has no status yet
   std::string reason, message, job_name;
@@ -38,6 +38,9 @@ struct StepView {
   std::vector<std::pair<std::string, std::string>> outputs;  // in name order
   std::string parent;  // the tree parent: the dependency latest in DAG order ("" for roots)
   int depth = 0;       // 0 for roots; 1 + the tree parent's depth
+
+  // Container and Notebook steps run Jobs (attempts, logs); Approval and Fail steps do not.
+  bool RunsJobs() const { return type == "Container" || type == "Notebook"; }
 };
 
 struct RunView {

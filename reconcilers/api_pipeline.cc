@@ -207,6 +207,40 @@ Json PodSecurityToJson(const PodSecurity& sc) {
   return out;
 }
 
+// An unknown key of an artifacts or notebook object is an error, not kept: `outputs` is free-form
+// in the CRD schema (a list or an object), so nothing else would tell the user about a misspelt
+// field (and the controller may read objects the schema did not check).
+k8s::Status RejectUnknown(const FieldReader& r, const std::string& expected) {
+  Json unknown = r.Unknown();
+  if (unknown.empty()) return k8s::Status::Ok();
+  return FieldError(JoinPath(r.path(), unknown.begin().key()),
+                    "unknown field (expected " + expected + ")");
+}
+
+// notebook: {path, kernel, parameters}.
+k8s::Result<NotebookSpec> ParseNotebook(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  NotebookSpec n;
+  r.String("path", &n.path);
+  r.String("kernel", &n.kernel);
+  r.Raw("parameters", &n.parameters);
+  if (!r.ok()) return r.status();
+  if (!n.parameters.is_null() && !n.parameters.is_object()) {
+    return FieldError(JoinPath(path, "parameters"),
+                      "must be an object of parameter names and values");
+  }
+  if (k8s::Status st = RejectUnknown(r, "path, kernel, parameters"); !st.ok()) return st;
+  return n;
+}
+
+Json NotebookToJson(const NotebookSpec& n) {
+  FieldWriter w(n.extra);
+  w.String("path", n.path);
+  w.String("kernel", n.kernel);
+  w.Raw("parameters", n.parameters);
+  return w.Take();
+}
+
 // The container half of a step: what stepDefaults may also give.
 void ReadContainerFields(FieldReader& r, Step* s) {
   r.String("image", &s->image);
@@ -221,6 +255,7 @@ void ReadContainerFields(FieldReader& r, Step* s) {
   r.Int("timeoutSeconds", &s->timeout_seconds);
   r.Object("retryPolicy", ParseRetryPolicy, &s->retry_policy);
   r.Enum("onFailure", kOnFailureNames, &s->on_failure);
+  r.Object("notebook", ParseNotebook, &s->notebook);
 }
 
 void WriteContainerFields(const Step& s, FieldWriter& w) {
@@ -236,6 +271,7 @@ void WriteContainerFields(const Step& s, FieldWriter& w) {
   w.Int("timeoutSeconds", s.timeout_seconds);
   if (s.retry_policy) w.Raw("retryPolicy", RetryPolicyToJson(*s.retry_policy));
   w.Enum("onFailure", kOnFailureNames, s.on_failure);
+  if (s.notebook) w.Raw("notebook", NotebookToJson(*s.notebook));
 }
 
 k8s::Result<Step> ParseStepDefaults(const Json& json, const std::string& path) {
@@ -248,15 +284,6 @@ k8s::Result<Step> ParseStepDefaults(const Json& json, const std::string& path) {
 }
 
 // ---- artifacts (inputs, outputs) ----
-
-// An unknown key of an artifacts object is an error, not kept: `outputs` is free-form in the CRD
-// schema (a list or an object), so nothing else would tell the user about a misspelt field.
-k8s::Status RejectUnknown(const FieldReader& r, const std::string& expected) {
-  Json unknown = r.Unknown();
-  if (unknown.empty()) return k8s::Status::Ok();
-  return FieldError(JoinPath(r.path(), unknown.begin().key()),
-                    "unknown field (expected " + expected + ")");
-}
 
 k8s::Result<Artifact> ParseArtifact(const Json& json, const std::string& path) {
   FieldReader r(json, path);

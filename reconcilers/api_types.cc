@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "reconcilers/notebook.h"
+
 namespace stepline::reconcilers {
 
 const char* ToString(ParameterType v) { return EnumToString(kParameterTypeNames, v); }
@@ -209,6 +211,7 @@ Step EffectiveStep(const Step& defaults, const Step& step) {
   MergeUnder(defaults.on_failure, &s.on_failure);
   if (!s.type) s.type = StepType::kContainer;
   if (!s.on_failure) s.on_failure = OnFailure::kFail;
+  ApplyNotebookDefaults(defaults, &s);
   return s;
 }
 

@@ -57,7 +57,7 @@ constexpr int64_t Saturate(int64_t value, int64_t lo, int64_t hi) {
 // ---- enums and their API spellings ----
 
 enum class ParameterType { kString, kInteger, kFloat, kBoolean, kList };
-enum class StepType { kContainer, kApproval, kFail };
+enum class StepType { kContainer, kApproval, kFail, kNotebook };
 enum class OnFailure { kFail, kContinue };
 enum class SignalOutcome { kSucceeded, kFailed };
 enum class ExecutionStatus { kPending, kExecuting, kStopping, kStopped, kFailed, kSucceeded };
@@ -80,10 +80,11 @@ inline constexpr std::array<EnumName<ParameterType>, 5> kParameterTypeNames{{
     {ParameterType::kBoolean, "Boolean"},
     {ParameterType::kList, "List"},
 }};
-inline constexpr std::array<EnumName<StepType>, 3> kStepTypeNames{{
+inline constexpr std::array<EnumName<StepType>, 4> kStepTypeNames{{
     {StepType::kContainer, "Container"},
     {StepType::kApproval, "Approval"},
     {StepType::kFail, "Fail"},
+    {StepType::kNotebook, "Notebook"},
 }};
 inline constexpr std::array<EnumName<OnFailure>, 2> kOnFailureNames{{
     {OnFailure::kFail, "Fail"},
@@ -252,6 +253,16 @@ struct Artifact {
   Json extra = Json::object();
 };
 
+// A Notebook step's notebook (docs/api.md, "Notebook steps"; reconcilers/notebook.h): run by
+// stepline-notebook (papermill) in the step's container.
+struct NotebookSpec {
+  std::string path;    // the .ipynb in the container: in the image or under an input artifact
+  std::string kernel;  // empty: the notebook's own kernelspec
+  // A JSON object, name -> any JSON value; strings may hold templates. Null when unset.
+  Json parameters;
+  Json extra = Json::object();
+};
+
 struct Step {
   std::string name;
   std::optional<StepType> type;  // unset means Container
@@ -277,6 +288,7 @@ struct Step {
   std::vector<Artifact> output_artifacts;  // JSON outputs.artifacts
   std::vector<Artifact> input_artifacts;   // JSON inputs.artifacts
   std::string message;                     // Fail steps
+  std::optional<NotebookSpec> notebook;    // Notebook steps
   Json extra = Json::object();
 };
 
@@ -289,6 +301,10 @@ struct Step {
 //   are appended after the defaults (so $(VAR) references to defaults keep working).
 // - retryPolicy: merged field by field, the step's field wins (retryOn as a whole list).
 // - name, type, dependsOn, when, forEach, maxParallel, outputs, inputs, message: the step's only.
+// - A Notebook step: notebook.path and notebook.kernel the step's if set, else the defaults';
+//   notebook.parameters merged name by name, the step's value wins; command and args are not
+//   inherited (stepline-notebook is its command), and the output artifact "notebook" (the
+//   executed copy) is added (notebook.h).
 // Finally type and onFailure get their design defaults (Container, Fail) when still unset.
 Step EffectiveStep(const Step& defaults, const Step& step);
 

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "reconcilers/job_name.h"
+#include "reconcilers/notebook.h"
 #include "reconcilers/template.h"
 
 namespace stepline::reconcilers {
@@ -59,8 +60,12 @@ Object Container(const JobInput& in) {
               {"securityContext",
                {{"allowPrivilegeEscalation", false},
                 {"capabilities", {{"drop", Object::array({"ALL"})}}}}}};
-  if (!step.command.empty()) c["command"] = step.command;
-  if (!step.args.empty()) c["args"] = step.args;
+  if (IsNotebookStep(step)) {
+    c["command"] = NotebookCommand(step);
+  } else {
+    if (!step.command.empty()) c["command"] = step.command;
+    if (!step.args.empty()) c["args"] = step.args;
+  }
   if (!step.working_dir.empty()) c["workingDir"] = step.working_dir;
   if (step.resources) {
     Object res = Object::object();
@@ -113,6 +118,7 @@ k8s::Object BuildStepJob(const JobInput& in) {
   Object labels = Labels(in);
   Object pod_spec = PodSpec(in);
   std::string artifacts = in.artifacts ? AddArtifactStaging(*in.artifacts, &pod_spec) : "";
+  if (IsNotebookStep(*in.step)) AddNotebookVolume(&pod_spec);
   Object job_spec = {{"backoffLimit", 0},
                      {"template", {{"metadata", {{"labels", labels}}}, {"spec", pod_spec}}}};
   if (in.step->timeout_seconds) {

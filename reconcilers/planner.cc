@@ -6,6 +6,7 @@
 
 #include "reconcilers/graph.h"
 #include "reconcilers/job_builder.h"
+#include "reconcilers/notebook.h"
 #include "reconcilers/planner_internal.h"
 #include "reconcilers/rerun.h"
 #include "reconcilers/status_bounds.h"
@@ -281,6 +282,13 @@ k8s::Result<Step> RenderStep(const Step& step, const planner_internal::PlanConte
     if (!r.ok()) return r.status();
     e.value = std::move(r).value();
   }
+  if (out.notebook) {
+    k8s::Result<Json> params = RenderNotebookParameters(
+        out.notebook->parameters, ctx,
+        [&ctx](std::string_view name) { return ctx.IsStringParameter(name); });
+    if (!params.ok()) return params.status();
+    out.notebook->parameters = std::move(params).value();
+  }
   // Artifact URIs as they are (the Job builder escapes them where Kubernetes would expand).
   for (auto* list : {&out.input_artifacts, &out.output_artifacts}) {
     for (Artifact& a : *list) {
@@ -300,6 +308,12 @@ k8s::Result<StagedArtifacts> StageArtifacts(const Step& rendered, std::optional<
   const PipelineExecution& ex = *p.in.execution;
   ArtifactResolution r;
   r.step = &rendered;
+  // No repository: a Notebook step's executed copy stays in its pod (the step's message says so).
+  Step unkept;
+  if (!p.in.artifact_repository && p.in.artifact_repository_problem.empty() &&
+      WithoutUnkeptNotebook(rendered, &unkept)) {
+    r.step = &unkept;
+  }
   r.upstream = [&ctx](const std::string& step, const std::string& name) -> const std::string* {
     const StepValues* v = ctx.Step(step);
     if (v == nullptr) return nullptr;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -123,11 +124,14 @@ class PlanContext : public TemplateContext {
 
   void SetItem(const nlohmann::json* item) { item_ = item; }
   void Publish(const StepStatus& status);
+  // Declared with type String (or no type): a notebook parameter of it stays a string.
+  bool IsStringParameter(std::string_view name) const { return string_parameters_.count(name); }
 
  private:
   const PipelineExecution& execution_;
   std::string start_time_;
   std::map<std::string, std::string, std::less<>> parameters_;
+  std::set<std::string, std::less<>> string_parameters_;
   std::map<std::string, StepValues, std::less<>> steps_;
   const nlohmann::json* item_ = nullptr;
 };

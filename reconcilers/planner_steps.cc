@@ -274,7 +274,10 @@ bool IsTerminal(StepPhase phase) {
 PlanContext::PlanContext(const Snapshot& snapshot, const PipelineExecution& execution,
                          std::string start_time)
     : execution_(execution), start_time_(std::move(start_time)) {
-  for (const auto& p : snapshot.parameters) parameters_[p.name] = p.value;
+  for (const auto& p : snapshot.parameters) {
+    parameters_[p.name] = p.value;
+    if (p.type == ParameterType::kString) string_parameters_.insert(p.name);
+  }
 }
 
 const std::string* PlanContext::Parameter(std::string_view name) const {
@@ -311,6 +314,7 @@ void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
     case StepType::kFail:
       return PlanFailStep(sp, ctx);
     case StepType::kContainer:
+    case StepType::kNotebook:
       break;
   }
   static const UnitJobs kNone;

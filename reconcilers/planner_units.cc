@@ -5,6 +5,7 @@
 
 #include "k8sclient/job_state.h"
 #include "reconcilers/job_builder.h"
+#include "reconcilers/notebook.h"
 #include "reconcilers/planner_internal.h"
 #include "reconcilers/status_bounds.h"
 
@@ -266,6 +267,8 @@ UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old
     case AttemptPhase::kSucceeded:
       PlanSucceeded(obs, old, fan_out_child, &u);
       u.artifacts = RecordedArtifacts(*latest.job);
+      if (IsNotebookStep(step) && u.message.empty())
+        u.message = NotebookWhereabouts(u.artifacts, u.job_name, false);
       break;
     case AttemptPhase::kRunning:
       u.phase = UnitPhase::kRunning;
@@ -286,6 +289,8 @@ UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old
       Abandon(latest, obs, step, u, p);
       u.active = false;
       PlanFailedAttempt(jobs, obs, step, &u, p);
+      if (IsNotebookStep(step))
+        u.message += "; " + NotebookWhereabouts(RecordedArtifacts(*latest.job), u.job_name, true);
       break;
   }
   return u;

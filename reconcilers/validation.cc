@@ -14,6 +14,7 @@
 #include "reconcilers/graph.h"
 #include "reconcilers/job_builder.h"
 #include "reconcilers/job_name.h"
+#include "reconcilers/notebook.h"
 #include "reconcilers/pod_policy.h"
 #include "reconcilers/sagemaker_definition.h"
 #include "reconcilers/snapshot.h"
@@ -217,6 +218,7 @@ void CheckArtifactDeclared(Checker& c, size_t step, const std::string& name,
   for (const Artifact& a : declared) {
     if (a.name == name) return;
   }
+  if (IsNotebookStep(c.spec.steps[step]) && name == kNotebookArtifact) return;  // added
   std::vector<std::string> names;
   for (const Artifact& a : declared) names.push_back(a.name);
   c.Add(path, "step " + Quoted(c.spec.steps[step].name) + " declares no output artifact " +
@@ -343,6 +345,12 @@ void CheckStepTemplates(Checker& c, size_t i, const std::string& path) {
   }
   if (!s.when.empty()) CheckWhen(c, i, s.when, path + ".when");
   if (!s.for_each.empty()) CheckForEach(c, i, s.for_each, path + ".forEach");
+  if (s.notebook) {
+    ForEachParameterString(s.notebook->parameters, path + ".notebook.parameters",
+                           [&](const std::string& text, const std::string& at) {
+                             CheckTemplate(c, container, text, at);
+                           });
+  }
   if (!s.message.empty()) {
     TemplateScope scope{i, false, "is not defined in message"};
     CheckTemplate(c, scope, s.message, path + ".message");
@@ -353,8 +361,9 @@ void CheckStepTemplates(Checker& c, size_t i, const std::string& path) {
 template <typename Inherits>
 TemplateScope DefaultsScope(const Checker& c, Inherits inherits) {
   for (const Step& s : c.spec.steps) {
-    if (s.type.value_or(StepType::kContainer) == StepType::kContainer && s.for_each.empty() &&
-        inherits(s)) {
+    StepType type = s.type.value_or(StepType::kContainer);
+    bool runs = type == StepType::kContainer || type == StepType::kNotebook;
+    if (runs && s.for_each.empty() && inherits(s)) {
       return {std::nullopt, false,
               "outside a forEach step (step " + Quoted(s.name) + " inherits it)"};
     }
@@ -363,11 +372,14 @@ TemplateScope DefaultsScope(const Checker& c, Inherits inherits) {
 }
 
 void CheckDefaultsTemplates(Checker& c, const Step& d, const std::string& path) {
-  TemplateScope command = DefaultsScope(c, [](const Step& s) { return s.command.empty(); });
+  // Notebook steps inherit neither command nor args (stepline-notebook is their command).
+  TemplateScope command =
+      DefaultsScope(c, [](const Step& s) { return s.command.empty() && !IsNotebookStep(s); });
   for (size_t j = 0; j < d.command.size(); ++j) {
     CheckTemplate(c, command, d.command[j], Field(path, "command", j));
   }
-  TemplateScope args = DefaultsScope(c, [](const Step& s) { return s.args.empty(); });
+  TemplateScope args =
+      DefaultsScope(c, [](const Step& s) { return s.args.empty() && !IsNotebookStep(s); });
   for (size_t j = 0; j < d.args.size(); ++j) {
     CheckTemplate(c, args, d.args[j], Field(path, "args", j));
   }
@@ -380,6 +392,12 @@ void CheckDefaultsTemplates(Checker& c, const Step& d, const std::string& path) 
     });
     CheckTemplate(c, env, *d.env[j].value, Field(path, "env", j) + ".value");
   }
+  if (!d.notebook) return;
+  TemplateScope notebook = DefaultsScope(c, [](const Step& s) { return IsNotebookStep(s); });
+  ForEachParameterString(d.notebook->parameters, path + ".notebook.parameters",
+                         [&](const std::string& text, const std::string& at) {
+                           CheckTemplate(c, notebook, text, at);
+                         });
 }
 
 // ---- container fields ----
@@ -479,6 +497,10 @@ void CheckDefaults(Checker& c) {
   const std::string path = "spec.stepDefaults";
   CheckContainerFields(c, *c.spec.step_defaults, path);
   CheckDefaultsTemplates(c, *c.spec.step_defaults, path);
+  if (const auto& n = c.spec.step_defaults->notebook) {
+    for (auto& [at, what] : NotebookParameterProblems(n->parameters, path + ".notebook.parameters"))
+      c.Add(at, what);
+  }
 }
 
 // ---- steps ----
@@ -633,7 +655,8 @@ std::vector<const char*> ContainerFieldsSet(const Step& s) {
 
 void CheckStepType(Checker& c, const Step& s, const Step& effective, const std::string& path) {
   StepType type = s.type.value_or(StepType::kContainer);
-  if (type == StepType::kContainer) {
+  for (auto& [at, what] : NotebookProblems(s, effective, path)) c.Add(at, what);
+  if (type == StepType::kContainer || type == StepType::kNotebook) {
     if (effective.image.empty())
       c.Add(path + ".image", "required (on the step or in spec.stepDefaults)");
     if (s.max_parallel && s.for_each.empty()) c.Add(path + ".maxParallel", "needs forEach");

@@ -128,8 +128,17 @@ reject_pipeline "a step depending on itself is rejected" "a step cannot depend o
 reject_pipeline "an unknown step type is rejected" \
   'spec.steps[0].type: Unsupported value: "Job"' '  steps: [{name: a, type: Job}]'
 reject_pipeline "an Approval step with an image is rejected" \
-  "only Container steps take image, command or args" \
+  "only Container and Notebook steps take an image" \
   '  steps: [{name: a, type: Approval, image: i}]'
+expect_ok "a Notebook step with typed parameters is admitted" dry_run < <(pipeline p \
+  '  steps: [{name: nb, type: Notebook, image: i, notebook: {path: a.ipynb, kernel: python3, parameters: {n: 3, xs: [1, 2], h: "{{item}}"}}, forEach: "[1]"}]')
+reject_pipeline "a Notebook step with a command is rejected" \
+  "only Container steps take command or args" \
+  '  steps: [{name: nb, type: Notebook, image: i, command: [python], notebook: {path: a.ipynb}}]'
+reject_pipeline "a notebook on a Container step is rejected" "only Notebook steps take a notebook" \
+  '  steps: [{name: a, image: i, notebook: {path: a.ipynb}}]'
+reject_pipeline "a misspelt notebook field is rejected" 'unknown field "spec.steps[0].notebook.kernal"' \
+  '  steps: [{name: nb, type: Notebook, image: i, notebook: {path: a.ipynb, kernal: python3}}]'
 reject_pipeline "maxParallel without forEach is rejected" "maxParallel needs forEach" \
   '  steps: [{name: a, image: i, maxParallel: 2}]'
 reject_pipeline "env with value and valueFrom is rejected" "value and valueFrom are exclusive" \

@@ -11,16 +11,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-ArtifactRepository Repository() {
-  ArtifactRepository r;
-  r.bucket = "arts";
-  r.prefix = "runs";
-  r.endpoint = "http://127.0.0.1:4568";
-  r.credentials_secret = "s3-creds";
-  r.path_style = true;
-  return r;
-}
-
 // a writes model (a file) into the repository and report (a directory) to a URI of its own;
 // b reads model with from and a dataset from s3, and gets a's URI in its args.
 Object TwoSteps() {
@@ -57,7 +47,7 @@ std::vector<std::string> Command(std::vector<std::string> head) {
 
 TEST(ArtifactStagingTest, OutputsUploadedBySidecarsAndRecordedOnSuccess) {
   FakeRun run(TwoSteps());
-  run.artifact_repository = Repository();
+  run.artifact_repository = TestArtifactRepository();
   run.Plan();
   const Object& spec = PodSpec(run, "run-a-1");
   ASSERT_EQ(spec["initContainers"].size(), 2u);
@@ -103,7 +93,7 @@ TEST(ArtifactStagingTest, OutputsUploadedBySidecarsAndRecordedOnSuccess) {
 
 TEST(ArtifactStagingTest, AFailedDownloadIsAnArtifactError) {
   FakeRun run(TwoSteps());
-  run.artifact_repository = Repository();
+  run.artifact_repository = TestArtifactRepository();
   run.Plan();
   run.Succeed("run-a-1");
   run.Plan();
@@ -122,7 +112,7 @@ TEST(ArtifactStagingTest, AFailedDownloadIsAnArtifactError) {
 
 TEST(ArtifactStagingTest, AFailedUploadFailsAStepWhoseContainerSucceeded) {
   FakeRun run(TwoSteps());
-  run.artifact_repository = Repository();
+  run.artifact_repository = TestArtifactRepository();
   run.Plan();
   run.FailArtifact("run-a-1", "artifact-out-0", 0,
                    "PUT " + kModelUri +
@@ -138,7 +128,7 @@ TEST(ArtifactStagingTest, AFailedUploadFailsAStepWhoseContainerSucceeded) {
 
 TEST(ArtifactStagingTest, TheStepsOwnFailureComesFirst) {
   FakeRun run(TwoSteps());
-  run.artifact_repository = Repository();
+  run.artifact_repository = TestArtifactRepository();
   run.Plan();
   // The upload found no file because the step failed before writing it.
   run.FailArtifact("run-a-1", "artifact-out-0", 3, "stat /stepline/artifacts/out/0/model.bin");

@@ -292,6 +292,16 @@ std::string StatusOf(const FakeRun& run) {
   return s ? ToString(*s) : "";
 }
 
+ArtifactRepository TestArtifactRepository() {
+  ArtifactRepository r;
+  r.bucket = "arts";
+  r.prefix = "runs";
+  r.endpoint = "http://127.0.0.1:4568";
+  r.credentials_secret = "s3-creds";
+  r.path_style = true;
+  return r;
+}
+
 Object Steps(Object steps, Object extra) {
   extra["stepDefaults"] = {{"image", "busybox"}};
   extra["steps"] = std::move(steps);
@@ -300,7 +310,8 @@ Object Steps(Object steps, Object extra) {
 
 Object S(const std::string& name, Object more) {
   more["name"] = name;
-  if (!more.contains("command") && more.value("type", "") != "Fail") more["command"] = {"true"};
+  std::string type = more.value("type", "");
+  if (!more.contains("command") && type != "Fail" && type != "Notebook") more["command"] = {"true"};
   return more;
 }
 

@@ -90,10 +90,14 @@ std::string Condition(const PipelineExecutionStatus& s, const char* type);
 
 // The execution's status ("Executing", ...; "" when unset).
 std::string StatusOf(const FakeRun& run);
+// An artifact repository: bucket "arts", prefix "runs", path-style at http://127.0.0.1:4568,
+// credentials from the Secret "s3-creds".
+ArtifactRepository TestArtifactRepository();
+
 // A Pipeline spec: stepDefaults {image: busybox}, these steps, and the fields of `extra`.
 Object Steps(Object steps, Object extra = Object::object());
 // A step named `name` with the fields of `more`; it runs `true` unless `more` gives a command or
-// makes it a Fail step.
+// makes it a Fail or Notebook step.
 Object S(const std::string& name, Object more = Object::object());
 
 }  // namespace stepline::reconcilers::testing
