@@ -102,6 +102,9 @@ apply_examples() { # every file, into its own namespace or stepline-demo; RBAC o
   for f in "$ROOT"/manifests/examples/*.yaml; do
     if grep -q '^apiVersion: rbac.authorization.k8s.io/' "$f" && [[ -z $rbac ]]; then
       echo "skipped $f: this server has no RBAC API" >>"$log"
+    elif grep -q '/srv/notebooks' "$f"; then  # the image's notebooks: this checkout's (no images here)
+      sed "s|/srv/notebooks|$ROOT/manifests/examples/notebooks|" "$f" >"$STATE/${f##*/}"
+      rest+=(-f "$STATE/${f##*/}")
     elif grep -qE '^kind: Namespace|^  namespace: ' "$f"; then   # names its own namespace
       own+=(-f "$f")
     else
