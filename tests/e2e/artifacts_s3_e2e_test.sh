@@ -11,13 +11,7 @@
 #     fail the step with ArtifactError and the storage's message.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init artifacts-s3
-s3_env=$("$E2E_ROOT/testenv/s3-up.sh" --bucket arts --bucket data) || {
-  echo "cannot start the S3 API server (scripts/setup.sh installs it)"
-  echo "0 passed, 1 failed"
-  exit 1
-}
-eval "$s3_env"
-trap '"$E2E_ROOT/testenv/s3-down.sh" "$STEPLINE_S3_DIR" >/dev/null 2>&1; e2e_cleanup' EXIT
+start_s3 arts data
 start_controller --artifacts-image=stepline/controller:e2e --artifact-upload-grace=60
 
 put() { printf '%s' "$2" | s3_request PUT "$1" --data-binary @- >/dev/null; }

@@ -62,6 +62,20 @@ s3_request() {
     "$STEPLINE_S3_ENDPOINT/$path" "$@"
 }
 
+# start_s3 BUCKET...: the tests' S3 API server (testenv/s3-up.sh) with these buckets, its
+# STEPLINE_S3_* exported and the server stopped at exit; ends the test when it cannot start.
+start_s3() {
+  local env args=()
+  for b in "$@"; do args+=(--bucket "$b"); done
+  env=$("$E2E_ROOT/testenv/s3-up.sh" "${args[@]}") || {
+    echo "cannot start the S3 API server (scripts/setup.sh installs it)"
+    echo "0 passed, 1 failed"
+    exit 1
+  }
+  eval "$env"
+  trap '"$E2E_ROOT/testenv/s3-down.sh" "$STEPLINE_S3_DIR" >/dev/null 2>&1; e2e_cleanup' EXIT
+}
+
 e2e_dump() {
   echo "---- diagnostics for namespace $NS"
   k get plx,pl -o wide 2>&1 | head -40

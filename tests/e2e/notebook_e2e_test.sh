@@ -19,13 +19,7 @@ if ! $PY -c 'import nbformat' 2>/dev/null; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-s3_env=$("$E2E_ROOT/testenv/s3-up.sh" --bucket arts) || {
-  echo "cannot start the S3 API server (scripts/setup.sh installs it)"
-  echo "0 passed, 1 failed"
-  exit 1
-}
-eval "$s3_env"
-trap '"$E2E_ROOT/testenv/s3-down.sh" "$STEPLINE_S3_DIR" >/dev/null 2>&1; e2e_cleanup' EXIT
+start_s3 arts
 start_controller --artifacts-image=stepline/controller:e2e --artifact-upload-grace=60
 
 # The notebooks, written with nbformat: a parameters cell, then code that uses the parameters.
