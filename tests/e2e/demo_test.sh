@@ -17,7 +17,7 @@ finish() {
   "$ROOT/scripts/demo.sh" --down >/dev/null 2>&1
   rm -rf "$STATE" "$OUT"
   echo "$passed passed, $failed failed"
-  ((failed == 0))
+  ((failed == 0)) || exit 1  # an EXIT trap's status is not the script's: exit says it
 }
 trap finish EXIT
 
@@ -35,7 +35,7 @@ status() { plx "$1" "$2" '{.status.pipelineExecutionStatus}'; }
 step() { plx "$1" "$2" "{.status.steps[?(@.name==\"$3\")].$4}"; }
 
 check_eq "the examples' executions, all of them" \
-  "$C/nightly-report-1 $Q/train-returns $Q/train-sales $Q/train-stock $D/abalone-run-1 $D/big-memory-16gi $D/big-memory-6gi $D/churn-run-1 $D/forecast-daily-7 $D/forecast-monthly-3 $D/forecast-weekly-42 $D/resilient-1 $D/smoke-check-1" \
+  "$C/nightly-report-1 $Q/train-returns $Q/train-sales $Q/train-stock $D/abalone-run-1 $D/big-memory-16gi $D/big-memory-6gi $D/churn-run-1 $D/forecast-daily-7 $D/forecast-monthly-3 $D/forecast-weekly-42 $D/notebook-forecast-now $D/resilient-1 $D/smoke-check-1" \
   "$(kubectl get plx -A -o 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\n"}{end}' | sort | xargs)"
 
 # forecast: three horizons; the daily one waits at its approval
@@ -44,6 +44,13 @@ check_eq "forecast-monthly-3 (pre-approved)" Succeeded "$(status $D forecast-mon
 check_eq "forecast-monthly-3 trained four countries" 4 "$(step $D forecast-monthly-3 train children.succeeded)"
 check_eq "forecast-daily-7 waits for its approval" Waiting "$(step $D forecast-daily-7 approve phase)"
 check_eq "forecast-daily-7 has not registered" Pending "$(step $D forecast-daily-7 register phase)"
+
+# notebook-forecast: the notebook trained per horizon through papermill, its MAPEs published
+check_eq "notebook-forecast-now (Notebook steps)" Succeeded "$(status $D notebook-forecast-now)"
+check_eq "it trained three horizons" 3 "$(step $D notebook-forecast-now train children.succeeded)"
+check_has "each published its MAPE with stepline.output" '"mape":"[' \
+  "$(step $D notebook-forecast-now train outputs)"
+check_eq "publish ran on them" true "$(step $D notebook-forecast-now publish outputs.published)"
 
 # ACK shapes, the SageMaker definitions, the invalid pipeline
 check_eq "abalone-run-1 (ACK, SageMaker definition)" Succeeded "$(status $D abalone-run-1)"
