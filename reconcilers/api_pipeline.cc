@@ -147,6 +147,23 @@ Json RetryPolicyToJson(const RetryPolicy& p) {
   return w.Take();
 }
 
+k8s::Result<StepCache> ParseStepCache(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  StepCache c;
+  r.Bool("enabled", &c.enabled);
+  r.String("expireAfter", &c.expire_after);
+  if (!r.ok()) return r.status();
+  c.extra = r.Unknown();
+  return c;
+}
+
+Json StepCacheToJson(const StepCache& c) {
+  FieldWriter w(c.extra);
+  w.Bool("enabled", c.enabled);
+  w.String("expireAfter", c.expire_after);
+  return w.Take();
+}
+
 // A non-negative user or group id; an error names the field.
 k8s::Status CheckId(const std::optional<int64_t>& id, const std::string& path, const char* key) {
   if (id && *id < 0) return FieldError(JoinPath(path, key), "must not be negative");
@@ -256,6 +273,7 @@ void ReadContainerFields(FieldReader& r, Step* s) {
   r.Object("retryPolicy", ParseRetryPolicy, &s->retry_policy);
   r.Enum("onFailure", kOnFailureNames, &s->on_failure);
   r.Object("notebook", ParseNotebook, &s->notebook);
+  r.Object("cache", ParseStepCache, &s->cache);
 }
 
 void WriteContainerFields(const Step& s, FieldWriter& w) {
@@ -272,6 +290,7 @@ void WriteContainerFields(const Step& s, FieldWriter& w) {
   if (s.retry_policy) w.Raw("retryPolicy", RetryPolicyToJson(*s.retry_policy));
   w.Enum("onFailure", kOnFailureNames, s.on_failure);
   if (s.notebook) w.Raw("notebook", NotebookToJson(*s.notebook));
+  if (s.cache) w.Raw("cache", StepCacheToJson(*s.cache));
 }
 
 k8s::Result<Step> ParseStepDefaults(const Json& json, const std::string& path) {

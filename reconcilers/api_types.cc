@@ -209,6 +209,11 @@ Step EffectiveStep(const Step& defaults, const Step& step) {
   MergeUnder(defaults.timeout_seconds, &s.timeout_seconds);
   MergeRetryPolicyUnder(defaults.retry_policy, &s.retry_policy);
   MergeUnder(defaults.on_failure, &s.on_failure);
+  if (defaults.cache) {
+    StepCache& c = s.cache ? *s.cache : s.cache.emplace();
+    MergeUnder(defaults.cache->enabled, &c.enabled);
+    MergeUnder(defaults.cache->expire_after, &c.expire_after);
+  }
   if (!s.type) s.type = StepType::kContainer;
   if (!s.on_failure) s.on_failure = OnFailure::kFail;
   ApplyNotebookDefaults(defaults, &s);

@@ -263,6 +263,17 @@ struct NotebookSpec {
   Json extra = Json::object();
 };
 
+// Step caching (docs/api.md, "Step caching"; step_cache.h): a step whose resolved inputs hash to
+// the key of a successful earlier attempt in the namespace's cache reuses that attempt's outputs
+// instead of running. Off unless enabled.
+struct StepCache {
+  std::optional<bool> enabled;  // unset: false
+  // How old a cached result may be: an ISO-8601 duration ("P30D", "PT12H", "P1DT6H"), as
+  // SageMaker's CacheConfig.ExpireAfter. Empty: cached results never expire.
+  std::string expire_after;
+  Json extra = Json::object();
+};
+
 struct Step {
   std::string name;
   std::optional<StepType> type;  // unset means Container
@@ -279,6 +290,7 @@ struct Step {
   std::optional<int64_t> timeout_seconds;
   std::optional<RetryPolicy> retry_policy;
   std::optional<OnFailure> on_failure;  // unset means Fail
+  std::optional<StepCache> cache;
   std::string when;
   std::string for_each;  // a JSON list, or a template that resolves to one
   std::optional<int64_t> max_parallel;
@@ -300,6 +312,7 @@ struct Step {
 // - env: merged by name; a step entry replaces the default of the same name in place, others
 //   are appended after the defaults (so $(VAR) references to defaults keep working).
 // - retryPolicy: merged field by field, the step's field wins (retryOn as a whole list).
+// - cache: merged field by field, the step's field wins.
 // - name, type, dependsOn, when, forEach, maxParallel, outputs, inputs, message: the step's only.
 // - A Notebook step: notebook.path and notebook.kernel the step's if set, else the defaults';
 //   notebook.parameters merged name by name, the step's value wins; command and args are not

@@ -556,12 +556,19 @@ ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
   if (!lookups.error.ok()) return ReconcileOutcome::Retry(lookups.error);
   inputs.quota_grants = quota_.TakeGrants(key);
   PlanResult result = Plan(inputs);
+  StepCacheIndex step_cache;
+  if (result.step_cache_needed) {  // a cached step is ready: plan again with the index
+    step_cache = ReadStepCacheOf(*current);
+    inputs.step_cache = &step_cache;
+    result = Plan(inputs);
+  }
   if (IsFinished(result.status)) {
     ForgetRecords(key);  // not reconciled again but to delete leftovers: nothing to keep
   } else {
     memo->Sweep();
   }
   k8s::Status applied = ApplyActions(key, *current, result, &dispatch);
+  WriteStepCacheEntries(*current, result);
   ReportQuotaWaits(key, inputs, result, dispatch);
   if (options_.dispatch != nullptr && dispatch.since && dispatch.created > 0) {
     options_.dispatch->Dispatched(key, *dispatch.since);

@@ -74,9 +74,10 @@ struct ExecutionReconcilerOptions {
   DispatchObserver* dispatch = nullptr;
   // Reads a re-run's finished source from the server (the cache trims finished executions,
   // cache_trim.h), and the Jobs and record of a finished execution whose Jobs are cleaned up
-  // (cleanup.h), and the Job holding a name a create found taken (an unlabelled Job the cache
-  // cannot show); null: re-runs use the cache's copy, no Jobs are cleaned up, and only
-  // labelled foreign Jobs are found. Must outlive the reconciler; thread-safe.
+  // (cleanup.h), the Job holding a name a create found taken (an unlabelled Job the cache
+  // cannot show), and the namespace's step cache (step_cache_store.h); null: re-runs use the
+  // cache's copy, no Jobs are cleaned up, only labelled foreign Jobs are found, and the step
+  // cache is empty and never written. Must outlive the reconciler; thread-safe.
   k8s::ObjectReader* reader = nullptr;
 };
 
@@ -148,6 +149,12 @@ class ExecutionReconciler : public Reconciler {
   // A finished execution: deletes its Jobs once spec.ttlSecondsAfterFinished has passed
   // (cleanup.h), or says when to look again.
   ReconcileOutcome CleanUpFinished(const std::string& key, const PipelineExecution& ex);
+  // The namespace's step cache, read from the server (step_cache_store.h); empty, with a
+  // Warning Event on the execution, when it cannot be read (cached steps then run).
+  StepCacheIndex ReadStepCacheOf(const k8s::Object& execution);
+  // Adds result's step_cache_writes to the namespace's step cache; a write that fails is a
+  // Warning Event (the step's result is then not cached), never a failed reconcile.
+  void WriteStepCacheEntries(const k8s::Object& execution, const PlanResult& result);
   void ReportQuotaWaits(const std::string& key, const PlanInputs& in, const PlanResult& result,
                         const Dispatch& dispatch);
   // Writes the planned status if it changed, or holds a transient change back (and lowers

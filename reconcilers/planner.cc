@@ -223,7 +223,7 @@ struct Steps {
   std::map<std::string, StepStatus, std::less<>> old;
 };
 
-k8s::Result<Step> RenderStep(const Step& step, const planner_internal::PlanContext& ctx);
+using planner_internal::RenderStep;
 void MarkTemplateError(UnitState& u, const k8s::Status& why);
 
 // A caught step (onFailure: Continue) whose templates cannot be rendered fails here, before its
@@ -261,44 +261,10 @@ void PlanAllSteps(Steps& st, const Snapshot& snap, const JobIndex& jobs,
     planner_internal::PlanStep(sp, it == jobs.end() ? kNoJobs : it->second, ctx, planned, p);
     FailUnrenderableUnits(sp, ctx);
     planner_internal::AggregateStep(sp, p.in.now);
+    planner_internal::NoteStepCacheWrite(sp, ctx, p);
     ctx.Publish(sp.status);
     planned[sp.step->name] = &sp;
   }
-}
-
-// The step with command, args and env values rendered for one unit.
-k8s::Result<Step> RenderStep(const Step& step, const planner_internal::PlanContext& ctx) {
-  Step out = step;
-  for (auto* list : {&out.command, &out.args}) {
-    for (auto& s : *list) {
-      k8s::Result<std::string> r = RenderContainerTemplate(s, ctx);
-      if (!r.ok()) return r.status();
-      s = std::move(r).value();
-    }
-  }
-  for (auto& e : out.env) {
-    if (!e.value) continue;
-    k8s::Result<std::string> r = RenderContainerTemplate(*e.value, ctx);
-    if (!r.ok()) return r.status();
-    e.value = std::move(r).value();
-  }
-  if (out.notebook) {
-    k8s::Result<Json> params = RenderNotebookParameters(
-        out.notebook->parameters, ctx,
-        [&ctx](std::string_view name) { return ctx.IsStringParameter(name); });
-    if (!params.ok()) return params.status();
-    out.notebook->parameters = std::move(params).value();
-  }
-  // Artifact URIs as they are (the Job builder escapes them where Kubernetes would expand).
-  for (auto* list : {&out.input_artifacts, &out.output_artifacts}) {
-    for (Artifact& a : *list) {
-      if (a.s3.empty()) continue;
-      k8s::Result<std::string> r = RenderTemplate(a.s3, ctx);
-      if (!r.ok()) return r.status();
-      a.s3 = std::move(r).value();
-    }
-  }
-  return out;
 }
 
 // The artifacts of one attempt of one unit, resolved from the rendered step.
@@ -696,3 +662,42 @@ void RecordQuotaRefusal(PlanResult* result, const Action& action, const std::str
 }
 
 }  // namespace stepline::reconcilers
+
+namespace stepline::reconcilers::planner_internal {
+
+// The step with command, args and env values rendered for one unit.
+k8s::Result<Step> RenderStep(const Step& step, const PlanContext& ctx) {
+  Step out = step;
+  for (auto* list : {&out.command, &out.args}) {
+    for (auto& s : *list) {
+      k8s::Result<std::string> r = RenderContainerTemplate(s, ctx);
+      if (!r.ok()) return r.status();
+      s = std::move(r).value();
+    }
+  }
+  for (auto& e : out.env) {
+    if (!e.value) continue;
+    k8s::Result<std::string> r = RenderContainerTemplate(*e.value, ctx);
+    if (!r.ok()) return r.status();
+    e.value = std::move(r).value();
+  }
+  if (out.notebook) {
+    k8s::Result<Json> params = RenderNotebookParameters(
+        out.notebook->parameters, ctx,
+        [&ctx](std::string_view name) { return ctx.IsStringParameter(name); });
+    if (!params.ok()) return params.status();
+    out.notebook->parameters = std::move(params).value();
+  }
+  // Artifact URIs as they are (the Job builder escapes them where Kubernetes would expand).
+  for (auto* list : {&out.input_artifacts, &out.output_artifacts}) {
+    for (Artifact& a : *list) {
+      if (a.s3.empty()) continue;
+      k8s::Result<std::string> r = RenderTemplate(a.s3, ctx);
+      if (!r.ok()) return r.status();
+      a.s3 = std::move(r).value();
+    }
+  }
+  return out;
+}
+
+}  // namespace stepline::reconcilers::planner_internal

@@ -23,6 +23,7 @@
 #include "reconcilers/artifact_staging.h"
 #include "reconcilers/attempt.h"
 #include "reconcilers/reconciler.h"
+#include "reconcilers/step_cache.h"
 
 namespace stepline::reconcilers {
 
@@ -100,6 +101,9 @@ struct PlanInputs {
   // quota waits (QuotaQueue): that many waiting units try again now, in planning order, backoff
   // or not. 0: quota waits end when their backoff does.
   int quota_grants = 0;
+  // The namespace's step cache (step_cache.h); nullptr: not read. A cached step that has no Job
+  // yet then waits, Pending, and PlanResult::step_cache_needed asks for a plan with the index.
+  const StepCacheIndex* step_cache = nullptr;
 };
 
 struct Action {
@@ -128,6 +132,10 @@ struct PlanResult {
   int quota_waiting = 0;
   std::optional<k8s::WallTime> quota_waiting_since;
   int quota_grants_used = 0;  // of PlanInputs::quota_grants
+  // A cached step waits for the step cache, which PlanInputs did not give: plan again with it.
+  bool step_cache_needed = false;
+  // Entries to add to the namespace's step cache: attempts of cached steps that succeeded.
+  std::vector<StepCacheEntry> step_cache_writes;
 };
 
 PlanResult Plan(const PlanInputs& in);

@@ -113,8 +113,9 @@ struct StepPlan {
 // Values of the steps planned so far, parameters and the execution, for templates and `when`.
 class PlanContext : public TemplateContext {
  public:
-  // start_time: when the execution started, RFC 3339.
+  // start_time: when the execution started, RFC 3339. snapshot must outlive the context.
   PlanContext(const Snapshot& snapshot, const PipelineExecution& execution, std::string start_time);
+  const Snapshot& snapshot() const { return snapshot_; }
   const std::string* Parameter(std::string_view name) const override;
   const nlohmann::json* Item() const override { return item_; }
   const StepValues* Step(std::string_view name) const override;
@@ -128,6 +129,7 @@ class PlanContext : public TemplateContext {
   bool IsStringParameter(std::string_view name) const { return string_parameters_.count(name); }
 
  private:
+  const Snapshot& snapshot_;
   const PipelineExecution& execution_;
   std::string start_time_;
   std::map<std::string, std::string, std::less<>> parameters_;
@@ -143,6 +145,17 @@ using StepJobs = std::unordered_map<int, UnitJobs>;
 
 void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
               const std::map<std::string, const StepPlan*>& planned, Planning& p);
+
+// The step with command, args, env values and artifact URIs rendered for the context's item.
+k8s::Result<Step> RenderStep(const Step& step, const PlanContext& ctx);
+
+// Step caching (step_cache.h), for a step StepCached says is cached:
+// DecideFromStepCache decides a step that has no Job yet from the index (Succeeded with the
+// entry's outputs and cachedFrom; or Pending while the index has not been read: PlanResult's
+// step_cache_needed); false when it must run. NoteStepCacheWrite records, in the plan that
+// sees its Job succeed, the entry to add to the index.
+bool DecideFromStepCache(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx, Planning& p);
+void NoteStepCacheWrite(const StepPlan& sp, const PlanContext& ctx, Planning& p);
 
 // Fills sp.status from its units (or keeps the gate's decision).
 void AggregateStep(StepPlan& sp, k8s::WallTime now);

@@ -7,6 +7,7 @@
 #include "reconcilers/planner_internal.h"
 #include "reconcilers/rerun.h"
 #include "reconcilers/status_bounds.h"
+#include "reconcilers/step_cache.h"
 
 namespace stepline::reconcilers::planner_internal {
 namespace {
@@ -273,7 +274,7 @@ bool IsTerminal(StepPhase phase) {
 
 PlanContext::PlanContext(const Snapshot& snapshot, const PipelineExecution& execution,
                          std::string start_time)
-    : execution_(execution), start_time_(std::move(start_time)) {
+    : snapshot_(snapshot), execution_(execution), start_time_(std::move(start_time)) {
   for (const auto& p : snapshot.parameters) {
     parameters_[p.name] = p.value;
     if (p.type == ParameterType::kString) string_parameters_.insert(p.name);
@@ -302,7 +303,9 @@ void PlanContext::Publish(const StepStatus& status) {
 void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
               const std::map<std::string, const StepPlan*>& planned, Planning& p) {
   sp.status.name = sp.step->name;
-  if (sp.old != nullptr && sp.old->extra.contains(kReusedFromField)) {  // a re-run's: decided
+  if (sp.old != nullptr &&
+      (sp.old->extra.contains(kReusedFromField) || sp.old->extra.contains(kCachedFromField))) {
+    // decided: a re-run's reused step, or a step taken from the cache
     sp.status = *sp.old;
     sp.gated = true;
     return;
@@ -317,6 +320,7 @@ void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
     case StepType::kNotebook:
       break;
   }
+  if (DecideFromStepCache(sp, jobs, ctx, p)) return;
   static const UnitJobs kNone;
   sp.fan_out = !sp.step->for_each.empty();
   if (sp.fan_out && !ResolveItems(sp, ctx)) return;

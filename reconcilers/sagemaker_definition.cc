@@ -295,9 +295,9 @@ constexpr StepKind kStepKinds[] = {
 };
 
 void WarnIgnoredFields(const Entry& e, bool retries, std::vector<std::string>* warnings) {
-  if (Member(*e.json, "CacheConfig") != nullptr) {
-    warnings->push_back(Field(e.path, "CacheConfig") +
-                        ": ignored (Stepline does not cache step results)");
+  if (!retries && Member(*e.json, "CacheConfig") != nullptr) {
+    warnings->push_back(Field(e.path, "CacheConfig") + ": ignored (a " + e.type +
+                        " step is not cached)");
   }
   if (e.type != "Processing" && Member(*e.json, "PropertyFiles") != nullptr) {
     warnings->push_back(Field(e.path, "PropertyFiles") +
@@ -382,6 +382,10 @@ Status CompileStep(const Entry& e, const Names& names, CompiledDefinition* out, 
                                                Field(e.path, "RetryPolicies"), warnings);
   if (!retry.ok()) return retry.status();
   d->step.retry_policy = std::move(retry).value();
+  auto cache =
+      sagemaker::CompileCacheConfig(Member(*e.json, "CacheConfig"), Field(e.path, "CacheConfig"));
+  if (!cache.ok()) return cache.status();
+  d->step.cache = std::move(cache).value();
   return Status::Ok();
 }
 

@@ -66,7 +66,9 @@
 // expireAfterMinutes; IntervalSeconds (default 1) and BackoffRate (default 2) as they are. A
 // step keeps one policy: the numbers of the first policy that maps to a failure class, the
 // classes of all. A policy whose types all map to none gives no retryPolicy, and a warning.
-// CacheConfig is ignored with a warning, and so are PropertyFiles on steps other than Processing.
+// CacheConfig {Enabled, ExpireAfter} of a Processing or Training step becomes the step's cache
+// (step_cache.h); on other steps it is ignored with a warning, as are PropertyFiles on steps
+// other than Processing.
 //
 // Step names: SageMaker allows names a Stepline step may not have; each name becomes a lower-case
 // DNS-1123 label of at most kMaxStepNameLength characters ("AbaloneProcess" ->

@@ -86,6 +86,10 @@ k8s::Status CompileProcessingData(const StepInput& in, const Json& args, Step* s
 // InputDataConfig channels -> input artifacts at /opt/ml/input/data/CHANNEL/.
 k8s::Status CompileTrainingChannels(const StepInput& in, const Json& args, Step* step);
 k8s::Status CompileCallback(const StepInput& in, Step* step);
+// The step's CacheConfig {Enabled, ExpireAfter (an ISO-8601 duration)} (nullptr: none) as the
+// step's cache; nullopt when none is given.
+k8s::Result<std::optional<StepCache>> CompileCacheConfig(const Json* config,
+                                                         const std::string& path);
 // The step's RetryPolicies (nullptr: none) as one Stepline policy; nullopt when none is needed.
 k8s::Result<std::optional<RetryPolicy>> CompileRetryPolicies(const Json* policies,
                                                              const std::string& path,

@@ -11,6 +11,7 @@
 
 #include "reconcilers/sagemaker_instances.h"
 #include "reconcilers/sagemaker_internal.h"
+#include "reconcilers/step_cache.h"
 
 namespace stepline::reconcilers::sagemaker {
 namespace {
@@ -375,6 +376,25 @@ Result<RetryPolicy> PolicyNumbers(const Json& policy, const std::string& path) {
 }
 
 }  // namespace
+
+k8s::Result<std::optional<StepCache>> CompileCacheConfig(const Json* config,
+                                                         const std::string& path) {
+  if (config == nullptr) return std::optional<StepCache>();
+  if (!config->is_object()) return Error(path, "must be an object {Enabled, ExpireAfter}");
+  StepCache cache;
+  const Json* enabled = Member(*config, "Enabled");
+  if (enabled != nullptr && !enabled->is_boolean()) {
+    return Error(Field(path, "Enabled"), "must be true or false");
+  }
+  cache.enabled = enabled != nullptr && enabled->get<bool>();
+  if (const Json* expire = Member(*config, "ExpireAfter"); expire != nullptr) {
+    if (!expire->is_string()) return Error(Field(path, "ExpireAfter"), "must be a string");
+    k8s::Result<std::chrono::seconds> d = ParseIsoDuration(expire->get<std::string>());
+    if (!d.ok()) return Error(Field(path, "ExpireAfter"), d.status().message());
+    cache.expire_after = expire->get<std::string>();
+  }
+  return std::optional<StepCache>(std::move(cache));
+}
 
 k8s::Status CompileProcessing(const StepInput& in, Step* step) {
   auto args = Arguments(in);

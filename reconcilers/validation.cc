@@ -19,6 +19,7 @@
 #include "reconcilers/sagemaker_definition.h"
 #include "reconcilers/snapshot.h"
 #include "reconcilers/status_bounds.h"
+#include "reconcilers/step_cache.h"
 #include "reconcilers/template.h"
 
 namespace stepline::reconcilers {
@@ -485,7 +486,14 @@ void CheckEnvNames(Checker& c, const std::vector<EnvVar>& env, const std::string
   }
 }
 
+void CheckCache(Checker& c, const std::optional<StepCache>& cache, const std::string& path) {
+  if (!cache || cache->expire_after.empty()) return;
+  k8s::Result<std::chrono::seconds> d = ParseIsoDuration(cache->expire_after);
+  if (!d.ok()) c.Add(path + ".cache.expireAfter", d.status().message());
+}
+
 void CheckContainerFields(Checker& c, const Step& s, const std::string& path) {
+  CheckCache(c, s.cache, path);
   CheckQuantities(c, s.resources, path);
   CheckAtLeast(c, path + ".timeoutSeconds", s.timeout_seconds, 1);
   CheckRetryPolicy(c, s.retry_policy, path);
@@ -641,6 +649,7 @@ std::vector<const char*> ContainerFieldsSet(const Step& s) {
       {!s.tolerations.is_null() && !s.tolerations.empty(), "tolerations"},
       {s.timeout_seconds.has_value(), "timeoutSeconds"},
       {s.retry_policy.has_value(), "retryPolicy"},
+      {s.cache.has_value(), "cache"},
       {!s.for_each.empty(), "forEach"},
       {s.max_parallel.has_value(), "maxParallel"},
       {!s.input_artifacts.empty(), "inputs"},
@@ -660,6 +669,9 @@ void CheckStepType(Checker& c, const Step& s, const Step& effective, const std::
     if (effective.image.empty())
       c.Add(path + ".image", "required (on the step or in spec.stepDefaults)");
     if (s.max_parallel && s.for_each.empty()) c.Add(path + ".maxParallel", "needs forEach");
+    if (s.cache && s.cache->enabled.value_or(false) && !s.for_each.empty()) {
+      c.Add(path + ".cache.enabled", "not supported on a forEach step (its items are not cached)");
+    }
   } else {
     std::string ignored = std::string("ignored by ") +
                           (type == StepType::kApproval ? "an Approval" : "a Fail") + " step";

@@ -307,6 +307,89 @@ scenario_history() {
   check_eq "flaky has no TTL: its run keeps its Job" 1 "$(count_jobs bad-3)"
 }
 
+# Issue #19 step caching: a cached step creates no Job on the second run and does on a changed
+# parameter; an expired entry runs again; a failed attempt is never cached; runs racing for the
+# index all land; the index is a ConfigMap a user can list and delete.
+cache_entries() { # the executions of the step cache's entries, sorted, one line
+  k get configmap stepline-step-cache -o json 2>/dev/null | python3 -c '
+import json, sys
+data = json.load(sys.stdin).get("data") or {}
+print(" ".join(sorted(json.loads(v)["execution"] for v in data.values())))'
+}
+scenario_cache() {
+  local mark="$E2E_WORK/flaky-may-pass"
+  pipeline cached "
+  - {name: prep, command: [sh, -c, 'echo {\\\"n\\\": \\\"7\\\"} > /dev/termination-log']}
+  - {name: train, dependsOn: [prep], cache: {enabled: true},
+     command: [sh, -c, 'echo {\\\"acc\\\": \\\"0.9\\\", \\\"rows\\\": \\\"{{parameters.rows}}\\\"} > /dev/termination-log']}
+  - {name: report, dependsOn: [train], when: '{{steps.train.outputs.acc}} > 0.5',
+     command: [sh, -c, 'test {{steps.train.outputs.acc}} = 0.9']}" "  parameters: [{name: rows, default: '100'}]"
+  execution run-1 cached
+  check "the first run succeeds" wait_for 90 plx_is run-1 Succeeded
+  check_eq "it ran every step" "run-1-prep-1 run-1-report-1 run-1-train-1" "$(jobs_of run-1 | xargs)"
+  check_eq "the index holds train's attempt" run-1 "$(cache_entries)"
+  check_eq "the index is labelled" configmap/stepline-step-cache "$(k get configmap -l stepline.dev/step-cache -o name)"
+  execution run-2 cached
+  check "the second run succeeds" wait_for 90 plx_is run-2 Succeeded
+  check_eq "no Job for train" "run-2-prep-1 run-2-report-1" "$(jobs_of run-2 | xargs)"
+  check_eq "train is Succeeded, cached from run-1 attempt 1" Succeeded/run-1/train/1 \
+    "$(step_field run-2 train phase)/$(step_field run-2 train cachedFrom.execution)/$(step_field run-2 train cachedFrom.step)/$(step_field run-2 train cachedFrom.attempt)"
+  check_eq "with run-1's outputs, read by report's when and command" 0.9/100/Succeeded \
+    "$(step_field run-2 train outputs.acc)/$(step_field run-2 train outputs.rows)/$(step_field run-2 report phase)"
+  execution run-3 cached "  pipelineParameters: [{name: rows, value: '200'}]"
+  check "a run with another parameter succeeds" wait_for 90 plx_is run-3 Succeeded
+  check_eq "and runs train" run-3-train-1 "$(jobs_of run-3 train)"
+  check_eq "its result is cached too" "run-1 run-3" "$(cache_entries)"
+
+  # expiry: an entry older than expireAfter is not used, and is pruned by the next write
+  pipeline short "
+  - {name: s, cache: {enabled: true, expireAfter: PT3S}, command: [sh, -c, 'echo {\\\"v\\\": \\\"1\\\"} > /dev/termination-log']}"
+  execution e-1 short
+  check "e-1 succeeds" wait_for 60 plx_is e-1 Succeeded
+  execution e-2 short
+  check "e-2, at once, succeeds" wait_for 60 plx_is e-2 Succeeded
+  check_eq "e-2 reused e-1's result" 0/e-1 "$(count_jobs e-2)/$(step_field e-2 s cachedFrom.execution)"
+  sleep 4
+  execution e-3 short
+  check "e-3, after expiry, succeeds" wait_for 60 plx_is e-3 Succeeded
+  check_eq "e-3 ran s again" e-3-s-1 "$(jobs_of e-3)"
+  check_eq "the expired entry was replaced" "e-3 run-1 run-3" "$(cache_entries)"
+
+  # a failed attempt is never cached
+  pipeline flaky "
+  - {name: f, cache: {enabled: true}, command: [sh, -c, 'test -f $mark']}"
+  execution f-1 flaky
+  check "f-1 fails" wait_for 60 plx_is f-1 Failed
+  check_eq "nothing cached" "e-3 run-1 run-3" "$(cache_entries)"
+  touch "$mark"
+  execution f-2 flaky
+  check "f-2 runs f and succeeds" wait_for 60 plx_is f-2 Succeeded
+  check_eq "f-2 has a Job for f" f-2-f-1 "$(jobs_of f-2)"
+  execution f-3 flaky
+  check "f-3 succeeds" wait_for 60 plx_is f-3 Succeeded
+  check_eq "f-3 reused f-2's result, not f-1's" 0/f-2 "$(count_jobs f-3)/$(step_field f-3 f cachedFrom.execution)"
+
+  # four runs at once: two with the same key (both may run), two with keys of their own
+  k delete configmap stepline-step-cache >/dev/null
+  pipeline race "
+  - {name: r, cache: {enabled: true}, command: [sh, -c, 'sleep 1; echo {\\\"p\\\": \\\"{{parameters.p}}\\\"} > /dev/termination-log']}" \
+    "  parameters: [{name: p, default: same}]"
+  execution race-1 race
+  execution race-2 race
+  execution race-3 race "  pipelineParameters: [{name: p, value: 'px'}]"
+  execution race-4 race "  pipelineParameters: [{name: p, value: 'py'}]"
+  check "all four succeed" wait_for 90 bash -c "$(declare -f plx_is plx_status jp k); NS=$NS; for r in race-1 race-2 race-3 race-4; do plx_is \$r Succeeded || exit 1; done"
+  local entries
+  entries=$(cache_entries)
+  check "three entries, none lost, one for the shared key: $entries" \
+    grep -Eq '^race-[12] race-3 race-4$' <<<"$entries"
+  # the user clears the index: the next run runs its step again
+  k delete configmap stepline-step-cache >/dev/null
+  execution run-4 cached
+  check "after the index is deleted, a run succeeds" wait_for 90 plx_is run-4 Succeeded
+  check_eq "and runs train again" run-4-train-1 "$(jobs_of run-4 train)"
+}
+
 scenario_unschedulable() {
   pipeline huge '
   - {name: big, command: ["true"], resources: {requests: {memory: 100Ti}}}'

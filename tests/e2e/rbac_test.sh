@@ -2,8 +2,8 @@
 # The chart's controller role is tight, on a server that enforces RBAC (testenv/server/rbac.go):
 # with the default values (ClusterRole + ClusterRoleBinding, leader-election Role) and only the
 # ServiceAccount's token, what the controller does is allowed and the rest is refused: reading
-# Secrets, creating Pods, writing a Pipeline or a PipelineSchedule, Leases elsewhere. It may
-# create, stop and delete executions: a schedule's runs.
+# Secrets or other ConfigMaps than its own, creating Pods, writing a Pipeline or a
+# PipelineSchedule, Leases elsewhere. It may create, stop and delete executions: a schedule's runs.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init rbac
 
@@ -59,6 +59,8 @@ YAML
 JOB='{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"rbac-job"},"spec":{"suspend":true,"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}'
 POD='{"apiVersion":"v1","kind":"Pod","metadata":{"name":"rbac-pod"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}'
 EVENT='{"apiVersion":"v1","kind":"Event","metadata":{"name":"rbac-event"},"involvedObject":{"kind":"PipelineExecution","name":"x","namespace":"'"$NS"'"},"reason":"Test","message":"m","type":"Normal"}'
+STEP_CACHE='{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"stepline-step-cache"}}'
+k create configmap other-config --from-literal=a=b >/dev/null
 LEASE='{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"stepline-controller"},"spec":{"holderIdentity":"e2e"}}'
 
 # What the controller does: allowed (so a refusal below is the role's, not a broken authorizer).
@@ -80,6 +82,9 @@ allowed get pods -A
 allowed get resourcequotas -A
 allowed get events -A
 allowed get configmaps -A --field-selector metadata.name=stepline-artifact-repository
+allowed -n "$NS" create -f - <<<"$STEP_CACHE"
+allowed -n "$NS" get configmap stepline-step-cache
+allowed -n "$NS" replace -f - <<<"$(k get configmap stepline-step-cache -o json)"
 allowed -n "$NS" create -f - <<<"$EVENT"
 allowed -n "$NS" create -f - <<<"$LEASE"
 allowed -n "$NS" get lease stepline-controller
@@ -94,6 +99,9 @@ refused -n "$NS" patch pls sch --type=merge -p '{"spec":{"suspend":true}}'
 refused -n "$NS" delete pls sch
 refused -n default create -f - <<<"$LEASE"
 refused get configmaps -A
+refused -n "$NS" get configmap other-config
+refused -n "$NS" replace -f - <<<"$(k get configmap other-config -o json)"
+refused -n "$NS" delete configmap stepline-step-cache
 refused get namespaces
 refused get clusterroles
 check "the Secret was not read (still there, unchanged)" bash -c \

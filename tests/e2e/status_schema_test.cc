@@ -84,6 +84,11 @@ PipelineExecutionStatus PlannerStatusWithQuotaWait(k8s::WallTime now) {
   RecordQuotaRefusal(&result, refused, "exceeded quota: q1, requested: count/jobs.batch=1", now);
   EXPECT_EQ(result.status.steps[1].extra.value("quotaWaits", 0), 1);
   result.status.steps[0].extra[kReusedFromField] = "run-0";  // a re-run's reused step
+  result.status.steps[1].extra[kCachedFromField] = {         // a step taken from the step cache
+                                                    {"execution", "run-1"},
+                                                    {"step", "approve"},
+                                                    {"attempt", 2},
+                                                    {"key", std::string(64, 'a')}};
   return result.status;
 }
 
@@ -92,6 +97,7 @@ TEST_F(StatusSchemaTest, ExecutionStatusKeepsEveryFieldTheControllerWrites) {
   Json status = ToJson(PlannerStatusWithQuotaWait(now));
   ASSERT_EQ(status["steps"][1]["quotaWaits"], 1);
   ASSERT_EQ(status["steps"][0]["reusedFrom"], "run-0");
+  ASSERT_EQ(status["steps"][1]["cachedFrom"]["attempt"], 2);
   Json got = WriteAndReadStatus(k8s::resources::kPipelineExecutions,
                                 Fresh(fixtures::FullExecution(), UniqueName("schema-plx")), status);
   EXPECT_EQ(got, status) << got.dump(2);

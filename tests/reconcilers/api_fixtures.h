@@ -29,7 +29,8 @@ inline Json FullPipeline() {
       "serviceAccountName": "trainer",
       "stepDefaults": {"image": "registry.example/ml:1.4",
                        "resources": {"requests": {"cpu": "1", "memory": "2Gi"}},
-                       "retryPolicy": {"maxAttempts": 3, "intervalSeconds": 30, "backoffRate": 2}},
+                       "retryPolicy": {"maxAttempts": 3, "intervalSeconds": 30, "backoffRate": 2},
+                       "cache": {"enabled": false, "expireAfter": "P30D"}},
       "steps": [
         {"name": "train", "type": "Container", "dependsOn": ["prepare"], "image": "img:2",
          "command": ["sh", "-c"], "args": ["echo {{item}}"],

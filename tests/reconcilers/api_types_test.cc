@@ -37,6 +37,8 @@ TEST(ApiTypesTest, PipelineFieldsLandInTheirMembers) {
   EXPECT_EQ(p->spec.parameters[1].type, ParameterType::kList);
   EXPECT_FALSE(p->spec.parameters[2].default_value.has_value());
   EXPECT_EQ(p->spec.parallelism_configuration->max_parallel_execution_steps, 4);
+  EXPECT_EQ(p->spec.step_defaults->cache->enabled, false);
+  EXPECT_EQ(p->spec.step_defaults->cache->expire_after, "P30D");
   const Step& train = p->spec.steps[0];
   EXPECT_EQ(train.env[1].value_from->secret_key_ref->optional, true);
   EXPECT_EQ(train.resources->requests.at("nvidia.com/gpu"), "1");

@@ -44,6 +44,11 @@ PlanResult FakeRun::Plan() {
     in.jobs.push_back(std::move(o));
   }
   PlanResult r = reconcilers::Plan(in);
+  StepCacheIndex empty;
+  if (r.step_cache_needed) {  // as the reconciler: plan again with the namespace's index
+    in.step_cache = step_cache != nullptr ? step_cache : &empty;
+    r = reconcilers::Plan(in);
+  }
   // Every plan again with each Job's record read beforehand, as the reconciler's JobRecordMemo
   // gives them (read at another time, never judged): the kept observations must not change it.
   std::vector<JobRecord> records;
@@ -52,6 +57,9 @@ PlanResult FakeRun::Plan() {
   for (size_t i = 0; i < in.jobs.size(); ++i) in.jobs[i].record = &records[i];
   ExpectSameResult(reconcilers::Plan(in), r);
   Apply(r);
+  for (const StepCacheEntry& e : r.step_cache_writes) {
+    if (step_cache != nullptr) AddStepCacheEntry(step_cache, e, now_);
+  }
   return r;
 }
 

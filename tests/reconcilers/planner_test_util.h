@@ -63,6 +63,10 @@ class FakeRun {
   std::vector<Action> last_events;
   int quota_grants = 0;  // PlanInputs::quota_grants of the next Plan only
   const PipelineExecution* rerun_source = nullptr;  // PlanInputs::rerun_source
+  // The namespace's step cache, shared by the runs of a test: given to a plan that asks for it
+  // (step_cache_needed, as the reconciler does), and the plan's writes are added to it. Null: an
+  // empty index, and writes are dropped.
+  StepCacheIndex* step_cache = nullptr;
 
  private:
   void Apply(const PlanResult& result);

@@ -634,6 +634,43 @@ TEST(SageMakerDefinitionTest, RetryPoliciesMapToOneStepPolicy) {
   }
 }
 
+// CacheConfig {Enabled, ExpireAfter} becomes the step's cache, as SageMaker writes it.
+TEST(SageMakerDefinitionTest, CacheConfigBecomesTheStepsCache) {
+  struct Case {
+    std::string name;
+    std::string config;
+    std::string want;  // the step's cache, or the error
+  };
+  const std::string at = "Steps[0] (p).CacheConfig";
+  const std::vector<Case> cases = {
+      {"enabled with expiry", R"({"Enabled": true, "ExpireAfter": "P30D"})",
+       R"({"enabled": true, "expireAfter": "P30D"})"},
+      {"enabled, no expiry", R"({"Enabled": true})", R"({"enabled": true})"},
+      {"disabled", R"({"Enabled": false, "ExpireAfter": "PT1H"})",
+       R"({"enabled": false, "expireAfter": "PT1H"})"},
+      {"SageMaker's short form", R"({"Enabled": true, "ExpireAfter": "T12H"})",
+       R"({"enabled": true, "expireAfter": "T12H"})"},
+      {"a bad duration", R"({"Enabled": true, "ExpireAfter": "30 days"})",
+       at + ".ExpireAfter: \"30 days\" must be an ISO-8601 duration such as P30D or PT12H " +
+           "(SageMaker's 30d and T12H too)"},
+      {"Enabled not a boolean", R"({"Enabled": "yes"})", at + ".Enabled: must be true or false"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Json step = Processing("p");
+    step["CacheConfig"] = Json::parse(c.config);
+    auto got = CompileSageMakerDefinition(Definition(Json::array({step})));
+    if (c.want.front() != '{') {
+      ASSERT_FALSE(got.ok());
+      EXPECT_EQ(got.status().message(), c.want);
+      continue;
+    }
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(ToJson(got->steps[0]).value("cache", Json()), Json::parse(c.want));
+    EXPECT_TRUE(got->warnings.empty());
+  }
+}
+
 TEST(SageMakerDefinitionTest, UnsupportedStepTypesAreNamed) {
   for (const std::string type : {"Transform", "Model", "RegisterModel", "Tuning", "Lambda", "EMR",
                                  "ClarifyCheck", "QualityCheck", "AutoML", "Notebook"}) {

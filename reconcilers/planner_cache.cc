@@ -1,0 +1,99 @@
+// The planner's part of step caching (step_cache.h): a cached step that has no Job yet is
+// decided from the namespace's index; one whose Job succeeds is recorded for the index.
+#include "reconcilers/artifact_repository.h"
+#include "reconcilers/planner_internal.h"
+#include "reconcilers/step_cache.h"
+
+namespace stepline::reconcilers::planner_internal {
+namespace {
+
+// The URI an input artifact's from names, "" when the upstream has none (yet).
+std::string UpstreamUri(const std::string& from, const PlanContext& ctx) {
+  k8s::Result<ArtifactSource> source = ParseArtifactFrom(from);
+  if (!source.ok()) return "";
+  const StepValues* v = ctx.Step(source->step);
+  if (v == nullptr) return "";
+  auto it = v->artifacts.find(source->name);
+  return it == v->artifacts.end() ? "" : it->second;
+}
+
+// The step's key in this execution; nullopt when its templates cannot be rendered (it then
+// fails as TemplateError when its Job would be built).
+std::optional<std::string> CacheKeyOf(const Step& step, const PlanContext& ctx) {
+  k8s::Result<Step> rendered = RenderStep(step, ctx);
+  if (!rendered.ok()) return std::nullopt;
+  StepCacheKeyInput in;
+  in.pipeline = ctx.snapshot().pipeline;
+  in.step = &*rendered;
+  for (const auto& param : ctx.snapshot().parameters)
+    in.parameters.emplace_back(param.name, param.value);
+  for (const auto& dep : step.depends_on) {
+    if (const StepValues* v = ctx.Step(dep); v != nullptr) in.dependencies[dep] = *v;
+  }
+  for (const Artifact& a : rendered->input_artifacts) {
+    in.input_uris[a.name] = a.from.empty() ? a.s3 : UpstreamUri(a.from, ctx);
+  }
+  return StepCacheKey(in);
+}
+
+std::optional<std::chrono::seconds> MaxAge(const Step& step) {
+  if (!step.cache || step.cache->expire_after.empty()) return std::nullopt;
+  k8s::Result<std::chrono::seconds> d = ParseIsoDuration(step.cache->expire_after);
+  if (!d.ok()) return std::nullopt;  // validation refuses it; unreadable: no expiry
+  return *d;
+}
+
+void UseEntry(StepPlan& sp, const StepCacheEntry& e, k8s::WallTime now) {
+  sp.gated = true;
+  StepStatus& s = sp.status;
+  s.phase = StepPhase::kSucceeded;
+  s.reason.clear();
+  s.message = "cached: the result of execution \"" + e.execution + "\" (step \"" + e.step +
+              "\", attempt " + std::to_string(e.attempt) + ", finished " +
+              k8s::FormatRfc3339(e.finished) + ")";
+  s.outputs = e.outputs;
+  s.artifacts = e.artifacts;
+  s.completion_time = now;
+  s.extra[kCachedFromField] = {
+      {"execution", e.execution}, {"step", e.step}, {"attempt", e.attempt}, {"key", e.key}};
+}
+
+}  // namespace
+
+bool DecideFromStepCache(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx, Planning& p) {
+  if (!StepCached(*sp.step) || jobs.count(-1) != 0) return false;
+  std::optional<std::string> key = CacheKeyOf(*sp.step, ctx);
+  if (!key) return false;
+  if (p.in.step_cache == nullptr) {
+    p.out.step_cache_needed = true;
+    sp.gated = true;
+    sp.status.phase = StepPhase::kPending;
+    sp.status.message = "looking up the step cache";
+    return true;
+  }
+  const StepCacheEntry* e = FindUsableEntry(*p.in.step_cache, *key, p.in.now, MaxAge(*sp.step));
+  if (e == nullptr) return false;
+  UseEntry(sp, *e, p.in.now);
+  return true;
+}
+
+void NoteStepCacheWrite(const StepPlan& sp, const PlanContext& ctx, Planning& p) {
+  if (!StepCached(*sp.step) || sp.gated || sp.units.size() != 1) return;
+  if (sp.status.phase != StepPhase::kSucceeded || sp.units.front().attempts == 0) return;
+  if (sp.old != nullptr && sp.old->phase == StepPhase::kSucceeded) return;  // written before
+  std::optional<std::string> key = CacheKeyOf(*sp.step, ctx);
+  if (!key) return;
+  StepCacheEntry e;
+  e.key = *key;
+  e.pipeline = ctx.snapshot().pipeline;
+  e.execution = p.in.execution->metadata.name;
+  e.step = sp.step->name;
+  e.attempt = sp.units.front().attempts;
+  e.finished = sp.status.completion_time.value_or(p.in.now);
+  if (std::optional<std::chrono::seconds> age = MaxAge(*sp.step)) e.expires = e.finished + *age;
+  e.outputs = sp.status.outputs;
+  e.artifacts = sp.status.artifacts;
+  p.out.step_cache_writes.push_back(std::move(e));
+}
+
+}  // namespace stepline::reconcilers::planner_internal
