@@ -82,6 +82,14 @@ Json ArtifactsJson(const std::vector<Artifact>& list,
   return out;
 }
 
+// A Notebook step's notebook: path, kernel and the rendered parameters.
+Json NotebookJson(const Step& s) {
+  if (!s.notebook) return nullptr;
+  return {{"path", s.notebook->path},
+          {"kernel", s.notebook->kernel},
+          {"parameters", s.notebook->parameters}};
+}
+
 // What the key hashes: the canonical JSON (object members sorted) of the key's inputs.
 Json KeyDocument(const StepCacheKeyInput& in) {
   const Step& s = *in.step;
@@ -105,7 +113,8 @@ Json KeyDocument(const StepCacheKeyInput& in) {
           {"parameters", parameters},
           {"dependencies", dependencies},
           {"inputs", ArtifactsJson(s.input_artifacts, &in.input_uris)},
-          {"outputs", ArtifactsJson(s.output_artifacts, nullptr)}};
+          {"outputs", ArtifactsJson(s.output_artifacts, nullptr)},
+          {"notebook", NotebookJson(s)}};
 }
 
 std::string Sha256Hex(const std::string& data) {
@@ -227,7 +236,8 @@ k8s::Result<std::chrono::seconds> ParseIsoDuration(std::string_view text) {
 }
 
 bool StepCached(const Step& s) {
-  return s.type.value_or(StepType::kContainer) == StepType::kContainer && s.for_each.empty() &&
+  StepType type = s.type.value_or(StepType::kContainer);
+  return (type == StepType::kContainer || type == StepType::kNotebook) && s.for_each.empty() &&
          s.cache && s.cache->enabled.value_or(false);
 }
 

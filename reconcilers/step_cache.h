@@ -44,7 +44,8 @@ inline constexpr size_t kMaxStepCacheEntryBytes = 16 * 1024;
 // own examples); a year is 365 days, a month 30. Invalid: the message says what is wrong.
 k8s::Result<std::chrono::seconds> ParseIsoDuration(std::string_view text);
 
-// True when the effective step is cached: a Container step without forEach, cache.enabled.
+// True when the effective step is cached: a Container or Notebook step without forEach,
+// cache.enabled.
 bool StepCached(const Step& effective);
 
 // What the key is made of. Pointers are non-null and outlive the call.
@@ -53,7 +54,8 @@ struct StepCacheKeyInput {
   // The step with its templates rendered (command, args, env values, artifact s3 URIs). Read:
   // name, image, command, args, workingDir, env (a value, or a secretKeyRef/configMapKeyRef by
   // name and key: never the secret's value), resources, nodeSelector, input artifacts, output
-  // artifacts (name, path, explicit s3). Not read: timeoutSeconds, retryPolicy, onFailure, when,
+  // artifacts (name, path, explicit s3), a Notebook step's notebook (path, kernel, rendered
+  // parameters). Not read: timeoutSeconds, retryPolicy, onFailure, when,
   // tolerations, securityContext, cache, outputs' names.
   const Step* step = nullptr;
   // Every parameter of the run (each reaches the container as STEPLINE_PARAM_<NAME>).

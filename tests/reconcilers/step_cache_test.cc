@@ -163,6 +163,15 @@ TEST(StepCacheTest, WhatChangesTheKey) {
        },
        true},
       {"the step's name", [](KeyFixture& f) { f.step.name = "train2"; }, true},
+      {"a notebook parameter",
+       [](KeyFixture& f) {
+         f.step.notebook = NotebookSpec{"/nb/report.ipynb", "", Json{{"day", "mon"}}, {}};
+         f.in.step = &f.step;
+         std::string before = StepCacheKey(f.in);
+         f.step.notebook->parameters["day"] = "tue";
+         EXPECT_NE(StepCacheKey(f.in), before);
+       },
+       true},
       {"the pipeline", [](KeyFixture& f) { f.in.pipeline = "other"; }, true},
       {"the timeout", [](KeyFixture& f) { f.step.timeout_seconds = 60; }, false},
       {"the retry policy", [](KeyFixture& f) { f.step.retry_policy = RetryPolicy{}; }, false},
