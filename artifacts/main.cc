@@ -17,6 +17,7 @@
 
 #include "artifacts/aws_credentials.h"
 #include "artifacts/s3_client.h"
+#include "artifacts/tar_gz.h"
 
 namespace {
 
@@ -44,6 +45,8 @@ options (environment in brackets):
   --error-file PATH      also write a failure's message there (e.g. /dev/termination-log)
   --wait-for-term        first wait for SIGTERM or SIGINT, then act (a native sidecar that
                          uploads once the kubelet stops it, after the step's container ended)
+  --tar-gz               upload: PATH (a directory's contents, or a file) as one gzip-compressed
+                         tar archive, the object KEY (as SageMaker's model.tar.gz)
 )";
 
 struct Args {
@@ -52,6 +55,7 @@ struct Args {
   std::string credentials_dir, error_file;
   bool anonymous = false;
   bool wait_for_term = false;
+  bool tar_gz = false;
   int addressing = -1;  // -1 = default, else a::Addressing
 };
 
@@ -102,6 +106,8 @@ Result<Args> ParseArgs(int argc, char** argv) {
       args.anonymous = true;
     else if (arg == "--wait-for-term")
       args.wait_for_term = true;
+    else if (arg == "--tar-gz")
+      args.tar_gz = true;
     else if (!arg.empty() && arg[0] == '-')
       return Status::InvalidArgument("unknown option " + arg);
     else
@@ -110,6 +116,9 @@ Result<Args> ParseArgs(int argc, char** argv) {
   }
   if (positional.size() != 3 || (positional[0] != "download" && positional[0] != "upload")) {
     return Status::InvalidArgument("expected download SRC DEST or upload SRC DEST");
+  }
+  if (args.tar_gz && positional[0] != "upload") {
+    return Status::InvalidArgument("--tar-gz is for upload");
   }
   args.command = positional[0];
   args.from = positional[1];
@@ -156,6 +165,19 @@ void WaitForTerm() {
   std::fprintf(stderr, "stepline-artifacts: signal %d: starting\n", sig);
 }
 
+// The archive is written beside PATH (in the pod: the staging volume), sent, and removed.
+Result<a::TransferSummary> UploadTarGz(a::S3Client& client, std::string path,
+                                       const a::S3Location& location) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const std::string archive = path + ".stepline.tar.gz";
+  Status packed = a::WriteTarGz(path, archive);
+  auto done = packed.ok() ? client.Upload(archive, location) : Result<a::TransferSummary>(packed);
+  std::remove(archive.c_str());
+  if (!packed.ok())
+    return Status::InvalidArgument("PUT " + location.Uri() + ": " + packed.message());
+  return done;
+}
+
 int Run(const Args& args) {
   if (args.wait_for_term) WaitForTerm();
   if (auto s = a::ValidateEndpoint(args.client.endpoint); !s.ok()) {
@@ -170,6 +192,7 @@ int Run(const Args& args) {
   options.credentials = *creds;
   a::S3Client client(options);
   auto done = args.command == "download" ? client.Download(*location, args.to)
+              : args.tar_gz              ? UploadTarGz(client, args.from, *location)
                                          : client.Upload(args.from, *location);
   if (!done.ok()) return Fail(&args, done.status().message(), 1);
   std::fprintf(stderr, "stepline-artifacts: %s %s -> %s: %d object(s), %llu bytes\n",

@@ -313,8 +313,9 @@ k8s::Result<Artifact> ParseArtifact(const Json& json, const std::string& path) {
   r.String("path", &a.path);
   r.String("s3", &a.s3);
   r.String("from", &a.from);
+  r.String("archive", &a.archive);
   if (!r.ok()) return r.status();
-  if (k8s::Status st = RejectUnknown(r, "name, path, s3, from"); !st.ok()) return st;
+  if (k8s::Status st = RejectUnknown(r, "name, path, s3, from, archive"); !st.ok()) return st;
   return a;
 }
 
@@ -324,6 +325,7 @@ Json ArtifactToJson(const Artifact& a) {
   w.String("path", a.path);
   w.String("s3", a.s3);
   w.String("from", a.from);
+  w.String("archive", a.archive);
   return w.Take();
 }
 

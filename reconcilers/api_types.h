@@ -247,9 +247,10 @@ struct PodSecurity {
 //   namespace's artifact repository (artifact_repository.h). `from` is not allowed.
 struct Artifact {
   std::string name;
-  std::string path;  // absolute path in the containers
-  std::string s3;    // "s3://bucket/key", may hold templates
-  std::string from;  // inputs only: "{{steps.STEP.artifacts.NAME}}"
+  std::string path;     // absolute path in the containers
+  std::string s3;       // "s3://bucket/key", may hold templates
+  std::string from;     // inputs only: "{{steps.STEP.artifacts.NAME}}"
+  std::string archive;  // outputs only: "tgz" (one .tar.gz object), "none" or "" (as it is)
   Json extra = Json::object();
 };
 

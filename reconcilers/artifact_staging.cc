@@ -123,10 +123,11 @@ void AddOutputs(const StagedArtifacts& s, Object& init, Object& mounts) {
                         {"mountPath", it->first},
                         {"subPath", "out/" + std::to_string(it->second)}});
     }
-    Object c =
-        StagingContainer(s, kArtifactContainerPrefix + std::string("out-") + std::to_string(i),
-                         {"stepline-artifacts", "upload", UploadSource(a.path, it->second), a.uri,
-                          "--wait-for-term"});
+    std::vector<std::string> command{"stepline-artifacts", "upload",
+                                     UploadSource(a.path, it->second), a.uri, "--wait-for-term"};
+    if (a.archive == "tgz") command.push_back("--tar-gz");
+    Object c = StagingContainer(
+        s, kArtifactContainerPrefix + std::string("out-") + std::to_string(i), std::move(command));
     c["restartPolicy"] = "Always";  // a native sidecar: runs beside the step, stopped after it
     init.push_back(std::move(c));
   }
@@ -148,7 +149,7 @@ k8s::Result<StagedArtifacts> ResolveArtifacts(const ArtifactResolution& in) {
     k8s::Result<std::string> uri = OutputUri(in, a);
     if (!uri.ok()) return uri.status();
     if (k8s::Status st = CheckRendered("output", a, *uri); !st.ok()) return st;
-    out.outputs.push_back({a.name, a.path, *uri});
+    out.outputs.push_back({a.name, a.path, *uri, a.archive});
   }
   return out;
 }

@@ -49,8 +49,9 @@ struct ArtifactStagingOptions {
 
 struct StagedArtifact {
   std::string name;
-  std::string path;  // as declared
-  std::string uri;   // s3://bucket/key, rendered
+  std::string path;     // as declared
+  std::string uri;      // s3://bucket/key, rendered
+  std::string archive;  // outputs: "tgz" uploads one .tar.gz object
 };
 
 // One attempt's artifacts, resolved.

@@ -8,6 +8,11 @@
 //                                                       LocalPath/ uploaded under S3Uri
 //   InputDataConfig[] {ChannelName, S3DataSource}    -> an input artifact named ChannelName at
 //                                                       /opt/ml/input/data/CHANNEL/
+//   OutputDataConfig.S3OutputPath                    -> the output artifact "model": /opt/ml/model
+//                                                       as one archive, S3OutputPath/
+//                                                       EXECUTION-STEP/output/model.tar.gz
+//                                                       (CompressionType NONE: the directory,
+//                                                       .../output/model/)
 // An S3Uri that is exactly another step's ProcessingOutputConfig output becomes `from` that
 // artifact. The values SageMaker's own defaults give (S3Prefix, File, FullyReplicated, None,
 // EndOfJob, AppManaged false) are what Stepline does; ManifestFile / AugmentedManifestFile data
@@ -26,6 +31,7 @@ using k8s::Result;
 using k8s::Status;
 
 constexpr const char* kChannelRoot = "/opt/ml/input/data/";
+constexpr const char* kModelDirectory = "/opt/ml/model/";
 
 std::string TextOf(const Json* value) {
   return value != nullptr && value->is_string() ? value->get<std::string>() : "";
@@ -46,12 +52,15 @@ bool IsArtifactUri(const std::string& t) {
 }
 
 // The S3Uri rendered; a literal part is checked here, so that the error names the field.
-Result<std::string> S3UriOf(const Json* uri, const Names& names, const std::string& path) {
+// key_required false: "s3://BUCKET" or "s3://BUCKET/" will do (more is appended).
+Result<std::string> S3UriOf(const Json* uri, const Names& names, const std::string& path,
+                            bool key_required = true) {
   if (uri == nullptr) return Error(path, "required");
   auto text = RenderValue(*uri, names, path);
   if (!text.ok() || IsArtifactUri(*text)) return text;
   const size_t open = text->find("{{");
-  std::string problem = S3UriProblem(text->substr(0, open), open != std::string::npos);
+  std::string problem =
+      S3UriProblem(text->substr(0, open), open != std::string::npos || !key_required);
   if (!problem.empty() && text->find('<') != std::string::npos) {
     problem += " (a placeholder such as <YOUR_BUCKET_NAME>: put your bucket's name there)";
   }
@@ -190,6 +199,31 @@ Status CompileChannel(const StepInput& in, const Json& entry, const std::string&
 }
 
 }  // namespace
+
+k8s::Status CompileModelOutput(const StepInput& in, const Json& args, Step* step) {
+  const std::string path = Field(Field(in.path, "Arguments"), "OutputDataConfig");
+  const Json* config = Member(args, "OutputDataConfig");
+  if (config == nullptr) return Status::Ok();
+  // The bucket alone is a valid S3OutputPath: the job's name follows.
+  auto base = S3UriOf(Member(*config, "S3OutputPath"), in.names, Field(path, "S3OutputPath"),
+                      /*key_required=*/false);
+  if (!base.ok()) return base.status();
+  const bool compressed = TextOf(Member(*config, "CompressionType")) != "NONE";
+  Artifact a;
+  a.name = "model";
+  a.path = kModelDirectory;
+  a.s3 = *base + (base->ends_with("/") ? "" : "/") + "{{execution.name}}-" + step->name +
+         (compressed ? "/output/model.tar.gz" : "/output/model/");
+  a.archive = compressed ? "tgz" : "";
+  step->output_artifacts.push_back(std::move(a));
+  std::string ignored;
+  for (auto it = config->begin(); it != config->end(); ++it) {
+    if (it.key() == "S3OutputPath" || it.key() == "CompressionType") continue;
+    ignored += (ignored.empty() ? "" : ", ") + it.key() + " " + Describe(it.value());
+  }
+  if (!ignored.empty()) in.warnings->push_back(path + ": not used by Stepline: " + ignored);
+  return Status::Ok();
+}
 
 k8s::Status CompileProcessingData(const StepInput& in, const Json& args, Step* step) {
   const std::string path = Field(in.path, "Arguments");

@@ -16,9 +16,9 @@
 //     both:     StoppingCondition.MaxRuntimeInSeconds -> timeoutSeconds (an integer, or a Get of
 //               an Integer parameter, applied per execution); ClusterConfig /
 //               ResourceConfig (InstanceType, InstanceCount, VolumeSizeInGB); ProcessingInputs,
-//               ProcessingOutputConfig and InputDataConfig -> input and output artifacts
-//               (sagemaker_channels.cc); the fields Stepline has no use for (OutputDataConfig,
-//               VPC, ...) only give a warning
+//               ProcessingOutputConfig, InputDataConfig and OutputDataConfig -> input and output
+//               artifacts (sagemaker_channels.cc); the fields Stepline has no use for (VPC, ...)
+//               only give a warning
 //   Fail        Arguments.ErrorMessage -> a Fail step's message
 //   Callback    an Approval step (answered through the execution's spec.signals; its
 //               OutputParameters' names become the step's declared outputs)
@@ -42,7 +42,7 @@
 //                                                    {{steps.s.artifacts.N.uri}}
 //   {"Get": "Steps.S.Properties.FinalMetricDataList['N'].Value"}  {{steps.s.outputs.N}}
 //   {"Get": "Steps.S.Properties.ModelArtifacts.S3ModelArtifacts"}
-//                                                    {{steps.s.outputs.S3ModelArtifacts}}
+//                                                    {{steps.s.artifacts.model.uri}}
 //   {"Get": "Steps.S.OutputParameters['N']"}         {{steps.s.outputs.N}}
 //   (each Steps.S.Properties.P also as Steps.S.P, the form the SageMaker SDK writes)
 //   {"Std:Join": {"On": ",", "Values": [...]}}       the rendered values joined by On

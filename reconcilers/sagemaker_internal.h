@@ -85,6 +85,8 @@ k8s::Status CompileFail(const StepInput& in, Step* step);
 k8s::Status CompileProcessingData(const StepInput& in, const Json& args, Step* step);
 // InputDataConfig channels -> input artifacts at /opt/ml/input/data/CHANNEL/.
 k8s::Status CompileTrainingChannels(const StepInput& in, const Json& args, Step* step);
+// OutputDataConfig -> the output artifact "model" (/opt/ml/model as model.tar.gz).
+k8s::Status CompileModelOutput(const StepInput& in, const Json& args, Step* step);
 k8s::Status CompileCallback(const StepInput& in, Step* step);
 // The step's CacheConfig {Enabled, ExpireAfter (an ISO-8601 duration)} (nullptr: none) as the
 // step's cache; nullopt when none is given.

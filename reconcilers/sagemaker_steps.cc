@@ -435,9 +435,11 @@ k8s::Status CompileTraining(const StepInput& in, Step* step) {
   if (!status.ok()) return status;
   status = CompileTrainingChannels(in, **args, step);
   if (!status.ok()) return status;
+  status = CompileModelOutput(in, **args, step);
+  if (!status.ok()) return status;
   WarnUnused(in, **args,
              {"AlgorithmSpecification", "Environment", "HyperParameters", "StoppingCondition",
-              "ResourceConfig", "RoleArn", "InputDataConfig"});
+              "ResourceConfig", "RoleArn", "InputDataConfig", "OutputDataConfig"});
   return Status::Ok();
 }
 

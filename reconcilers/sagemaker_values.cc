@@ -77,14 +77,15 @@ std::optional<std::string> KeyBetween(std::string_view text, std::string_view pr
 }
 
 // What a step property reads, as the rest of a {{steps.S.<it>}} reference: an output artifact's
-// URI (a ProcessingOutputConfig output is one: sagemaker_channels.cc) or an output; nullopt
+// URI (a ProcessingOutputConfig output is one, and a Training step's model:
+// sagemaker_channels.cc) or an output; nullopt
 // when Stepline cannot provide it. `name` is set to the artifact or output name. The SageMaker
 // SDK writes both "Steps.S.Properties.ModelArtifacts..." and "Steps.S.ModelArtifacts...".
 std::optional<std::string> ReferenceOfProperty(std::string_view property, std::string* name) {
   if (property.starts_with("Properties.")) property.remove_prefix(11);
-  if (property == "ModelArtifacts.S3ModelArtifacts") {
-    *name = "S3ModelArtifacts";
-    return "outputs." + *name;
+  if (property == "ModelArtifacts.S3ModelArtifacts") {  // OutputDataConfig's model artifact
+    *name = "model";
+    return "artifacts.model.uri";
   }
   if (auto key = KeyBetween(property, "ProcessingOutputConfig.Outputs", ".S3Output.S3Uri")) {
     *name = *key;

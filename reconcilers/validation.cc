@@ -596,6 +596,7 @@ void CheckInputArtifacts(Checker& c, size_t i, const std::string& path,
     if (CheckArtifactNameAndPath(c, a, at, &names) && !mounts->insert(mount).second) {
       c.Add(at + ".path", Quoted(a.path) + " is the path of another input artifact");
     }
+    if (!a.archive.empty()) c.Add(at + ".archive", "only output artifacts take archive");
     if (a.s3.empty() == a.from.empty()) {
       c.Add(at, "give exactly one of s3 (an s3:// URI) and from ({{steps.STEP.artifacts.NAME}})");
     } else if (!a.from.empty()) {
@@ -616,6 +617,10 @@ void CheckOutputArtifacts(Checker& c, size_t i, const std::string& path,
     const Artifact& a = s.output_artifacts[j];
     const std::string at = Field(path, "outputs.artifacts", j);
     if (!a.from.empty()) c.Add(at + ".from", "only input artifacts take from");
+    if (!a.archive.empty() && a.archive != "tgz" && a.archive != "none") {
+      c.Add(at + ".archive",
+            "must be tgz (one .tar.gz object) or none (got " + Quoted(a.archive) + ")");
+    }
     if (!a.s3.empty()) CheckArtifactS3(c, scope, a.s3, at + ".s3");
     if (!CheckArtifactNameAndPath(c, a, at, &names)) continue;
     std::string mount = OutputMountDirectory(a.path);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -171,6 +172,22 @@ TEST_F(S3ServerTest, AnObjectIntoADirectoryPathKeepsItsName) {
   // A prefix into a directory path: the objects below it, as without the '/'.
   ASSERT_EQ(Run({"download", Uri("code"), dir_ + "/prefix/"}).exit_code, 0);
   EXPECT_EQ(Slurp(dir_ + "/prefix/preprocessing.py"), "print('pre')\n");
+}
+
+TEST_F(S3ServerTest, ADirectoryUploadedAsOneTarGz) {
+  Write("model/weights.bin", "w");
+  Write("model/config/params.json", "{}");
+  auto up = Run({"upload", dir_ + "/model/", Uri("tgz/model.tar.gz"), "--tar-gz"});
+  ASSERT_EQ(up.exit_code, 0) << up.stderr_text;
+  EXPECT_NE(up.stderr_text.find("1 object(s)"), std::string::npos) << up.stderr_text;
+  EXPECT_FALSE(fs::exists(dir_ + "/model.stepline.tar.gz"));  // the archive is removed
+  ASSERT_EQ(Run({"download", Uri("tgz/model.tar.gz"), dir_ + "/got.tar.gz"}).exit_code, 0);
+  fs::create_directories(dir_ + "/x");
+  // GNU tar reads it: the directory's contents at the archive's root.
+  ASSERT_EQ(std::system(("tar -xzf " + dir_ + "/got.tar.gz -C " + dir_ + "/x").c_str()), 0);
+  EXPECT_EQ(Slurp(dir_ + "/x/weights.bin"), "w");
+  EXPECT_EQ(Slurp(dir_ + "/x/config/params.json"), "{}");
+  EXPECT_EQ(Run({"download", Uri("tgz/x"), dir_ + "/y", "--tar-gz"}).exit_code, 2);
 }
 
 TEST_F(S3ServerTest, DirectoryRoundTripUnderAPrefix) {

@@ -4,7 +4,7 @@
 # by testenv/up.sh) and a real S3 API server (testenv/s3-up.sh: s3rver, SigV4 verified) started
 # here on a loopback port. Checked in S3 itself with curl's own SigV4 signing:
 #   - step a reads a file, a directory and a file into a directory (path ending in '/') from
-#     s3:// URIs and writes a file and a directory
+#     s3:// URIs and writes a directory as one .tar.gz (archive: tgz), a file and a directory
 #     output, uploaded under the namespace's repository; step b reads a's file through `from`
 #     and gets `{{steps.a.artifacts.model.uri}}` in its args;
 #   - a missing object, bad repository credentials (download) and a missing bucket (upload)
@@ -44,6 +44,7 @@ spec:
       cmp /in/greeting.txt /code/greeting.txt
       { cat /in/greeting.txt; echo; cat /in/set/a.txt /in/set/b/c.txt; } > /out/model.bin
       mkdir -p /report/sub && echo r1 > /report/one.txt && echo r2 > /report/sub/two.txt
+      mkdir -p /bundle/deep && echo b1 > /bundle/deep/b.txt
     inputs:
       artifacts:
       - {name: greeting, path: /in/greeting.txt, s3: "s3://data/in/greeting.txt"}
@@ -53,6 +54,7 @@ spec:
       artifacts:
       - {name: model, path: /out/model.bin}
       - {name: report, path: /report/}
+      - {name: bundle, path: /bundle/, archive: tgz}
   - name: b
     dependsOn: [a]
     command: ["sh", "-c", "printf '{\"uri\": \"%s\", \"model\": \"%s\"}' \"$0\" \"`tr '\\n' '|' < /in/model.bin`\" > /dev/termination-log"]
@@ -100,13 +102,15 @@ YAML
 check "run succeeds" wait_for 180 plx_is run Succeeded
 model_uri="s3://arts/runs/$NS/run/a/attempt-1/model"
 check_eq "a's artifacts are recorded with their URIs" \
-  "{\"model\":\"$model_uri\",\"report\":\"s3://arts/runs/$NS/run/a/attempt-1/report\"}" \
+  "{\"bundle\":\"s3://arts/runs/$NS/run/a/attempt-1/bundle\",\"model\":\"$model_uri\",\"report\":\"s3://arts/runs/$NS/run/a/attempt-1/report\"}" \
   "$(step_field run a artifacts)"
 check_eq "the model in S3: the downloaded file and directory, as a wrote them" \
   "hello from s3
 alphagamma" "$(s3_request GET "arts/runs/$NS/run/a/attempt-1/model")"
 check_eq "the directory output: one object per file" "r1 r2" \
   "$(s3_request GET "arts/runs/$NS/run/a/attempt-1/report/one.txt") $(s3_request GET "arts/runs/$NS/run/a/attempt-1/report/sub/two.txt")"
+check_eq "archive: tgz: one .tar.gz object with the directory's contents" "deep/ deep/b.txt b1" \
+  "$(s3_request GET "arts/runs/$NS/run/a/attempt-1/bundle" | tar -tz | tr '\n' ' ')$(s3_request GET "arts/runs/$NS/run/a/attempt-1/bundle" | tar -xzO deep/b.txt)"
 check_eq "b got {{steps.a.artifacts.model.uri}} in its args" "$model_uri" "$(step_field run b outputs.uri)"
 check_eq "b read a's model through from" "hello from s3|alphagamma" "$(step_field run b outputs.model)"
 

@@ -14,14 +14,14 @@
 #   stand-in `train` first on the PATH (the image's command, found as a container runtime finds
 #   it); it checks that it was started with the argument `train`, the hyperparameters (SM_HP_*,
 #   SM_HPS) and the channels staged from the S3 API server this test starts (s3rver) at
-#   /opt/ml/input/data/{train,validation}/, and writes the S3ModelArtifacts output a later step
-#   would read. The warnings (OutputDataConfig not uploaded, VolumeSizeInGB) are listed in Ready
-#   and a DefinitionWarnings Event. InstanceType ml.m4.xlarge asks for 4 CPUs and 16Gi, more than
+#   /opt/ml/input/data/{train,validation}/, and writes a model file in /opt/ml/model, which is
+#   uploaded as model.tar.gz under OutputDataConfig.S3OutputPath and recorded as the step's
+#   artifact `model` (what S3ModelArtifacts reads). The warnings (VolumeSizeInGB) are listed in
+#   Ready and a DefinitionWarnings Event. InstanceType ml.m4.xlarge asks for 4 CPUs and 16Gi, more than
 #   the local machine node has, so the run uses ml.t3.medium (2 CPUs, 4Gi); the verbatim
 #   ml.m4.xlarge and a GPU type (ml.p3.2xlarge) are applied too, and their pods' requests and
 #   the scheduler's "Insufficient" message are checked, then those runs are stopped.
-# Not exercised: the model upload (OutputDataConfig is not mapped yet), hyperparameters.json on
-# disk.
+# Not exercised: hyperparameters.json on disk (not provided yet).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 EXT="${STEPLINE_EXTERNAL_DIR:-$E2E_ROOT/../shared/external}"
@@ -57,8 +57,9 @@ echo "train: \$0=$0 args=[$*] max_depth=$SM_HP_MAX_DEPTH SM_HPS=$SM_HPS"
 [ "$(basename "$0")" = train ] && [ $# -eq 0 ] || { echo "want to be run as train" >&2; exit 2; }
 case "$SM_HPS" in *'"num_round":"10"'*) ;; *) echo "SM_HPS lacks num_round" >&2; exit 3 ;; esac
 channels=$(cd /opt/ml/input/data && ls */*) || { echo "no channels staged" >&2; exit 4; }
-printf '{"S3ModelArtifacts": "s3://stand-in/%s/model.tar.gz", "max_depth": "%s", "channels": "%s"}' \
-  "$STEPLINE_EXECUTION" "$SM_HP_MAX_DEPTH" "$(echo $channels)" >/dev/termination-log
+echo "booster depth=$SM_HP_MAX_DEPTH" > /opt/ml/model/xgboost-model
+printf '{"max_depth": "%s", "channels": "%s"}' "$SM_HP_MAX_DEPTH" "$(echo $channels)" \
+  >/dev/termination-log
 SH
 chmod +x "$STANDIN/train"
 
@@ -109,16 +110,19 @@ bucket='<YOUR_BUCKET_NAME>=>corpus-data'
 definition_pipeline abalone ack-samples-my-pipeline.json '"ml.m4.xlarge"=>"ml.t3.medium"' "$bucket"
 check "the ACK sample definition is Ready" wait_for 30 bash -c "[[ \$(kubectl -n $NS get pl abalone -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].status}') == True ]]"
 msg=$(ready_message abalone)
-[[ $msg == *"warnings:"*"OutputDataConfig"* && $msg != *InputDataConfig* ]] &&
-  ok "Ready lists the warnings (the channels are staged, not warned about): $msg" ||
+[[ $msg == *"warnings:"*"VolumeSizeInGB"* && $msg != *DataConfig* ]] &&
+  ok "Ready lists the warnings (the channels and the model are staged, not warned about): $msg" ||
   fail "Ready message: $msg"
 check "a DefinitionWarnings Event says so" wait_for 30 has_event abalone DefinitionWarnings
 execution abalone-1 abalone
 check "the training run succeeds" wait_for 120 bash -c "[[ \$(kubectl -n $NS get plx abalone-1 -o 'jsonpath={.status.pipelineExecutionStatus}') =~ ^(Succeeded|Failed)$ ]]"
 check_eq "... as Succeeded" Succeeded "$(plx_status abalone-1)"
 check_eq "the step runs under its compiled name" "abalone-train" "$(jp plx/abalone-1 '{.status.steps[0].name}')"
-check_eq "the stand-in reported the model artifacts" "s3://stand-in/abalone-1/model.tar.gz" \
-  "$(step_field abalone-1 abalone-train outputs.S3ModelArtifacts)"
+model="sagemaker/abalone-1-abalone-train/output/model.tar.gz"
+check_eq "the model artifact (S3ModelArtifacts) is recorded" "{\"model\":\"s3://corpus-data/$model\"}" \
+  "$(step_field abalone-1 abalone-train artifacts)"
+check_eq "/opt/ml/model was uploaded there as model.tar.gz" "booster depth=5" \
+  "$(s3_request GET "corpus-data/$model" | tar -xzO xgboost-model)"
 check_eq "the hyperparameter reached it" 5 "$(step_field abalone-1 abalone-train outputs.max_depth)"
 check_eq "both channels were staged from S3 at /opt/ml/input/data" \
   "train/train.libsvm validation/validation.libsvm" \

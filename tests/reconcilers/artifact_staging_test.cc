@@ -11,7 +11,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// a writes model (a file) into the repository and report (a directory) to a URI of its own;
+// a writes model (a file) into the repository and report (a directory, as one .tar.gz) to a URI
+// of its own;
 // b reads model with from and a dataset from s3, and gets a's URI in its args.
 Object TwoSteps() {
   return Steps(
@@ -20,7 +21,8 @@ Object TwoSteps() {
                   {{{"name", "model"}, {"path", "/out/model.bin"}},
                    {{"name", "report"},
                     {"path", "/report/"},
-                    {"s3", "s3://reports/{{execution.name}}"}}}}}}}),
+                    {"s3", "s3://reports/{{execution.name}}"},
+                    {"archive", "tgz"}}}}}}}),
        S("b", {{"dependsOn", {"a"}},
                {"command", {"use", "{{steps.a.artifacts.model.uri}}"}},
                {"inputs",
@@ -60,6 +62,8 @@ TEST(ArtifactStagingTest, OutputsUploadedBySidecarsAndRecordedOnSuccess) {
                      kModelUri, "--wait-for-term"}));
   EXPECT_EQ(spec["initContainers"][1]["command"][2], "/stepline/artifacts/out/1");
   EXPECT_EQ(spec["initContainers"][1]["command"][3], "s3://reports/run");
+  EXPECT_EQ(spec["initContainers"][1]["command"][5], "--tar-gz");  // archive: tgz
+  EXPECT_EQ(spec["initContainers"][0]["command"][5], "--error-file");
   EXPECT_EQ(
       spec["containers"][0]["volumeMounts"],
       Object::parse(R"([{"name": "stepline-artifacts", "mountPath": "/out", "subPath": "out/0"},

@@ -75,7 +75,8 @@ TEST(ArtifactsApi, ParseErrorsNameTheField) {
        "spec.steps[0].outputs.artifact: unknown field (expected parameters, artifacts)"},
       {"misspelt artifact key",
        R"({"name": "a", "outputs": {"artifacts": [{"name": "m", "path": "/o/m", "s3uri": "x"}]}})",
-       "spec.steps[0].outputs.artifacts[0].s3uri: unknown field (expected name, path, s3, from)"},
+       "spec.steps[0].outputs.artifacts[0].s3uri: unknown field (expected name, path, s3, from, "
+       "archive)"},
       {"artifact without path", R"({"name": "a", "inputs": {"artifacts": [{"name": "m"}]}})",
        "spec.steps[0].inputs.artifacts[0].path: is required"},
       {"inputs not an object", R"({"name": "a", "inputs": []})",
@@ -204,6 +205,12 @@ TEST(ArtifactsValidation, ProblemsNameTheStepAndField) {
       {"from on an output",
        [](Json& s) { s[0]["outputs"]["artifacts"][0]["from"] = "x"; },
        {out0 + ".from: only input artifacts take from"}},
+      {"archive on an input",
+       [](Json& s) { s[1]["inputs"]["artifacts"][1]["archive"] = "tgz"; },
+       {"spec.steps[1] (b).inputs.artifacts[1].archive: only output artifacts take archive"}},
+      {"unknown archive",
+       [](Json& s) { s[0]["outputs"]["artifacts"][0]["archive"] = "zip"; },
+       {out0 + ".archive: must be tgz (one .tar.gz object) or none (got \"zip\")"}},
       {"artifacts on an Approval step",
        [](Json& s) {
          s.push_back(Json::parse(R"({"name": "ok", "type": "Approval",

@@ -222,6 +222,7 @@ TEST(SageMakerDefinitionTest, DataChannelsBecomeArtifacts) {
           "LocalPath": "/opt/ml/processing/train", "S3UploadMode": "EndOfJob"}}]}}},
     {"Name": "Train", "Type": "Training", "Arguments": {
       "AlgorithmSpecification": {"TrainingImage": "xgb:1"},
+      "OutputDataConfig": {"S3OutputPath": "s3://data/models/", "KmsKeyId": "k1"},
       "InputDataConfig": [
         {"ChannelName": "train", "ContentType": "text/csv", "DataSource": {"S3DataSource": {
           "S3DataType": "S3Prefix", "S3DataDistributionType": "FullyReplicated", "S3Uri": {"Get":
@@ -241,13 +242,17 @@ TEST(SageMakerDefinitionTest, DataChannelsBecomeArtifacts) {
     {"name": "train", "path": "/opt/ml/input/data/train/", "from": "{{steps.prep.artifacts.train}}"},
     {"name": "extra", "path": "/opt/ml/input/data/extra/", "s3": "s3://data/extra/"}]})"));
   EXPECT_EQ(train["dependsOn"], Json::parse(R"(["prep"])"));
+  EXPECT_EQ(train["outputs"]["artifacts"], Json::parse(R"([{"name": "model",
+    "path": "/opt/ml/model/", "archive": "tgz",
+    "s3": "s3://data/models/{{execution.name}}-train/output/model.tar.gz"}])"));
   EXPECT_EQ(
       got->warnings,
       (std::vector<std::string>{
           "Steps[0] (Prep): runs as step \"prep\"", "Steps[1] (Train): runs as step \"train\"",
           "Steps[0] (Prep).Arguments.ProcessingInputs[1].S3Input: not used by Stepline (data "
           "is staged as S3Prefix, File, FullyReplicated, uploaded at the end): S3InputMode "
-          "\"Pipe\""}));
+          "\"Pipe\"",
+          "Steps[1] (Train).Arguments.OutputDataConfig: not used by Stepline: KmsKeyId \"k1\""}));
   EXPECT_EQ(NativeProblems(*got), std::vector<std::string>{});
 }
 
@@ -315,7 +320,7 @@ TEST(SageMakerDefinitionTest, ValuesAndEachGetForm) {
       {"training metric", R"({"Get": "Steps.Train.Properties.FinalMetricDataList['auc'].Value"})",
        "{{steps.train.outputs.auc}}"},
       {"model artifacts", R"({"Get": "Steps.Train.Properties.ModelArtifacts.S3ModelArtifacts"})",
-       "{{steps.train.outputs.S3ModelArtifacts}}"},
+       "{{steps.train.artifacts.model.uri}}"},
       {"callback output", R"({"Get": "Steps.Ask.OutputParameters['answer']"})",
        "{{steps.ask.outputs.answer}}"},
       {"join", R"({"Std:Join": {"On": "/", "Values": ["s3:/", {"Get": "Parameters.Bucket"},
@@ -329,7 +334,7 @@ TEST(SageMakerDefinitionTest, ValuesAndEachGetForm) {
       {"start time", R"({"Get": "Execution.StartDateTime"})", "{{execution.startTime}}"},
       {"model artifacts, the SDK's form",
        R"({"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"})",
-       "{{steps.train.outputs.S3ModelArtifacts}}"},
+       "{{steps.train.artifacts.model.uri}}"},
       {"processing output, the SDK's form",
        R"({"Get": "Steps.Prep.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"})",
        "{{steps.prep.artifacts.train.uri}}"},
