@@ -77,7 +77,7 @@ void ApplyNotebookDefaults(const Step& defaults, Step* step) {
   auto named = [](const Artifact& a) { return a.name == kNotebookArtifact; };
   auto& outputs = step->output_artifacts;
   if (std::none_of(outputs.begin(), outputs.end(), named)) {
-    outputs.push_back({kNotebookArtifact, kNotebookOutputPath, "", "", Json::object()});
+    outputs.push_back({kNotebookArtifact, kNotebookOutputPath, "", "", "", Json::object()});
   }
 }
 
