@@ -154,7 +154,7 @@ TEST(StepCacheTest, WhatChangesTheKey) {
       {"an input artifact's URI",
        [](KeyFixture& f) {
          f.step.input_artifacts = {
-             Artifact{"data", "/in/data", "", "{{steps.prepare.artifacts.d}}", Json::object()}};
+             Artifact{"data", "/in/data", "", "{{steps.prepare.artifacts.d}}", "", Json::object()}};
          f.in.input_uris["data"] = "s3://b/run-1/d";
          f.in.step = &f.step;
          std::string before = StepCacheKey(f.in);
