@@ -29,10 +29,15 @@ struct Colors {
 
 Colors PhaseColors(const std::string& phase) {
   static const std::map<std::string, Colors> kColors = {
-      {"Succeeded", {"#d8f0dc", "#2e8540"}}, {"Failed", {"#f9d6d5", "#c62828"}},
-      {"Running", {"#d6e6fb", "#1f5fbf"}},   {"Retrying", {"#fde9c8", "#c77700"}},
-      {"Waiting", {"#fff4bf", "#a07800"}},   {"WaitingForQuota", {"#fde9c8", "#c77700"}},
-      {"Skipped", {"#eeeeee", "#9e9e9e"}},   {"Stopped", {"#e4e4e4", "#616161"}}};
+      {"Succeeded", {"#d8f0dc", "#2e8540"}},
+      {"Failed", {"#f9d6d5", "#c62828"}},
+      {"Running", {"#d6e6fb", "#1f5fbf"}},
+      {"Retrying", {"#fde9c8", "#c77700"}},
+      {"Waiting", {"#fff4bf", "#a07800"}},
+      {"WaitingForQuota", {"#fde9c8", "#c77700"}},
+      {"Skipped", {"#eeeeee", "#9e9e9e"}},
+      {"Stopped", {"#e4e4e4", "#616161"}},
+      {"WaitingForAdmission", {"#fde9c8", "#c77700"}}};
   auto it = kColors.find(phase);
   return it == kColors.end() ? Colors{"#ffffff", "#757575"} : it->second;
 }

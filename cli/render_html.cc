@@ -16,7 +16,7 @@ h1{font-size:1.4em;margin:.2em 0} h2{font-size:1.1em;margin:1.2em 0 .4em}
 table{border-collapse:collapse} td,th{padding:.25em .8em;text-align:left;border-bottom:1px solid #dde3ea;vertical-align:top}
 th{background:#f2f5f8} a{color:#1f5fbf;text-decoration:none} .muted{color:#607d8b}
 .phase{font-weight:bold} .Succeeded{color:#2e8540} .Failed{color:#c62828} .Running,.Executing{color:#1f5fbf}
-.Waiting,.WaitingForQuota,.Retrying,.Pending,.Stopping{color:#a06000} .Skipped,.Stopped{color:#757575}
+.Waiting,.WaitingForQuota,.WaitingForAdmission,.Retrying,.Pending,.Stopping{color:#a06000} .Skipped,.Stopped{color:#757575}
 pre{background:#f5f7fa;border:1px solid #dde3ea;padding:.6em;max-height:24em;overflow:auto;white-space:pre-wrap}
 .graph svg{max-width:100%;height:auto}
 </style>)";

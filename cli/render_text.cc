@@ -102,7 +102,7 @@ const char* PhaseSymbol(const std::string& phase) {
       // all in DejaVu Sans
       {"Succeeded", "✓"}, {"Failed", "✗"},  {"Running", "●"},         {"Executing", "●"},
       {"Retrying", "↻"},  {"Waiting", "‖"}, {"WaitingForQuota", "◔"}, {"Pending", "○"},
-      {"Skipped", "⊘"},   {"Stopped", "■"}, {"Stopping", "■"}};
+      {"Skipped", "⊘"},   {"Stopped", "■"}, {"Stopping", "■"},        {"WaitingForAdmission", "◔"}};
   auto it = kSymbols.find(phase);
   return it == kSymbols.end() ? "?" : it->second;
 }
@@ -139,8 +139,8 @@ std::string StepDetails(const StepView& step, const RunView& run) {
   const std::string& p = step.phase;
   if (p == "Waiting") {
     add("waiting for approval: kubectl stepline approve " + run.name + " " + step.name);
-  } else if (p == "WaitingForQuota" || p == "Retrying" || p == "Failed" ||
-             (p == "Pending" && !step.message.empty())) {
+  } else if (p == "WaitingForQuota" || p == "WaitingForAdmission" || p == "Retrying" ||
+             p == "Failed" || (p == "Pending" && !step.message.empty())) {
     if (!step.fan_out || step.children.total == 0) add(step.message);
   } else if (!step.reason.empty() && !step.fan_out) {
     add("last failure: " + step.reason);

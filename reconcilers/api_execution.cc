@@ -222,6 +222,7 @@ k8s::Result<PipelineExecutionSpec> ParsePipelineExecutionSpec(const Json& json,
   r.Object("selectiveExecutionConfig", ParseSelective, &s.selective_execution_config);
   r.Object("rerunOf", ParseRerunOf, &s.rerun_of);
   r.Int("ttlSecondsAfterFinished", &s.ttl_seconds_after_finished);
+  r.String("queueName", &s.queue_name);
   if (!r.ok()) return r.status();
   s.extra = r.Unknown();
   return s;
@@ -244,6 +245,7 @@ Json ToJson(const PipelineExecutionSpec& s) {
   }
   if (s.rerun_of) w.Raw("rerunOf", RerunOfToJson(*s.rerun_of));
   w.Int("ttlSecondsAfterFinished", s.ttl_seconds_after_finished);
+  w.String("queueName", s.queue_name);
   return w.Take();
 }
 

@@ -437,6 +437,7 @@ k8s::Result<PipelineSpec> ParsePipelineSpec(const Json& json, const std::string&
   r.List("parameters", ParseParameter, &s.parameters);
   r.Object("parallelismConfiguration", ParseParallelismConfiguration, &s.parallelism_configuration);
   r.String("serviceAccountName", &s.service_account_name);
+  r.String("queueName", &s.queue_name);
   r.Object("stepDefaults", ParseStepDefaults, &s.step_defaults);
   r.List("steps", ParseStep, &s.steps);
   r.Raw("pipelineDefinition", &s.pipeline_definition);
@@ -461,6 +462,7 @@ Json ToJson(const PipelineSpec& s) {
     w.Raw("parallelismConfiguration", ToJson(*s.parallelism_configuration));
   }
   w.String("serviceAccountName", s.service_account_name);
+  w.String("queueName", s.queue_name);
   if (s.step_defaults) w.Raw("stepDefaults", ToJson(*s.step_defaults));
   w.List("steps", s.steps, [](const Step& step) { return ToJson(step); });
   w.Raw("pipelineDefinition", s.pipeline_definition);

@@ -71,6 +71,7 @@ enum class StepPhase {
   kSkipped,
   kWaiting,  // an Approval step waiting for its signal
   kStopped,
+  kWaitingForAdmission,  // its Job waits, suspended, for Kueue to admit it (spec.queueName)
 };
 
 inline constexpr std::array<EnumName<ParameterType>, 5> kParameterTypeNames{{
@@ -102,7 +103,7 @@ inline constexpr std::array<EnumName<ExecutionStatus>, 6> kExecutionStatusNames{
     {ExecutionStatus::kFailed, "Failed"},
     {ExecutionStatus::kSucceeded, "Succeeded"},
 }};
-inline constexpr std::array<EnumName<StepPhase>, 9> kStepPhaseNames{{
+inline constexpr std::array<EnumName<StepPhase>, 10> kStepPhaseNames{{
     {StepPhase::kPending, "Pending"},
     {StepPhase::kWaitingForQuota, "WaitingForQuota"},
     {StepPhase::kRunning, "Running"},
@@ -112,6 +113,7 @@ inline constexpr std::array<EnumName<StepPhase>, 9> kStepPhaseNames{{
     {StepPhase::kSkipped, "Skipped"},
     {StepPhase::kWaiting, "Waiting"},
     {StepPhase::kStopped, "Stopped"},
+    {StepPhase::kWaitingForAdmission, "WaitingForAdmission"},
 }};
 
 const char* ToString(ParameterType v);
@@ -331,6 +333,9 @@ struct PipelineSpec {
   std::vector<Parameter> parameters;
   std::optional<ParallelismConfiguration> parallelism_configuration;
   std::string service_account_name;
+  // A Kueue LocalQueue of the namespace: the Jobs carry kueue.x-k8s.io/queue-name and are
+  // created suspended, for Kueue to admit. Empty: none (an execution may name one).
+  std::string queue_name;
   std::optional<Step> step_defaults;  // name and graph fields unused
   std::vector<Step> steps;
   Json pipeline_definition;  // a SageMaker definition: JSON string or object; null when unset
@@ -401,6 +406,7 @@ struct PipelineExecutionSpec {
   // Seconds after the run finished when its Jobs (and so their pods) are deleted; the
   // execution and its status stay. Unset: they stay until the execution is deleted.
   std::optional<int64_t> ttl_seconds_after_finished;
+  std::string queue_name;  // the Kueue LocalQueue; overrides the Pipeline's spec.queueName
   Json extra = Json::object();
 };
 

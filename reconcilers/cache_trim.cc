@@ -6,6 +6,7 @@
 
 #include "k8sclient/job_state.h"
 #include "reconcilers/attempt.h"
+#include "reconcilers/job_builder.h"
 
 namespace stepline::reconcilers {
 namespace {
@@ -35,13 +36,14 @@ void KeepOnlyIn(Object& obj, const char* key, Keys keep) {
   if (!it->is_object() || it->empty()) obj.erase(it);
 }
 
-// Keeps only the entries of the string map obj[key] whose key starts with "stepline.dev/".
+// Keeps only the entries of the string map obj[key] whose key starts with "stepline.dev/", and
+// Kueue's queue label (a Job under Kueue waits for admission: planner_units.cc).
 void KeepOwnKeys(Object& obj, const char* key) {
   auto map = obj.find(key);
   if (map == obj.end()) return;
   if (map->is_object()) {
     for (auto it = map->begin(); it != map->end();) {
-      if (it.key().rfind(kOwnPrefix, 0) == 0) {
+      if (it.key().rfind(kOwnPrefix, 0) == 0 || it.key() == kLabelKueueQueueName) {
         ++it;
       } else {
         it = map->erase(it);

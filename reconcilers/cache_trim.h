@@ -9,7 +9,7 @@
 //
 // Kept, for Jobs, Pods and Events alike: metadata name, namespace, uid, resourceVersion,
 // generation, creationTimestamp, deletionTimestamp, ownerReferences, finalizers, and the labels
-// and annotations under "stepline.dev/".
+// and annotations under "stepline.dev/" (and Kueue's label kueue.x-k8s.io/queue-name).
 #pragma once
 
 #include <functional>

@@ -129,6 +129,12 @@ k8s::Object BuildStepJob(const JobInput& in) {
                      {"labels", labels},
                      {"ownerReferences", Object::array({OwnerReference(in)})}};
   if (!artifacts.empty()) metadata["annotations"] = {{kAnnotationArtifacts, artifacts}};
+  if (!in.snapshot->queue_name.empty()) {
+    // Kueue admits the Job by unsuspending it. The label is the Job's only: on the pods it
+    // would make Kueue's pod integration manage them a second time.
+    metadata["labels"][kLabelKueueQueueName] = in.snapshot->queue_name;
+    job_spec["suspend"] = true;
+  }
   return {{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", metadata}, {"spec", job_spec}};
 }
 

@@ -22,6 +22,8 @@ inline constexpr const char* kLabelAttempt = "stepline.dev/attempt";
 inline constexpr const char* kLabelIndex = "stepline.dev/index";
 inline constexpr const char* kLabelManagedBy = "app.kubernetes.io/managed-by";
 inline constexpr const char* kManagedByValue = "stepline";
+// Kueue's label naming the LocalQueue of a Job it should admit (spec.queueName).
+inline constexpr const char* kLabelKueueQueueName = "kueue.x-k8s.io/queue-name";
 inline constexpr const char* kContainerName = "step";
 
 struct JobInput {

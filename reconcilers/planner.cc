@@ -363,6 +363,7 @@ bool CreateUnitJob(StepPlan& sp, const Step& job_step, size_t i, const Snapshot&
   p.out.actions.push_back(std::move(a));
   u.attempts += 1;
   u.phase = UnitPhase::kPending;
+  if (!snap.queue_name.empty()) WaitForAdmission(snap.queue_name, &u);  // created suspended
   u.wants_job = false;
   u.active = true;
   return true;
@@ -477,6 +478,8 @@ void StepEvents(PlanResult& out, const StepStatus* old, const StepStatus& now, i
       return Emit(out, EventType::kNormal, "StepRetrying", prefix + ": " + now.message);
     case StepPhase::kWaitingForQuota:
       return Emit(out, EventType::kWarning, "WaitingForQuota", prefix + ": " + now.message);
+    case StepPhase::kWaitingForAdmission:
+      return Emit(out, EventType::kNormal, "WaitingForAdmission", prefix + ": " + now.message);
     default:
       return;
   }
@@ -494,7 +497,8 @@ void AllEvents(PlanResult& out, const Steps& st) {
 
 // The Succeeded/Ready conditions of a running execution, and its completion.
 void Conclude(PlanResult& out, const PlanInputs& in, const Steps& st) {
-  bool all_terminal = true, busy = false, running = false, quota = false, waiting = false;
+  bool all_terminal = true, busy = false, running = false, quota = false, waiting = false,
+       admission = false;
   for (const auto& sp : st.plans) {
     StepPhase ph = sp.status.phase.value_or(StepPhase::kPending);
     all_terminal = all_terminal && IsTerminal(ph);
@@ -502,6 +506,7 @@ void Conclude(PlanResult& out, const PlanInputs& in, const Steps& st) {
     running =
         running || ph == StepPhase::kRunning || (ph == StepPhase::kPending && ActiveUnits(sp) > 0);
     quota = quota || ph == StepPhase::kWaitingForQuota;
+    admission = admission || ph == StepPhase::kWaitingForAdmission;
     waiting = waiting || ph == StepPhase::kWaiting;
   }
   if (const StepPlan* failed = FirstBlockingFailure(st); failed != nullptr && !busy) {
@@ -515,9 +520,11 @@ void Conclude(PlanResult& out, const PlanInputs& in, const Steps& st) {
            "all " + std::to_string(st.plans.size()) + " steps finished");
     return;
   }
-  const char* reason =
-      running ? "Running"
-              : (quota ? "WaitingForQuota" : (waiting ? "WaitingForApproval" : "Running"));
+  const char* reason = running     ? "Running"
+                       : quota     ? "WaitingForQuota"
+                       : admission ? "WaitingForAdmission"
+                       : waiting   ? "WaitingForApproval"
+                                   : "Running";
   out.status.pipeline_execution_status = ExecutionStatus::kExecuting;
   SetBothConditions(out.status, kConditionUnknown, reason, "progress " + out.status.progress,
                     Generation(in), in.now);

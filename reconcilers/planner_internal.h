@@ -21,8 +21,9 @@ namespace stepline::reconcilers::planner_internal {
 // One thing that runs as Jobs: a step, or one child of a fan-out step.
 enum class UnitPhase {
   kNotStarted,
-  kPending,          // its Job exists; the pod is not running yet
-  kWaitingForQuota,  // a ResourceQuota keeps its pod (or Job) from being created
+  kPending,              // its Job exists; the pod is not running yet
+  kWaitingForQuota,      // a ResourceQuota keeps its pod (or Job) from being created
+  kWaitingForAdmission,  // its Job is suspended until Kueue admits it (spec.queueName)
   kRunning,
   kRetrying,  // a failed attempt; the next one starts at next_attempt_time
   kSucceeded,
@@ -92,6 +93,8 @@ k8s::Result<StringMap> ParseOutputs(const std::string& termination_message);
 
 // True when the Job has finished (Complete or Failed) or was abandoned by the controller.
 bool JobFinished(const k8s::Object& job);
+// The unit's Job is suspended until Kueue admits it from LocalQueue `queue` (spec.queueName).
+void WaitForAdmission(const std::string& queue, UnitState* u);
 
 }  // namespace stepline::reconcilers::planner_internal
 

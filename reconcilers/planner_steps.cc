@@ -118,6 +118,8 @@ StepPhase PhaseOf(UnitPhase u) {
       return StepPhase::kPending;
     case UnitPhase::kWaitingForQuota:
       return StepPhase::kWaitingForQuota;
+    case UnitPhase::kWaitingForAdmission:
+      return StepPhase::kWaitingForAdmission;
     case UnitPhase::kRunning:
       return StepPhase::kRunning;
     case UnitPhase::kRetrying:
@@ -220,12 +222,13 @@ void CountChild(const UnitState& u, ChildCounts& n) {
   }
 }
 
-StepPhase FanOutPhase(const ChildCounts& n, bool quota, bool retrying) {
+StepPhase FanOutPhase(const ChildCounts& n, bool quota, bool admission, bool retrying) {
   if (n.succeeded + n.failed == n.total) {
     return n.failed > 0 ? StepPhase::kFailed : StepPhase::kSucceeded;
   }
   if (n.running > 0) return StepPhase::kRunning;
   if (quota) return StepPhase::kWaitingForQuota;
+  if (admission) return StepPhase::kWaitingForAdmission;
   if (retrying) return StepPhase::kRetrying;
   return StepPhase::kPending;
 }
@@ -234,13 +237,14 @@ void AggregateFanOut(StepPlan& sp, WallTime now) {
   StepStatus& s = sp.status;
   ChildCounts n;
   n.total = static_cast<int64_t>(sp.units.size());
-  bool quota = false, retrying = false;
+  bool quota = false, admission = false, retrying = false;
   s.failed_children.clear();
   s.running_children.clear();
   for (size_t i = 0; i < sp.units.size(); ++i) {
     const UnitState& u = sp.units[i];
     CountChild(u, n);
     quota = quota || u.phase == UnitPhase::kWaitingForQuota;
+    admission = admission || u.phase == UnitPhase::kWaitingForAdmission;
     retrying = retrying || u.phase == UnitPhase::kRetrying;
     if (u.phase == UnitPhase::kFailed && s.failed_children.size() < kMaxChildDetails) {
       s.failed_children.push_back(ChildOf(sp, i));
@@ -254,7 +258,7 @@ void AggregateFanOut(StepPlan& sp, WallTime now) {
       s.next_attempt_time = u.next_attempt_time;
   }
   s.children = n;
-  s.phase = FanOutPhase(n, quota, retrying);
+  s.phase = FanOutPhase(n, quota, admission, retrying);
   s.message = std::to_string(n.succeeded) + "/" + std::to_string(n.total) + " succeeded";
   if (n.failed > 0) s.message += ", " + std::to_string(n.failed) + " failed";
   if (n.running > 0) s.message += ", " + std::to_string(n.running) + " running";

@@ -67,6 +67,24 @@ AttemptObservation Observe(const ObservedJob& j, Planning& p, bool judged = true
 
 std::string Rfc(WallTime t) { return k8s::FormatRfc3339(t); }
 
+// A Job of a Kueue LocalQueue (job_builder.h): Kueue decides when it runs, by unsuspending it.
+bool KueueManaged(const Object& job) {
+  return !StringField(Child(Child(job, "metadata"), "labels"), kLabelKueueQueueName).empty();
+}
+
+// A Kueue Job that is not running yet. Stepline never suspends it (Kueue owns spec.suspend):
+// a suspended one waits for admission, a quota refusal of its pod is waited out as the Job
+// controller retries it.
+void PlanQueuedJob(const ObservedJob& j, const AttemptObservation& obs, UnitState* u) {
+  const std::string& queue =
+      StringField(Child(Child(*j.job, "metadata"), "labels"), kLabelKueueQueueName);
+  if (Suspended(*j.job)) return WaitForAdmission(queue, u);
+  u->phase = obs.failure == FailureClass::kQuotaExceeded ? UnitPhase::kWaitingForQuota
+                                                         : UnitPhase::kPending;
+  u->message = obs.message;
+  u->reason = obs.failure == FailureClass::kNone ? "" : FailureClassName(obs.failure);
+}
+
 // The pod of a Job waiting for quota cannot be created: suspend the Job (which also stops its
 // activeDeadlineSeconds clock) and resume it after the quota backoff.
 void WaitForQuota(const ObservedJob& j, const AttemptObservation& obs, const Step& step,
@@ -205,6 +223,12 @@ bool JobFinished(const Object& job) {
          !Annotation(job, kAnnotationAbandoned).empty();
 }
 
+void WaitForAdmission(const std::string& queue, UnitState* u) {
+  u->phase = UnitPhase::kWaitingForAdmission;
+  u->reason = "WaitingForAdmission";
+  u->message = "its Job waits for Kueue to admit it (LocalQueue \"" + queue + "\")";
+}
+
 RetrySettings RetrySettingsOf(const Step& step) {
   RetrySettings s;
   if (!step.retry_policy) return s;
@@ -275,6 +299,10 @@ UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old
       if (obs.settle_by) p.WakeAt(*obs.settle_by);  // judge it then, pod status or not
       break;
     case AttemptPhase::kPending:
+      if (KueueManaged(*latest.job)) {
+        PlanQueuedJob(latest, obs, &u);
+        break;
+      }
       if (obs.failure == FailureClass::kQuotaExceeded || QuotaSuspended(*latest.job)) {
         WaitForQuota(latest, obs, step, &u, p);
         break;

@@ -172,6 +172,7 @@ k8s::Result<Snapshot> CompileSnapshot(const Pipeline& pipeline,
     s.max_parallel_execution_steps =
         pipeline.spec.parallelism_configuration->max_parallel_execution_steps;
   s.service_account_name = pipeline.spec.service_account_name;
+  s.queue_name = execution.queue_name.empty() ? pipeline.spec.queue_name : execution.queue_name;
   for (const auto& tag : pipeline.spec.tags) {
     if (IsValidLabelKey(tag.key) && IsValidLabelValue(tag.value)) s.tags[tag.key] = tag.value;
   }
@@ -233,6 +234,7 @@ Json ToJson(const Snapshot& s) {
   w.List("parameters", s.parameters, ParameterToJson);
   w.Int("maxParallelExecutionSteps", s.max_parallel_execution_steps);
   w.String("serviceAccountName", s.service_account_name);
+  w.String("queueName", s.queue_name);
   w.StringMapField("tags", s.tags);
   w.List("steps", s.steps, [](const Step& step) { return ToJson(step); });
   return w.Take();
@@ -247,6 +249,7 @@ k8s::Result<Snapshot> ParseSnapshot(const Json& json, const PipelineExecutionSpe
   r.List("parameters", ParseResolvedParameter, &s.parameters);
   r.Int("maxParallelExecutionSteps", &s.max_parallel_execution_steps);
   r.String("serviceAccountName", &s.service_account_name);
+  r.String("queueName", &s.queue_name);
   r.StringMapField("tags", &s.tags);
   r.List("steps", ParseStep, &s.steps);
   if (!r.ok()) return r.status();

@@ -35,6 +35,7 @@ struct Snapshot {
   std::optional<int64_t> max_parallel_execution_steps;  // the execution's override, else the
                                                         // pipeline's; unset: unlimited
   std::string service_account_name;
+  std::string queue_name;   // the execution's spec.queueName, else the pipeline's; "": none
   StringMap tags;           // become labels on the Jobs (valid label keys/values only)
   std::vector<Step> steps;  // effective steps (stepDefaults merged), in declaration order
 

@@ -390,6 +390,32 @@ scenario_cache() {
   check_eq "and runs train again" run-4-train-1 "$(jobs_of run-4 train)"
 }
 
+# Issue #19 Kueue: spec.queueName puts the Jobs under Kueue. Kueue cannot run here, so the test
+# stands in for its admission (it unsuspends the Job), as Kueue's Job integration does.
+scenario_kueue() {
+  pipeline queued '
+  - {name: a, command: [sh, -c, "echo {\\\"n\\\": \\\"5\\\"} > /dev/termination-log"]}
+  - {name: b, dependsOn: [a], command: ["true"]}' '  queueName: shared'
+  execution run queued '  queueName: team-a'
+  check "the Job is created" wait_for 60 bash -c "kubectl -n $NS get job run-a-1 >/dev/null 2>&1"
+  check_eq "suspended, with Kueue's label (the execution's queue wins)" "true team-a" \
+    "$(jp job/run-a-1 '{.spec.suspend} {.metadata.labels.kueue\.x-k8s\.io/queue-name}')"
+  check_eq "not on its pod template" "" "$(jp job/run-a-1 '{.spec.template.metadata.labels.kueue\.x-k8s\.io/queue-name}')"
+  check "the step waits for admission" wait_for 30 bash -c \
+    "[[ \$(kubectl -n $NS get plx run -o 'jsonpath={.status.steps[0].phase}') == WaitingForAdmission ]]"
+  check_eq "and says for which queue" 'its Job waits for Kueue to admit it (LocalQueue "team-a")' "$(step_field run a message)"
+  check_eq "the run says so" WaitingForAdmission "$(jp plx/run '{.status.conditions[?(@.type=="Ready")].reason}')"
+  check_eq "no pod before admission" "" "$(kubectl -n $NS get pods -l job-name=run-a-1 -o name)"
+  sleep 3
+  check_eq "Stepline leaves it suspended" true "$(jp job/run-a-1 '{.spec.suspend}')"
+  k patch job run-a-1 --type merge -p '{"spec":{"suspend":false}}' >/dev/null
+  check "b's Job comes once a succeeded, suspended too" wait_for 60 bash -c \
+    "[[ \$(kubectl -n $NS get job run-b-1 -o 'jsonpath={.spec.suspend}' 2>/dev/null) == true ]]"
+  k patch job run-b-1 --type merge -p '{"spec":{"suspend":false}}' >/dev/null
+  check "the run succeeds" wait_for 60 plx_is run Succeeded
+  check "a WaitingForAdmission event" has_event run WaitingForAdmission
+}
+
 scenario_unschedulable() {
   pipeline huge '
   - {name: big, command: ["true"], resources: {requests: {memory: 100Ti}}}'

@@ -173,7 +173,7 @@ TEST(ApiParseErrorsTest, ExecutionErrorsNameTheFieldPath) {
        "Failed, Succeeded (got \"Running\")"},
       {"step phase", [](Json& j) { j["status"]["steps"][0]["phase"] = "Done"; },
        "status.steps[0].phase: must be one of Pending, WaitingForQuota, Running, Retrying, "
-       "Succeeded, Failed, Skipped, Waiting, Stopped (got \"Done\")"},
+       "Succeeded, Failed, Skipped, Waiting, Stopped, WaitingForAdmission (got \"Done\")"},
       {"child index", [](Json& j) { j["status"]["steps"][0]["failedChildren"][0]["index"] = "0"; },
        "status.steps[0].failedChildren[0].index: must be an integer"},
       {"children counts",
