@@ -67,22 +67,9 @@ AttemptObservation Observe(const ObservedJob& j, Planning& p, bool judged = true
 
 std::string Rfc(WallTime t) { return k8s::FormatRfc3339(t); }
 
-// A Job of a Kueue LocalQueue (job_builder.h): Kueue decides when it runs, by unsuspending it.
-bool KueueManaged(const Object& job) {
-  return !StringField(Child(Child(job, "metadata"), "labels"), kLabelKueueQueueName).empty();
-}
-
-// A Kueue Job that is not running yet. Stepline never suspends it (Kueue owns spec.suspend):
-// a suspended one waits for admission, a quota refusal of its pod is waited out as the Job
-// controller retries it.
-void PlanQueuedJob(const ObservedJob& j, const AttemptObservation& obs, UnitState* u) {
-  const std::string& queue =
-      StringField(Child(Child(*j.job, "metadata"), "labels"), kLabelKueueQueueName);
-  if (Suspended(*j.job)) return WaitForAdmission(queue, u);
-  u->phase = obs.failure == FailureClass::kQuotaExceeded ? UnitPhase::kWaitingForQuota
-                                                         : UnitPhase::kPending;
-  u->message = obs.message;
-  u->reason = obs.failure == FailureClass::kNone ? "" : FailureClassName(obs.failure);
+// The Kueue LocalQueue of a Job (job_builder.h); "" when Kueue does not manage it.
+const std::string& KueueQueue(const Object& job) {
+  return StringField(Child(Child(job, "metadata"), "labels"), kLabelKueueQueueName);
 }
 
 // The pod of a Job waiting for quota cannot be created: suspend the Job (which also stops its
@@ -298,21 +285,27 @@ UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old
       u.phase = UnitPhase::kRunning;
       if (obs.settle_by) p.WakeAt(*obs.settle_by);  // judge it then, pod status or not
       break;
-    case AttemptPhase::kPending:
-      if (KueueManaged(*latest.job)) {
-        PlanQueuedJob(latest, obs, &u);
+    case AttemptPhase::kPending: {
+      // Kueue owns suspend of its Jobs: Stepline never suspends one for quota; a suspended one
+      // waits for admission, a quota refusal of its pod is waited out as the Job controller
+      // retries it.
+      const std::string& queue = KueueQueue(*latest.job);
+      if (!queue.empty() && Suspended(*latest.job)) {
+        WaitForAdmission(queue, &u);
         break;
       }
-      if (obs.failure == FailureClass::kQuotaExceeded || QuotaSuspended(*latest.job)) {
+      bool quota = obs.failure == FailureClass::kQuotaExceeded;
+      if (queue.empty() && (quota || QuotaSuspended(*latest.job))) {
         WaitForQuota(latest, obs, step, &u, p);
         break;
       }
-      u.phase = UnitPhase::kPending;
+      u.phase = quota ? UnitPhase::kWaitingForQuota : UnitPhase::kPending;
       u.message = obs.message;
       u.reason = obs.failure == FailureClass::kNone ? "" : FailureClassName(obs.failure);
       if (obs.failure != FailureClass::kNone)
         p.WakeAt(p.in.now + p.in.options.scheduling_timeout / 10);
       break;
+    }
     case AttemptPhase::kFailed:
       Abandon(latest, obs, step, u, p);
       u.active = false;
