@@ -108,9 +108,17 @@ SyncOutcome JobController::SyncJobKey(const std::string& ns, const std::string& 
 bool JobController::Apply(const k8s::Object& job, const JobSyncResult& result) {
   auto log = AgentLogger(kName);
   const std::string ns = k8s::NamespaceOf(job);
-  if (ObjField(job, "status") != result.status) {
+  // As upstream's syncJob: the pods first, then a status that counts those created as active,
+  // so that the Job says a pod exists before the pod's own watch event may arrive.
+  int created = 0;
+  const bool created_all = result.create <= 0 || CreatePods(job, result.create, &created);
+  k8s::Object status = result.status;
+  if (created > 0) {
+    status["active"] = IntField(status, "active").value_or(0) + created;
+  }
+  if (ObjField(job, "status") != status) {
     k8s::Object updated = job;
-    updated["status"] = result.status;
+    updated["status"] = std::move(status);
     auto r = client_.UpdateStatus(k8s::resources::kJobs, ns, updated);
     if (!r.ok()) {
       log->debug("status update failed job={} error={}", k8s::KeyOf(job), r.status().ToString());
@@ -119,7 +127,7 @@ bool JobController::Apply(const k8s::Object& job, const JobSyncResult& result) {
     std::lock_guard lock(mu_);
     written_from_[k8s::KeyOf(job)] = k8s::ResourceVersionOf(job);
   }
-  bool ok = true;
+  bool ok = created_all;
   for (const auto& pod : result.remove_finalizer) ok = RemoveTrackingFinalizer(ns, pod) && ok;
   for (const auto& pod : result.delete_pods) {
     k8s::Status s = client_.Delete(k8s::resources::kPods, ns, pod);
@@ -131,11 +139,10 @@ bool JobController::Apply(const k8s::Object& job, const JobSyncResult& result) {
     }
   }
   for (const auto& e : result.events) events_.Emit(job, e.warning, e.reason, e.message);
-  if (result.create > 0 && !CreatePods(job, result.create)) ok = false;
   return ok;
 }
 
-bool JobController::CreatePods(const k8s::Object& job, int count) {
+bool JobController::CreatePods(const k8s::Object& job, int count, int* created_count) {
   const std::string ns = k8s::NamespaceOf(job);
   const std::string key = k8s::KeyOf(job);
   for (int i = 0; i < count; ++i) {
@@ -166,6 +173,7 @@ bool JobController::CreatePods(const k8s::Object& job, int count) {
       e.names.insert(k8s::NameOf(*created));
     }
     events_.Emit(job, false, "SuccessfulCreate", "Created pod: " + k8s::NameOf(*created));
+    ++*created_count;
   }
   return true;
 }

@@ -48,7 +48,8 @@ class JobController {
   std::vector<k8s::ObjectPtr> ControlledPods(const k8s::Object& job) const;
   bool ExpectationsMet(const std::string& key, const std::vector<k8s::ObjectPtr>& pods);
   bool Apply(const k8s::Object& job, const JobSyncResult& result);
-  bool CreatePods(const k8s::Object& job, int count);
+  // Creates up to count pods, adding each created to *created_count; false at the first refusal.
+  bool CreatePods(const k8s::Object& job, int count, int* created_count);
   bool RemoveTrackingFinalizer(const std::string& ns, const std::string& pod_name);
 
   k8s::Client& client_;

@@ -235,10 +235,28 @@ void ObservePendingPod(const Object& pod, const AttemptInputs& in, AttemptObserv
   }
 }
 
-// True when the pod's final state explains the Job's end: terminated, or disrupted/evicted.
+// An artifact sidecar (an output's upload) the pod's status shows not yet terminated while the
+// pod has not reached its final phase. The Job controller may already have seen the pod end
+// (its pod watch is not ours): until the upload's exit is in our copy, the attempt's outcome is
+// unknown.
+bool UploadPending(const Object& pod) {
+  std::string phase = StringField(Child(pod, "status"), "phase");
+  if (phase == "Succeeded" || phase == "Failed") return false;
+  const Object& statuses = Child(Child(pod, "status"), "initContainerStatuses");
+  if (!statuses.is_array()) return false;
+  for (const Object& st : statuses) {
+    if (StringField(st, "name").rfind(kArtifactContainerPrefix, 0) != 0) continue;
+    if (!Child(Child(st, "state"), "terminated").is_object()) return true;
+  }
+  return false;
+}
+
+// True when the pod's final state explains the Job's end: terminated (with its uploads), or
+// disrupted/evicted.
 bool PodSettled(const Object* pod) {
   if (pod == nullptr) return false;
-  if (Terminated(*pod).is_object() || FailedArtifactContainer(*pod) != nullptr) return true;
+  if (FailedArtifactContainer(*pod) != nullptr) return true;
+  if (Terminated(*pod).is_object() && !UploadPending(*pod)) return true;
   if (TrueCondition(*pod, "DisruptionTarget") != nullptr) return true;
   std::string reason = StringField(Child(*pod, "status"), "reason");
   return reason == "Evicted" || reason == "NodeLost";
@@ -288,6 +306,10 @@ AttemptObservation ObserveAttempt(const AttemptInputs& in) {
     return out;
   }
   if (pod == nullptr) {
+    // The Job controller counts a pod it created as active in the same sync: a refusal that
+    // the Job's status contradicts is older than the pod our cache has not seen yet.
+    const Object& active = Child(Child(job, "status"), "active");
+    if (active.is_number_integer() && active.get<int64_t>() > 0) return out;
     if (const Object* refused = NewestFailedCreate(in.events)) ObserveRefusedPod(*refused, &out);
     return out;
   }

@@ -131,7 +131,7 @@ void TrimJob(Object& job) {
   KeepOnlyIn(job, "spec", {"suspend"});
   auto status = job.find("status");
   if (status == job.end()) return;
-  KeepOnly(*status, {"conditions", "completionTime"});
+  KeepOnly(*status, {"conditions", "completionTime", "active"});  // active: attempt.cc
   if (status->is_object()) TrimConditions(*status, {});
   if (!status->is_object() || status->empty()) job.erase(status);
 }

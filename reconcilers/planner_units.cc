@@ -99,12 +99,17 @@ void WaitForQuota(const ObservedJob& j, const AttemptObservation& obs, const Ste
   WallTime resume_at = p.in.now + QuotaBackoff(waits);
   u->message = obs.message;
   u->next_attempt_time = resume_at;
+  // Only the Job as observed: if the Job controller has written it since (a pod it created
+  // after all, counted active), the patch conflicts and the next plan sees that pod. Suspending
+  // would delete the pod, which the Job counts as a failed attempt.
   Object patch = {{"spec", {{"suspend", true}}},
                   {"metadata",
                    {{"annotations",
                      {{kAnnotationQuotaWaits, std::to_string(waits + 1)},
                       {kAnnotationResumeAt, Rfc(resume_at)},
                       {kAnnotationQuotaMessage, BoundText(obs.message, 1024)}}}}}};
+  if (const std::string& rv = k8s::ResourceVersionOf(job); !rv.empty())
+    patch["metadata"]["resourceVersion"] = rv;
   p.Patch(step.name, u->job_name, std::move(patch));
   p.WakeAt(resume_at);
   p.NoteQuotaWait(CreationTime(job).value_or(p.in.now));

@@ -71,12 +71,7 @@ check_eq "the cycle example is rejected" False \
 waited=0
 for x in train-sales train-stock train-returns; do
   check_eq "$x succeeded" Succeeded "$(status $Q $x)"
-  # Known race (session 17 CI, open in #16/#19): a quota wait suspends a Job whose refused pod
-  # the Job controller has just created after all; the pod deleted by the suspension counts as
-  # a failure and the step takes a second attempt. Until that is fixed: at most two attempts.
-  attempts="$(step $Q $x train attempts)"
-  if [[ $attempts == 1 || $attempts == 2 ]]; then ok "$x: $attempts attempt(s), at most 2"; else
-    fail "$x: $attempts attempts (want 1, or 2 after the known quota-suspension race)"; fi
+  check_eq "$x: one attempt" 1 "$(step $Q $x train attempts)"
   kubectl get events -n $Q -o 'jsonpath={range .items[*]}{.involvedObject.name}/{.reason}{"\n"}{end}' |
     grep -qx "$x/WaitingForQuota" && waited=$((waited + 1))
 done

@@ -130,6 +130,22 @@ TEST(ArtifactStagingTest, AFailedUploadFailsAStepWhoseContainerSucceeded) {
   EXPECT_EQ(Phase(run.StepOf("b")), "Skipped");
 }
 
+// The Job's success can reach the controller before the pod's last status (two watches): a pod
+// whose upload sidecar still runs says nothing yet about the upload, so the step waits for it.
+TEST(ArtifactStagingTest, AStepWaitsForItsUploadsEndBeforeSucceeding) {
+  FakeRun run(TwoSteps());
+  run.artifact_repository = TestArtifactRepository();
+  run.Plan();
+  run.UploadRunning("run-a-1", "artifact-out-0");
+  run.Plan();
+  EXPECT_EQ(Phase(run.StepOf("a")), "Running");
+  EXPECT_EQ(Created(run.Plan()), std::vector<std::string>{});
+  run.FailArtifact("run-a-1", "artifact-out-0", 0, "PUT " + kModelUri + ": NoSuchBucket");
+  run.Plan();
+  EXPECT_EQ(Phase(run.StepOf("a")), "Failed");
+  EXPECT_EQ(run.StepOf("a")->reason, "ArtifactError");
+}
+
 TEST(ArtifactStagingTest, TheStepsOwnFailureComesFirst) {
   FakeRun run(TwoSteps());
   run.artifact_repository = TestArtifactRepository();

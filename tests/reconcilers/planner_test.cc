@@ -593,6 +593,33 @@ TEST(PlannerQuotaTest, QuotaIsAWaitWithBackoffAndSuspension) {
   EXPECT_EQ(run.StepOf("a")->attempts, 1) << "a quota wait is not an attempt";
 }
 
+// The demo's race (CI, session 17): the Job controller retried and created the pod after the
+// refusal our events show, and counted it active; our pod cache has not seen it. Suspending now
+// would delete that pod, and the Job would count it as a failed attempt.
+TEST(PlannerQuotaTest, ARefusalTheJobsActiveCountContradictsIsNotAQuotaWait) {
+  FakeRun run(Steps({S("a")}));
+  run.Plan();
+  run.QuotaRefused("run-a-1", "Error creating: pods is forbidden: exceeded quota: q");
+  (*run.Job("run-a-1"))["status"]["active"] = 1;
+  PlanResult r = run.Plan();
+  EXPECT_NE(Phase(run.StepOf("a")), "WaitingForQuota");
+  EXPECT_TRUE(r.actions.empty()) << "no suspension";
+  EXPECT_FALSE(run.Job("run-a-1")->at("spec").value("suspend", false));
+}
+
+// The suspension names the Job's resourceVersion: a Job the Job controller wrote since (a pod
+// created after all) makes the API server refuse the patch (409) instead of deleting the pod.
+TEST(PlannerQuotaTest, TheQuotaSuspensionIsConditionalOnTheJobAsObserved) {
+  FakeRun run(Steps({S("a")}));
+  run.Plan();
+  (*run.Job("run-a-1"))["metadata"]["resourceVersion"] = "4711";
+  run.QuotaRefused("run-a-1", "Error creating: pods is forbidden: exceeded quota: q");
+  PlanResult r = run.Plan();
+  ASSERT_EQ(r.actions.size(), 2u);  // the patch, the WaitingForQuota event
+  EXPECT_EQ(r.actions[0].patch["metadata"]["resourceVersion"], "4711");
+  EXPECT_EQ(r.actions[0].patch["spec"]["suspend"], true);
+}
+
 TEST(PlannerQuotaTest, RefusedJobCreateWaits) {
   FakeRun run(Steps({S("a")}));
   PlanInputs in;

@@ -202,6 +202,16 @@ void FakeRun::FailArtifact(const std::string& job, const std::string& container,
            {"finishedAt", k8s::FormatRfc3339(now_)}}}}}}};
 }
 
+void FakeRun::UploadRunning(const std::string& job, const std::string& container) {
+  Succeed(job);
+  Object& pod = PodOf(job);
+  pod["status"]["phase"] = "Running";
+  pod["status"]["initContainerStatuses"] = {
+      {{"name", container},
+       {"started", true},
+       {"state", {{"running", {{"startedAt", k8s::FormatRfc3339(now_)}}}}}}};
+}
+
 void FakeRun::Fail(const std::string& job, int exit_code, const std::string& reason,
                    const std::string& message) {
   Object& pod = PodOf(job);

@@ -51,6 +51,9 @@ class FakeRun {
   // -1 never ran (a download failed), else failed with that exit code.
   void FailArtifact(const std::string& job, const std::string& container, int main_exit,
                     const std::string& message);
+  // The pod as the Job controller saw it before it stopped the sidecars: the step's container
+  // terminated with 0, the pod Running, this artifact sidecar still running.
+  void UploadRunning(const std::string& job, const std::string& container);
   std::optional<ArtifactRepository> artifact_repository;  // the namespace's, if any
 
   PipelineExecution& execution() { return execution_; }
