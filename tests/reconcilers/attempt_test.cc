@@ -25,6 +25,8 @@ Object JobWith(const char* type, const char* reason, const char* message = "") {
 }
 
 Object RunningJob() { return {{"metadata", {{"name", "run-a-1"}}}, {"status", {{"active", 1}}}}; }
+// A Job whose pod the server refused: the Job controller counts no pod active.
+Object RefusedJob() { return {{"metadata", {{"name", "run-a-1"}}}, {"status", {{"active", 0}}}}; }
 
 Object PodTerminated(int code, const char* reason, const char* message = "") {
   return {{"metadata", {{"name", "p"}, {"creationTimestamp", "2026-11-22T11:50:00Z"}}},
@@ -138,22 +140,29 @@ TEST(ObserveAttemptTest, ClassifiesEveryOutcome) {
        FailureClass::kDisrupted,
        "low on resource"},
       {"no pod yet", RunningJob(), {}, {}, AttemptPhase::kPending, FailureClass::kNone, ""},
-      {"quota",
+      {"a refusal older than the pod the Job counts active (not yet in our cache)",
        RunningJob(),
+       {},
+       {Event("FailedCreate", quota_msg)},
+       AttemptPhase::kPending,
+       FailureClass::kNone,
+       ""},
+      {"quota",
+       RefusedJob(),
        {},
        {Event("FailedCreate", quota_msg)},
        AttemptPhase::kPending,
        FailureClass::kQuotaExceeded,
        "exceeded quota: q"},
       {"any other FailedCreate ends the attempt, message verbatim",
-       RunningJob(),
+       RefusedJob(),
        {},
        {Event("FailedCreate", "Error creating: pods is forbidden: serviceaccount missing")},
        AttemptPhase::kFailed,
        FailureClass::kPodRejected,
        "Error creating: pods is forbidden: serviceaccount missing"},
       {"a Pod Security refusal",
-       RunningJob(),
+       RefusedJob(),
        {},
        {Event("FailedCreate",
               "Error creating: pods \"run-a-1-x\" is forbidden: violates PodSecurity "
