@@ -29,14 +29,25 @@ void Prune(std::vector<const CleanupRun*> runs, const std::optional<int64_t>& li
   }
 }
 
+// True when the finished run's TTL has come; when it is still to come, keeps the wait in
+// plan->requeue_after if it is the shortest.
+bool Due(const std::optional<int64_t>& ttl, const CleanupRun& run, k8s::WallTime now,
+         PipelineCleanupPlan* plan) {
+  if (!ttl) return false;
+  const k8s::WallTime due = *run.completion_time + std::chrono::seconds(std::max<int64_t>(0, *ttl));
+  if (due <= now) return true;
+  auto wait = std::chrono::ceil<std::chrono::milliseconds>(due - now);
+  if (plan->requeue_after.count() == 0 || wait < plan->requeue_after) plan->requeue_after = wait;
+  return false;
+}
+
 }  // namespace
 
-std::optional<k8s::WallTime> JobsDeletionDue(const PipelineExecution& ex) {
+std::optional<k8s::WallTime> ExecutionDeletionDue(const PipelineExecution& ex) {
   const auto& ttl = ex.spec.ttl_seconds_after_finished;
   if (!ttl || !Finished(ex.status.pipeline_execution_status) || !ex.status.completion_time) {
     return std::nullopt;
   }
-  if (ex.status.extra.contains(kJobsDeletedTimeField)) return std::nullopt;
   return *ex.status.completion_time + std::chrono::seconds(std::max<int64_t>(0, *ttl));
 }
 
@@ -51,6 +62,7 @@ k8s::Result<PipelineCleanupPolicy> ParsePipelineCleanupPolicy(const Json& spec) 
   if (defaults.is_null()) return p;
   FieldReader d(defaults, "spec.executionDefaults");
   d.Int("ttlSecondsAfterFinished", &p.ttl_seconds_after_finished);
+  d.Int("jobsTTLSecondsAfterFinished", &p.jobs_ttl_seconds_after_finished);
   if (!d.ok()) return d.status();
   return p;
 }
@@ -79,21 +91,19 @@ PipelineCleanupPlan PlanPipelineCleanup(const PipelineCleanupPolicy& policy,
   }
   Prune(succeeded, policy.successful_history_limit, &plan);
   Prune(failed, policy.failed_history_limit, &plan);
-  if (!policy.ttl_seconds_after_finished) return plan;
-  const auto ttl = std::chrono::seconds(std::max<int64_t>(0, *policy.ttl_seconds_after_finished));
   for (const CleanupRun& run : runs) {
-    if (!Finished(run.phase) || !run.completion_time || run.own_ttl || run.jobs_deleted) continue;
+    if (!Finished(run.phase) || !run.completion_time) continue;
     if (std::find(plan.delete_runs.begin(), plan.delete_runs.end(), run.name) !=
         plan.delete_runs.end()) {
       continue;
     }
-    const k8s::WallTime due = *run.completion_time + ttl;
-    if (due <= now) {
-      plan.delete_jobs.push_back(run.name);
+    if (!run.own_ttl && Due(policy.ttl_seconds_after_finished, run, now, &plan)) {
+      plan.expired_runs.push_back(run.name);
       continue;
     }
-    auto wait = std::chrono::ceil<std::chrono::milliseconds>(due - now);
-    if (plan.requeue_after.count() == 0 || wait < plan.requeue_after) plan.requeue_after = wait;
+    if (!run.jobs_deleted && Due(policy.jobs_ttl_seconds_after_finished, run, now, &plan)) {
+      plan.delete_jobs.push_back(run.name);
+    }
   }
   return plan;
 }

@@ -1,15 +1,18 @@
 // Cleanup of finished executions (issue #19).
 //
-// - Jobs: with spec.ttlSecondsAfterFinished (or, when the execution has none, its Pipeline's
-//   spec.executionDefaults.ttlSecondsAfterFinished), the Jobs (and through them their pods) are
-//   deleted that long after the run finished, while the execution keeps its whole record
-//   (steps, attempts, reasons, outputs, conditions). Done once: status.jobsDeletedTime says
-//   when.
+// - Runs: with spec.ttlSecondsAfterFinished (or, when the execution has none, its Pipeline's
+//   spec.executionDefaults.ttlSecondsAfterFinished), the execution itself is deleted that long
+//   after it finished, and with it (owner references) its Jobs and their pods, as a Job's own
+//   ttlSecondsAfterFinished does.
+// - Jobs only: with the Pipeline's spec.executionDefaults.jobsTTLSecondsAfterFinished (opt-in),
+//   the Jobs (and through them their pods) of its finished executions are deleted that long after
+//   each finished, while the execution keeps its whole record (steps, attempts, reasons,
+//   outputs, conditions). Done once: status.jobsDeletedTime says when.
 // - History: a Pipeline's spec.successfulHistoryLimit / spec.failedHistoryLimit keep that many
 //   of its newest Succeeded / Failed-or-Stopped executions; older ones are deleted whole.
 //
-// The planning functions are pure; DeleteJobsOf and RecordJobsDeleted do the I/O both the
-// execution and the Pipeline reconciler use (thread-safe as the client is).
+// The planning functions are pure; DeleteJobsOf and RecordJobsDeleted do the I/O of the Pipeline
+// reconciler (thread-safe as the client is).
 #pragma once
 
 #include <chrono>
@@ -27,17 +30,19 @@ namespace stepline::reconcilers {
 inline constexpr const char* kJobsDeletedTimeField = "jobsDeletedTime";
 inline constexpr const char* kReasonJobsDeleted = "JobsDeleted";
 
-// When ex's Jobs are due for deletion; nullopt when never: no TTL, not finished (or no
-// completionTime), or done already.
-std::optional<k8s::WallTime> JobsDeletionDue(const PipelineExecution& ex);
+// When ex is due for deletion by its own spec.ttlSecondsAfterFinished; nullopt when never: no
+// TTL, or not finished (or no completionTime).
+std::optional<k8s::WallTime> ExecutionDeletionDue(const PipelineExecution& ex);
 
 // A Pipeline's cleanup fields; all unset when it has none.
 struct PipelineCleanupPolicy {
-  std::optional<int64_t> ttl_seconds_after_finished;  // spec.executionDefaults.
+  std::optional<int64_t> ttl_seconds_after_finished;       // spec.executionDefaults.
+  std::optional<int64_t> jobs_ttl_seconds_after_finished;  // spec.executionDefaults.
   std::optional<int64_t> successful_history_limit;
   std::optional<int64_t> failed_history_limit;
   bool Any() const {
-    return ttl_seconds_after_finished || successful_history_limit || failed_history_limit;
+    return ttl_seconds_after_finished || jobs_ttl_seconds_after_finished ||
+           successful_history_limit || failed_history_limit;
   }
 };
 // Invalid naming the field when one has the wrong type (the schema should prevent it).
@@ -49,14 +54,15 @@ struct CleanupRun {
   std::optional<ExecutionStatus> phase;
   std::optional<k8s::WallTime> completion_time;
   std::optional<k8s::WallTime> creation_time;
-  bool own_ttl = false;       // spec.ttlSecondsAfterFinished set: its own reconciler cleans up
+  bool own_ttl = false;       // spec.ttlSecondsAfterFinished set: its own reconciler deletes it
   bool jobs_deleted = false;  // status.jobsDeletedTime set
 };
 CleanupRun CleanupRunOf(const k8s::Object& execution);
 
 struct PipelineCleanupPlan {
   std::vector<std::string> delete_runs;        // beyond the history limits, oldest first
-  std::vector<std::string> delete_jobs;        // the Pipeline's TTL has come
+  std::vector<std::string> expired_runs;       // the Pipeline's ttlSecondsAfterFinished came
+  std::vector<std::string> delete_jobs;        // its jobsTTLSecondsAfterFinished came
   std::chrono::milliseconds requeue_after{0};  // the next TTL due; 0: none
 };
 PipelineCleanupPlan PlanPipelineCleanup(const PipelineCleanupPolicy& policy,

@@ -505,20 +505,20 @@ void ExecutionReconciler::ForgetRecords(const std::string& key) {
 
 ReconcileOutcome ExecutionReconciler::CleanUpFinished(const std::string& key,
                                                       const PipelineExecution& ex) {
-  std::optional<k8s::WallTime> due = JobsDeletionDue(ex);
-  if (!due || options_.reader == nullptr) return ReconcileOutcome::Done();
+  std::optional<k8s::WallTime> due = ExecutionDeletionDue(ex);
+  if (!due) return ReconcileOutcome::Done();
   const k8s::WallTime now = clock_.Now();
   if (now < *due) {
     return ReconcileOutcome::After(std::chrono::ceil<std::chrono::milliseconds>(*due - now));
   }
-  const std::string& ns = ex.metadata.namespace_;
-  k8s::Status s = DeleteJobsOf(*options_.reader, writer_, ns, ex.metadata.name, ex.metadata.uid);
-  if (s.ok()) {
-    s = RecordJobsDeleted(*options_.reader, writer_, events_, ns, ex.metadata.name, now,
-                          options_.field_manager, "ttlSecondsAfterFinished");
-  }
-  if (!s.ok()) return ReconcileOutcome::Retry(s);  // a conflict: again
-  Log()->info("jobs deleted key={}", key);
+  // As a Job's TTL: the object goes, and its Jobs and their pods with it (owner references).
+  k8s::DeleteOptions opts;
+  opts.propagation_policy = "Background";
+  opts.precondition_uid = ex.metadata.uid;
+  k8s::Status s = writer_.Delete(k8s::resources::kPipelineExecutions, ex.metadata.namespace_,
+                                 ex.metadata.name, opts);
+  if (!s.ok() && !s.IsNotFound()) return ReconcileOutcome::Retry(s);  // a conflict: again
+  Log()->info("execution deleted key={} cause=ttlSecondsAfterFinished", key);
   return ReconcileOutcome::Done();
 }
 

@@ -220,17 +220,27 @@ ReconcileOutcome PipelineReconciler::CleanUp(const Object& pipeline) {
   const std::string& ns = k8s::NamespaceOf(pipeline);
   k8s::DeleteOptions del;
   del.propagation_policy = "Background";
-  for (const std::string& name : plan.delete_runs) {
-    k8s::Status s = writer_.Delete(k8s::resources::kPipelineExecutions, ns, name, del);
-    if (!s.ok() && !s.IsNotFound()) return ReconcileOutcome::Retry(s);
-    events_.Record(pipeline, EventType::kNormal, "HistoryDeleted",
-                   "deleted execution " + name + " (history limit)");
+  struct Deletion {
+    const std::vector<std::string>& names;
+    const char* reason;  // of the Pipeline's Event
+    const char* why;
+  };
+  const Deletion deletions[] = {
+      {plan.delete_runs, "HistoryDeleted", "history limit"},
+      {plan.expired_runs, "ExecutionExpired", "executionDefaults.ttlSecondsAfterFinished"}};
+  for (const Deletion& d : deletions) {
+    for (const std::string& name : d.names) {
+      k8s::Status s = writer_.Delete(k8s::resources::kPipelineExecutions, ns, name, del);
+      if (!s.ok() && !s.IsNotFound()) return ReconcileOutcome::Retry(s);
+      events_.Record(pipeline, EventType::kNormal, d.reason,
+                     "deleted execution " + name + " (" + d.why + ")");
+    }
   }
   for (const std::string& name : plan.delete_jobs) {
     k8s::Status s = DeleteJobsOf(*reader_, writer_, ns, name, uids[name]);
     if (s.ok()) {
       s = RecordJobsDeleted(*reader_, writer_, events_, ns, name, now, field_manager_,
-                            "the Pipeline's executionDefaults.ttlSecondsAfterFinished");
+                            "the Pipeline's executionDefaults.jobsTTLSecondsAfterFinished");
     }
     if (!s.ok()) return ReconcileOutcome::Retry(s);
   }

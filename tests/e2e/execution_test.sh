@@ -235,23 +235,28 @@ scenario_quotaroom() {
 # Issue #19: a 3-step chain whose middle step fails the first time (a file switch); the re-run
 # (spec.rerunOf, created with the documented one-liner) reuses step a, runs b and c: 2 Jobs.
 scenario_rerun() {
-  local mark="$E2E_WORK/b-may-pass"
+  local mark="$E2E_WORK/c-may-pass"
   pipeline chain "
   - {name: a, command: [sh, -c, 'echo {\\\"rows\\\": \\\"42\\\"} > /dev/termination-log']}
-  - {name: b, dependsOn: [a], command: [sh, -c, 'test -f $mark']}
-  - {name: c, dependsOn: [b], command: ['true']}"
+  - {name: b, dependsOn: [a], command: ['true']}
+  - {name: c, dependsOn: [b], command: [sh, -c, 'test -f $mark']}
+  - {name: d, dependsOn: [c], command: ['true']}
+  - {name: e, dependsOn: [d], command: ['true']}"
   execution run-1 chain
-  check "the first run fails at b" wait_for 90 plx_is run-1 Failed
-  check_eq "b failed" Failed "$(step_field run-1 b phase)"
+  check "the first run fails at c, step 3 of 5" wait_for 90 plx_is run-1 Failed
+  check_eq "a, b succeeded, c failed, d, e never ran" "Succeeded Succeeded Failed Skipped Skipped" \
+    "$(for x in a b c d e; do echo "$(step_field run-1 $x phase)"; done | xargs)"
   touch "$mark"
   k create -f - >/dev/null <<<'{"apiVersion":"stepline.dev/v1alpha1","kind":"PipelineExecution","metadata":{"name":"run-2"},"spec":{"pipelineName":"chain","rerunOf":{"execution":"run-1"}}}'
   check "the re-run succeeds" wait_for 90 plx_is run-2 Succeeded
-  check_eq "a is reused" Succeeded/run-1 "$(step_field run-2 a phase)/$(step_field run-2 a reusedFrom)"
-  check_eq "with its outputs" 42 "$(step_field run-2 a outputs.rows)"
-  check_eq "b and c ran" Succeeded/Succeeded "$(step_field run-2 b phase)/$(step_field run-2 c phase)"
-  check_eq "exactly 2 Jobs: b and c" "run-2-b-1 run-2-c-1" "$(jobs_of run-2 | xargs)"
+  check_eq "a and b are reused" Succeeded/run-1/Succeeded/run-1 \
+    "$(step_field run-2 a phase)/$(step_field run-2 a reusedFrom)/$(step_field run-2 b phase)/$(step_field run-2 b reusedFrom)"
+  check_eq "with their outputs" 42 "$(step_field run-2 a outputs.rows)"
+  check_eq "c, d and e ran" Succeeded/Succeeded/Succeeded \
+    "$(step_field run-2 c phase)/$(step_field run-2 d phase)/$(step_field run-2 e phase)"
+  check_eq "exactly 3 Jobs: c, d and e" "run-2-c-1 run-2-d-1 run-2-e-1" "$(jobs_of run-2 | xargs)"
   check "a Rerun event says what runs" has_event run-2 Rerun
-  check_eq "progress" 3/3 "$(jp plx/run-2 '{.status.progress}')"
+  check_eq "progress" 5/5 "$(jp plx/run-2 '{.status.progress}')"
   execution run-3 chain '  rerunOf: {execution: nope}'
   execution run-4 chain '  selectiveExecutionConfig: {sourcePipelineExecutionName: run-1, selectedSteps: [{stepName: zz}]}'
   check "refusals end the re-runs" wait_for 60 bash -c "$(declare -f plx_is plx_status jp k); NS=$NS; plx_is run-3 Failed && plx_is run-4 Failed"
@@ -261,8 +266,8 @@ scenario_rerun() {
   check_eq "no Jobs for refused re-runs" 0 "$(( $(count_jobs run-3) + $(count_jobs run-4) ))"
 }
 
-# Issue #19 cleanup: spec.ttlSecondsAfterFinished deletes a finished run's Jobs and pods; the
-# execution keeps its record.
+# Issue #19 cleanup: spec.ttlSecondsAfterFinished deletes a finished run, and its Jobs and pods
+# with it (the garbage collector follows the owner references).
 scenario_ttl() {
   pipeline two '
   - {name: a, command: [sh, -c, "echo {\\\"n\\\": \\\"7\\\"} > /dev/termination-log"]}
@@ -270,22 +275,19 @@ scenario_ttl() {
   execution run two '  ttlSecondsAfterFinished: 3'
   execution keep two
   check "both succeed" wait_for 90 bash -c "$(declare -f plx_is plx_status jp k); NS=$NS; plx_is run Succeeded && plx_is keep Succeeded"
-  check_eq "its Jobs exist at first" 2 "$(count_jobs run)"
-  check "its Jobs are deleted after the ttl" wait_for 30 bash -c "[[ -z \$(kubectl -n $NS get jobs -l stepline.dev/execution=run -o name) ]]"
+  check "the run is deleted after the ttl" wait_for 30 bash -c "! kubectl -n $NS get plx run >/dev/null 2>&1"
+  check "and its Jobs" wait_for 30 bash -c "[[ -z \$(kubectl -n $NS get jobs -l stepline.dev/execution=run -o name) ]]"
   check "and its pods" wait_for 30 bash -c "[[ -z \$(kubectl -n $NS get pods -l stepline.dev/execution=run -o name) ]]"
-  check "jobsDeletedTime is recorded" test -n "$(jp plx/run '{.status.jobsDeletedTime}')"
-  check_eq "the record stays: status, steps, outputs" "Succeeded a=Succeeded b=Succeeded 7" \
-    "$(plx_status run) a=$(step_field run a phase) b=$(step_field run b phase) $(step_field run a outputs.n)"
-  check "a JobsDeleted event" has_event run JobsDeleted
-  check_eq "a run without ttl keeps its Jobs" 2 "$(count_jobs keep)"
+  check_eq "a run without ttl stays, with its Jobs" "Succeeded 2" "$(plx_status keep) $(count_jobs keep)"
 }
 
 # Issue #19 cleanup per Pipeline: history limits delete the oldest finished executions;
-# executionDefaults.ttlSecondsAfterFinished deletes the Jobs of those without a TTL of their own.
+# executionDefaults.jobsTTLSecondsAfterFinished deletes the Jobs of finished runs and keeps their
+# record; executionDefaults.ttlSecondsAfterFinished deletes runs without a TTL of their own.
 scenario_history() {
   pipeline kept '
-  - {name: a, command: ["true"]}' '  successfulHistoryLimit: 1
-  executionDefaults: {ttlSecondsAfterFinished: 2}'
+  - {name: a, command: [sh, -c, "echo {\\\"n\\\": \\\"7\\\"} > /dev/termination-log"]}' '  successfulHistoryLimit: 1
+  executionDefaults: {jobsTTLSecondsAfterFinished: 2}'
   pipeline flaky '
   - {name: a, command: ["false"]}' '  failedHistoryLimit: 1'
   local r
@@ -299,12 +301,20 @@ scenario_history() {
   check "failedHistoryLimit 1: only the newest failed run stays" wait_for 30 bash -c \
     "[[ \$(kubectl -n $NS get plx -o name | grep -c bad-) == 1 ]] && kubectl -n $NS get plx bad-3 >/dev/null"
   check "a HistoryDeleted event on the Pipeline" has_event kept HistoryDeleted
-  check "the Pipeline's TTL deletes the kept run's Jobs" wait_for 30 bash -c \
+  check "jobsTTLSecondsAfterFinished deletes the kept run's Jobs" wait_for 30 bash -c \
     "[[ -z \$(kubectl -n $NS get jobs -l stepline.dev/execution=ok-3 -o name) ]]"
+  check "and its pods" wait_for 30 bash -c \
+    "[[ -z \$(kubectl -n $NS get pods -l stepline.dev/execution=ok-3 -o name) ]]"
   check "jobsDeletedTime is recorded" test -n "$(jp plx/ok-3 '{.status.jobsDeletedTime}')"
-  check_eq "the record stays" "Succeeded a=Succeeded" "$(plx_status ok-3) a=$(step_field ok-3 a phase)"
+  check_eq "the record stays: status, step, outputs" "Succeeded a=Succeeded 7" \
+    "$(plx_status ok-3) a=$(step_field ok-3 a phase) $(step_field ok-3 a outputs.n)"
   check "a JobsDeleted event" has_event ok-3 JobsDeleted
   check_eq "flaky has no TTL: its run keeps its Job" 1 "$(count_jobs bad-3)"
+  # The Pipeline's run TTL, set after the runs finished, applies to them too.
+  k patch pipeline flaky --type merge -p '{"spec": {"executionDefaults": {"ttlSecondsAfterFinished": 1}}}' >/dev/null
+  check "executionDefaults.ttlSecondsAfterFinished deletes the run" wait_for 30 bash -c \
+    "! kubectl -n $NS get plx bad-3 >/dev/null 2>&1"
+  check "an ExecutionExpired event on the Pipeline" has_event flaky ExecutionExpired
 }
 
 # Issue #19 step caching: a cached step creates no Job on the second run and does on a changed

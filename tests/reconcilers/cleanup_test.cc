@@ -15,22 +15,20 @@ k8s::WallTime At(const char* text) {
   return t;
 }
 
-TEST(CleanupTest, JobsDeletionDue) {
+TEST(CleanupTest, ExecutionDeletionDue) {
   const k8s::WallTime done = At("2026-11-22T12:00:00Z");
   struct Case {
     const char* name;
     std::optional<int64_t> ttl;
     std::optional<ExecutionStatus> phase;
-    bool deleted_already;
     std::optional<k8s::WallTime> want;
   };
   const std::vector<Case> cases = {
-      {"no ttl", std::nullopt, ExecutionStatus::kSucceeded, false, std::nullopt},
-      {"still running", 60, ExecutionStatus::kExecuting, false, std::nullopt},
-      {"succeeded", 60, ExecutionStatus::kSucceeded, false, done + seconds(60)},
-      {"failed, ttl 0", 0, ExecutionStatus::kFailed, false, done},
-      {"stopped", 5, ExecutionStatus::kStopped, false, done + seconds(5)},
-      {"done already", 60, ExecutionStatus::kSucceeded, true, std::nullopt},
+      {"no ttl", std::nullopt, ExecutionStatus::kSucceeded, std::nullopt},
+      {"still running", 60, ExecutionStatus::kExecuting, std::nullopt},
+      {"succeeded", 60, ExecutionStatus::kSucceeded, done + seconds(60)},
+      {"failed, ttl 0", 0, ExecutionStatus::kFailed, done},
+      {"stopped", 5, ExecutionStatus::kStopped, done + seconds(5)},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -38,8 +36,7 @@ TEST(CleanupTest, JobsDeletionDue) {
     ex.spec.ttl_seconds_after_finished = c.ttl;
     ex.status.pipeline_execution_status = c.phase;
     ex.status.completion_time = done;
-    if (c.deleted_already) ex.status.extra[kJobsDeletedTimeField] = "2026-11-22T12:01:00Z";
-    EXPECT_EQ(JobsDeletionDue(ex), c.want);
+    EXPECT_EQ(ExecutionDeletionDue(ex), c.want);
   }
 }
 
@@ -55,7 +52,7 @@ TEST(CleanupTest, TheTrimKeepsWhatTheCleanupReads) {
   TrimExecution(ex);
   auto parsed = ParsePipelineExecution(ex);
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
-  EXPECT_EQ(JobsDeletionDue(*parsed), At("2026-11-22T12:00:30Z"));
+  EXPECT_EQ(ExecutionDeletionDue(*parsed), At("2026-11-22T12:00:30Z"));
   EXPECT_EQ(parsed->spec.pipeline_name, "") << "the rest of spec still goes";
   EXPECT_TRUE(parsed->status.steps.empty());
 }
@@ -87,29 +84,52 @@ TEST(CleanupTest, PipelineHistoryLimitsDeleteTheOldestFinishedRuns) {
       << "no limit: nothing deleted";
 }
 
-TEST(CleanupTest, PipelineTtlDefaultDeletesJobsOfRunsWithoutTheirOwn) {
+TEST(CleanupTest, PipelineTtlDefaultDeletesRunsWithoutTheirOwn) {
   PipelineCleanupPolicy policy;
   policy.ttl_seconds_after_finished = 60;
   const auto ok = ExecutionStatus::kSucceeded;
   std::vector<CleanupRun> runs = {
       Finished("due", ok, "2026-11-22T12:00:00Z"),
       Finished("own-ttl", ok, "2026-11-22T12:00:00Z", true),
-      Finished("done-already", ok, "2026-11-22T12:00:00Z", false, true),
+      Finished("jobs-deleted-already", ok, "2026-11-22T12:00:00Z", false, true),
       Finished("later", ExecutionStatus::kFailed, "2026-11-22T12:00:30Z"),
       Finished("latest", ok, "2026-11-22T12:00:50Z"),
       {"running", ExecutionStatus::kExecuting, std::nullopt, std::nullopt, false, false},
   };
   PipelineCleanupPlan plan = PlanPipelineCleanup(policy, runs, At("2026-11-22T12:01:10Z"));
-  EXPECT_EQ(plan.delete_jobs, (std::vector<std::string>{"due"}));
+  EXPECT_EQ(plan.expired_runs, (std::vector<std::string>{"due", "jobs-deleted-already"}));
   EXPECT_TRUE(plan.delete_runs.empty());
+  EXPECT_TRUE(plan.delete_jobs.empty()) << "no jobsTTLSecondsAfterFinished";
   EXPECT_EQ(plan.requeue_after, std::chrono::milliseconds(20'000)) << "'later' is due next";
+}
+
+TEST(CleanupTest, PipelineJobsTtlDeletesJobsAndKeepsTheRecord) {
+  PipelineCleanupPolicy policy;
+  policy.jobs_ttl_seconds_after_finished = 10;
+  policy.ttl_seconds_after_finished = 3600;
+  policy.successful_history_limit = 2;
+  const auto ok = ExecutionStatus::kSucceeded;
+  std::vector<CleanupRun> runs = {
+      Finished("old", ok, "2026-11-22T11:00:00Z"),  // beyond the history limit: deleted whole
+      Finished("expired", ok, "2026-11-22T11:00:01Z", false, true),  // the run's TTL came
+      Finished("due", ok, "2026-11-22T12:00:00Z", true),             // own TTL: Jobs still go
+      Finished("done-already", ExecutionStatus::kFailed, "2026-11-22T12:00:00Z", false, true),
+      Finished("soon", ExecutionStatus::kFailed, "2026-11-22T12:00:15Z"),
+  };
+  PipelineCleanupPlan plan = PlanPipelineCleanup(policy, runs, At("2026-11-22T12:00:20Z"));
+  EXPECT_EQ(plan.delete_runs, (std::vector<std::string>{"old"}));
+  EXPECT_EQ(plan.expired_runs, (std::vector<std::string>{"expired"}));
+  EXPECT_EQ(plan.delete_jobs, (std::vector<std::string>{"due"}));
+  EXPECT_EQ(plan.requeue_after, std::chrono::milliseconds(5'000)) << "'soon' is due next";
 }
 
 TEST(CleanupTest, PipelineCleanupPolicyFromTheSpec) {
   auto p = ParsePipelineCleanupPolicy(
-      {{"executionDefaults", {{"ttlSecondsAfterFinished", 30}}}, {"failedHistoryLimit", 2}});
+      {{"executionDefaults", {{"ttlSecondsAfterFinished", 30}, {"jobsTTLSecondsAfterFinished", 5}}},
+       {"failedHistoryLimit", 2}});
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->ttl_seconds_after_finished, 30);
+  EXPECT_EQ(p->jobs_ttl_seconds_after_finished, 5);
   EXPECT_EQ(p->failed_history_limit, 2);
   EXPECT_FALSE(p->successful_history_limit.has_value());
   EXPECT_TRUE(p->Any());
