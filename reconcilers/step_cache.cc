@@ -77,7 +77,8 @@ Json ArtifactsJson(const std::vector<Artifact>& list,
       auto it = uris->find(a.name);
       uri = it == uris->end() ? "" : it->second;
     }
-    out.push_back({a.name, a.path, uri});
+    // How an output is stored changes what its URI holds: one .tar.gz or the files.
+    out.push_back({a.name, a.path, uri, a.archive == "tgz" ? "tgz" : ""});
   }
   return out;
 }
@@ -100,7 +101,7 @@ Json KeyDocument(const StepCacheKeyInput& in) {
   for (const auto& [name, value] : in.parameters) parameters[name] = value;
   Json dependencies = Json::object();
   for (const auto& [name, values] : in.dependencies) dependencies[name] = DependencyJson(values);
-  return {{"version", 1},
+  return {{"version", 2},  // 2: an artifact's archive
           {"pipeline", in.pipeline},
           {"step", s.name},
           {"image", s.image},

@@ -162,6 +162,17 @@ TEST(StepCacheTest, WhatChangesTheKey) {
          EXPECT_NE(StepCacheKey(f.in), before);
        },
        true},
+      {"an output artifact's archive",
+       [](KeyFixture& f) {
+         f.step.output_artifacts = {Artifact{"model", "/out/", "", "", "", Json::object()}};
+         f.in.step = &f.step;
+         std::string before = StepCacheKey(f.in);
+         f.step.output_artifacts[0].archive = "none";
+         EXPECT_EQ(StepCacheKey(f.in), before) << "none is the default";
+         f.step.output_artifacts[0].archive = "tgz";
+         EXPECT_NE(StepCacheKey(f.in), before);
+       },
+       true},
       {"the step's name", [](KeyFixture& f) { f.step.name = "train2"; }, true},
       {"a notebook parameter",
        [](KeyFixture& f) {
