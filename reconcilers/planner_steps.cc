@@ -302,6 +302,7 @@ void PlanContext::Publish(const StepStatus& status) {
   for (const auto& [k, val] : status.outputs) v.outputs[k] = val;
   v.artifacts.clear();
   for (const auto& [k, val] : status.artifacts) v.artifacts[k] = val;
+  v.job_name = status.children ? "" : status.job_name;
 }
 
 void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,

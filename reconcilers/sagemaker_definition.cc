@@ -225,6 +225,7 @@ Status NameSteps(const std::vector<Entry>& entries, Names* names,
           e.path, "its Stepline name " + Quote(name) + " is also step " + Quote(it->second) + "'s");
     }
     names->steps[e.name] = name;
+    names->types[e.name] = e.type;
     const Json* files = Member(*e.json, "PropertyFiles");
     for (size_t i = 0; files != nullptr && files->is_array() && i < files->size(); ++i) {
       const Json* file = Member((*files)[i], "PropertyFileName");

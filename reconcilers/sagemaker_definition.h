@@ -29,7 +29,8 @@
 //               (what the SageMaker SDK writes) or names of steps defined elsewhere.
 //               Conditions (all must hold): Equals ==, GreaterThan >, GreaterThanOrEqualTo >=,
 //               LessThan <, LessThanOrEqualTo <=, In (QueryValue in [Values]), Not !(..),
-//               Or (.. || ..).
+//               Or (.. || ..). Not's condition is its Expression (or Condition, which some
+//               SDK versions write).
 //   anything else (Transform, Model, RegisterModel, Tuning, Lambda, EMR, ClarifyCheck,
 //   QualityCheck, AutoML, Notebook, ...): an error naming the step and its type.
 //
@@ -44,6 +45,9 @@
 //   {"Get": "Steps.S.Properties.ModelArtifacts.S3ModelArtifacts"}
 //                                                    {{steps.s.artifacts.model.uri}}
 //   {"Get": "Steps.S.OutputParameters['N']"}         {{steps.s.outputs.N}}
+//   {"Get": "Steps.S.Properties.TrainingJobName"}    {{steps.s.jobName}} (a Training step)
+//   {"Get": "Steps.S.Properties.ProcessingJobName"}  {{steps.s.jobName}} (a Processing step):
+//                                                    the step's Job of its latest attempt
 //   (each Steps.S.Properties.P also as Steps.S.P, the form the SageMaker SDK writes)
 //   {"Std:Join": {"On": ",", "Values": [...]}}       the rendered values joined by On
 // (a step's outputs are the JSON object it writes to /dev/termination-log, DESIGN.md section 2).

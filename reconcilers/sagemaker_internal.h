@@ -26,6 +26,7 @@ inline constexpr int kMaxNesting = 64;
 struct Names {
   std::set<std::string> parameters;
   std::map<std::string, std::string> steps;  // SageMaker step name -> Stepline step name
+  std::map<std::string, std::string> types;  // SageMaker step name -> its Type
   std::set<std::string> conditions;          // Condition steps: no Stepline step of their own
   // SageMaker step name -> its PropertyFiles' names
   std::map<std::string, std::set<std::string>> property_files;

@@ -54,9 +54,15 @@ bool IsReferenceName(std::string_view text) {
 namespace {
 
 constexpr const char* kStepProperties =
-    "ProcessingOutputConfig.Outputs['NAME'].S3Output.S3Uri, FinalMetricDataList['NAME'].Value, "
-    "ModelArtifacts.S3ModelArtifacts and OutputParameters['NAME'], each with or without "
-    "\"Properties.\" before it";
+    "ProcessingOutputConfig.Outputs['NAME'].S3Output.S3Uri, ProcessingJobName, "
+    "FinalMetricDataList['NAME'].Value, ModelArtifacts.S3ModelArtifacts, TrainingJobName and "
+    "OutputParameters['NAME'], each with or without \"Properties.\" before it";
+
+// The property that names the step's job, by step type: it reads the step's Kubernetes Job.
+constexpr std::pair<std::string_view, std::string_view> kJobNameProperties[] = {
+    {"Processing", "ProcessingJobName"},
+    {"Training", "TrainingJobName"},
+};
 constexpr const char* kConditionTypes =
     "Equals, GreaterThan, GreaterThanOrEqualTo, LessThan, LessThanOrEqualTo, In, Not, Or";
 
@@ -81,8 +87,15 @@ std::optional<std::string> KeyBetween(std::string_view text, std::string_view pr
 // sagemaker_channels.cc) or an output; nullopt
 // when Stepline cannot provide it. `name` is set to the artifact or output name. The SageMaker
 // SDK writes both "Steps.S.Properties.ModelArtifacts..." and "Steps.S.ModelArtifacts...".
-std::optional<std::string> ReferenceOfProperty(std::string_view property, std::string* name) {
+std::optional<std::string> ReferenceOfProperty(std::string_view property, std::string_view type,
+                                               std::string* name) {
   if (property.starts_with("Properties.")) property.remove_prefix(11);
+  for (auto [step_type, job_property] : kJobNameProperties) {
+    if (property == job_property && type == step_type) {
+      *name = "jobName";
+      return "jobName";
+    }
+  }
   if (property == "ModelArtifacts.S3ModelArtifacts") {  // OutputDataConfig's model artifact
     *name = "model";
     return "artifacts.model.uri";
@@ -116,10 +129,11 @@ Result<std::string> RenderStepGet(const std::string& get, const Names& names,
   auto it = names.steps.find(step);
   if (it == names.steps.end()) return Error(path, GetText(get) + ": unknown step " + Quote(step));
   std::string output;
-  std::optional<std::string> reference = ReferenceOfProperty(property, &output);
+  std::optional<std::string> reference =
+      ReferenceOfProperty(property, names.types.at(step), &output);
   if (!reference) {
-    return Error(path, GetText(get) + ": Stepline cannot provide this step property (it provides " +
-                           kStepProperties + ")");
+    return Error(path, GetText(get) + ": Stepline cannot provide this property of a " +
+                           names.types.at(step) + " step (it provides " + kStepProperties + ")");
   }
   if (!IsReferenceName(output)) {
     return Error(path, GetText(get) + ": output name " + Quote(output) +
@@ -349,10 +363,13 @@ Result<std::string> RenderCondition(const Json& condition, const Names& names,
     if (name == spelling) return RenderComparison(condition, op, names, path);
   }
   if (name == "In") return RenderIn(condition, names, path);
-  if (name == "Not") {
-    const Json* inner = Member(condition, "Expression");
+  if (name == "Not") {  // the SageMaker SDK writes the negated condition as Expression or Condition
+    const char* key = Member(condition, "Expression") == nullptr && Member(condition, "Condition")
+                          ? "Condition"
+                          : "Expression";
+    const Json* inner = Member(condition, key);
     if (inner == nullptr) return Error(Field(path, "Expression"), "required");
-    auto text = RenderCondition(*inner, names, Field(path, "Expression"), depth + 1);
+    auto text = RenderCondition(*inner, names, Field(path, key), depth + 1);
     return text.ok() ? Result<std::string>("!(" + *text + ")") : text;
   }
   if (name == "Or") {

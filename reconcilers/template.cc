@@ -10,7 +10,8 @@ using k8s::Status;
 
 constexpr std::string_view kExpectedForms =
     "expected parameters.NAME, item, item.KEY, steps.STEP.outputs.NAME, steps.STEP.phase, "
-    "steps.STEP.artifacts.NAME.uri, execution.name, execution.namespace or execution.startTime";
+    "steps.STEP.artifacts.NAME.uri, steps.STEP.jobName, execution.name, execution.namespace or "
+    "execution.startTime";
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -66,6 +67,9 @@ std::optional<Reference> MatchPath(const std::vector<std::string_view>& s) {
     return ref(Kind::kStepArtifactUri, s[1], s[3]);
   }
   if (s.size() == 3 && s[0] == "steps" && s[2] == "phase") return ref(Kind::kStepPhase, s[1], "");
+  if (s.size() == 3 && s[0] == "steps" && s[2] == "jobName") {
+    return ref(Kind::kStepJobName, s[1], "");
+  }
   if (s.size() == 2 && s[0] == "execution" && s[1] == "name") {
     return ref(Kind::kExecutionName, "", "");
   }
@@ -133,6 +137,10 @@ Result<std::string> ResolveStep(const Reference& ref, const TemplateContext& con
   if (ref.kind == Reference::Kind::kStepPhase) {
     return step->phase.empty() ? std::string("Pending") : step->phase;
   }
+  if (ref.kind == Reference::Kind::kStepJobName) {
+    if (!step->job_name.empty()) return step->job_name;
+    return Unresolved(ref, "step " + Quoted(ref.step) + " has no Job (it has not started one)");
+  }
   if (ref.kind == Reference::Kind::kStepArtifactUri) {
     auto it = step->artifacts.find(ref.name);
     if (it != step->artifacts.end()) return it->second;
@@ -180,6 +188,8 @@ std::string Reference::ToString() const {
       return "{{steps." + step + ".phase}}";
     case Kind::kStepArtifactUri:
       return "{{steps." + step + ".artifacts." + name + ".uri}}";
+    case Kind::kStepJobName:
+      return "{{steps." + step + ".jobName}}";
     case Kind::kExecutionName:
       return "{{execution.name}}";
     case Kind::kExecutionNamespace:
@@ -224,6 +234,7 @@ Result<std::string> ResolveReference(const Reference& ref, const TemplateContext
     case Reference::Kind::kStepOutput:
     case Reference::Kind::kStepPhase:
     case Reference::Kind::kStepArtifactUri:
+    case Reference::Kind::kStepJobName:
       return ResolveStep(ref, context);
     case Reference::Kind::kExecutionName:
       return std::string(context.ExecutionName());

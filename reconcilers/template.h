@@ -8,6 +8,8 @@
 //   {{steps.STEP.outputs.NAME.KEY.KEY...}}  a value inside an output that holds a JSON object
 //                              (a list index is a KEY of digits); at most kMaxJsonPathKeys KEYs
 //   {{steps.STEP.artifacts.NAME.uri}}   the s3:// URI of an output artifact of STEP
+//   {{steps.STEP.jobName}}     the Job of STEP's latest attempt (of the one that succeeded, once
+//                              STEP succeeded); none for a step that ran no Job of its own
 //   {{execution.name}}  {{execution.namespace}}
 //   {{execution.startTime}}    when the execution started (RFC 3339, UTC: 2026-12-06T19:46:08Z)
 // NAME, KEY and STEP are made of letters, digits, '_' and '-'. Anything else between "{{" and
@@ -43,6 +45,7 @@ struct Reference {
     kStepOutput,          // step, name = the output
     kStepPhase,           // step
     kStepArtifactUri,     // step, name = the output artifact
+    kStepJobName,         // step
     kExecutionName,       //
     kExecutionNamespace,  //
     kExecutionStartTime   //
@@ -70,6 +73,7 @@ struct StepValues {
   std::string phase;
   std::map<std::string, std::string, std::less<>> outputs;
   std::map<std::string, std::string, std::less<>> artifacts;  // output artifact -> URI
+  std::string job_name;  // the latest attempt's Job; empty when the step ran none
 };
 
 // Where references get their values. Pointers returned stay valid while the context lives;

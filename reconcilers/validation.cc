@@ -227,6 +227,19 @@ void CheckArtifactDeclared(Checker& c, size_t step, const std::string& name,
                   ")" + in);
 }
 
+// A step whose {{steps.S.jobName}} is read runs one Job per attempt.
+void CheckRunsOneJob(Checker& c, const Step& step, const std::string& path, const std::string& in) {
+  StepType type = step.type.value_or(StepType::kContainer);
+  if (type == StepType::kApproval || type == StepType::kFail) {
+    c.Add(path, "step " + Quoted(step.name) + " is a" +
+                    (type == StepType::kApproval ? "n Approval" : " Fail") +
+                    " step, which runs no Job" + in);
+  } else if (!step.for_each.empty()) {
+    c.Add(path, "step " + Quoted(step.name) + " runs one Job per forEach item, so it has no " +
+                    "single Job name" + in);
+  }
+}
+
 void CheckStepReference(Checker& c, const TemplateScope& scope, const Reference& r,
                         const std::string& path) {
   const std::string in = " in " + r.ToString();
@@ -240,6 +253,7 @@ void CheckStepReference(Checker& c, const TemplateScope& scope, const Reference&
   }
   if (r.kind == Kind::kStepArtifactUri)
     return CheckArtifactDeclared(c, it->second, r.name, path, in);
+  if (r.kind == Kind::kStepJobName) return CheckRunsOneJob(c, c.spec.steps[it->second], path, in);
   const std::vector<std::string>& outputs = c.spec.steps[it->second].outputs;
   if (r.kind == Kind::kStepOutput && !outputs.empty() &&
       std::find(outputs.begin(), outputs.end(), r.name) == outputs.end()) {
@@ -263,6 +277,7 @@ void CheckReference(Checker& c, const TemplateScope& scope, const Reference& r,
     case Kind::kStepOutput:
     case Kind::kStepPhase:
     case Kind::kStepArtifactUri:
+    case Kind::kStepJobName:
       return CheckStepReference(c, scope, r, path);
     case Kind::kExecutionName:
     case Kind::kExecutionNamespace:

@@ -117,8 +117,8 @@ TEST(ExpressionTest, SyntaxErrorsNameTheColumnAndWhatWasExpected) {
       {"{a}", "when: expected '{{' at column 1"},
       {"{{foo}} == 1",
        "when: invalid reference \"{{foo}}\" at column 1: expected parameters.NAME, item, item.KEY, "
-       "steps.STEP.outputs.NAME, steps.STEP.phase, steps.STEP.artifacts.NAME.uri, execution.name, "
-       "execution.namespace or execution.startTime"},
+       "steps.STEP.outputs.NAME, steps.STEP.phase, steps.STEP.artifacts.NAME.uri, "
+       "steps.STEP.jobName, execution.name, execution.namespace or execution.startTime"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.condition);
@@ -145,8 +145,8 @@ TEST(ExpressionTest, EvaluationErrorsAreValuesNotCrashes) {
       {"{{item.country.x}} == fr",
        "when: invalid reference \"{{item.country.x}}\" at column 1: expected parameters.NAME, "
        "item, item.KEY, steps.STEP.outputs.NAME, steps.STEP.phase, "
-       "steps.STEP.artifacts.NAME.uri, execution.name, execution.namespace or "
-       "execution.startTime"},
+       "steps.STEP.artifacts.NAME.uri, steps.STEP.jobName, execution.name, execution.namespace "
+       "or execution.startTime"},
   };
   TemplateValues v = Values();
   for (const auto& c : cases) {

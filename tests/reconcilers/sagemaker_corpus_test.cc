@@ -200,7 +200,7 @@ const std::map<std::string, std::string> kExpected = {
     {"defs/examples-selective-execution.json", "\"RegisterModel\" is not supported"},
     {"defs/sdk-feature-processor-training.json", ""},
     {"defs/sdk-v2-callback-step.json", "(test-step).image: required"},
-    {"defs/sdk-v2-condition-step.json", "\"Steps.MyStep0.TrainingJobName\"}: Stepline cannot"},
+    {"defs/sdk-v2-condition-step.json", "(my-step1).image: required"},
     {"defs/sdk-v2-emr-step.json", "\"EMR\" is not supported"},
     {"defs/sdk-v2-lambda-step.json", "\"Lambda\" is not supported"},
     {"defs/sdk-v3-evaluation-deterministic.json", "\"Lineage\" is not supported"},

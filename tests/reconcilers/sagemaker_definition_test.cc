@@ -343,11 +343,16 @@ TEST(SageMakerDefinitionTest, ValuesAndEachGetForm) {
             "supported by Stepline (it provides PipelineExecutionId, PipelineExecutionArn and "
             "StartDateTime)",
        false},
-      {"other step property", R"({"Get": "Steps.Prep.Properties.ProcessingJobName"})",
-       at + R"({"Get": "Steps.Prep.Properties.ProcessingJobName"}: Stepline cannot provide this )"
-            "step property (it provides ProcessingOutputConfig.Outputs['NAME'].S3Output.S3Uri, "
-            "FinalMetricDataList['NAME'].Value, ModelArtifacts.S3ModelArtifacts and "
-            "OutputParameters['NAME'], each with or without \"Properties.\" before it)",
+      {"processing job name", R"({"Get": "Steps.Prep.Properties.ProcessingJobName"})",
+       "{{steps.prep.jobName}}"},
+      {"training job name, the SDK's form", R"({"Get": "Steps.Train.TrainingJobName"})",
+       "{{steps.train.jobName}}"},
+      {"job name of the other step type", R"({"Get": "Steps.Prep.Properties.TrainingJobName"})",
+       at + R"({"Get": "Steps.Prep.Properties.TrainingJobName"}: Stepline cannot provide this )"
+            "property of a Processing step (it provides "
+            "ProcessingOutputConfig.Outputs['NAME'].S3Output.S3Uri, ProcessingJobName, "
+            "FinalMetricDataList['NAME'].Value, ModelArtifacts.S3ModelArtifacts, TrainingJobName "
+            "and OutputParameters['NAME'], each with or without \"Properties.\" before it)",
        false},
       {"unknown step", R"({"Get": "Steps.Nope.Properties.X"})",
        R"(Steps[3] (Use).Arguments: a Get names unknown step "Nope")", false},
@@ -431,6 +436,11 @@ TEST(SageMakerDefinitionTest, ConditionsBecomeWhenExpressionsThatEvaluateAsSageM
        {{"fast", "", true}, {"slow", "", false}}},
       {"not",
        R"([{"Type": "Not", "Expression": {"Type": "Equals", "LeftValue": )" + mode +
+           R"(, "RightValue": "full"}}])",
+       "!({{parameters.Mode}} == 'full')",
+       {{"full", "", false}, {"fast", "", true}}},
+      {"not, the negated condition as Condition (as some SDK versions write it)",
+       R"([{"Type": "Not", "Condition": {"Type": "Equals", "LeftValue": )" + mode +
            R"(, "RightValue": "full"}}])",
        "!({{parameters.Mode}} == 'full')",
        {{"full", "", false}, {"fast", "", true}}},

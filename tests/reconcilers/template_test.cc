@@ -15,6 +15,7 @@ TemplateValues Values() {
       "Succeeded",
       {{"accuracy", "0.91"},
        {"report", R"({"regression_metrics": {"mse": {"value": 4.6}}, "list": ["a", "b"]})"}}};
+  v.steps["evaluate"].job_name = "forecast-weekly-42-evaluate-2";
   v.steps["prepare"] = {"", {}};
   v.execution_name = "forecast-weekly-42";
   v.execution_namespace = "ml";
@@ -40,6 +41,7 @@ TEST(TemplateTest, RendersEveryReferenceForm) {
       {"start time", "{{execution.startTime}}", nullptr, "2026-12-06T19:46:08Z"},
       {"step output", "acc={{steps.evaluate.outputs.accuracy}}", nullptr, "acc=0.91"},
       {"step phase", "{{steps.evaluate.phase}}", nullptr, "Succeeded"},
+      {"step job name", "{{ steps.evaluate.jobName }}", nullptr, "forecast-weekly-42-evaluate-2"},
       {"a value inside a JSON output",
        "{{steps.evaluate.outputs.report.regression_metrics.mse.value}}", nullptr, "4.6"},
       {"a list item inside a JSON output", "{{steps.evaluate.outputs.report.list.1}}", nullptr,
@@ -72,7 +74,8 @@ TEST(TemplateTest, RendersEveryReferenceForm) {
 TEST(TemplateTest, ParseErrorsNameTheReferenceAndColumn) {
   const std::string forms =
       ": expected parameters.NAME, item, item.KEY, steps.STEP.outputs.NAME, steps.STEP.phase, "
-      "steps.STEP.artifacts.NAME.uri, execution.name, execution.namespace or execution.startTime";
+      "steps.STEP.artifacts.NAME.uri, steps.STEP.jobName, execution.name, execution.namespace or "
+      "execution.startTime";
   struct Case {
     std::string text;
     std::string want;
@@ -87,6 +90,7 @@ TEST(TemplateTest, ParseErrorsNameTheReferenceAndColumn) {
       {"{{steps.a.outputs}}", "invalid reference \"{{steps.a.outputs}}\" at column 1" + forms},
       {"{{steps..phase}}", "invalid reference \"{{steps..phase}}\" at column 1" + forms},
       {"{{steps.a.status}}", "invalid reference \"{{steps.a.status}}\" at column 1" + forms},
+      {"{{steps.a.jobname}}", "invalid reference \"{{steps.a.jobname}}\" at column 1" + forms},
       {"{{execution.uid}}", "invalid reference \"{{execution.uid}}\" at column 1" + forms},
       {"{{a.b.c.d.e.f.g}}", "invalid reference \"{{a.b.c.d.e.f.g}}\" at column 1" + forms},
       {"x {{{item}}}", "invalid reference \"{{{item}}\" at column 3" + forms},
@@ -112,6 +116,8 @@ TEST(TemplateTest, UnresolvedReferencesNameThemselves) {
       {"{{steps.evaluate.outputs.accuracy2}}", nullptr,
        "{{steps.evaluate.outputs.accuracy2}}: step \"evaluate\" has no output \"accuracy2\""},
       {"{{steps.train.phase}}", nullptr, "{{steps.train.phase}}: no step \"train\""},
+      {"{{steps.prepare.jobName}}", nullptr,
+       "{{steps.prepare.jobName}}: step \"prepare\" has no Job (it has not started one)"},
       {"{{steps.evaluate.outputs.report.regression_metrics.rmse}}", nullptr,
        "{{steps.evaluate.outputs.report.regression_metrics.rmse}}: output \"report\" of step "
        "\"evaluate\" has no \"rmse\" there"},

@@ -203,8 +203,8 @@ std::vector<Malformed> MalformedPipelines() {
        [](Json& s) { s["steps"][0]["args"] = {"{{horizon}}"}; },
        {"spec.steps[0] (prepare).args[0]: invalid reference \"{{horizon}}\" at column 1: "
         "expected parameters.NAME, item, item.KEY, steps.STEP.outputs.NAME, steps.STEP.phase, "
-        "steps.STEP.artifacts.NAME.uri, execution.name, execution.namespace or "
-        "execution.startTime"}},
+        "steps.STEP.artifacts.NAME.uri, steps.STEP.jobName, execution.name, "
+        "execution.namespace or execution.startTime"}},
       {"an unknown step in args",
        [](Json& s) { s["steps"][4]["args"] = {"{{steps.evalute.outputs.accuracy}}"}; },
        {"spec.steps[4] (register).args[0]: unknown step \"evalute\" in "
@@ -213,6 +213,14 @@ std::vector<Malformed> MalformedPipelines() {
        [](Json& s) { s["steps"][0]["command"][3] = "{{steps.evaluate.outputs.accuracy}}"; },
        {"spec.steps[0] (prepare).command[3]: step \"evaluate\" is not upstream of this step (add "
         "it to dependsOn) in {{steps.evaluate.outputs.accuracy}}"}},
+      {"the job name of an Approval step",
+       [](Json& s) { s["steps"][4]["args"] = {"{{steps.approve.jobName}}"}; },
+       {"spec.steps[4] (register).args[0]: step \"approve\" is an Approval step, which runs no "
+        "Job in {{steps.approve.jobName}}"}},
+      {"the job name of a forEach step",
+       [](Json& s) { s["steps"][2]["args"] = {"{{steps.train.jobName}}"}; },
+       {"spec.steps[2] (evaluate).args[0]: step \"train\" runs one Job per forEach item, so it "
+        "has no single Job name in {{steps.train.jobName}}"}},
       {"a step referring to itself",
        [](Json& s) { s["steps"][2]["args"] = {"{{steps.evaluate.phase}}"}; },
        {"spec.steps[2] (evaluate).args[0]: a step cannot refer to itself in "
@@ -475,6 +483,11 @@ TEST(ValidationTest, OtherValidPipelines) {
     std::function<void(Json&)> mutate;
   };
   std::vector<Case> cases = {
+      {"the job name of an upstream container step, in args and when",
+       [](Json& s) {
+         s["steps"][4]["args"] = {"--trained-by={{steps.evaluate.jobName}}"};
+         s["steps"][4]["when"] = "{{steps.evaluate.jobName}} != ''";
+       }},
       {"forEach over an upstream step's output, with {{item.KEY}} and env",
        [](Json& s) {
          s["steps"][2]["forEach"] = "{{steps.train.outputs.model}}";
