@@ -61,6 +61,11 @@ enum class StepType { kContainer, kApproval, kFail, kNotebook };
 enum class OnFailure { kFail, kContinue };
 enum class SignalOutcome { kSucceeded, kFailed };
 enum class ExecutionStatus { kPending, kExecuting, kStopping, kStopped, kFailed, kSucceeded };
+// The run has ended: Succeeded, Failed or Stopped (the one definition every reader uses).
+inline bool IsFinishedPhase(const std::optional<ExecutionStatus>& phase) {
+  return phase == ExecutionStatus::kSucceeded || phase == ExecutionStatus::kFailed ||
+         phase == ExecutionStatus::kStopped;
+}
 enum class StepPhase {
   kPending,
   kWaitingForQuota,

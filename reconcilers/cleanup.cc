@@ -9,11 +9,6 @@
 namespace stepline::reconcilers {
 namespace {
 
-bool Finished(const std::optional<ExecutionStatus>& phase) {
-  return phase == ExecutionStatus::kSucceeded || phase == ExecutionStatus::kFailed ||
-         phase == ExecutionStatus::kStopped;
-}
-
 // Newest first: by completion, then creation, then name.
 bool Newer(const CleanupRun* a, const CleanupRun* b) {
   return std::tie(a->completion_time, a->creation_time, a->name) >
@@ -45,7 +40,7 @@ bool Due(const std::optional<int64_t>& ttl, const CleanupRun& run, k8s::WallTime
 
 std::optional<k8s::WallTime> ExecutionDeletionDue(const PipelineExecution& ex) {
   const auto& ttl = ex.spec.ttl_seconds_after_finished;
-  if (!ttl || !Finished(ex.status.pipeline_execution_status) || !ex.status.completion_time) {
+  if (!ttl || !IsFinishedPhase(ex.status.pipeline_execution_status) || !ex.status.completion_time) {
     return std::nullopt;
   }
   return *ex.status.completion_time + std::chrono::seconds(std::max<int64_t>(0, *ttl));
@@ -86,13 +81,13 @@ PipelineCleanupPlan PlanPipelineCleanup(const PipelineCleanupPolicy& policy,
   PipelineCleanupPlan plan;
   std::vector<const CleanupRun*> succeeded, failed;
   for (const CleanupRun& run : runs) {
-    if (!Finished(run.phase)) continue;
+    if (!IsFinishedPhase(run.phase)) continue;
     (run.phase == ExecutionStatus::kSucceeded ? succeeded : failed).push_back(&run);
   }
   Prune(succeeded, policy.successful_history_limit, &plan);
   Prune(failed, policy.failed_history_limit, &plan);
   for (const CleanupRun& run : runs) {
-    if (!Finished(run.phase) || !run.completion_time) continue;
+    if (!IsFinishedPhase(run.phase) || !run.completion_time) continue;
     if (std::find(plan.delete_runs.begin(), plan.delete_runs.end(), run.name) !=
         plan.delete_runs.end()) {
       continue;

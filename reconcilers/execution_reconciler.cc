@@ -43,9 +43,7 @@ bool IsQuotaRefusal(const k8s::Status& s) {
 }
 
 bool IsFinished(const PipelineExecutionStatus& s) {
-  const auto& phase = s.pipeline_execution_status;
-  return phase == ExecutionStatus::kSucceeded || phase == ExecutionStatus::kFailed ||
-         phase == ExecutionStatus::kStopped;
+  return IsFinishedPhase(s.pipeline_execution_status);
 }
 
 bool Controls(const Object& job, const std::string& uid) {

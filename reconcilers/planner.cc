@@ -25,11 +25,6 @@ using planner_internal::UnitState;
 
 using JobIndex = std::map<std::string, planner_internal::StepJobs, std::less<>>;
 
-bool IsTerminalExecution(const std::optional<ExecutionStatus>& s) {
-  return s == ExecutionStatus::kSucceeded || s == ExecutionStatus::kFailed ||
-         s == ExecutionStatus::kStopped;
-}
-
 JobIndex IndexJobs(const Planning& p) {
   JobIndex index;
   for (const auto& j : p.in.jobs) {
@@ -635,7 +630,7 @@ PlanResult Plan(const PlanInputs& in) {
     Emit(out, EventType::kWarning, "StatusCorrected",
          "status said Succeeded while steps were unfinished; the run goes on");
   }
-  if (IsTerminalExecution(current)) {
+  if (IsFinishedPhase(current)) {
     if (current != ExecutionStatus::kSucceeded) DeleteActiveJobs(in, p);
   } else if (in.execution->spec.stop.value_or(false)) {
     PlanStop(out, in, p);

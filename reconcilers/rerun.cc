@@ -32,12 +32,6 @@ RerunRequest FromSelective(const SelectiveExecutionConfig& c) {
   return r;
 }
 
-bool IsFinished(const PipelineExecution& ex) {
-  const auto& s = ex.status.pipeline_execution_status;
-  return s == ExecutionStatus::kSucceeded || s == ExecutionStatus::kFailed ||
-         s == ExecutionStatus::kStopped;
-}
-
 // A recorded result the re-run may keep: it succeeded, its `when` was false, or it failed and
 // was caught (onFailure: Continue).
 bool Reusable(const StepStatus* s, const Step& step) {
@@ -62,7 +56,7 @@ Status Refuse(const std::string& field, const std::string& why) {
 std::string SourceProblem(const RerunRequest& r, const PipelineExecution* source) {
   const std::string quoted = "execution \"" + r.source + "\"";
   if (source == nullptr) return quoted + " not found in this namespace";
-  if (!IsFinished(*source)) {
+  if (!IsFinishedPhase(source->status.pipeline_execution_status)) {
     auto phase = source->status.pipeline_execution_status;
     return quoted + " has not finished (" +
            std::string(phase ? EnumToString(kExecutionStatusNames, *phase) : "Pending") +

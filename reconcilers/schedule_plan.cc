@@ -146,11 +146,6 @@ void Decide(const ScheduleInput& in, const Parsed& p, SchedulePlan* plan) {
 
 }  // namespace
 
-bool IsFinishedPhase(const std::optional<ExecutionStatus>& phase) {
-  return phase == ExecutionStatus::kSucceeded || phase == ExecutionStatus::kFailed ||
-         phase == ExecutionStatus::kStopped;
-}
-
 SchedulePlan PlanSchedule(const ScheduleInput& in) {
   SchedulePlan plan;
   plan.status = in.status;

@@ -70,6 +70,4 @@ struct SchedulePlan {
 
 SchedulePlan PlanSchedule(const ScheduleInput& in);
 
-bool IsFinishedPhase(const std::optional<ExecutionStatus>& phase);
-
 }  // namespace stepline::reconcilers

@@ -168,9 +168,7 @@ PipelineExecutionStatus ReduceRefusedStatus(const PipelineExecutionStatus& statu
   }
   // A snapshot too large for the status cannot be kept; the run cannot go on without it.
   if (s.pipeline_snapshot.dump().size() > kMaxStatusBytes / 2) s.pipeline_snapshot = nullptr;
-  const auto& phase = s.pipeline_execution_status;
-  bool finished = phase == ExecutionStatus::kSucceeded || phase == ExecutionStatus::kFailed ||
-                  phase == ExecutionStatus::kStopped;
+  bool finished = IsFinishedPhase(s.pipeline_execution_status);
   std::string message = "the API server refused the execution's status: " + why;
   if (!finished) {
     s.pipeline_execution_status = ExecutionStatus::kFailed;
