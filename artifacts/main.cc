@@ -2,7 +2,10 @@
 //
 //   stepline-artifacts download s3://BUCKET/KEY PATH [options]
 //   stepline-artifacts upload PATH s3://BUCKET/KEY [options]
+//   stepline-artifacts write PATH [--error-file PATH]
 //
+// A write puts the text of the environment variable STEPLINE_ARTIFACT_DATA into the file PATH
+// (a raw artifact: no storage involved), creating its directory.
 // A download writes the object to the file PATH, or, when KEY names a prefix, every object under
 // it into the directory PATH. An upload sends the file PATH, or every file under the directory
 // PATH below KEY. Exit 0 on success; 1 when the storage or the file system failed (the message,
@@ -11,6 +14,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -29,6 +34,7 @@ namespace a = stepline::artifacts;
 constexpr const char* kUsage = R"(usage:
   stepline-artifacts download s3://BUCKET/KEY PATH [options]
   stepline-artifacts upload PATH s3://BUCKET/KEY [options]
+  stepline-artifacts write PATH [--error-file PATH]   (the text of $STEPLINE_ARTIFACT_DATA)
 options (environment in brackets):
   --endpoint URL         S3 endpoint, http(s)://host[:port] [AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL];
                          default https://s3.REGION.amazonaws.com
@@ -201,9 +207,41 @@ int Run(const Args& args) {
   return 0;
 }
 
+// `write PATH [--error-file F]`: the raw artifact's text into PATH.
+int RunWrite(int argc, char** argv) {
+  Args args;
+  std::vector<std::string> positional;
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--error-file" && i + 1 < argc) {
+      args.error_file = argv[++i];
+    } else if (!arg.empty() && arg[0] == '-') {
+      return Fail(&args, "write: unknown option " + arg + "\n" + kUsage, 2);
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  const char* data = std::getenv("STEPLINE_ARTIFACT_DATA");
+  if (positional.size() != 1 || data == nullptr) {
+    return Fail(&args, std::string("write: expected PATH and STEPLINE_ARTIFACT_DATA\n") + kUsage,
+                2);
+  }
+  const std::filesystem::path path = positional[0];
+  std::error_code ec;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << data;
+  out.close();
+  if (ec || !out) return Fail(&args, "write " + path.string() + ": cannot write the file", 1);
+  std::fprintf(stderr, "stepline-artifacts: wrote %zu bytes to %s\n", std::strlen(data),
+               path.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "write") return RunWrite(argc, argv);
   sigset_t term;
   sigemptyset(&term);
   sigaddset(&term, SIGTERM);

@@ -304,6 +304,16 @@ k8s::Result<Step> ParseStepDefaults(const Json& json, const std::string& path) {
 
 // ---- artifacts (inputs, outputs) ----
 
+k8s::Result<std::string> ParseRawArtifact(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  std::string data;
+  r.Require("data");
+  r.String("data", &data);
+  if (!r.ok()) return r.status();
+  if (k8s::Status st = RejectUnknown(r, "data"); !st.ok()) return st;
+  return data;
+}
+
 k8s::Result<Artifact> ParseArtifact(const Json& json, const std::string& path) {
   FieldReader r(json, path);
   Artifact a;
@@ -314,8 +324,9 @@ k8s::Result<Artifact> ParseArtifact(const Json& json, const std::string& path) {
   r.String("s3", &a.s3);
   r.String("from", &a.from);
   r.String("archive", &a.archive);
+  r.Object("raw", ParseRawArtifact, &a.raw);
   if (!r.ok()) return r.status();
-  if (k8s::Status st = RejectUnknown(r, "name, path, s3, from, archive"); !st.ok()) return st;
+  if (k8s::Status st = RejectUnknown(r, "name, path, s3, from, raw, archive"); !st.ok()) return st;
   return a;
 }
 
@@ -326,6 +337,7 @@ Json ArtifactToJson(const Artifact& a) {
   w.String("s3", a.s3);
   w.String("from", a.from);
   w.String("archive", a.archive);
+  if (a.raw) w.Raw("raw", Json{{"data", *a.raw}});
   return w.Take();
 }
 

@@ -48,6 +48,9 @@ inline constexpr int64_t kMaxRetryIntervalSeconds = 2'592'000;  // 30 days
 inline constexpr int64_t kMaxExpireAfterMinutes = 525'600;      // a year
 inline constexpr double kMaxBackoffRate = 1000;                 // retryPolicy.backoffRate
 inline constexpr int64_t kMaxParallelism = 10'000;              // maxParallel(ExecutionSteps)
+// inputs.artifacts[].raw.data, rendered: an init container's environment variable holds it, and
+// Linux limits one to 128 KiB.
+inline constexpr size_t kMaxRawArtifactBytes = 65'536;
 
 // value clamped into [lo, hi].
 constexpr int64_t Saturate(int64_t value, int64_t lo, int64_t hi) {
@@ -258,6 +261,9 @@ struct Artifact {
   std::string s3;       // "s3://bucket/key", may hold templates
   std::string from;     // inputs only: "{{steps.STEP.artifacts.NAME}}"
   std::string archive;  // outputs only: "tgz" (one .tar.gz object), "none" or "" (as it is)
+  // inputs only: JSON raw.data, the file's text (templates allowed), written into the pod by an
+  // init container instead of downloaded (Argo's raw artifacts)
+  std::optional<std::string> raw;
   Json extra = Json::object();
 };
 

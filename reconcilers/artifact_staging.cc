@@ -85,6 +85,18 @@ Object StagingContainer(const StagedArtifacts& s, const std::string& name,
             {"capabilities", {{"drop", Object::array({"ALL"})}}}}}};
 }
 
+// The init container that writes a raw artifact: no storage, so none of its options or
+// credentials; the text in the environment, escaped against Kubernetes' $(VAR) expansion.
+Object RawWriter(const StagedArtifacts& s, const std::string& name, const std::string& dest,
+                 const std::string& text) {
+  StagedArtifacts storage_free;
+  storage_free.options = s.options;
+  Object c = StagingContainer(storage_free, name, {"stepline-artifacts", "write", dest});
+  c["env"] = Object::array(
+      {{{"name", kRawArtifactDataEnv}, {"value", EscapeForKubernetesExpansion(text)}}});
+  return c;
+}
+
 std::string WithoutTrailingSlash(const std::string& path) {
   return path.size() > 1 && path.back() == '/' ? path.substr(0, path.size() - 1) : path;
 }
@@ -104,10 +116,11 @@ void AddInputs(const StagedArtifacts& s, Object& init, Object& mounts) {
     // A directory input: an object lands in it under its own name (stepline-artifacts' rule
     // for a destination ending in '/'), a prefix's objects below it.
     const std::string into = a.path.back() == '/' ? "/" : "";
+    const std::string name = kArtifactContainerPrefix + std::string("in-") + std::to_string(i);
+    const std::string dest = std::string(kArtifactMountPath) + "/" + sub + into;
     init.push_back(
-        StagingContainer(s, kArtifactContainerPrefix + std::string("in-") + std::to_string(i),
-                         {"stepline-artifacts", "download", a.uri,
-                          std::string(kArtifactMountPath) + "/" + sub + into}));
+        a.raw ? RawWriter(s, name, dest, *a.raw)
+              : StagingContainer(s, name, {"stepline-artifacts", "download", a.uri, dest}));
     mounts.push_back(
         {{"name", kArtifactVolume}, {"mountPath", WithoutTrailingSlash(a.path)}, {"subPath", sub}});
   }
@@ -140,6 +153,15 @@ k8s::Result<StagedArtifacts> ResolveArtifacts(const ArtifactResolution& in) {
   out.options = in.options;
   if (in.repository != nullptr) out.repository = *in.repository;
   for (const Artifact& a : in.step->input_artifacts) {
+    if (a.raw) {
+      if (a.raw->size() > kMaxRawArtifactBytes) {
+        return k8s::Status::Invalid("input artifact " + Quoted(a.name) + ": raw.data is " +
+                                    std::to_string(a.raw->size()) + " bytes once rendered, more " +
+                                    "than " + std::to_string(kMaxRawArtifactBytes));
+      }
+      out.inputs.push_back({a.name, a.path, "", "", a.raw});
+      continue;
+    }
     k8s::Result<std::string> uri = InputUri(in, a);
     if (!uri.ok()) return uri.status();
     if (k8s::Status st = CheckRendered("input", a, *uri); !st.ok()) return st;

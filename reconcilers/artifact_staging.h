@@ -4,7 +4,9 @@
 //
 // The pod gets one emptyDir volume, `stepline-artifacts`:
 // - one init container per input artifact (`artifact-in-<i>`, the controller's image, running
-//   `stepline-artifacts download URI /stepline/artifacts/in/<i>`); the step's container mounts
+//   `stepline-artifacts download URI /stepline/artifacts/in/<i>`, or for a raw artifact
+//   `stepline-artifacts write /stepline/artifacts/in/<i>` with the text in its environment
+//   variable STEPLINE_ARTIFACT_DATA); the step's container mounts
 //   `in/<i>` (subPath) at the artifact's path, so a file is a file and a directory a directory;
 // - for the outputs, the directory of each output path (the path itself when it ends in '/') is
 //   mounted from `out/<k>`; a native sidecar (`artifact-upload`: an init container with
@@ -37,6 +39,8 @@ inline constexpr const char* kArtifactVolume = "stepline-artifacts";
 inline constexpr const char* kArtifactCredentialsVolume = "stepline-artifact-credentials";
 inline constexpr const char* kArtifactMountPath = "/stepline/artifacts";
 inline constexpr const char* kArtifactCredentialsPath = "/stepline/credentials";
+// The environment variable of a raw artifact's writer that holds the text.
+inline constexpr const char* kRawArtifactDataEnv = "STEPLINE_ARTIFACT_DATA";
 
 // What the controller's flags say about staging.
 struct ArtifactStagingOptions {
@@ -52,6 +56,8 @@ struct StagedArtifact {
   std::string path;     // as declared
   std::string uri;      // s3://bucket/key, rendered
   std::string archive;  // outputs: "tgz" uploads one .tar.gz object
+  // inputs: a raw artifact's rendered text, written by `stepline-artifacts write` (uri "")
+  std::optional<std::string> raw;
 };
 
 // One attempt's artifacts, resolved.

@@ -77,7 +77,10 @@ void ApplyNotebookDefaults(const Step& defaults, Step* step) {
   auto named = [](const Artifact& a) { return a.name == kNotebookArtifact; };
   auto& outputs = step->output_artifacts;
   if (std::none_of(outputs.begin(), outputs.end(), named)) {
-    outputs.push_back({kNotebookArtifact, kNotebookOutputPath, "", "", "", Json::object()});
+    Artifact notebook;
+    notebook.name = kNotebookArtifact;
+    notebook.path = kNotebookOutputPath;
+    outputs.push_back(std::move(notebook));
   }
 }
 

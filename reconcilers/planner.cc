@@ -690,7 +690,14 @@ k8s::Result<Step> RenderStep(const Step& step, const PlanContext& ctx) {
     if (!params.ok()) return params.status();
     out.notebook->parameters = std::move(params).value();
   }
-  // Artifact URIs as they are (the Job builder escapes them where Kubernetes would expand).
+  // Artifact URIs and raw texts as they are (the Job builder escapes them where Kubernetes
+  // would expand).
+  for (Artifact& a : out.input_artifacts) {
+    if (!a.raw) continue;
+    k8s::Result<std::string> r = RenderRawText(*a.raw, ctx);
+    if (!r.ok()) return r.status();
+    a.raw = std::move(r).value();
+  }
   for (auto* list : {&out.input_artifacts, &out.output_artifacts}) {
     for (Artifact& a : *list) {
       if (a.s3.empty()) continue;

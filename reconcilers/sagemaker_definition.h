@@ -17,8 +17,9 @@
 //               an Integer parameter, applied per execution); ClusterConfig /
 //               ResourceConfig (InstanceType, InstanceCount, VolumeSizeInGB); ProcessingInputs,
 //               ProcessingOutputConfig, InputDataConfig and OutputDataConfig -> input and output
-//               artifacts (sagemaker_channels.cc); the fields Stepline has no use for (VPC, ...)
-//               only give a warning
+//               artifacts (sagemaker_channels.cc); the configuration files SageMaker writes
+//               (hyperparameters.json, ...) -> raw input artifacts (sagemaker_config.cc); the
+//               fields Stepline has no use for (VPC, ...) only give a warning
 //   Fail        Arguments.ErrorMessage -> a Fail step's message
 //   Callback    an Approval step (answered through the execution's spec.signals; its
 //               OutputParameters' names become the step's declared outputs)

@@ -88,6 +88,14 @@ k8s::Status CompileProcessingData(const StepInput& in, const Json& args, Step* s
 k8s::Status CompileTrainingChannels(const StepInput& in, const Json& args, Step* step);
 // OutputDataConfig -> the output artifact "model" (/opt/ml/model as model.tar.gz).
 k8s::Status CompileModelOutput(const StepInput& in, const Json& args, Step* step);
+// ---- the configuration files SageMaker writes (sagemaker_config.cc) ----
+
+// hyperparameters.json, resourceconfig.json and inputdataconfig.json in /opt/ml/input/config/,
+// as raw input artifacts.
+k8s::Status CompileTrainingConfigFiles(const StepInput& in, const Json& args, Step* step);
+// processingjobconfig.json and resourceconfig.json in /opt/ml/config/, as raw input artifacts.
+k8s::Status CompileProcessingConfigFiles(const StepInput& in, const Json& args, Step* step);
+
 k8s::Status CompileCallback(const StepInput& in, Step* step);
 // The step's CacheConfig {Enabled, ExpireAfter (an ISO-8601 duration)} (nullptr: none) as the
 // step's cache; nullopt when none is given.

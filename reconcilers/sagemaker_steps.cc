@@ -410,6 +410,8 @@ k8s::Status CompileProcessing(const StepInput& in, Step* step) {
   if (!status.ok()) return status;
   status = CompilePropertyFiles(in, **args, step);
   if (!status.ok()) return status;
+  status = CompileProcessingConfigFiles(in, **args, step);
+  if (!status.ok()) return status;
   WarnUnused(in, **args,
              {"AppSpecification", "Environment", "StoppingCondition", "ProcessingResources",
               "RoleArn", "ProcessingInputs", "ProcessingOutputConfig"});
@@ -436,6 +438,8 @@ k8s::Status CompileTraining(const StepInput& in, Step* step) {
   status = CompileTrainingChannels(in, **args, step);
   if (!status.ok()) return status;
   status = CompileModelOutput(in, **args, step);
+  if (!status.ok()) return status;
+  status = CompileTrainingConfigFiles(in, **args, step);
   if (!status.ok()) return status;
   WarnUnused(in, **args,
              {"AlgorithmSpecification", "Environment", "HyperParameters", "StoppingCondition",

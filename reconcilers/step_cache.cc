@@ -78,7 +78,9 @@ Json ArtifactsJson(const std::vector<Artifact>& list,
       uri = it == uris->end() ? "" : it->second;
     }
     // How an output is stored changes what its URI holds: one .tar.gz or the files.
-    out.push_back({a.name, a.path, uri, a.archive == "tgz" ? "tgz" : ""});
+    Json entry = {a.name, a.path, uri, a.archive == "tgz" ? "tgz" : ""};
+    if (a.raw) entry.push_back(*a.raw);  // a raw input's rendered text (keys without it unchanged)
+    out.push_back(std::move(entry));
   }
   return out;
 }

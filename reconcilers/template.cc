@@ -326,4 +326,33 @@ Result<std::string> RenderContainerTemplate(std::string_view text, const Templat
   return RenderParts(*tmpl, context, /*escape=*/true);
 }
 
+namespace {
+
+// Every string inside value rendered in place; object keys stay as they are.
+k8s::Status RenderJsonStrings(nlohmann::json& value, const TemplateContext& context, int depth) {
+  if (depth > 64) return k8s::Status::Invalid("JSON nested deeper than 64");
+  if (value.is_string()) {
+    auto rendered = RenderTemplate(value.get<std::string>(), context);
+    if (!rendered.ok()) return rendered.status();
+    value = std::move(rendered).value();
+    return k8s::Status::Ok();
+  }
+  if (!value.is_structured()) return k8s::Status::Ok();
+  for (auto& item : value) {
+    k8s::Status st = RenderJsonStrings(item, context, depth + 1);
+    if (!st.ok()) return st;
+  }
+  return k8s::Status::Ok();
+}
+
+}  // namespace
+
+Result<std::string> RenderRawText(std::string_view text, const TemplateContext& context) {
+  if (text.find("{{") == std::string_view::npos) return std::string(text);
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_structured()) return RenderTemplate(text, context);
+  if (k8s::Status st = RenderJsonStrings(doc, context, 0); !st.ok()) return st;
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace stepline::reconcilers

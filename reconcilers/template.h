@@ -151,4 +151,10 @@ std::string EscapeForKubernetesExpansion(std::string_view value);
 k8s::Result<std::string> RenderContainerTemplate(std::string_view text,
                                                  const TemplateContext& context);
 
+// The text of a raw artifact (inputs.artifacts[].raw.data) rendered. A JSON object or list has
+// the templates of its string values (and list items) rendered one by one, so that a value with
+// quotes or backslashes stays valid JSON, and is written compact; other text is rendered as
+// RenderTemplate does. Nesting deeper than 64 is an error.
+k8s::Result<std::string> RenderRawText(std::string_view text, const TemplateContext& context);
+
 }  // namespace stepline::reconcilers

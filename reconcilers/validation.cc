@@ -585,6 +585,18 @@ void CheckArtifactS3(Checker& c, const TemplateScope& scope, const std::string& 
   if (!problem.empty()) c.Add(path, problem);
 }
 
+// A raw input: a file (its path names no directory) of at most kMaxRawArtifactBytes.
+void CheckRawArtifact(Checker& c, const TemplateScope& scope, const Artifact& a,
+                      const std::string& path) {
+  if (!a.path.empty() && a.path.back() == '/') {
+    c.Add(path + ".path", "a raw artifact is a file: its path cannot end in '/'");
+  }
+  if (a.raw->size() > kMaxRawArtifactBytes) {
+    c.Add(path + ".raw.data", "longer than " + std::to_string(kMaxRawArtifactBytes) + " bytes");
+  }
+  CheckTemplate(c, scope, *a.raw, path + ".raw.data");
+}
+
 // The name and path of one artifact; `names` collects the names of its list. False when the
 // path is unusable.
 bool CheckArtifactNameAndPath(Checker& c, const Artifact& a, const std::string& path,
@@ -612,8 +624,12 @@ void CheckInputArtifacts(Checker& c, size_t i, const std::string& path,
       c.Add(at + ".path", Quoted(a.path) + " is the path of another input artifact");
     }
     if (!a.archive.empty()) c.Add(at + ".archive", "only output artifacts take archive");
-    if (a.s3.empty() == a.from.empty()) {
-      c.Add(at, "give exactly one of s3 (an s3:// URI) and from ({{steps.STEP.artifacts.NAME}})");
+    if (!a.s3.empty() + !a.from.empty() + a.raw.has_value() != 1) {
+      c.Add(at,
+            "give exactly one of s3 (an s3:// URI), from ({{steps.STEP.artifacts.NAME}}) and raw "
+            "({data: the file's text})");
+    } else if (a.raw) {
+      CheckRawArtifact(c, scope, a, at);
     } else if (!a.from.empty()) {
       CheckArtifactFrom(c, i, a.from, at + ".from");
     } else {
@@ -632,6 +648,7 @@ void CheckOutputArtifacts(Checker& c, size_t i, const std::string& path,
     const Artifact& a = s.output_artifacts[j];
     const std::string at = Field(path, "outputs.artifacts", j);
     if (!a.from.empty()) c.Add(at + ".from", "only input artifacts take from");
+    if (a.raw) c.Add(at + ".raw", "only input artifacts take raw");
     if (!a.archive.empty() && a.archive != "tgz" && a.archive != "none") {
       c.Add(at + ".archive",
             "must be tgz (one .tar.gz object) or none (got " + Quoted(a.archive) + ")");

@@ -60,7 +60,7 @@ spec:
   - {name: a, image: busybox, inputs: {artifacts: [{name: x, path: /x, s3: "s3://b/k", from: "{{steps.z.artifacts.x}}"}]}}
 YAML
 )
-check "admission refuses an input with both s3 and from" grep -q "give exactly one of s3 and from" <<<"$both"
+check "admission refuses an input with both s3 and from" grep -q "give exactly one of s3, from and raw" <<<"$both"
 
 # Validation names the step and the field.
 check "bad-from is not Ready" wait_for 30 bash -c \

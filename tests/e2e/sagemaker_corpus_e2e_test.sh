@@ -13,15 +13,18 @@
 #   ContainerEntrypoint. The local agent cannot run images, so the Pipeline's stepDefaults put a
 #   stand-in `train` first on the PATH (the image's command, found as a container runtime finds
 #   it); it checks that it was started with the argument `train`, the hyperparameters (SM_HP_*,
-#   SM_HPS) and the channels staged from the S3 API server this test starts (s3rver) at
-#   /opt/ml/input/data/{train,validation}/, and writes a model file in /opt/ml/model, which is
+#   SM_HPS, and /opt/ml/input/config/hyperparameters.json), resourceconfig.json and
+#   inputdataconfig.json, and the channels staged from the S3 API server this test starts
+#   (s3rver) at /opt/ml/input/data/{train,validation}/, and writes a model file in
+#   /opt/ml/model, which is
 #   uploaded as model.tar.gz under OutputDataConfig.S3OutputPath and recorded as the step's
 #   artifact `model` (what S3ModelArtifacts reads). The warnings (VolumeSizeInGB) are listed in
 #   Ready and a DefinitionWarnings Event. InstanceType ml.m4.xlarge asks for 4 CPUs and 16Gi, more than
 #   the local machine node has, so the run uses ml.t3.medium (2 CPUs, 4Gi); the verbatim
 #   ml.m4.xlarge and a GPU type (ml.p3.2xlarge) are applied too, and their pods' requests and
-#   the scheduler's "Insufficient" message are checked, then those runs are stopped.
-# Not exercised: hyperparameters.json on disk (not provided yet).
+#   the scheduler's "Insufficient" message are checked, then those runs are stopped. The run's
+#   max_depth comes from a parameter (an edit: {"Get": "Parameters.Depth"}) that the execution
+#   sets to 6, so the file and the environment show this run's value, not the default 5.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 EXT="${STEPLINE_EXTERNAL_DIR:-$E2E_ROOT/../shared/external}"
@@ -57,9 +60,14 @@ echo "train: \$0=$0 args=[$*] max_depth=$SM_HP_MAX_DEPTH SM_HPS=$SM_HPS"
 [ "$(basename "$0")" = train ] && [ $# -eq 0 ] || { echo "want to be run as train" >&2; exit 2; }
 case "$SM_HPS" in *'"num_round":"10"'*) ;; *) echo "SM_HPS lacks num_round" >&2; exit 3 ;; esac
 channels=$(cd /opt/ml/input/data && ls */*) || { echo "no channels staged" >&2; exit 4; }
-echo "booster depth=$SM_HP_MAX_DEPTH" > /opt/ml/model/xgboost-model
-printf '{"max_depth": "%s", "channels": "%s"}' "$SM_HP_MAX_DEPTH" "$(echo $channels)" \
-  >/dev/termination-log
+config=/opt/ml/input/config
+cat $config/hyperparameters.json $config/resourceconfig.json $config/inputdataconfig.json || exit 5
+file_depth=$(sed -n 's/.*"max_depth":"\([^"]*\)".*/\1/p' $config/hyperparameters.json)
+host=$(sed -n 's/.*"current_host":"\([^"]*\)".*/\1/p' $config/resourceconfig.json)
+train_type=$(sed -n 's/.*"train":{"ContentType":"\([^"]*\)".*/\1/p' $config/inputdataconfig.json)
+echo "booster depth=$file_depth" > /opt/ml/model/xgboost-model
+printf '{"max_depth": "%s", "file_max_depth": "%s", "host": "%s", "train_type": "%s", "channels": "%s"}' \
+  "$SM_HP_MAX_DEPTH" "$file_depth" "$host" "$train_type" "$(echo $channels)" >/dev/termination-log
 SH
 chmod +x "$STANDIN/train"
 
@@ -107,23 +115,35 @@ check_eq "no Job was created" 0 "$(count_jobs conditions-1)"
 
 # ---- a Training step of the ACK sample, run with a stand-in image ----
 bucket='<YOUR_BUCKET_NAME>=>corpus-data'
-definition_pipeline abalone ack-samples-my-pipeline.json '"ml.m4.xlarge"=>"ml.t3.medium"' "$bucket"
+definition_pipeline abalone ack-samples-my-pipeline.json '"ml.m4.xlarge"=>"ml.t3.medium"' "$bucket" \
+  '"max_depth": "5"=>"max_depth": {"Get": "Parameters.Depth"}' \
+  '"Version": "2020-12-01",=>"Version": "2020-12-01", "Parameters": [{"Name": "Depth", "Type": "String", "DefaultValue": "5"}],'
 check "the ACK sample definition is Ready" wait_for 30 bash -c "[[ \$(kubectl -n $NS get pl abalone -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].status}') == True ]]"
 msg=$(ready_message abalone)
 [[ $msg == *"warnings:"*"VolumeSizeInGB"* && $msg != *DataConfig* ]] &&
   ok "Ready lists the warnings (the channels and the model are staged, not warned about): $msg" ||
   fail "Ready message: $msg"
 check "a DefinitionWarnings Event says so" wait_for 30 has_event abalone DefinitionWarnings
-execution abalone-1 abalone
+k apply -f - >/dev/null <<YAML
+apiVersion: stepline.dev/v1alpha1
+kind: PipelineExecution
+metadata: {name: abalone-1}
+spec: {pipelineName: abalone, pipelineParameters: [{name: Depth, value: "6"}]}
+YAML
 check "the training run succeeds" wait_for 120 bash -c "[[ \$(kubectl -n $NS get plx abalone-1 -o 'jsonpath={.status.pipelineExecutionStatus}') =~ ^(Succeeded|Failed)$ ]]"
 check_eq "... as Succeeded" Succeeded "$(plx_status abalone-1)"
 check_eq "the step runs under its compiled name" "abalone-train" "$(jp plx/abalone-1 '{.status.steps[0].name}')"
 model="sagemaker/abalone-1-abalone-train/output/model.tar.gz"
 check_eq "the model artifact (S3ModelArtifacts) is recorded" "{\"model\":\"s3://corpus-data/$model\"}" \
   "$(step_field abalone-1 abalone-train artifacts)"
-check_eq "/opt/ml/model was uploaded there as model.tar.gz" "booster depth=5" \
+check_eq "/opt/ml/model was uploaded there as model.tar.gz" "booster depth=6" \
   "$(s3_request GET "corpus-data/$model" | tar -xzO xgboost-model)"
-check_eq "the hyperparameter reached it" 5 "$(step_field abalone-1 abalone-train outputs.max_depth)"
+check_eq "the run's hyperparameter reached its environment" 6 "$(step_field abalone-1 abalone-train outputs.max_depth)"
+check_eq "... and /opt/ml/input/config/hyperparameters.json" 6 \
+  "$(step_field abalone-1 abalone-train outputs.file_max_depth)"
+check_eq "resourceconfig.json names its one host" algo-1 "$(step_field abalone-1 abalone-train outputs.host)"
+check_eq "inputdataconfig.json gives the train channel's ContentType" text/libsvm \
+  "$(step_field abalone-1 abalone-train outputs.train_type)"
 check_eq "both channels were staged from S3 at /opt/ml/input/data" \
   "train/train.libsvm validation/validation.libsvm" \
   "$(step_field abalone-1 abalone-train outputs.channels)"

@@ -76,7 +76,7 @@ TEST(ArtifactsApi, ParseErrorsNameTheField) {
       {"misspelt artifact key",
        R"({"name": "a", "outputs": {"artifacts": [{"name": "m", "path": "/o/m", "s3uri": "x"}]}})",
        "spec.steps[0].outputs.artifacts[0].s3uri: unknown field (expected name, path, s3, from, "
-       "archive)"},
+       "raw, archive)"},
       {"artifact without path", R"({"name": "a", "inputs": {"artifacts": [{"name": "m"}]}})",
        "spec.steps[0].inputs.artifacts[0].path: is required"},
       {"inputs not an object", R"({"name": "a", "inputs": []})",
@@ -122,12 +122,12 @@ TEST(ArtifactsValidation, ProblemsNameTheStepAndField) {
   const std::vector<Case> cases = {
       {"both s3 and from",
        [](Json& s) { s[1]["inputs"]["artifacts"][0]["s3"] = "s3://b/k"; },
-       {in0 + ": give exactly one of s3 (an s3:// URI) and from "
-              "({{steps.STEP.artifacts.NAME}})"}},
-      {"neither s3 nor from",
+       {in0 + ": give exactly one of s3 (an s3:// URI), from "
+              "({{steps.STEP.artifacts.NAME}}) and raw ({data: the file's text})"}},
+      {"none of s3, from and raw",
        [](Json& s) { s[1]["inputs"]["artifacts"][0].erase("from"); },
-       {in0 + ": give exactly one of s3 (an s3:// URI) and from "
-              "({{steps.STEP.artifacts.NAME}})"}},
+       {in0 + ": give exactly one of s3 (an s3:// URI), from "
+              "({{steps.STEP.artifacts.NAME}}) and raw ({data: the file's text})"}},
       {"from not a reference",
        [](Json& s) { s[1]["inputs"]["artifacts"][0]["from"] = "{{steps.a.outputs.model}}"; },
        {in0 + ".from: \"{{steps.a.outputs.model}}\" is not a {{steps.STEP.artifacts.NAME}} "

@@ -153,8 +153,11 @@ TEST(StepCacheTest, WhatChangesTheKey) {
        true},
       {"an input artifact's URI",
        [](KeyFixture& f) {
-         f.step.input_artifacts = {
-             Artifact{"data", "/in/data", "", "{{steps.prepare.artifacts.d}}", "", Json::object()}};
+         Artifact data;
+         data.name = "data";
+         data.path = "/in/data";
+         data.from = "{{steps.prepare.artifacts.d}}";
+         f.step.input_artifacts = {data};
          f.in.input_uris["data"] = "s3://b/run-1/d";
          f.in.step = &f.step;
          std::string before = StepCacheKey(f.in);
