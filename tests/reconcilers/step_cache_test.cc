@@ -165,9 +165,25 @@ TEST(StepCacheTest, WhatChangesTheKey) {
          EXPECT_NE(StepCacheKey(f.in), before);
        },
        true},
+      {"a raw input's text",
+       [](KeyFixture& f) {
+         Artifact config;
+         config.name = "config";
+         config.path = "/etc/app.json";
+         config.raw = "{\"depth\":\"5\"}";
+         f.step.input_artifacts = {config};
+         f.in.step = &f.step;
+         std::string before = StepCacheKey(f.in);
+         f.step.input_artifacts[0].raw = "{\"depth\":\"6\"}";
+         EXPECT_NE(StepCacheKey(f.in), before);
+       },
+       true},
       {"an output artifact's archive",
        [](KeyFixture& f) {
-         f.step.output_artifacts = {Artifact{"model", "/out/", "", "", "", Json::object()}};
+         Artifact model;
+         model.name = "model";
+         model.path = "/out/";
+         f.step.output_artifacts = {model};
          f.in.step = &f.step;
          std::string before = StepCacheKey(f.in);
          f.step.output_artifacts[0].archive = "none";
