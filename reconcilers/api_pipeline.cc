@@ -419,6 +419,7 @@ k8s::Result<Step> ParseStep(const Json& json, const std::string& path) {
   if (k8s::Status st = ReadOutputs(r, &s); !st.ok()) return st;
   if (k8s::Status st = ReadInputs(r, &s); !st.ok()) return st;
   r.String("message", &s.message);
+  r.StringMapField("values", &s.values);
   if (!r.ok()) return r.status();
   s.extra = r.Unknown();
   return s;
@@ -435,6 +436,7 @@ Json ToJson(const Step& s) {
   w.Int("maxParallel", s.max_parallel);
   WriteArtifacts(s, w);
   w.String("message", s.message);
+  w.StringMapField("values", s.values);
   return w.Take();
 }
 

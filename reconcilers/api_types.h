@@ -60,7 +60,7 @@ constexpr int64_t Saturate(int64_t value, int64_t lo, int64_t hi) {
 // ---- enums and their API spellings ----
 
 enum class ParameterType { kString, kInteger, kFloat, kBoolean, kList };
-enum class StepType { kContainer, kApproval, kFail, kNotebook };
+enum class StepType { kContainer, kApproval, kFail, kNotebook, kRecord };
 enum class OnFailure { kFail, kContinue };
 enum class SignalOutcome { kSucceeded, kFailed };
 enum class ExecutionStatus { kPending, kExecuting, kStopping, kStopped, kFailed, kSucceeded };
@@ -89,11 +89,12 @@ inline constexpr std::array<EnumName<ParameterType>, 5> kParameterTypeNames{{
     {ParameterType::kBoolean, "Boolean"},
     {ParameterType::kList, "List"},
 }};
-inline constexpr std::array<EnumName<StepType>, 4> kStepTypeNames{{
+inline constexpr std::array<EnumName<StepType>, 5> kStepTypeNames{{
     {StepType::kContainer, "Container"},
     {StepType::kApproval, "Approval"},
     {StepType::kFail, "Fail"},
     {StepType::kNotebook, "Notebook"},
+    {StepType::kRecord, "Record"},
 }};
 inline constexpr std::array<EnumName<OnFailure>, 2> kOnFailureNames{{
     {OnFailure::kFail, "Fail"},
@@ -314,7 +315,9 @@ struct Step {
   std::vector<Artifact> output_artifacts;  // JSON outputs.artifacts
   std::vector<Artifact> input_artifacts;   // JSON inputs.artifacts
   std::string message;                     // Fail steps
-  std::optional<NotebookSpec> notebook;    // Notebook steps
+  // Record steps: output name -> template; the step succeeds at once with these outputs.
+  StringMap values;
+  std::optional<NotebookSpec> notebook;  // Notebook steps
   Json extra = Json::object();
 };
 
@@ -327,7 +330,8 @@ struct Step {
 //   are appended after the defaults (so $(VAR) references to defaults keep working).
 // - retryPolicy: merged field by field, the step's field wins (retryOn as a whole list).
 // - cache: merged field by field, the step's field wins.
-// - name, type, dependsOn, when, forEach, maxParallel, outputs, inputs, message: the step's only.
+// - name, type, dependsOn, when, forEach, maxParallel, outputs, inputs, message, values: the
+//   step's only.
 // - A Notebook step: notebook.path and notebook.kernel the step's if set, else the defaults';
 //   notebook.parameters merged name by name, the step's value wins; command and args are not
 //   inherited (stepline-notebook is its command), and the output artifact "notebook" (the

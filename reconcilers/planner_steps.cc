@@ -1,5 +1,5 @@
-// The planning of one step: dependencies, `when`, Approval and Fail steps, fan-out items, and
-// the aggregation of its units into the step's status.
+// The planning of one step: dependencies, `when`, Approval, Fail and Record steps, fan-out items,
+// and the aggregation of its units into the step's status.
 #include <algorithm>
 #include <utility>
 
@@ -86,6 +86,25 @@ void PlanApproval(StepPlan& sp, const PipelineExecution& ex) {
   Decide(sp, StepPhase::kFailed, "Rejected",
          "rejected" + (signal->message.empty() ? "" : ": " + signal->message));
   sp.blocking_failure = sp.step->on_failure.value_or(OnFailure::kFail) == OnFailure::kFail;
+}
+
+// A Record step: its values rendered are its outputs, at once; a value that cannot be rendered
+// fails it.
+void PlanRecordStep(StepPlan& sp, const PlanContext& ctx) {
+  StringMap outputs;
+  for (const auto& [name, text] : sp.step->values) {
+    k8s::Result<std::string> value = RenderTemplate(text, ctx);
+    if (!value.ok()) {
+      Decide(sp, StepPhase::kFailed, "TemplateError",
+             "values." + name + ": " + value.status().message());
+      sp.blocking_failure = sp.step->on_failure.value_or(OnFailure::kFail) == OnFailure::kFail;
+      return;
+    }
+    outputs[name] = *value;
+  }
+  Decide(sp, StepPhase::kSucceeded, "",
+         "recorded " + std::to_string(outputs.size()) + " value(s); no Job runs");
+  sp.status.outputs = std::move(outputs);
 }
 
 void PlanFailStep(StepPlan& sp, const PlanContext& ctx) {
@@ -321,6 +340,8 @@ void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
       return PlanApproval(sp, *p.in.execution);
     case StepType::kFail:
       return PlanFailStep(sp, ctx);
+    case StepType::kRecord:
+      return PlanRecordStep(sp, ctx);
     case StepType::kContainer:
     case StepType::kNotebook:
       break;

@@ -293,6 +293,9 @@ constexpr StepKind kStepKinds[] = {
     {"Training", sagemaker::CompileTraining, true},
     {"Fail", sagemaker::CompileFail, false},
     {"Callback", sagemaker::CompileCallback, false},
+    {"Model", sagemaker::CompileModel, false},
+    {"RegisterModel", sagemaker::CompileRegisterModel, false},
+    {"Lineage", sagemaker::CompileLineage, false},
 };
 
 void WarnIgnoredFields(const Entry& e, bool retries, std::vector<std::string>* warnings) {
@@ -316,12 +319,6 @@ struct Replacement {
   std::string_view advice;
 };
 constexpr Replacement kReplacements[] = {
-    {"Model",
-     "it creates a SageMaker hosting model; Stepline hosts no models: remove it, or run "
-     "your serving platform's client in a Processing step"},
-    {"RegisterModel",
-     "it writes to the SageMaker Model Registry: run your registry's client "
-     "(e.g. MLflow) in a Processing step"},
     {"Transform", "SageMaker batch transform: run the model over the input in a Processing step"},
     {"Tuning",
      "run one Training step per candidate (a native step with forEach) and compare them "
@@ -332,13 +329,12 @@ constexpr Replacement kReplacements[] = {
     {"QualityCheck", "run the check's container in a Processing step and gate on its output"},
     {"AutoML", "run your AutoML library in a Training step"},
     {"Notebook", "run the notebook with papermill in a Processing step"},
-    {"Lineage", "SageMaker lineage tracking has no Kubernetes counterpart: remove the step"},
 };
 
 std::string UnsupportedType(const std::string& type) {
   std::string text = "step type " + Quote(type) +
                      " is not supported by Stepline (supported: Processing, Training, Condition, "
-                     "Fail, Callback)";
+                     "Fail, Callback, Model, RegisterModel, Lineage)";
   for (const Replacement& r : kReplacements) {
     if (r.type == type) return text + ": " + std::string(r.advice);
   }

@@ -32,8 +32,16 @@
 //               LessThan <, LessThanOrEqualTo <=, In (QueryValue in [Values]), Not !(..),
 //               Or (.. || ..). Not's condition is its Expression (or Condition, which some
 //               SDK versions write).
-//   anything else (Transform, Model, RegisterModel, Tuning, Lambda, EMR, ClarifyCheck,
-//   QualityCheck, AutoML, Notebook, ...): an error naming the step and its type.
+//   Model       a Record step (no Job; succeeds at once, sagemaker_records.cc) with outputs
+//               image and modelDataUrl: PrimaryContainer.Image / .ModelDataUrl; a warning that
+//               no SageMaker model is created (Containers without PrimaryContainer: an error)
+//   RegisterModel  a Record step with outputs modelPackageGroupName, modelApprovalStatus
+//               (default PendingManualApproval), image and modelDataUrl (the first
+//               InferenceSpecification.Containers entry); a warning that nothing is registered
+//   Lineage     a Record step with no outputs; a warning that lineage is not tracked
+//   anything else (Transform, Tuning, Lambda, EMR, ClarifyCheck, QualityCheck, AutoML,
+//   Notebook, ...): an error naming the step and its type, and what to use instead. So is a
+//   Training step with ServerlessJobConfig (no container to run).
 //
 // Values (strings, numbers, booleans as their text):
 //   {"Get": "Parameters.X"}                         {{parameters.X}}
@@ -49,6 +57,9 @@
 //   {"Get": "Steps.S.Properties.TrainingJobName"}    {{steps.s.jobName}} (a Training step)
 //   {"Get": "Steps.S.Properties.ProcessingJobName"}  {{steps.s.jobName}} (a Processing step):
 //                                                    the step's Job of its latest attempt
+//   {"Get": "Steps.S.Properties.PrimaryContainer.Image"} (a Model step) {{steps.s.outputs.image}}
+//     and the other recorded properties of Model and RegisterModel steps (sagemaker_records.cc);
+//     any other property of them (ModelName, ModelPackageArn, ...) is an error
 //   (each Steps.S.Properties.P also as Steps.S.P, the form the SageMaker SDK writes)
 //   {"Std:Join": {"On": ",", "Values": [...]}}       the rendered values joined by On
 // (a step's outputs are the JSON object it writes to /dev/termination-log, DESIGN.md section 2).

@@ -5,6 +5,7 @@
 // Every error is Invalid "<path>: <what>", path inside the definition. Pure; thread-compatible.
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <set>
@@ -79,6 +80,28 @@ struct StepInput {
 k8s::Status CompileProcessing(const StepInput& in, Step* step);
 k8s::Status CompileTraining(const StepInput& in, Step* step);
 k8s::Status CompileFail(const StepInput& in, Step* step);
+// The step's Arguments object; an absent one reads as empty.
+k8s::Result<const Json*> Arguments(const StepInput& in);
+// An optional object member of args (path: where args is).
+k8s::Result<const Json*> Object(const Json& args, const char* key, const std::string& path);
+// One warning naming the members of args (at path; "": the step's Arguments) that are not in
+// used.
+void WarnUnused(const StepInput& in, const Json& args, std::initializer_list<std::string_view> used,
+                const std::string& path = "");
+
+// ---- steps that run no Job (sagemaker_records.cc): Record steps ----
+
+// Model: its PrimaryContainer's Image and ModelDataUrl recorded as outputs image, modelDataUrl.
+k8s::Status CompileModel(const StepInput& in, Step* step);
+// RegisterModel: its package group, approval status and first container recorded.
+k8s::Status CompileRegisterModel(const StepInput& in, Step* step);
+// Lineage: nothing recorded (lineage is not tracked).
+k8s::Status CompileLineage(const StepInput& in, Step* step);
+// What a Get of property (after "Steps.S.", without "Properties.") of a Model or RegisterModel
+// step reads, as the rest of {{steps.s.<it>}}; nullopt when Stepline has no such value.
+std::optional<std::string> RecordedProperty(std::string_view type, std::string_view property);
+// The properties RecordedProperty knows for type, for messages ("" for other types).
+std::string RecordedProperties(std::string_view type);
 
 // ---- data channels as artifacts (sagemaker_channels.cc) ----
 

@@ -45,7 +45,8 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return out;
 }
 
-// The Arguments object of a step; an absent one reads as empty.
+}  // namespace
+
 Result<const Json*> Arguments(const StepInput& in) {
   static const Json kEmpty = Json::object();
   const Json* args = Member(in.json, "Arguments");
@@ -54,23 +55,24 @@ Result<const Json*> Arguments(const StepInput& in) {
   return args;
 }
 
-// An optional object member of args.
 Result<const Json*> Object(const Json& args, const char* key, const std::string& path) {
   const Json* value = Member(args, key);
   if (value != nullptr && !value->is_object()) return Error(Field(path, key), "must be an object");
   return value;
 }
 
-void WarnUnused(const StepInput& in, const Json& args,
-                std::initializer_list<std::string_view> used) {
+void WarnUnused(const StepInput& in, const Json& args, std::initializer_list<std::string_view> used,
+                const std::string& path) {
   std::vector<std::string> unused;
   for (auto it = args.begin(); it != args.end(); ++it) {
     if (std::find(used.begin(), used.end(), it.key()) == used.end()) unused.push_back(it.key());
   }
   if (unused.empty()) return;
-  in.warnings->push_back(Field(in.path, "Arguments") +
+  in.warnings->push_back((path.empty() ? Field(in.path, "Arguments") : path) +
                          ": not used by Stepline: " + JoinNames(unused));
 }
+
+namespace {
 
 using FieldKind = ParameterField::Kind;
 
@@ -421,6 +423,12 @@ k8s::Status CompileProcessing(const StepInput& in, Step* step) {
 k8s::Status CompileTraining(const StepInput& in, Step* step) {
   auto args = Arguments(in);
   if (!args.ok()) return args.status();
+  if (Member(**args, "ServerlessJobConfig") != nullptr) {
+    return Error(Field(in.path, "Arguments.ServerlessJobConfig"),
+                 "SageMaker's serverless jobs (a hub model run by SageMaker) are not supported by "
+                 "Stepline: give AlgorithmSpecification.TrainingImage, a container that runs the "
+                 "job");
+  }
   if (Member(Member(**args, "AlgorithmSpecification"), "AlgorithmName") != nullptr) {
     return Error(Field(in.path, "Arguments.AlgorithmSpecification.AlgorithmName"),
                  "algorithm resources are not supported by Stepline; give TrainingImage");

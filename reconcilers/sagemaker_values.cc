@@ -66,6 +66,19 @@ constexpr std::pair<std::string_view, std::string_view> kJobNameProperties[] = {
 constexpr const char* kConditionTypes =
     "Equals, GreaterThan, GreaterThanOrEqualTo, LessThan, LessThanOrEqualTo, In, Not, Or";
 
+// A step type Stepline runs as a Record step (sagemaker_records.cc).
+bool RecordsOnly(std::string_view type) {
+  return type == "Model" || type == "RegisterModel" || type == "Lineage";
+}
+
+// The properties of a step that runs no Job (sagemaker_records.cc), for messages.
+std::string NoJobProperties(const std::string& type) {
+  std::string recorded = RecordedProperties(type);
+  return (recorded.empty() ? "none" : recorded) +
+         ", with or without \"Properties.\" before it: a " + type +
+         " step creates nothing in SageMaker, so it has no name or ARN";
+}
+
 std::string GetText(const std::string& get) { return "{\"Get\": \"" + get + "\"}"; }
 
 // NAME when text is prefix + "['NAME']" + suffix (or with double quotes).
@@ -90,6 +103,11 @@ std::optional<std::string> KeyBetween(std::string_view text, std::string_view pr
 std::optional<std::string> ReferenceOfProperty(std::string_view property, std::string_view type,
                                                std::string* name) {
   if (property.starts_with("Properties.")) property.remove_prefix(11);
+  if (RecordsOnly(type)) {
+    auto reference = RecordedProperty(type, property);
+    if (reference) *name = reference->substr(8);  // after "outputs."
+    return reference;
+  }
   for (auto [step_type, job_property] : kJobNameProperties) {
     if (property == job_property && type == step_type) {
       *name = "jobName";
@@ -131,9 +149,11 @@ Result<std::string> RenderStepGet(const std::string& get, const Names& names,
   std::string output;
   std::optional<std::string> reference =
       ReferenceOfProperty(property, names.types.at(step), &output);
+  const std::string& type = names.types.at(step);
   if (!reference) {
-    return Error(path, GetText(get) + ": Stepline cannot provide this property of a " +
-                           names.types.at(step) + " step (it provides " + kStepProperties + ")");
+    return Error(path, GetText(get) + ": Stepline cannot provide this property of a " + type +
+                           " step (it provides " +
+                           (RecordsOnly(type) ? NoJobProperties(type) : kStepProperties) + ")");
   }
   if (!IsReferenceName(output)) {
     return Error(path, GetText(get) + ": output name " + Quote(output) +

@@ -61,6 +61,13 @@ bool IsStepName(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-' || c == '_'; });
 }
 
+// What {{steps.S.outputs.NAME}} can name: letters, digits, '_' and '-'.
+bool IsOutputName(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
+  });
+}
+
 bool IsDnsSubdomainName(const std::string& s) {
   if (s.empty() || s.size() > 253) return false;
   auto alnum = [](char c) {
@@ -227,12 +234,26 @@ void CheckArtifactDeclared(Checker& c, size_t step, const std::string& name,
                   ")" + in);
 }
 
+// "an Approval", "a Fail", ...
+std::string ArticleAndType(StepType type) {
+  std::string name = ToString(type);
+  return (std::string("AEIOU").find(name.front()) == std::string::npos ? "a " : "an ") + name;
+}
+
+// The outputs a reference may read: a Record step's values, else the declared outputs (none
+// declared: any).
+std::vector<std::string> DeclaredOutputs(const Step& step) {
+  if (step.type != StepType::kRecord) return step.outputs;
+  std::vector<std::string> names;
+  for (const auto& [name, value] : step.values) names.push_back(name);
+  return names;
+}
+
 // A step whose {{steps.S.jobName}} is read runs one Job per attempt.
 void CheckRunsOneJob(Checker& c, const Step& step, const std::string& path, const std::string& in) {
   StepType type = step.type.value_or(StepType::kContainer);
-  if (type == StepType::kApproval || type == StepType::kFail) {
-    c.Add(path, "step " + Quoted(step.name) + " is a" +
-                    (type == StepType::kApproval ? "n Approval" : " Fail") +
+  if (type == StepType::kApproval || type == StepType::kFail || type == StepType::kRecord) {
+    c.Add(path, "step " + Quoted(step.name) + " is " + ArticleAndType(type) +
                     " step, which runs no Job" + in);
   } else if (!step.for_each.empty()) {
     c.Add(path, "step " + Quoted(step.name) + " runs one Job per forEach item, so it has no " +
@@ -254,8 +275,9 @@ void CheckStepReference(Checker& c, const TemplateScope& scope, const Reference&
   if (r.kind == Kind::kStepArtifactUri)
     return CheckArtifactDeclared(c, it->second, r.name, path, in);
   if (r.kind == Kind::kStepJobName) return CheckRunsOneJob(c, c.spec.steps[it->second], path, in);
-  const std::vector<std::string>& outputs = c.spec.steps[it->second].outputs;
-  if (r.kind == Kind::kStepOutput && !outputs.empty() &&
+  const std::vector<std::string> outputs = DeclaredOutputs(c.spec.steps[it->second]);
+  if (r.kind == Kind::kStepOutput &&
+      (!outputs.empty() || c.spec.steps[it->second].type == StepType::kRecord) &&
       std::find(outputs.begin(), outputs.end(), r.name) == outputs.end()) {
     c.Add(path, "step " + Quoted(r.step) + " declares no output " + Quoted(r.name) +
                     " (outputs: " + Join(outputs) + ")" + in);
@@ -370,6 +392,10 @@ void CheckStepTemplates(Checker& c, size_t i, const std::string& path) {
   if (!s.message.empty()) {
     TemplateScope scope{i, false, "is not defined in message"};
     CheckTemplate(c, scope, s.message, path + ".message");
+  }
+  for (const auto& [name, value] : s.values) {
+    TemplateScope scope{i, false, "is not defined in values"};
+    CheckTemplate(c, scope, value, path + ".values." + name);
   }
 }
 
@@ -710,9 +736,18 @@ void CheckStepType(Checker& c, const Step& s, const Step& effective, const std::
       c.Add(path + ".cache.enabled", "not supported on a forEach step (its items are not cached)");
     }
   } else {
-    std::string ignored = std::string("ignored by ") +
-                          (type == StepType::kApproval ? "an Approval" : "a Fail") + " step";
+    std::string ignored = "ignored by " + ArticleAndType(type) + " step";
     for (const char* field : ContainerFieldsSet(s)) c.Add(path + "." + field, ignored);
+  }
+  if (type == StepType::kRecord && !s.outputs.empty()) {
+    c.Add(path + ".outputs", "a Record step's outputs are the names of its values");
+  } else if (type != StepType::kRecord && !s.values.empty()) {
+    c.Add(path + ".values", "only Record steps take values");
+  }
+  for (const auto& [name, value] : s.values) {
+    if (!IsOutputName(name)) {
+      c.Add(path + ".values", Quoted(name) + " is not a name of letters, digits, '_' and '-'");
+    }
   }
   if (type == StepType::kFail && s.message.empty()) {
     c.Add(path + ".message", "required for a Fail step");

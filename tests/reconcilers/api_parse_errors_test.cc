@@ -55,7 +55,8 @@ TEST(ApiParseErrorsTest, PipelineErrorsNameTheFieldPath) {
       {"step without name", [](Json& j) { j["spec"]["steps"][1].erase("name"); },
        "spec.steps[1].name: is required"},
       {"unknown step type", [](Json& j) { j["spec"]["steps"][0]["type"] = "Job"; },
-       "spec.steps[0].type: must be one of Container, Approval, Fail, Notebook (got \"Job\")"},
+       "spec.steps[0].type: must be one of Container, Approval, Fail, Notebook, Record (got "
+       "\"Job\")"},
       {"unknown onFailure", [](Json& j) { j["spec"]["steps"][0]["onFailure"] = "Retry"; },
        "spec.steps[0].onFailure: must be one of Fail, Continue (got \"Retry\")"},
       {"command item not a string",

@@ -533,6 +533,46 @@ TEST(PlannerFailStepTest, EndsTheExecutionWithItsMessage) {
   EXPECT_EQ(r.status.failure_reason, "FailStep: step \"stop\" failed: accuracy too low for run");
 }
 
+// A Record step runs no Job: once its dependencies are done it succeeds with its values
+// rendered as outputs, which later steps read; {{steps.S.jobName}} is the Job that succeeded.
+TEST(PlannerRecordStepTest, SucceedsAtOnceWithItsValuesAsOutputs) {
+  FakeRun run(Steps(
+      {S("train"),
+       S("model",
+         {{"type", "Record"},
+          {"dependsOn", {"train"}},
+          {"values",
+           {{"trainedBy", "{{steps.train.jobName}}"}, {"acc", "{{steps.train.outputs.acc}}"}}}}),
+       S("use", {{"dependsOn", {"model"}}, {"args", {"{{steps.model.outputs.trainedBy}}"}}})}));
+  run.Plan();
+  EXPECT_EQ(Phase(run.StepOf("model")), "Pending");
+  run.Succeed("run-train-1", R"({"acc": "0.9"})");
+  PlanResult r = run.Plan();
+  EXPECT_THAT(Created(r), ElementsAre("run-use-1")) << "the Record step itself creates no Job";
+  const StepStatus* model = run.StepOf("model");
+  ASSERT_NE(model, nullptr);
+  EXPECT_EQ(Phase(model), "Succeeded");
+  EXPECT_EQ(model->outputs, (StringMap{{"acc", "0.9"}, {"trainedBy", "run-train-1"}}));
+  EXPECT_TRUE(model->job_name.empty());
+}
+
+TEST(PlannerRecordStepTest, AValueThatCannotBeRenderedFailsTheStep) {
+  FakeRun run(
+      Steps({S("train"), S("model", {{"type", "Record"},
+                                     {"dependsOn", {"train"}},
+                                     {"values", {{"acc", "{{steps.train.outputs.acc}}"}}}})}));
+  run.Plan();
+  run.Succeed("run-train-1");
+  run.Plan();
+  const StepStatus* model = run.StepOf("model");
+  ASSERT_NE(model, nullptr);
+  EXPECT_EQ(Phase(model), "Failed");
+  EXPECT_EQ(model->reason, "TemplateError");
+  EXPECT_EQ(model->message,
+            "values.acc: {{steps.train.outputs.acc}}: step \"train\" has no output \"acc\"");
+  EXPECT_EQ(StatusOf(run), "Failed");
+}
+
 TEST(PlannerStopTest, StopDeletesRunningJobsThenStopped) {
   FakeRun run(Steps({S("a"), S("b"), S("c", {{"dependsOn", {"a"}}})}));
   run.Plan();

@@ -290,6 +290,12 @@ TEST(SageMakerDefinitionTest, DataChannelErrorsNameTheField) {
            "DatasetDefinition": {}}]}})",
        "Steps[0] (P).Arguments.ProcessingInputs[0]: only S3Input is supported by Stepline "
        "(DatasetDefinition is not): export the data set to S3 and give its S3Uri"},
+      {"a serverless job, which has no container",
+       R"({"Name": "T", "Type": "Training", "Arguments": {"ServerlessJobConfig": {
+           "JobType": "Evaluation"}}})",
+       "Steps[0] (T).Arguments.ServerlessJobConfig: SageMaker's serverless jobs (a hub model run "
+       "by SageMaker) are not supported by Stepline: give AlgorithmSpecification.TrainingImage, a "
+       "container that runs the job"},
       {"a channel name Stepline cannot use",
        R"({"Name": "T", "Type": "Training", "Arguments": {"InputDataConfig": [{"ChannelName": "a b",
            "DataSource": {"S3DataSource": {"S3Uri": "s3://bkt/k"}}}]}})",
@@ -695,8 +701,8 @@ TEST(SageMakerDefinitionTest, CacheConfigBecomesTheStepsCache) {
 }
 
 TEST(SageMakerDefinitionTest, UnsupportedStepTypesAreNamed) {
-  for (const std::string type : {"Transform", "Model", "RegisterModel", "Tuning", "Lambda", "EMR",
-                                 "ClarifyCheck", "QualityCheck", "AutoML", "Notebook"}) {
+  for (const std::string type : {"Transform", "Tuning", "Lambda", "EMR", "ClarifyCheck",
+                                 "QualityCheck", "AutoML", "Notebook"}) {
     SCOPED_TRACE(type);
     Json nested = {{"Name", "Check"},
                    {"Type", "Condition"},
@@ -709,7 +715,7 @@ TEST(SageMakerDefinitionTest, UnsupportedStepTypesAreNamed) {
     EXPECT_EQ(got.status().message().rfind(
                   "Steps[1] (Check).Arguments.IfSteps[0] (Deploy).Type: step type \"" + type +
                       "\" is not supported by Stepline (supported: Processing, Training, "
-                      "Condition, Fail, Callback): ",
+                      "Condition, Fail, Callback, Model, RegisterModel, Lineage): ",
                   0),
               0u)
         << got.status().message();
@@ -718,7 +724,114 @@ TEST(SageMakerDefinitionTest, UnsupportedStepTypesAreNamed) {
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().message(),
             "Steps[0] (X).Type: step type \"Teleport\" is not supported by Stepline (supported: "
-            "Processing, Training, Condition, Fail, Callback)");
+            "Processing, Training, Condition, Fail, Callback, Model, RegisterModel, Lineage)");
+}
+
+// Model, RegisterModel and Lineage create nothing in SageMaker here: Record steps that run no
+// Job and record what the step describes as outputs, each with a warning that says so.
+TEST(SageMakerDefinitionTest, ModelRegisterModelAndLineageBecomeRecordSteps) {
+  Json steps = Json::parse(R"([
+    {"Name": "Train", "Type": "Training", "Arguments": {
+      "AlgorithmSpecification": {"TrainingImage": "xgb:1"},
+      "OutputDataConfig": {"S3OutputPath": "s3://bkt/models"}}},
+    {"Name": "Make-CreateModel", "Type": "Model", "Arguments": {
+      "ExecutionRoleArn": "arn:role",
+      "PrimaryContainer": {"Image": "xgb:1", "Environment": {},
+        "ModelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}}}},
+    {"Name": "Reg", "Type": "RegisterModel", "RetryPolicies": [], "Arguments": {
+      "ModelPackageGroupName": "Abalone", "ModelMetrics": {},
+      "InferenceSpecification": {"Containers": [{"Image": "xgb:1",
+        "ModelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}}, {"Image": "b"}],
+        "SupportedContentTypes": ["text/csv"]}}},
+    {"Name": "Lin", "Type": "Lineage", "Arguments": {"Artifacts": [{"Source": {"SourceUri":
+      {"Get": "Steps.Reg.ModelApprovalStatus"}}}]}},
+    {"Name": "Use", "Type": "Processing", "Arguments": {"AppSpecification": {"ImageUri": "u:1",
+      "ContainerArguments": [{"Get": "Steps.Make-CreateModel.PrimaryContainer.ModelDataUrl"},
+        {"Get": "Steps.Reg.Properties.ModelApprovalStatus"},
+        {"Get": "Steps.Reg.InferenceSpecification.Containers[0].Image"}]}}}])");
+  auto got = CompileSageMakerDefinition(Definition(steps));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  Json want = Json::parse(R"([
+    {"name": "make-create-model", "type": "Record", "dependsOn": ["train"],
+     "values": {"image": "xgb:1", "modelDataUrl": "{{steps.train.artifacts.model.uri}}"}},
+    {"name": "reg", "type": "Record", "dependsOn": ["train"],
+     "values": {"image": "xgb:1", "modelDataUrl": "{{steps.train.artifacts.model.uri}}",
+                "modelApprovalStatus": "PendingManualApproval",
+                "modelPackageGroupName": "Abalone"}},
+    {"name": "lin", "type": "Record", "dependsOn": ["reg"]}])");
+  Json compiled = StepsJson(*got);
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(compiled[i + 1], want[i]) << i;
+  EXPECT_EQ(got->steps[4].args,
+            (std::vector<std::string>{"{{steps.make-create-model.outputs.modelDataUrl}}",
+                                      "{{steps.reg.outputs.modelApprovalStatus}}",
+                                      "{{steps.reg.outputs.image}}"}));
+  EXPECT_EQ(NativeProblems(*got), std::vector<std::string>{});
+  std::vector<std::string> expected = {
+      "Steps[1] (Make-CreateModel).Arguments.PrimaryContainer: not used by Stepline: Environment",
+      "Steps[1] (Make-CreateModel).Arguments: not used by Stepline: ExecutionRoleArn",
+      "Steps[1] (Make-CreateModel): a Model step creates no SageMaker model: Stepline runs no Job "
+      "for it and records the container as its outputs image, modelDataUrl; serve the model from "
+      "them with your serving platform (e.g. KServe)",
+      "Steps[2] (Reg).Arguments.InferenceSpecification.Containers: only the first of 2 "
+      "containers is recorded",
+      "Steps[2] (Reg).Arguments.InferenceSpecification: not used by Stepline: "
+      "SupportedContentTypes",
+      "Steps[2] (Reg).Arguments: not used by Stepline: ModelMetrics",
+      "Steps[2] (Reg): a RegisterModel step registers nothing: Stepline runs no Job for it and "
+      "records its outputs image, modelApprovalStatus, modelDataUrl, modelPackageGroupName; to "
+      "keep a model registry, run your registry's client (e.g. MLflow) in a Processing step",
+      "Steps[2] (Reg).RetryPolicies: ignored (a RegisterModel step is not retried)",
+      "Steps[3] (Lin): SageMaker lineage is not tracked: Stepline runs no Job for this step, which "
+      "succeeds at once; its Arguments have no effect"};
+  for (const std::string& w : expected) {
+    EXPECT_NE(std::find(got->warnings.begin(), got->warnings.end(), w), got->warnings.end()) << w;
+  }
+}
+
+TEST(SageMakerDefinitionTest, PropertiesOfStepsThatRunNoJobAreRefusedByName) {
+  struct Case {
+    std::string type;
+    std::string get;
+    std::string want;
+  };
+  std::vector<Case> cases = {
+      {"Model", "Steps.M.ModelName",
+       "Steps[1] (Use).Arguments.AppSpecification.ContainerArguments[0]: {\"Get\": "
+       "\"Steps.M.ModelName\"}: Stepline cannot provide this property of a Model step (it "
+       "provides PrimaryContainer.Image, PrimaryContainer.ModelDataUrl, with or without "
+       "\"Properties.\" before it: a Model step creates nothing in SageMaker, so it has no name or "
+       "ARN)"},
+      {"RegisterModel", "Steps.M.Properties.ModelPackageArn",
+       "Steps[1] (Use).Arguments.AppSpecification.ContainerArguments[0]: {\"Get\": "
+       "\"Steps.M.Properties.ModelPackageArn\"}: Stepline cannot provide this property of a "
+       "RegisterModel step (it provides ModelPackageGroupName, ModelApprovalStatus, "
+       "InferenceSpecification.Containers[0].Image, "
+       "InferenceSpecification.Containers[0].ModelDataUrl, with or without \"Properties.\" before "
+       "it: a RegisterModel step creates nothing in SageMaker, so it has no name or ARN)"},
+      {"Model", "Steps.M.PrimaryContainer.Image", ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.get);
+    Json steps = {
+        {{"Name", "M"},
+         {"Type", c.type},
+         {"Arguments", {{"PrimaryContainer", {{"Image", "i:1"}}}}}},
+        Processing("Use", {{"ImageUri", "u:1"}, {"ContainerArguments", {{{"Get", c.get}}}}})};
+    auto got = CompileSageMakerDefinition(Definition(steps));
+    if (c.want.empty()) {
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      continue;
+    }
+    ASSERT_FALSE(got.ok());
+    EXPECT_EQ(got.status().message(), c.want);
+  }
+  auto got = CompileSageMakerDefinition(Definition(
+      {{{"Name", "M"}, {"Type", "Model"}, {"Arguments", {{"Containers", Json::array()}}}}}));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().message(),
+            "Steps[0] (M).Arguments.PrimaryContainer: required: Stepline records one container of "
+            "a Model step (a model of several Containers is not supported: give the one to serve "
+            "as PrimaryContainer)");
 }
 
 TEST(SageMakerDefinitionTest, DefinitionErrorsNameThePathAndTheProblem) {
@@ -835,7 +948,8 @@ TEST(SageMakerDefinitionTest, CompileSnapshotRunsADefinitionAsItsSteps) {
   EXPECT_TRUE(invalid.status().IsInvalid());
   EXPECT_EQ(invalid.status().message(),
             "spec.pipelineDefinition: Steps[0] (X).Type: step type \"Lambda\" is not supported "
-            "by Stepline (supported: Processing, Training, Condition, Fail, Callback): run the "
+            "by Stepline (supported: Processing, Training, Condition, Fail, Callback, Model, "
+            "RegisterModel, Lineage): run the "
             "function's code in a container as a Processing step");
 }
 

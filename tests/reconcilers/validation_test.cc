@@ -217,6 +217,27 @@ std::vector<Malformed> MalformedPipelines() {
        [](Json& s) { s["steps"][4]["args"] = {"{{steps.approve.jobName}}"}; },
        {"spec.steps[4] (register).args[0]: step \"approve\" is an Approval step, which runs no "
         "Job in {{steps.approve.jobName}}"}},
+      {"values on a Container step",
+       [](Json& s) {
+         s["steps"][2]["values"] = {{"a", "b"}};
+       },
+       {"spec.steps[2] (evaluate).values: only Record steps take values"}},
+      {"a Record step: container fields, declared outputs, a bad name, an undeclared output read",
+       [](Json& s) {
+         s["steps"][2] = {
+             {"name", "evaluate"},      {"type", "Record"},
+             {"dependsOn", {"train"}},  {"image", "x:1"},
+             {"outputs", {"accuracy"}}, {"values", {{"a b", "1"}, {"accuracy", "{{item}}"}}}};
+         s["steps"][4]["args"] = {"{{steps.evaluate.outputs.acc}}", "{{steps.evaluate.jobName}}"};
+       },
+       {"spec.steps[2] (evaluate).image: ignored by a Record step",
+        "spec.steps[2] (evaluate).outputs: a Record step's outputs are the names of its values",
+        "spec.steps[2] (evaluate).values: \"a b\" is not a name of letters, digits, '_' and '-'",
+        "spec.steps[2] (evaluate).values.accuracy: {{item}} is not defined in values",
+        "spec.steps[4] (register).args[0]: step \"evaluate\" declares no output \"acc\" "
+        "(outputs: a b, accuracy) in {{steps.evaluate.outputs.acc}}",
+        "spec.steps[4] (register).args[1]: step \"evaluate\" is a Record step, which runs no Job "
+        "in {{steps.evaluate.jobName}}"}},
       {"the job name of a forEach step",
        [](Json& s) { s["steps"][2]["args"] = {"{{steps.train.jobName}}"}; },
        {"spec.steps[2] (evaluate).args[0]: step \"train\" runs one Job per forEach item, so it "
@@ -483,6 +504,14 @@ TEST(ValidationTest, OtherValidPipelines) {
     std::function<void(Json&)> mutate;
   };
   std::vector<Case> cases = {
+      {"a Record step whose values read upstream outputs, read by a later step",
+       [](Json& s) {
+         s["steps"][3] = {{"name", "approve"},
+                          {"type", "Record"},
+                          {"dependsOn", {"evaluate"}},
+                          {"values", {{"acc", "{{steps.evaluate.outputs.accuracy}}"}}}};
+         s["steps"][4]["args"] = {"{{steps.approve.outputs.acc}}"};
+       }},
       {"the job name of an upstream container step, in args and when",
        [](Json& s) {
          s["steps"][4]["args"] = {"--trained-by={{steps.evaluate.jobName}}"};
