@@ -232,8 +232,8 @@ scenario_quotaroom() {
   check "never more than one pod at once" test "$(max_overlap fan-run train)" -le 1
 }
 
-# Issue #19: a 3-step chain whose middle step fails the first time (a file switch); the re-run
-# (spec.rerunOf, created with the documented one-liner) reuses step a, runs b and c: 2 Jobs.
+# Issue #19: a 5-step chain whose step 3 (c) fails the first time (a file switch); the re-run
+# (spec.rerunOf, created with the documented one-liner) reuses a and b, runs c, d and e: 3 Jobs.
 scenario_rerun() {
   local mark="$E2E_WORK/c-may-pass"
   pipeline chain "
