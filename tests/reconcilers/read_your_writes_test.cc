@@ -1,0 +1,130 @@
+// ReadYourWritesCache: a reconcile that runs before the informer shows this process's writes
+// sees them anyway, and only for as long as the cache lags.
+#include "reconcilers/read_your_writes.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "fake_cache.h"
+
+namespace stepline::reconcilers {
+namespace {
+
+using k8s::Object;
+using k8s::ObjectPtr;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::FakeCache;
+
+Object Obj(const std::string& ns, const std::string& name, const std::string& rv,
+           const std::string& owner_uid = "") {
+  Object o = {{"metadata", {{"namespace", ns}, {"name", name}, {"resourceVersion", rv}}}};
+  if (!owner_uid.empty()) {
+    o["metadata"]["ownerReferences"] = {{{"uid", owner_uid}, {"controller", true}}};
+  }
+  return o;
+}
+
+ObjectPtr Ptr(Object o) { return std::make_shared<const Object>(std::move(o)); }
+
+std::vector<std::string> Names(const std::vector<ObjectPtr>& objects) {
+  std::vector<std::string> names;
+  for (const ObjectPtr& o : objects)
+    names.push_back(k8s::NameOf(*o) + "@" + k8s::ResourceVersionOf(*o));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class ReadYourWritesTest : public ::testing::Test {
+ protected:
+  FakeCache cache;
+  k8s::FakeClock clock;
+  ReadYourWritesCache ryw{cache, clock, seconds(30)};
+};
+
+TEST_F(ReadYourWritesTest, AWriteIsReadBackWhileTheCacheHoldsTheVersionItReplaced) {
+  const Object before = Obj("ns", "run", "1");
+  cache.Put(before);
+  ryw.Replaced(before, Ptr(Obj("ns", "run", "2")));
+  EXPECT_EQ(k8s::ResourceVersionOf(*ryw.Get("ns", "run")), "2");
+  clock.Advance(seconds(29));
+  EXPECT_EQ(k8s::ResourceVersionOf(*ryw.Get("ns", "run")), "2");
+}
+
+TEST_F(ReadYourWritesTest, OnceTheCacheShowsAnotherVersionTheCacheIsTheTruth) {
+  const Object before = Obj("ns", "run", "1");
+  cache.Put(before);
+  ryw.Replaced(before, Ptr(Obj("ns", "run", "2")));
+  cache.Put(Obj("ns", "run", "7"));  // someone else wrote after us
+  EXPECT_EQ(k8s::ResourceVersionOf(*ryw.Get("ns", "run")), "7");
+  cache.Put(before);  // the memory is gone: even the old version is not overlaid again
+  EXPECT_EQ(k8s::ResourceVersionOf(*ryw.Get("ns", "run")), "1");
+}
+
+TEST_F(ReadYourWritesTest, AWriteTheCacheNeverShowsIsForgottenAfterTheMemory) {
+  const Object before = Obj("ns", "run", "1");
+  cache.Put(before);
+  ryw.Replaced(before, Ptr(Obj("ns", "run", "2")));
+  clock.Advance(seconds(30));
+  EXPECT_EQ(k8s::ResourceVersionOf(*ryw.Get("ns", "run")), "1");
+}
+
+TEST_F(ReadYourWritesTest, ADeletedObjectIsNotBroughtBackByItsWrite) {
+  const Object before = Obj("ns", "run", "1");
+  cache.Put(before);
+  ryw.Replaced(before, Ptr(Obj("ns", "run", "2")));
+  cache.Remove("ns", "run");
+  EXPECT_EQ(ryw.Get("ns", "run"), nullptr);
+}
+
+TEST_F(ReadYourWritesTest, ForgetDropsTheWrite) {
+  const Object before = Obj("ns", "run", "1");
+  cache.Put(before);
+  ryw.Replaced(before, Ptr(Obj("ns", "run", "2")));
+  ryw.Forget("ns", "run");
+  EXPECT_EQ(k8s::ResourceVersionOf(*ryw.Get("ns", "run")), "1");
+}
+
+TEST_F(ReadYourWritesTest, ACreatedObjectIsListedByItsOwnerUntilTheCacheListsIt) {
+  cache.Put(Obj("ns", "job-a", "1", "owner-1"));
+  ryw.Created(Ptr(Obj("ns", "job-b", "5", "owner-1")));
+  ryw.Created(Ptr(Obj("ns", "job-c", "6", "owner-2")));
+  EXPECT_EQ(Names(ryw.ListByOwner("owner-1")), (std::vector<std::string>{"job-a@1", "job-b@5"}));
+  cache.Put(Obj("ns", "job-b", "8", "owner-1"));  // the informer caught up
+  EXPECT_EQ(Names(ryw.ListByOwner("owner-1")), (std::vector<std::string>{"job-a@1", "job-b@8"}));
+  cache.Remove("ns", "job-b");  // deleted after the cache showed it: not brought back
+  EXPECT_EQ(Names(ryw.ListByOwner("owner-1")), (std::vector<std::string>{"job-a@1"}));
+  EXPECT_EQ(Names(ryw.ListByOwner("owner-2")), (std::vector<std::string>{"job-c@6"}));
+}
+
+TEST_F(ReadYourWritesTest, ListAnswersTheCreationsOfItsNamespaceOnly) {
+  ryw.Created(Ptr(Obj("ns", "job-a", "5", "owner-1")));
+  ryw.Created(Ptr(Obj("other", "job-b", "6", "owner-1")));
+  EXPECT_EQ(Names(ryw.List("ns")), (std::vector<std::string>{"job-a@5"}));
+  EXPECT_EQ(Names(ryw.List("")), (std::vector<std::string>{"job-a@5", "job-b@6"}));
+}
+
+TEST_F(ReadYourWritesTest, ACreationTheCacheNeverShowsExpiresAndSaysWhen) {
+  EXPECT_EQ(ryw.CreatedExpiry("owner-1"), std::nullopt);
+  ryw.Created(Ptr(Obj("ns", "job-a", "5", "owner-1")));
+  clock.Advance(seconds(10));
+  ryw.Created(Ptr(Obj("ns", "job-b", "6", "owner-1")));
+  EXPECT_EQ(ryw.CreatedExpiry("owner-1"), milliseconds(20'000));  // the oldest one's
+  EXPECT_EQ(ryw.CreatedExpiry("owner-2"), std::nullopt);
+  clock.Advance(seconds(20));
+  EXPECT_EQ(Names(ryw.ListByOwner("owner-1")), (std::vector<std::string>{"job-b@6"}));
+  EXPECT_EQ(ryw.CreatedExpiry("owner-1"), milliseconds(10'000));
+}
+
+TEST_F(ReadYourWritesTest, TheWritesOfAnOwnerThatIsGoneAreSweptAway) {
+  ryw.Created(Ptr(Obj("ns", "job-a", "5", "gone")));
+  clock.Advance(seconds(31));
+  ryw.Created(Ptr(Obj("ns", "job-b", "6", "owner-1")));  // a later write sweeps
+  EXPECT_EQ(ryw.CreatedExpiry("gone"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace stepline::reconcilers
