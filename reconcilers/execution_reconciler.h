@@ -1,24 +1,22 @@
-// The PipelineExecution reconciler: the thin shell around the planner. It reads everything
-// from the informer caches, calls Plan, applies the actions idempotently (create: AlreadyExists
-// is success; delete: NotFound is success; a create refused by a ResourceQuota becomes a wait),
-// records the events, and writes status through /status only when it changed. It never sleeps:
-// every wait is a requeue-after.
+// The PipelineExecution reconciler: the thin shell around the planner. A reconcile reads the
+// execution and everything the plan needs from the informer caches, calls Plan (planner.h), and
+// hands the outcome to three pieces with names of their own:
+//   - ReadYourWritesCache (read_your_writes.h): the caches of executions and Jobs as this
+//     reconciler's own writes left them, so that a reconcile that runs before the informers
+//     caught up neither creates a Job again nor acts on a status it replaced;
+//   - JobApplier (job_applier.h): deletes, patches (suspends), and creates in slow-start
+//     batches, idempotently; a create refused by a ResourceQuota becomes a wait;
+//   - StatusWriter (status_writer.h): status through /status, only when it changed, a change
+//     that records no progress coalesced (options' transient_status_delay), a status the server
+//     refuses reduced (status_bounds.h).
+// The shell itself records the plan's Events, reports quota waits and dispatches, reads and
+// writes the step cache, cleans up a finished execution, and says when to look again. It never
+// sleeps: every wait is a requeue-after.
 //
-// Informer caches lag the writes that cause them. So that a reconcile that runs before the
-// cache has caught up neither re-creates a Job nor re-emits events, the reconciler remembers
-// its own recent writes (the Jobs it created, the status it wrote) until the cache shows them.
-//
-// Status writes are coalesced: a change that records no progress (options'
-// transient_status_delay) waits, so that "step k finished" and "step k+1 dispatched" share one
-// write, and a step that starts and finishes within the delay is written once.
-//
-// A reconcile's Job creates (a fan-out's children) are made in slow-start batches, up to 16 in
-// flight at once (slow_start.h), so that the last child does not wait for every other's round
-// trip.
-//
-// Thread-safety: Reconcile may run on several workers at once, never for the same key; the
-// memory of recent writes is guarded by mu_. The writer must be safe to call from several
-// threads at once (a reconcile's creates run on threads of their own).
+// Thread-safety: Reconcile may run on several workers at once, never for the same key. The
+// pieces are thread-safe; the reconciler's own map of Job record memos is guarded by mu_. The
+// writer must be safe to call from several threads at once (a reconcile's creates run on
+// threads of their own).
 #pragma once
 
 #include <chrono>
@@ -26,7 +24,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -35,10 +32,14 @@
 #include "k8sclient/clock.h"
 #include "reconcilers/api_types.h"
 #include "reconcilers/dispatch_observer.h"
+#include "reconcilers/job_applier.h"
 #include "reconcilers/job_record_memo.h"
 #include "reconcilers/planner.h"
 #include "reconcilers/quota_queue.h"
+#include "reconcilers/read_your_writes.h"
 #include "reconcilers/reconciler.h"
+#include "reconcilers/status_writer.h"
+#include "reconcilers/step_cache.h"
 
 namespace stepline::reconcilers {
 
@@ -94,59 +95,65 @@ class ExecutionReconciler : public Reconciler {
   QuotaQueue& quota_queue() { return quota_; }
 
  private:
-  struct Dispatch {                      // one reconcile's dispatches
-    std::optional<k8s::MonoTime> since;  // the pending finish when the reconcile began
-    int created = 0;                     // Jobs created
-    int quota_refused = 0;               // Job creates a ResourceQuota refused
-  };
-  struct Written {                      // a write the cache may not show yet
-    std::string from_resource_version;  // the cached version the write replaced
-    k8s::ObjectPtr object;              // what the server answered (trimmed once finished)
-    k8s::MonoTime at;                   // when
+  // The storage the plan's inputs point into, and what Plan answered. Not movable: inputs
+  // points into it.
+  struct Planned {
+    Planned() = default;
+    Planned(const Planned&) = delete;
+    Planned& operator=(const Planned&) = delete;
+
+    std::vector<k8s::ObjectPtr> jobs;  // the execution's Jobs
+    Pipeline pipeline;                 // what inputs.pipeline points to
+    PipelineExecution rerun_source;    // what inputs.rerun_source points to
+    StepCacheIndex step_cache;         // what inputs.step_cache points to
+    k8s::Status error;                 // reading the re-run's source failed (not NotFound): retry
+    PlanInputs inputs;
+    PlanResult result;
   };
 
-  k8s::ObjectPtr Fresh(const std::string& key, const k8s::ObjectPtr& cached);
+  // The reconcile, in order (execution_reconciler.cc).
+  k8s::Status PlanExecution(const std::string& key, const PipelineExecution& ex,
+                            const k8s::Object& current, Planned* planned);
+  // The plan's Job actions and Events, the step cache writes and the quota and dispatch reports.
+  k8s::Status Apply(const std::string& key, const k8s::Object& execution, Planned* planned,
+                    std::optional<k8s::MonoTime> dispatch_since);
+  // When to look again: the plan's requeue-after, and for a running execution the periodic
+  // recheck and the expiry of its created-Job hints.
+  std::optional<std::chrono::milliseconds> Wake(const PipelineExecution& ex,
+                                                const PlanResult& result) const;
+  // Writes the planned status if it changed, or holds a transient change back (and lowers
+  // *wake to when it is due).
+  k8s::Status SettleStatus(const k8s::Object& current, const PipelineExecutionStatus& old_status,
+                           const PlanResult& result,
+                           std::optional<std::chrono::milliseconds>* wake);
+  ReconcileOutcome Outcome(const std::string& key, const PipelineExecution& ex,
+                           const PlanResult& result, std::optional<std::chrono::milliseconds> wake);
+
+  // Reading the plan's inputs (execution_inputs.cc).
+  // The execution's Jobs, from the cache and its own recent creates; adopted by owner UID only.
+  std::vector<k8s::ObjectPtr> OwnedJobs(const PipelineExecution& ex) const;
+  void Inputs(const std::string& key, const PipelineExecution& ex, JobRecordMemo* memo,
+              Planned* planned);
   const Pipeline* FindPipeline(const PipelineExecution& ex, Pipeline* storage,
                                std::string* problem) const;
-  std::vector<k8s::ObjectPtr> OwnedJobs(const std::string& key, const PipelineExecution& ex);
-  // The storage holds what in.pipeline and in.rerun_source point to.
-  struct Lookups {
-    Pipeline pipeline;
-    PipelineExecution rerun_source;
-    k8s::Status error;  // reading the re-run's source failed (not NotFound): retry
-  };
+  // The execution ex's re-run request names, if it names one that exists (rerun.h).
+  const PipelineExecution* FindRerunSource(const PipelineExecution& ex, Planned* storage) const;
   // The namespace's artifact repository into in (artifact_repository or its problem).
   void ReadArtifactRepository(const std::string& ns, PlanInputs* in) const;
-  PlanInputs Inputs(const std::string& key, const PipelineExecution& ex,
-                    const std::vector<k8s::ObjectPtr>& jobs, Lookups* storage, JobRecordMemo* memo);
-  // The execution ex's re-run request names, if it names one that exists (rerun.h).
-  const PipelineExecution* FindRerunSource(const PipelineExecution& ex, Lookups* storage) const;
-  // True once a Job create of key answered AlreadyExists (foreign Jobs are then looked for).
-  bool Collided(const std::string& key);
-  // The execution's memo (made on first use); valid until Forget or ForgetRecords of key.
-  JobRecordMemo* Memo(const std::string& key);
-  void ForgetRecords(const std::string& key);
-  k8s::Status ApplyActions(const std::string& key, const k8s::Object& execution, PlanResult& result,
-                           Dispatch* dispatch);
-  struct CreateOutcome {  // one Job create's answer
-    k8s::Status status;   // not ok: it failed (AlreadyExists is done, not a failure)
-    bool created = false;
-    bool already_exists = false;  // the name is taken (by this execution's Job, or a foreign one)
-    std::optional<std::string> quota_refusal;  // a ResourceQuota refused it: the message
-  };
-  // Safe to call from several threads at once (the creates of one reconcile run concurrently).
-  CreateOutcome CreateJob(const std::string& key, const Action& action,
-                          std::optional<k8s::MonoTime> since);
-  // After a create of `wanted` answered AlreadyExists: reads the Job holding the name and, if
-  // the execution does not control it, keeps it for the next plan (TakeUnlistedForeignJobs).
-  // The Jobs cache lists only labelled Jobs, so this is how an unlabelled one is found.
-  void NoteUnlistedForeignJob(const std::string& key, const k8s::Object& wanted);
-  // Moves what NoteUnlistedForeignJob kept for key into *into (Job name -> who controls it).
-  void TakeUnlistedForeignJobs(const std::string& key, std::map<std::string, std::string>* into);
-  k8s::Status CreateJobs(const std::string& key, const std::vector<const Action*>& creates,
-                         PlanResult& result, Dispatch* dispatch);
-  k8s::Status PatchOrDeleteJob(const std::string& ns, const Action& action);
-  // A finished execution: deletes its Jobs once spec.ttlSecondsAfterFinished has passed
+  // The Jobs that hold a name of the execution's and are not its own: Job name -> who controls
+  // them. Looked for only after a create found its name taken.
+  void FindForeignJobs(const std::string& key, const PipelineExecution& ex, PlanInputs* in);
+
+  // After the plan (execution_reconciler.cc).
+  void RecordEvents(const k8s::Object& execution, const std::vector<Action>& actions);
+  // Tells the namespace's QuotaQueue what the plan left waiting for quota.
+  void ReportQuotaWaits(const std::string& key, const PlanInputs& in, const PlanResult& result,
+                        int quota_refused);
+  // For StatusWriter: the smaller status to write after the server refused one.
+  std::optional<k8s::Object> ReduceRefused(const k8s::Object& current,
+                                           const PipelineExecutionStatus& status,
+                                           const k8s::Status& refusal, int attempt);
+  // A finished execution: deletes it once spec.ttlSecondsAfterFinished has passed
   // (cleanup.h), or says when to look again.
   ReconcileOutcome CleanUpFinished(const std::string& key, const PipelineExecution& ex);
   // The namespace's step cache, read from the server (step_cache_store.h); empty, with a
@@ -155,49 +162,29 @@ class ExecutionReconciler : public Reconciler {
   // Adds result's step_cache_writes to the namespace's step cache; a write that fails is a
   // Warning Event (the step's result is then not cached), never a failed reconcile.
   void WriteStepCacheEntries(const k8s::Object& execution, const PlanResult& result);
-  void ReportQuotaWaits(const std::string& key, const PlanInputs& in, const PlanResult& result,
-                        const Dispatch& dispatch);
-  // Writes the planned status if it changed, or holds a transient change back (and lowers
-  // *wake to when it is due).
-  k8s::Status SettleStatus(const std::string& key, const k8s::Object& current,
-                           const PipelineExecutionStatus& old_status, const PlanResult& result,
-                           std::optional<std::chrono::milliseconds>* wake);
-  void Forget(const std::string& key);
-  // How long to hold back this transient status change (until transient_status_delay after
-  // the last write); nullopt: write it now.
-  std::optional<std::chrono::milliseconds> HoldBack(const std::string& key,
-                                                    const PipelineExecutionStatus& old_status,
-                                                    const PlanResult& result);
-  // Writes status; a status the server refuses (IsRefusedStatus) is reduced and written again.
-  k8s::Status WriteStatus(const std::string& key, const k8s::Object& cached,
-                          const PipelineExecutionStatus& status);
-  k8s::Result<k8s::Object> UpdateStatus(const k8s::Object& cached,
-                                        const PipelineExecutionStatus& status);
-  void Remember(const std::string& key, const std::string& job_name, k8s::ObjectPtr job);
-  std::optional<std::chrono::milliseconds> HintExpiry(const std::string& key);
-  // Forgets status writes old enough that neither Fresh nor HoldBack needs them (an execution
-  // that finished is never reconciled again to forget its last write). Requires mu_.
-  void SweepWritesLocked(k8s::MonoTime now);
 
+  // The execution's memo (made on first use); valid until Forget or ForgetRecords of key.
+  JobRecordMemo* Memo(const std::string& key);
+  void ForgetRecords(const std::string& key);
+  // The execution is gone.
+  void Forget(const std::string& key);
+
+  // Constant after construction.
   const std::string name_ = "pipelineexecution";
   const ExecutionCaches caches_;
   k8s::ObjectWriter& writer_;
   EventRecorder& events_;
   const k8s::Clock& clock_;
   const ExecutionReconcilerOptions options_;
-  QuotaQueue quota_;  // thread-safe
+
+  // Thread-safe.
+  ReadYourWritesCache executions_;  // caches_.executions and the statuses written
+  ReadYourWritesCache jobs_;        // caches_.jobs and the Jobs created
+  JobApplier applier_;
+  StatusWriter statuses_;
+  QuotaQueue quota_;
 
   std::mutex mu_;
-  std::map<std::string, Written> written_status_;  // guarded by mu_; by execution key
-  // guarded by mu_; execution key -> Jobs created and not yet seen in the cache
-  std::map<std::string, std::map<std::string, std::pair<k8s::WallTime, k8s::ObjectPtr>>>
-      created_jobs_;
-  std::set<std::string> collided_;  // guarded by mu_; see Collided
-  // guarded by mu_; execution key -> Job name -> who controls it (NoteUnlistedForeignJob)
-  std::map<std::string, std::map<std::string, std::string>> unlisted_foreign_;
-  // guarded by mu_; execution key -> when this replica last wrote its status
-  std::map<std::string, k8s::MonoTime> last_write_;
-  k8s::MonoTime last_sweep_{};  // guarded by mu_
   // guarded by mu_ (the map; a memo is used only by the worker reconciling its key): the Job
   // records of the executions that run, by execution key; dropped when one finishes
   std::map<std::string, std::unique_ptr<JobRecordMemo>> records_;

@@ -96,46 +96,23 @@ PipelineStatus DesiredStatus(const Object& obj, PipelineStatus status, k8s::Wall
   return status;
 }
 
+// How long a status write the cache does not show yet is believed (read_your_writes.h).
+constexpr std::chrono::milliseconds kWriteMemory = std::chrono::seconds(30);
+
 }  // namespace
 
 PipelineReconciler::PipelineReconciler(const k8s::CacheReader& pipelines, k8s::ObjectWriter& writer,
                                        EventRecorder& events, const k8s::Clock& clock,
                                        std::string field_manager, PodPolicy policy,
                                        k8s::ObjectReader* reader)
-    : pipelines_(pipelines),
-      writer_(writer),
+    : writer_(writer),
       events_(events),
       clock_(clock),
       field_manager_(std::move(field_manager)),
       policy_(std::move(policy)),
-      reader_(reader) {}
-
-// The cached Pipeline, or what this reconciler last wrote if the cache does not show it yet.
-ObjectPtr PipelineReconciler::Fresh(const std::string& key, const ObjectPtr& cached) {
-  std::lock_guard lock(mu_);
-  auto it = written_.find(key);
-  if (it == written_.end()) return cached;
-  if (k8s::ResourceVersionOf(*cached) == it->second.from_resource_version) {
-    return it->second.object;
-  }
-  written_.erase(it);  // the cache caught up, or someone else wrote
-  return cached;
-}
-
-k8s::Status PipelineReconciler::WriteStatus(const std::string& key, const Object& current,
-                                            const PipelineStatus& status) {
-  Object updated = current;
-  updated["status"] = ToJson(status);
-  k8s::WriteOptions opts;
-  opts.field_manager = field_manager_;
-  k8s::Result<Object> written =
-      writer_.UpdateStatus(k8s::resources::kPipelines, k8s::NamespaceOf(current), updated, opts);
-  if (!written.ok()) return written.status();  // a conflict: retried on fresh state
-  std::lock_guard lock(mu_);
-  written_[key] = {k8s::ResourceVersionOf(current),
-                   std::make_shared<const Object>(std::move(written).value())};
-  return k8s::Status::Ok();
-}
+      reader_(reader),
+      pipelines_(pipelines, clock, kWriteMemory),
+      statuses_(k8s::resources::kPipelines, writer, pipelines_, clock, {field_manager_}) {}
 
 // Events only when the Ready condition changed: once per distinct problem or set of warnings,
 // and when fixed.
@@ -161,25 +138,24 @@ void PipelineReconciler::RecordTransition(const Object& pipeline, const Conditio
 
 ReconcileOutcome PipelineReconciler::Reconcile(const std::string& key) {
   auto [ns, name] = k8s::SplitKey(key);
-  ObjectPtr cached = pipelines_.Get(ns, name);
-  if (!cached) {
-    std::lock_guard lock(mu_);
-    written_.erase(key);
+  ObjectPtr current = pipelines_.Get(ns, name);
+  if (!current) {
+    pipelines_.Forget(ns, name);
     return ReconcileOutcome::Done();
   }
-  ObjectPtr current = Fresh(key, cached);
   if ((*current).value("metadata", Object::object()).contains("deletionTimestamp")) {
     return ReconcileOutcome::Done();
   }
   const PipelineStatus before = StoredStatus(*current);
   const StepSummary summary = SummaryOf(*current);  // compiled once for status and events
   const PipelineStatus after = DesiredStatus(*current, before, clock_.Now(), policy_, summary);
-  if (ToJson(after) != ToJson(before)) {
-    k8s::Status written = WriteStatus(key, *current, after);
-    if (!written.ok()) {
-      Log()->warn("status write failed key={} error={}", key, written.ToString());
-      return ReconcileOutcome::Retry(written);
-    }
+  StatusWriter::Settled settled =
+      statuses_.Settle(*current, ToJson(before), ToJson(after), StatusWriter::Change::kProgress);
+  if (!settled.status.ok()) {
+    Log()->warn("status write failed key={} error={}", key, settled.status.ToString());
+    return ReconcileOutcome::Retry(settled.status);
+  }
+  if (settled.written) {
     RecordTransition(*current, FindCondition(before.conditions, kConditionReady),
                      *FindCondition(after.conditions, kConditionReady), !summary.warnings.empty());
   }

@@ -13,15 +13,14 @@
 // invalid becomes valid again.
 //
 // Informer caches lag the writes that cause them. So that a reconcile that runs before the cache
-// has caught up neither writes the same status again nor re-emits its event, the reconciler
-// remembers the status it wrote until the cache shows a newer version.
+// has caught up neither writes the same status again nor re-emits its event, the reconciler reads
+// the Pipelines through a ReadYourWritesCache (read_your_writes.h) and writes status with a
+// StatusWriter (status_writer.h), the pieces the execution reconciler uses too.
 //
 // Thread-safety: Reconcile may run on several workers at once, never for the same key; the
-// memory of recent writes is guarded by mu_.
+// pieces are thread-safe.
 #pragma once
 
-#include <map>
-#include <mutex>
 #include <string>
 
 #include "k8sclient/cache.h"
@@ -29,7 +28,9 @@
 #include "k8sclient/clock.h"
 #include "reconcilers/api_types.h"
 #include "reconcilers/pod_policy.h"
+#include "reconcilers/read_your_writes.h"
 #include "reconcilers/reconciler.h"
+#include "reconcilers/status_writer.h"
 
 namespace stepline::reconcilers {
 
@@ -53,14 +54,6 @@ class PipelineReconciler : public Reconciler {
   ReconcileOutcome Reconcile(const std::string& key) override;
 
  private:
-  struct Written {                      // a status write the cache may not show yet
-    std::string from_resource_version;  // the cached version the write replaced
-    k8s::ObjectPtr object;              // what the server answered
-  };
-
-  k8s::ObjectPtr Fresh(const std::string& key, const k8s::ObjectPtr& cached);
-  k8s::Status WriteStatus(const std::string& key, const k8s::Object& current,
-                          const PipelineStatus& status);
   // The history limits and the Jobs TTL default of spec (cleanup.h), on its executions listed
   // from the server (the cache trims finished ones).
   ReconcileOutcome CleanUp(const k8s::Object& pipeline);
@@ -69,8 +62,8 @@ class PipelineReconciler : public Reconciler {
   void RecordTransition(const k8s::Object& pipeline, const Condition* before,
                         const Condition& after, bool warnings);
 
+  // Constant after construction.
   const std::string name_ = "pipeline";
-  const k8s::CacheReader& pipelines_;
   k8s::ObjectWriter& writer_;
   EventRecorder& events_;
   const k8s::Clock& clock_;
@@ -78,8 +71,9 @@ class PipelineReconciler : public Reconciler {
   const PodPolicy policy_;
   k8s::ObjectReader* const reader_;
 
-  std::mutex mu_;
-  std::map<std::string, Written> written_;  // guarded by mu_; by pipeline key
+  // Thread-safe.
+  ReadYourWritesCache pipelines_;  // the Pipelines cache and the statuses written
+  StatusWriter statuses_;
 };
 
 }  // namespace stepline::reconcilers
