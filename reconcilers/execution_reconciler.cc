@@ -1,11 +1,10 @@
 #include "reconcilers/execution_reconciler.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 
 #include "reconcilers/cache_trim.h"
 #include "reconcilers/cleanup.h"
+#include "reconcilers/log.h"
 #include "reconcilers/object_fields.h"
 #include "reconcilers/status_bounds.h"
 
@@ -63,14 +62,6 @@ bool IsTransient(const PipelineExecutionStatus& old_status, const PlanResult& re
 // ExecutionReconcilerOptions::routine_step_events).
 bool IsRoutineStepEvent(const std::string& reason) {
   return reason == "StepStarted" || reason == "StepSucceeded";
-}
-
-std::shared_ptr<spdlog::logger> Log() {
-  static auto logger = [] {
-    auto l = spdlog::get("reconciler");
-    return l ? l : spdlog::default_logger();
-  }();
-  return logger;
 }
 
 }  // namespace

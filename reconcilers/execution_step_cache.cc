@@ -1,19 +1,10 @@
 // ExecutionReconciler's step cache I/O (execution_reconciler.h, step_cache_store.h).
-#include <spdlog/spdlog.h>
-
 #include "reconcilers/execution_reconciler.h"
+#include "reconcilers/log.h"
 #include "reconcilers/status_bounds.h"
 #include "reconcilers/step_cache_store.h"
 
 namespace stepline::reconcilers {
-namespace {
-
-std::shared_ptr<spdlog::logger> Log() {
-  auto l = spdlog::get("reconciler");
-  return l ? l : spdlog::default_logger();
-}
-
-}  // namespace
 
 StepCacheIndex ExecutionReconciler::ReadStepCacheOf(const k8s::Object& execution) {
   if (options_.reader == nullptr) return {};

@@ -1,7 +1,6 @@
 #include "reconcilers/job_applier.h"
 
-#include <spdlog/spdlog.h>
-
+#include "reconcilers/log.h"
 #include "reconcilers/slow_start.h"
 
 namespace stepline::reconcilers {
@@ -11,14 +10,6 @@ using k8s::Object;
 
 bool IsQuotaRefusal(const k8s::Status& s) {
   return s.IsForbidden() && s.message().find("exceeded quota") != std::string::npos;
-}
-
-std::shared_ptr<spdlog::logger> Log() {
-  static auto logger = [] {
-    auto l = spdlog::get("reconciler");
-    return l ? l : spdlog::default_logger();
-  }();
-  return logger;
 }
 
 }  // namespace

@@ -1,7 +1,5 @@
 #include "reconcilers/pipeline_reconciler.h"
 
-#include <spdlog/spdlog.h>
-
 #include <map>
 #include <optional>
 #include <string>
@@ -9,6 +7,7 @@
 #include <vector>
 
 #include "reconcilers/cleanup.h"
+#include "reconcilers/log.h"
 #include "reconcilers/sagemaker_definition.h"
 #include "reconcilers/validation.h"
 
@@ -17,14 +16,6 @@ namespace {
 
 using k8s::Object;
 using k8s::ObjectPtr;
-
-std::shared_ptr<spdlog::logger> Log() {
-  static auto logger = [] {
-    auto l = spdlog::get("reconciler");
-    return l ? l : spdlog::default_logger();
-  }();
-  return logger;
-}
 
 std::optional<int64_t> GenerationOf(const Object& obj) {
   const Object& meta = obj.value("metadata", Object::object());

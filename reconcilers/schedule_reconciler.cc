@@ -1,23 +1,14 @@
 #include "reconcilers/schedule_reconciler.h"
 
-#include <spdlog/spdlog.h>
-
 #include <utility>
 
+#include "reconcilers/log.h"
 #include "reconcilers/object_fields.h"
 
 namespace stepline::reconcilers {
 namespace {
 
 using k8s::Object;
-
-std::shared_ptr<spdlog::logger> Log() {
-  static auto logger = [] {
-    auto l = spdlog::get("reconciler");
-    return l ? l : spdlog::default_logger();
-  }();
-  return logger;
-}
 
 bool Ignorable(const k8s::Status& s, bool already_exists_ok) {
   return s.ok() || s.code() == k8s::StatusCode::kNotFound ||

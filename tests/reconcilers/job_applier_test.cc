@@ -40,20 +40,17 @@ Action Create(const std::string& name) {
   return a;
 }
 
-Action Delete(const std::string& name) {
+// A delete of the Job `name`, or with a patch, a merge patch of it.
+Action OnJob(const std::string& name, const Object& patch = nullptr) {
   Action a;
-  a.kind = Action::Kind::kDeleteJob;
+  a.kind = patch.is_null() ? Action::Kind::kDeleteJob : Action::Kind::kPatchJob;
   a.job_name = name;
+  a.patch = patch;
   return a;
 }
 
-Action Suspend(const std::string& name) {
-  Action a;
-  a.kind = Action::Kind::kPatchJob;
-  a.job_name = name;
-  a.patch = {{"spec", {{"suspend", true}}}};
-  return a;
-}
+Action Delete(const std::string& name) { return OnJob(name); }
+Action Suspend(const std::string& name) { return OnJob(name, {{"spec", {{"suspend", true}}}}); }
 
 Action Event(const std::string& reason) {
   Action a;

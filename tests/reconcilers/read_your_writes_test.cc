@@ -40,52 +40,51 @@ std::vector<std::string> Names(const std::vector<ObjectPtr>& objects) {
 
 class ReadYourWritesTest : public ::testing::Test {
  protected:
+  // The cache holds ns/run at version 1, and a write replaced it with version 2.
+  void WriteRun() {
+    const Object before = Obj("ns", "run", "1");
+    cache.Put(before);
+    ryw.Replaced(before, Ptr(Obj("ns", "run", "2")));
+  }
+  std::string VersionRead() { return k8s::ResourceVersionOf(*ryw.Get("ns", "run")); }
+
   FakeCache cache;
   k8s::FakeClock clock;
   ReadYourWritesCache ryw{cache, clock, seconds(30)};
 };
 
 TEST_F(ReadYourWritesTest, AWriteIsReadBackWhileTheCacheHoldsTheVersionItReplaced) {
-  const Object before = Obj("ns", "run", "1");
-  cache.Put(before);
-  ryw.Replaced(before, Ptr(Obj("ns", "run", "2")));
-  EXPECT_EQ(k8s::ResourceVersionOf(*ryw.Get("ns", "run")), "2");
+  WriteRun();
+  EXPECT_EQ(VersionRead(), "2");
   clock.Advance(seconds(29));
-  EXPECT_EQ(k8s::ResourceVersionOf(*ryw.Get("ns", "run")), "2");
+  EXPECT_EQ(VersionRead(), "2");
 }
 
 TEST_F(ReadYourWritesTest, OnceTheCacheShowsAnotherVersionTheCacheIsTheTruth) {
-  const Object before = Obj("ns", "run", "1");
-  cache.Put(before);
-  ryw.Replaced(before, Ptr(Obj("ns", "run", "2")));
+  WriteRun();
   cache.Put(Obj("ns", "run", "7"));  // someone else wrote after us
-  EXPECT_EQ(k8s::ResourceVersionOf(*ryw.Get("ns", "run")), "7");
-  cache.Put(before);  // the memory is gone: even the old version is not overlaid again
-  EXPECT_EQ(k8s::ResourceVersionOf(*ryw.Get("ns", "run")), "1");
+  EXPECT_EQ(VersionRead(), "7");
+  cache.Put(
+      Obj("ns", "run", "1"));  // the memory is gone: even the old version is not overlaid again
+  EXPECT_EQ(VersionRead(), "1");
 }
 
 TEST_F(ReadYourWritesTest, AWriteTheCacheNeverShowsIsForgottenAfterTheMemory) {
-  const Object before = Obj("ns", "run", "1");
-  cache.Put(before);
-  ryw.Replaced(before, Ptr(Obj("ns", "run", "2")));
+  WriteRun();
   clock.Advance(seconds(30));
-  EXPECT_EQ(k8s::ResourceVersionOf(*ryw.Get("ns", "run")), "1");
+  EXPECT_EQ(VersionRead(), "1");
 }
 
 TEST_F(ReadYourWritesTest, ADeletedObjectIsNotBroughtBackByItsWrite) {
-  const Object before = Obj("ns", "run", "1");
-  cache.Put(before);
-  ryw.Replaced(before, Ptr(Obj("ns", "run", "2")));
+  WriteRun();
   cache.Remove("ns", "run");
   EXPECT_EQ(ryw.Get("ns", "run"), nullptr);
 }
 
 TEST_F(ReadYourWritesTest, ForgetDropsTheWrite) {
-  const Object before = Obj("ns", "run", "1");
-  cache.Put(before);
-  ryw.Replaced(before, Ptr(Obj("ns", "run", "2")));
+  WriteRun();
   ryw.Forget("ns", "run");
-  EXPECT_EQ(k8s::ResourceVersionOf(*ryw.Get("ns", "run")), "1");
+  EXPECT_EQ(VersionRead(), "1");
 }
 
 TEST_F(ReadYourWritesTest, ACreatedObjectIsListedByItsOwnerUntilTheCacheListsIt) {
