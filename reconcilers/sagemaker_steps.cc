@@ -106,7 +106,7 @@ std::string SetField(FieldKind kind, const std::string& value, Step* step) {
       return "is not 1: Stepline runs a step as one pod (SageMaker's processing and training "
              "across several instances is not supported; use 1)";
     case FieldKind::kInstanceType:
-      if (const InstanceType* type = FindInstanceType(value)) {
+      if (const std::optional<InstanceType> type = FindInstanceType(value)) {
         SetInstanceResources(*type, step);
         return "";
       }
