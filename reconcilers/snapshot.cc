@@ -142,7 +142,8 @@ k8s::Result<Snapshot> CompileSnapshot(const Pipeline& pipeline,
                                       const PipelineExecutionSpec& execution) {
   if (!pipeline.spec.pipeline_definition.is_null() && pipeline.spec.steps.empty()) {
     // A SageMaker definition runs as the parameters and steps it compiles to.
-    auto compiled = CompileSageMakerDefinition(pipeline.spec.pipeline_definition);
+    auto compiled = CompileSageMakerDefinition(pipeline.spec.pipeline_definition,
+                                               CompileOptionsFor(pipeline.spec));
     if (!compiled.ok()) {
       return k8s::Status::Invalid("spec.pipelineDefinition: " + compiled.status().message());
     }
