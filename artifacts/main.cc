@@ -3,7 +3,9 @@
 //   stepline-artifacts download s3://BUCKET/KEY PATH [options]
 //   stepline-artifacts upload PATH s3://BUCKET/KEY [options]
 //   stepline-artifacts write PATH [--error-file PATH]
+//   stepline-artifacts transform --input DIR --output DIR [transform options]
 //
+// A transform sends the files under DIR to a model server's /invocations (transform.h).
 // A write puts the text of the environment variable STEPLINE_ARTIFACT_DATA into the file PATH
 // (a raw artifact: no storage involved), creating its directory.
 // A download writes the object to the file PATH, or, when KEY names a prefix, every object under
@@ -23,6 +25,7 @@
 #include "artifacts/aws_credentials.h"
 #include "artifacts/s3_client.h"
 #include "artifacts/tar_gz.h"
+#include "artifacts/transform.h"
 
 namespace {
 
@@ -35,6 +38,12 @@ constexpr const char* kUsage = R"(usage:
   stepline-artifacts download s3://BUCKET/KEY PATH [options]
   stepline-artifacts upload PATH s3://BUCKET/KEY [options]
   stepline-artifacts write PATH [--error-file PATH]   (the text of $STEPLINE_ARTIFACT_DATA)
+  stepline-artifacts transform --input DIR --output DIR [--server URL] [--content-type T]
+      [--accept T] [--split-type None|Line|RecordIO|TFRecord]
+      [--batch-strategy MultiRecord|SingleRecord] [--max-payload-mb N] [--assemble-with None|Line]
+      [--ping-timeout S] [--invocation-timeout S] [--max-retries N] [--error-file PATH]
+      (SageMaker batch transform against a model server: GET URL/ping, POST URL/invocations;
+      default URL http://127.0.0.1:8080, payload 6 MB, MultiRecord, 3 retries, 600 s timeouts)
 options (environment in brackets):
   --endpoint URL         S3 endpoint, http(s)://host[:port] [AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL];
                          default https://s3.REGION.amazonaws.com
@@ -52,7 +61,9 @@ options (environment in brackets):
   --wait-for-term        first wait for SIGTERM or SIGINT, then act (a native sidecar that
                          uploads once the kubelet stops it, after the step's container ended)
   --tar-gz               upload: PATH (a directory's contents, or a file) as one gzip-compressed
-                         tar archive, the object KEY (as SageMaker's model.tar.gz)
+                         tar archive, the object KEY (as SageMaker's model.tar.gz); download: the
+                         object KEY is such an archive, unpacked into the directory PATH (a
+                         prefix KEY/ is downloaded as it is)
 )";
 
 struct Args {
@@ -123,9 +134,6 @@ Result<Args> ParseArgs(int argc, char** argv) {
   if (positional.size() != 3 || (positional[0] != "download" && positional[0] != "upload")) {
     return Status::InvalidArgument("expected download SRC DEST or upload SRC DEST");
   }
-  if (args.tar_gz && positional[0] != "upload") {
-    return Status::InvalidArgument("--tar-gz is for upload");
-  }
   args.command = positional[0];
   args.from = positional[1];
   args.to = positional[2];
@@ -184,6 +192,31 @@ Result<a::TransferSummary> UploadTarGz(a::S3Client& client, std::string path,
   return done;
 }
 
+// The archive is downloaded beside PATH and unpacked into it; a prefix (no such object, objects
+// under KEY/) lands in PATH as it is, as without --tar-gz.
+Result<a::TransferSummary> DownloadTarGz(a::S3Client& client, const a::S3Location& location,
+                                         std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const std::string archive = path + ".stepline.tar.gz";
+  auto done = client.Download(location, archive);
+  if (!done.ok()) return done;
+  std::error_code ec;
+  if (std::filesystem::is_directory(archive, ec)) {
+    std::filesystem::remove_all(path, ec);
+    std::filesystem::rename(archive, path, ec);
+    if (ec) return Status::InvalidArgument("cannot move " + archive + " to " + path);
+    return done;
+  }
+  auto unpacked = a::ReadTarGz(archive, path);
+  std::remove(archive.c_str());
+  if (!unpacked.ok()) {
+    return Status::InvalidArgument("GET " + location.Uri() + ": " + unpacked.status().message());
+  }
+  std::fprintf(stderr, "stepline-artifacts: unpacked %d file(s), %llu bytes into %s\n",
+               unpacked->files, static_cast<unsigned long long>(unpacked->bytes), path.c_str());
+  return done;
+}
+
 int Run(const Args& args) {
   if (args.wait_for_term) WaitForTerm();
   if (auto s = a::ValidateEndpoint(args.client.endpoint); !s.ok()) {
@@ -197,7 +230,8 @@ int Run(const Args& args) {
   a::S3ClientOptions options = args.client;
   options.credentials = *creds;
   a::S3Client client(options);
-  auto done = args.command == "download" ? client.Download(*location, args.to)
+  auto done = args.command == "download" ? (args.tar_gz ? DownloadTarGz(client, *location, args.to)
+                                                        : client.Download(*location, args.to))
               : args.tar_gz              ? UploadTarGz(client, args.from, *location)
                                          : client.Upload(args.from, *location);
   if (!done.ok()) return Fail(&args, done.status().message(), 1);
@@ -238,10 +272,88 @@ int RunWrite(int argc, char** argv) {
   return 0;
 }
 
+// `transform --input DIR --output DIR [options]`: transform.h.
+int RunTransform(int argc, char** argv) {
+  Args args;
+  a::TransformOptions o;
+  auto number = [](const std::string& text, long long min, long long* out) {
+    char* end = nullptr;
+    *out = std::strtoll(text.c_str(), &end, 10);
+    return !text.empty() && *end == '\0' && *out >= min;
+  };
+  std::string problem;
+  for (int i = 2; i < argc && problem.empty(); ++i) {
+    const std::string arg = argv[i];
+    if (i + 1 >= argc) {
+      problem = arg.rfind("--", 0) == 0 ? arg + " needs a value" : "unexpected " + arg;
+      break;
+    }
+    const std::string v = argv[++i];
+    long long n = 0;
+    if (arg == "--input")
+      o.input_dir = v;
+    else if (arg == "--output")
+      o.output_dir = v;
+    else if (arg == "--server")
+      o.server = v;
+    else if (arg == "--content-type")
+      o.content_type = v;
+    else if (arg == "--accept")
+      o.accept = v;
+    else if (arg == "--error-file")
+      args.error_file = v;
+    else if (arg == "--split-type") {
+      if (!a::ParseSplitType(v, &o.split))
+        problem = "--split-type: None, Line, RecordIO or TFRecord";
+    } else if (arg == "--batch-strategy") {
+      if (!a::ParseBatchStrategy(v, &o.batch))
+        problem = "--batch-strategy: MultiRecord or SingleRecord";
+    } else if (arg == "--assemble-with") {
+      if (!a::ParseAssembleWith(v, &o.assemble)) problem = "--assemble-with: None or Line";
+    } else if (arg == "--max-payload-mb") {
+      if (number(v, 0, &n) && n <= 100)
+        o.max_payload_bytes = static_cast<uint64_t>(n) << 20;
+      else
+        problem = "--max-payload-mb: a number of MB from 0 to 100";
+    } else if (arg == "--ping-timeout") {
+      if (number(v, 1, &n))
+        o.ping_timeout_seconds = static_cast<int>(std::min(n, 86400LL));
+      else
+        problem = "--ping-timeout: a positive number of seconds";
+    } else if (arg == "--invocation-timeout") {
+      if (number(v, 1, &n))
+        o.invocation_timeout_seconds = static_cast<int>(std::min(n, 86400LL));
+      else
+        problem = "--invocation-timeout: a positive number of seconds";
+    } else if (arg == "--max-retries") {
+      if (number(v, 0, &n) && n <= 3)
+        o.max_retries = static_cast<int>(n);
+      else
+        problem = "--max-retries: 0 to 3";
+    } else {
+      problem = "unknown option " + arg;
+    }
+  }
+  if (problem.empty() && (o.input_dir.empty() || o.output_dir.empty())) {
+    problem = "--input and --output are required";
+  }
+  if (!problem.empty()) return Fail(&args, "transform: " + problem + "\n" + kUsage, 2);
+  auto done = a::RunTransform(o);
+  if (!done.ok()) return Fail(&args, done.status().message(), 1);
+  std::fprintf(stderr,
+               "stepline-artifacts: transform: %d file(s), %llu record(s), %d request(s), %llu "
+               "bytes sent, %llu bytes written\n",
+               done->files, static_cast<unsigned long long>(done->records), done->requests,
+               static_cast<unsigned long long>(done->bytes_in),
+               static_cast<unsigned long long>(done->bytes_out));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "write") return RunWrite(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "transform") return RunTransform(argc, argv);
   sigset_t term;
   sigemptyset(&term);
   sigaddset(&term, SIGTERM);

@@ -127,6 +127,7 @@ k8s::Result<HttpAnswer> Perform(const HttpCall& call, const HttpSettings& settin
   curl_easy_setopt(c, CURLOPT_USERAGENT, "stepline-artifacts/0.1.0");
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, settings.connect_timeout_ms);
+  if (settings.timeout_ms > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, settings.timeout_ms);
   // Give up on a transfer that moves less than 1 byte/s for 60 s (a dead peer), never on a
   // slow but live one.
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);

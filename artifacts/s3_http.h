@@ -39,6 +39,7 @@ struct HttpSettings {
   std::string ca_file;
   std::vector<std::string> resolve;
   long connect_timeout_ms = 10'000;
+  long timeout_ms = 0;  // the whole exchange; 0: none (a dead peer still fails after 60 s)
 };
 
 // Performs the call. A transport failure (no answer) is a kTransport/kTimeout Status naming the

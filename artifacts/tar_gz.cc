@@ -1,6 +1,7 @@
 #include "artifacts/tar_gz.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -8,7 +9,10 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 namespace stepline::artifacts {
@@ -106,6 +110,206 @@ k8s::Status AddEntry(gzFile gz, const fs::path& file, const std::string& name) {
              : k8s::Status::InvalidArgument("tar: cannot write the archive");
 }
 
+// ---- unpacking ----
+
+k8s::Status Corrupt(const std::string& archive, const std::string& what) {
+  return k8s::Status::InvalidArgument("untar " + archive + ": " + what);
+}
+
+// A ustar numeric field: octal digits (spaces and NULs around them), or GNU's base-256 form for
+// sizes of 8 GiB and more (the first byte's high bit set).
+bool ParseNumber(const char* field, size_t width, uint64_t* out) {
+  const auto* u = reinterpret_cast<const unsigned char*>(field);
+  uint64_t value = 0;
+  if ((u[0] & 0x80) != 0) {
+    for (size_t i = 1; i < width; ++i) {
+      if (value >> 56) return false;
+      value = (value << 8) | u[i];
+    }
+    *out = value;
+    return true;
+  }
+  size_t i = 0;
+  while (i < width && (field[i] == ' ' || field[i] == '\0')) ++i;
+  for (; i < width && field[i] >= '0' && field[i] <= '7'; ++i) {
+    if (value >> 60) return false;
+    value = value * 8 + static_cast<uint64_t>(field[i] - '0');
+  }
+  for (; i < width; ++i) {
+    if (field[i] != ' ' && field[i] != '\0') return false;
+  }
+  *out = value;
+  return true;
+}
+
+std::string FieldText(const char* field, size_t width) {
+  return std::string(field, strnlen(field, width));
+}
+
+// name without "./" and trailing '/'; "" when it escapes (absolute, or a ".." part).
+std::string SafeName(std::string name) {
+  while (name.starts_with("./")) name.erase(0, 2);
+  while (!name.empty() && name.back() == '/') name.pop_back();
+  if (name.empty() || name == ".") return ".";
+  if (name.front() == '/') return "";
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('/', start);
+    if (end == std::string::npos) end = name.size();
+    if (name.compare(start, end - start, "..") == 0 && end - start == 2) return "";
+    start = end + 1;
+  }
+  return name;
+}
+
+// The records "LEN key=value\n" of a pax extended header: path and size.
+// *size: the size the records give, 0 when none (a size of 0 needs no pax record: the header has
+// it).
+void ParsePax(const std::string& data, std::string* path, uint64_t* size) {
+  size_t at = 0;
+  while (at < data.size()) {
+    size_t space = data.find(' ', at);
+    if (space == std::string::npos) return;
+    size_t length = std::strtoull(data.c_str() + at, nullptr, 10);
+    if (length == 0 || at + length > data.size()) return;
+    std::string record = data.substr(space + 1, at + length - space - 2);  // no '\n'
+    size_t eq = record.find('=');
+    if (eq != std::string::npos) {
+      std::string key = record.substr(0, eq), value = record.substr(eq + 1);
+      if (key == "path") *path = value;
+      if (key == "size") *size = std::strtoull(value.c_str(), nullptr, 10);
+    }
+    at += length;
+  }
+}
+
+class TarReader {
+ public:
+  TarReader(gzFile gz, std::string archive, fs::path dest)
+      : gz_(gz), archive_(std::move(archive)), dest_(std::move(dest)) {}
+
+  k8s::Result<UnpackSummary> Run() {
+    Block h;
+    std::string long_name;
+    uint64_t pax_size = 0;  // 0: none
+    while (true) {
+      int n = gzread(gz_, h.data(), static_cast<unsigned>(h.size()));
+      if (n == 0) return summary_;  // no end-of-archive blocks: GNU tar accepts that too
+      if (n != static_cast<int>(h.size())) return Corrupt(archive_, "truncated header");
+      if (std::all_of(h.begin(), h.end(), [](char c) { return c == '\0'; })) return summary_;
+      uint64_t size = 0;
+      if (!ParseNumber(h.data() + 124, 12, &size)) return Corrupt(archive_, "bad size field");
+      if (pax_size > 0) size = pax_size;
+      const char type = h[156];
+      std::string name = FieldText(h.data(), 100);
+      if (std::memcmp(h.data() + 257, "ustar", 5) == 0 && h[345] != '\0') {
+        name = FieldText(h.data() + 345, 155) + "/" + name;
+      }
+      if (type == 'L' || type == 'x' || type == 'g') {  // metadata for the next member
+        auto data = ReadData(size);
+        if (!data.ok()) return data.status();
+        if (type == 'L') long_name = data->substr(0, strnlen(data->c_str(), data->size()));
+        if (type == 'x') ParsePax(*data, &long_name, &pax_size);
+        continue;
+      }
+      if (!long_name.empty()) name = long_name;
+      long_name.clear();
+      pax_size = 0;
+      if (auto s = Member(type, name, size, FieldText(h.data() + 157, 100), h); !s.ok()) return s;
+    }
+  }
+
+ private:
+  k8s::Status Member(char type, const std::string& raw_name, uint64_t size, const std::string& link,
+                     const Block& h) {
+    const std::string name = SafeName(raw_name);
+    if (name.empty()) return Corrupt(archive_, "member " + raw_name + " leaves the directory");
+    const fs::path target = dest_ / name;
+    std::error_code ec;
+    uint64_t mode = 0644;
+    ParseNumber(h.data() + 100, 8, &mode);
+    if (type == '5') {
+      fs::create_directories(target, ec);
+      if (ec) return Corrupt(archive_, "cannot create " + target.string() + ": " + ec.message());
+      return Skip(size);
+    }
+    if (type == '2') {
+      fs::path resolved = (fs::path(name).parent_path() / link).lexically_normal();
+      if (link.empty() || link.front() == '/' || resolved.empty() || *resolved.begin() == "..") {
+        return Corrupt(archive_, "symbolic link " + raw_name + " -> " + link +
+                                     " points outside the directory");
+      }
+      fs::create_directories(target.parent_path(), ec);
+      fs::remove(target, ec);
+      fs::create_symlink(link, target, ec);
+      if (ec) return Corrupt(archive_, "cannot create " + target.string() + ": " + ec.message());
+      ++summary_.files;
+      return Skip(size);
+    }
+    if (type != '0' && type != '\0' && type != '7') {
+      return Corrupt(archive_, "member " + raw_name + " is of tar type '" + std::string(1, type) +
+                                   "' (only files, directories and symbolic links are unpacked)");
+    }
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) return Corrupt(archive_, "cannot create " + target.parent_path().string());
+    std::ofstream out(target, std::ios::binary | std::ios::trunc);
+    if (!out) return Corrupt(archive_, "cannot write " + target.string());
+    std::vector<char> buffer(1 << 20);
+    uint64_t left = size;
+    while (left > 0) {
+      unsigned want = static_cast<unsigned>(std::min<uint64_t>(buffer.size(), left));
+      int n = gzread(gz_, buffer.data(), want);
+      if (n <= 0) return Corrupt(archive_, "truncated member " + raw_name);
+      out.write(buffer.data(), n);
+      left -= static_cast<uint64_t>(n);
+    }
+    out.close();
+    if (!out) return Corrupt(archive_, "cannot write " + target.string());
+    ::chmod(target.c_str(), static_cast<mode_t>(mode & 0777));
+    ++summary_.files;
+    summary_.bytes += size;
+    return SkipPadding(size);
+  }
+
+  k8s::Result<std::string> ReadData(uint64_t size) {
+    if (size > (64u << 20))
+      return Corrupt(archive_, "a header record of " + std::to_string(size) + " bytes");
+    std::string data(size, '\0');
+    if (size > 0 &&
+        gzread(gz_, data.data(), static_cast<unsigned>(size)) != static_cast<int>(size)) {
+      return Corrupt(archive_, "truncated header record");
+    }
+    if (auto s = SkipPadding(size); !s.ok()) return s;
+    return data;
+  }
+
+  k8s::Status Skip(uint64_t size) {
+    std::vector<char> buffer(64 << 10);
+    uint64_t left = size + (512 - size % 512) % 512;
+    while (left > 0) {
+      int n = gzread(gz_, buffer.data(),
+                     static_cast<unsigned>(std::min<uint64_t>(buffer.size(), left)));
+      if (n <= 0) return Corrupt(archive_, "truncated archive");
+      left -= static_cast<uint64_t>(n);
+    }
+    return k8s::Status::Ok();
+  }
+
+  k8s::Status SkipPadding(uint64_t size) {
+    Block pad;
+    const unsigned left = static_cast<unsigned>((512 - size % 512) % 512);
+    if (left > 0 && gzread(gz_, pad.data(), left) != static_cast<int>(left)) {
+      return Corrupt(archive_, "truncated archive");
+    }
+    return k8s::Status::Ok();
+  }
+
+  gzFile gz_;
+  std::string archive_;
+  fs::path dest_;
+  UnpackSummary summary_;
+};
+
 }  // namespace
 
 k8s::Status WriteTarGz(const std::string& source, const std::string& archive) {
@@ -137,6 +341,23 @@ k8s::Status WriteTarGz(const std::string& source, const std::string& archive) {
     return k8s::Status::InvalidArgument("tar: cannot write " + archive);
   }
   return k8s::Status::Ok();
+}
+
+k8s::Result<UnpackSummary> ReadTarGz(const std::string& archive, const std::string& dest) {
+  Gz gz(gzopen(archive.c_str(), "rb"));
+  if (!gz) return k8s::Status::InvalidArgument("untar: cannot read " + archive);
+  std::error_code ec;
+  fs::create_directories(dest, ec);
+  if (ec) return k8s::Status::InvalidArgument("untar: cannot create " + dest + ": " + ec.message());
+  TarReader reader(gz.get(), archive, dest);
+  auto out = reader.Run();
+  if (gzdirect(gz.get()) == 1) return Corrupt(archive, "not a gzip-compressed archive");
+  int err = Z_OK;
+  const char* message = gzerror(gz.get(), &err);
+  if (out.ok() && err != Z_OK && err != Z_STREAM_END) {
+    return Corrupt(archive, std::string("not a gzip archive (") + message + ")");
+  }
+  return out;
 }
 
 }  // namespace stepline::artifacts
