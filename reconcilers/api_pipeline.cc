@@ -258,6 +258,44 @@ Json NotebookToJson(const NotebookSpec& n) {
   return w.Take();
 }
 
+// transform: the batch transform of a compiled SageMaker Transform step (TransformSpec).
+k8s::Result<TransformSpec> ParseTransform(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  TransformSpec t;
+  r.String("contentType", &t.content_type);
+  r.String("splitType", &t.split_type);
+  r.String("batchStrategy", &t.batch_strategy);
+  r.Int("maxPayloadInMB", &t.max_payload_in_mb);
+  r.String("accept", &t.accept);
+  r.String("assembleWith", &t.assemble_with);
+  r.Int("port", &t.port);
+  r.Int("invocationsTimeoutInSeconds", &t.invocations_timeout_in_seconds);
+  r.Int("invocationsMaxRetries", &t.invocations_max_retries);
+  if (!r.ok()) return r.status();
+  if (k8s::Status st = RejectUnknown(r,
+                                     "contentType, splitType, batchStrategy, maxPayloadInMB, "
+                                     "accept, assembleWith, port, invocationsTimeoutInSeconds, "
+                                     "invocationsMaxRetries");
+      !st.ok()) {
+    return st;
+  }
+  return t;
+}
+
+Json TransformToJson(const TransformSpec& t) {
+  FieldWriter w(t.extra);
+  w.String("contentType", t.content_type);
+  w.String("splitType", t.split_type);
+  w.String("batchStrategy", t.batch_strategy);
+  w.Int("maxPayloadInMB", t.max_payload_in_mb);
+  w.String("accept", t.accept);
+  w.String("assembleWith", t.assemble_with);
+  w.Int("port", t.port);
+  w.Int("invocationsTimeoutInSeconds", t.invocations_timeout_in_seconds);
+  w.Int("invocationsMaxRetries", t.invocations_max_retries);
+  return w.Take();
+}
+
 // The container half of a step: what stepDefaults may also give.
 void ReadContainerFields(FieldReader& r, Step* s) {
   r.String("image", &s->image);
@@ -420,6 +458,7 @@ k8s::Result<Step> ParseStep(const Json& json, const std::string& path) {
   if (k8s::Status st = ReadInputs(r, &s); !st.ok()) return st;
   r.String("message", &s.message);
   r.StringMapField("values", &s.values);
+  r.Object("transform", ParseTransform, &s.transform);
   if (!r.ok()) return r.status();
   s.extra = r.Unknown();
   return s;
@@ -437,6 +476,7 @@ Json ToJson(const Step& s) {
   WriteArtifacts(s, w);
   w.String("message", s.message);
   w.StringMapField("values", s.values);
+  if (s.transform) w.Raw("transform", TransformToJson(*s.transform));
   return w.Take();
 }
 

@@ -258,10 +258,12 @@ struct PodSecurity {
 //   namespace's artifact repository (artifact_repository.h). `from` is not allowed.
 struct Artifact {
   std::string name;
-  std::string path;     // absolute path in the containers
-  std::string s3;       // "s3://bucket/key", may hold templates
-  std::string from;     // inputs only: "{{steps.STEP.artifacts.NAME}}"
-  std::string archive;  // outputs only: "tgz" (one .tar.gz object), "none" or "" (as it is)
+  std::string path;  // absolute path in the containers
+  std::string s3;    // "s3://bucket/key", may hold templates
+  std::string from;  // inputs only: "{{steps.STEP.artifacts.NAME}}"
+  // outputs: "tgz" (one .tar.gz object), "none" or "" (as it is); inputs: "tgz" (a .tar.gz
+  // object unpacked into the directory path) or ""
+  std::string archive;
   // inputs only: JSON raw.data, the file's text (templates allowed), written into the pod by an
   // init container instead of downloaded (Argo's raw artifacts)
   std::optional<std::string> raw;
@@ -275,6 +277,24 @@ struct NotebookSpec {
   std::string kernel;  // empty: the notebook's own kernelspec
   // A JSON object, name -> any JSON value; strings may hold templates. Null when unset.
   Json parameters;
+  Json extra = Json::object();
+};
+
+// A SageMaker Transform step's batch transform (docs/api.md, "SageMaker pipeline definitions";
+// reconcilers/transform_job.h): the step's container (image, args [serve], env, resources) is the
+// model server, run as a native sidecar; `stepline-artifacts transform` is the main container and
+// sends the input artifact "input" to it, writing the output artifact "output". Compiled from a
+// definition's Transform step only (no CRD field: a native step cannot set it).
+struct TransformSpec {
+  std::string content_type;    // TransformInput.ContentType; "": no Content-Type header
+  std::string split_type;      // None | Line | RecordIO | TFRecord ("": None)
+  std::string batch_strategy;  // MultiRecord | SingleRecord ("": MultiRecord)
+  std::optional<int64_t> max_payload_in_mb;               // unset: 6
+  std::string accept;                                     // TransformOutput.Accept
+  std::string assemble_with;                              // None | Line ("": None)
+  std::optional<int64_t> port;                            // the model server's port; unset: 8080
+  std::optional<int64_t> invocations_timeout_in_seconds;  // ModelClientConfig; unset: 600
+  std::optional<int64_t> invocations_max_retries;         // ModelClientConfig; unset: 3
   Json extra = Json::object();
 };
 
@@ -317,7 +337,8 @@ struct Step {
   std::string message;                     // Fail steps
   // Record steps: output name -> template; the step succeeds at once with these outputs.
   StringMap values;
-  std::optional<NotebookSpec> notebook;  // Notebook steps
+  std::optional<NotebookSpec> notebook;    // Notebook steps
+  std::optional<TransformSpec> transform;  // SageMaker Transform steps (compiled only)
   Json extra = Json::object();
 };
 

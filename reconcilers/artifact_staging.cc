@@ -118,9 +118,10 @@ void AddInputs(const StagedArtifacts& s, Object& init, Object& mounts) {
     const std::string into = a.path.back() == '/' ? "/" : "";
     const std::string name = kArtifactContainerPrefix + std::string("in-") + std::to_string(i);
     const std::string dest = std::string(kArtifactMountPath) + "/" + sub + into;
-    init.push_back(
-        a.raw ? RawWriter(s, name, dest, *a.raw)
-              : StagingContainer(s, name, {"stepline-artifacts", "download", a.uri, dest}));
+    std::vector<std::string> download{"stepline-artifacts", "download", a.uri, dest};
+    if (a.archive == "tgz") download.push_back("--tar-gz");  // unpacked into the directory
+    init.push_back(a.raw ? RawWriter(s, name, dest, *a.raw)
+                         : StagingContainer(s, name, std::move(download)));
     mounts.push_back(
         {{"name", kArtifactVolume}, {"mountPath", WithoutTrailingSlash(a.path)}, {"subPath", sub}});
   }
@@ -165,7 +166,7 @@ k8s::Result<StagedArtifacts> ResolveArtifacts(const ArtifactResolution& in) {
     k8s::Result<std::string> uri = InputUri(in, a);
     if (!uri.ok()) return uri.status();
     if (k8s::Status st = CheckRendered("input", a, *uri); !st.ok()) return st;
-    out.inputs.push_back({a.name, a.path, *uri});
+    out.inputs.push_back({a.name, a.path, *uri, a.archive});
   }
   for (const Artifact& a : in.step->output_artifacts) {
     k8s::Result<std::string> uri = OutputUri(in, a);

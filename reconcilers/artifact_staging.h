@@ -6,7 +6,8 @@
 // - one init container per input artifact (`artifact-in-<i>`, the controller's image, running
 //   `stepline-artifacts download URI /stepline/artifacts/in/<i>`, or for a raw artifact
 //   `stepline-artifacts write /stepline/artifacts/in/<i>` with the text in its environment
-//   variable STEPLINE_ARTIFACT_DATA); the step's container mounts
+//   variable STEPLINE_ARTIFACT_DATA; an input with archive tgz is downloaded with --tar-gz,
+//   unpacked into its directory); the step's container mounts
 //   `in/<i>` (subPath) at the artifact's path, so a file is a file and a directory a directory;
 // - for the outputs, the directory of each output path (the path itself when it ends in '/') is
 //   mounted from `out/<k>`; a native sidecar (`artifact-upload`: an init container with
@@ -53,9 +54,10 @@ struct ArtifactStagingOptions {
 
 struct StagedArtifact {
   std::string name;
-  std::string path;     // as declared
-  std::string uri;      // s3://bucket/key, rendered
-  std::string archive;  // outputs: "tgz" uploads one .tar.gz object
+  std::string path;  // as declared
+  std::string uri;   // s3://bucket/key, rendered
+  // outputs: "tgz" uploads one .tar.gz object; inputs: "tgz" unpacks one into the directory
+  std::string archive;
   // inputs: a raw artifact's rendered text, written by `stepline-artifacts write` (uri "")
   std::optional<std::string> raw;
 };

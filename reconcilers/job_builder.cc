@@ -5,6 +5,7 @@
 #include "reconcilers/job_name.h"
 #include "reconcilers/notebook.h"
 #include "reconcilers/template.h"
+#include "reconcilers/transform_job.h"
 
 namespace stepline::reconcilers {
 namespace {
@@ -119,6 +120,10 @@ k8s::Object BuildStepJob(const JobInput& in) {
   Object pod_spec = PodSpec(in);
   std::string artifacts = in.artifacts ? AddArtifactStaging(*in.artifacts, &pod_spec) : "";
   if (IsNotebookStep(*in.step)) AddNotebookVolume(&pod_spec);
+  if (in.step->transform) {
+    AddTransformContainers(
+        *in.step, in.artifacts ? in.artifacts->options : ArtifactStagingOptions{}, &pod_spec);
+  }
   Object job_spec = {{"backoffLimit", 0},
                      {"template", {{"metadata", {{"labels", labels}}}, {"spec", pod_spec}}}};
   if (in.step->timeout_seconds) {

@@ -226,6 +226,12 @@ Status NameSteps(const std::vector<Entry>& entries, Names* names,
     }
     names->steps[e.name] = name;
     names->types[e.name] = e.type;
+    names->jsons[e.name] = e.json;
+    names->paths[e.name] = e.path;
+    if (e.type == "Transform") {
+      const Json* model = sagemaker::Member(sagemaker::Member(*e.json, "Arguments"), "ModelName");
+      if (model != nullptr) names->served_models.insert(sagemaker::ModelNameStep(*model));
+    }
     const Json* files = Member(*e.json, "PropertyFiles");
     for (size_t i = 0; files != nullptr && files->is_array() && i < files->size(); ++i) {
       const Json* file = Member((*files)[i], "PropertyFileName");
@@ -296,6 +302,7 @@ constexpr StepKind kStepKinds[] = {
     {"Model", sagemaker::CompileModel, false},
     {"RegisterModel", sagemaker::CompileRegisterModel, false},
     {"Lineage", sagemaker::CompileLineage, false},
+    {"Transform", sagemaker::CompileTransform, true},
 };
 
 void WarnIgnoredFields(const Entry& e, bool retries, std::vector<std::string>* warnings) {
@@ -319,7 +326,6 @@ struct Replacement {
   std::string_view advice;
 };
 constexpr Replacement kReplacements[] = {
-    {"Transform", "SageMaker batch transform: run the model over the input in a Processing step"},
     {"Tuning",
      "run one Training step per candidate (a native step with forEach) and compare them "
      "in a Condition"},
@@ -334,7 +340,7 @@ constexpr Replacement kReplacements[] = {
 std::string UnsupportedType(const std::string& type) {
   std::string text = "step type " + Quote(type) +
                      " is not supported by Stepline (supported: Processing, Training, Condition, "
-                     "Fail, Callback, Model, RegisterModel, Lineage)";
+                     "Fail, Callback, Model, RegisterModel, Lineage, Transform)";
   for (const Replacement& r : kReplacements) {
     if (r.type == type) return text + ": " + std::string(r.advice);
   }
@@ -358,8 +364,7 @@ Status CompileCondition(const Entry& e, const Names& names, Draft* d) {
   return Status::Ok();
 }
 
-Status CompileStep(const Entry& e, const Names& names, const SageMakerCompileOptions& options,
-                   CompiledDefinition* out, Draft* d) {
+Status CompileStep(const Entry& e, const Names& names, CompiledDefinition* out, Draft* d) {
   std::vector<std::string>* warnings = &out->warnings;
   d->path = e.path;
   d->is_condition = e.type == "Condition";
@@ -371,12 +376,11 @@ Status CompileStep(const Entry& e, const Names& names, const SageMakerCompileOpt
   if (!status.ok()) return status;
   if (d->is_condition) return CompileCondition(e, names, d);
   d->step.name = names.steps.at(e.name);
-  status = kind->compile({*e.json, e.path, e.name, names, warnings, &out->parameter_fields,
-                          options.fail_steps_without_image},
-                         &d->step);
+  status =
+      kind->compile({*e.json, e.path, e.name, names, warnings, &out->parameter_fields}, &d->step);
   if (!status.ok()) return status;
   WarnIgnoredFields(e, kind->retries, warnings);
-  if (!kind->retries || d->step.type == StepType::kFail) return Status::Ok();  // FailsWhenRun
+  if (!kind->retries) return Status::Ok();
   auto retry = sagemaker::CompileRetryPolicies(Member(*e.json, "RetryPolicies"),
                                                Field(e.path, "RetryPolicies"), warnings);
   if (!retry.ok()) return retry.status();
@@ -485,18 +489,7 @@ Status Assemble(const std::vector<Entry>& entries, const Names& names,
 
 }  // namespace
 
-SageMakerCompileOptions CompileOptionsFor(const PipelineSpec& spec) {
-  return {.fail_steps_without_image = !spec.step_defaults || spec.step_defaults->image.empty()};
-}
-
-SageMakerCompileOptions CompileOptionsFor(const Json& spec) {
-  const Json* image = sagemaker::Member(sagemaker::Member(spec, "stepDefaults"), "image");
-  const bool given = image != nullptr && image->is_string() && !image->get<std::string>().empty();
-  return {.fail_steps_without_image = !given};
-}
-
-k8s::Result<CompiledDefinition> CompileSageMakerDefinition(const Json& definition,
-                                                           const SageMakerCompileOptions& options) {
+k8s::Result<CompiledDefinition> CompileSageMakerDefinition(const Json& definition) {
   auto json = ParseDefinition(definition);
   if (!json.ok()) return json.status();
   Status status = CheckVersion(*json);
@@ -508,7 +501,7 @@ k8s::Result<CompiledDefinition> CompileSageMakerDefinition(const Json& definitio
   if (status.ok()) status = NameSteps(entries, &names, &out.warnings);
   std::map<std::string, Draft> drafts;
   for (size_t i = 0; status.ok() && i < entries.size(); ++i) {
-    status = CompileStep(entries[i], names, options, &out, &drafts[entries[i].name]);
+    status = CompileStep(entries[i], names, &out, &drafts[entries[i].name]);
   }
   if (status.ok()) status = Assemble(entries, names, &drafts, &out.steps);
   if (!status.ok()) return status;

@@ -39,7 +39,16 @@
 //               (default PendingManualApproval), image and modelDataUrl (the first
 //               InferenceSpecification.Containers entry); a warning that nothing is registered
 //   Lineage     a Record step with no outputs; a warning that lineage is not tracked
-//   anything else (Transform, Tuning, Lambda, EMR, ClarifyCheck, QualityCheck, AutoML,
+//   Transform   a batch transform (sagemaker_transform.cc, transform_job.h): ModelName must be
+//               {"Get": "Steps.M.ModelName"} of a Model step M; M's PrimaryContainer Image runs
+//               with args [serve] and its Environment (then the Transform's) as the model
+//               server, ModelDataUrl -> input artifact "model" unpacked into /opt/ml/model,
+//               TransformInput S3Uri -> input artifact "input", TransformOutput.S3OutputPath ->
+//               output artifact "output", TransformResources as ResourceConfig, ContentType,
+//               SplitType, BatchStrategy, MaxPayloadInMB, Accept, AssembleWith and
+//               ModelClientConfig -> the step's transform spec; a literal ModelName, a manifest,
+//               compressed input and DataProcessing filters are errors
+//   anything else (Tuning, Lambda, EMR, ClarifyCheck, QualityCheck, AutoML,
 //   Notebook, ...): an error naming the step and its type, and what to use instead. So is a
 //   Training step with ServerlessJobConfig (no container to run).
 //
@@ -54,6 +63,8 @@
 //   {"Get": "Steps.S.Properties.ModelArtifacts.S3ModelArtifacts"}
 //                                                    {{steps.s.artifacts.model.uri}}
 //   {"Get": "Steps.S.OutputParameters['N']"}         {{steps.s.outputs.N}}
+//   {"Get": "Steps.S.Properties.TransformOutput.S3OutputPath"}
+//                                                    {{steps.s.artifacts.output.uri}} (a Transform)
 //   {"Get": "Steps.S.Properties.TrainingJobName"}    {{steps.s.jobName}} (a Training step)
 //   {"Get": "Steps.S.Properties.ProcessingJobName"}  {{steps.s.jobName}} (a Processing step):
 //                                                    the step's Job of its latest attempt
@@ -128,24 +139,11 @@ struct CompiledDefinition {
   std::vector<ParameterField> parameter_fields;
 };
 
-struct SageMakerCompileOptions {
-  // A Training step whose Arguments give no image becomes a Fail step that fails the execution
-  // when its turn comes, as the step fails in SageMaker (CreateTrainingJob's ValidationException),
-  // with a warning. False: it stays a Container step without image (stepDefaults.image gives it).
-  bool fail_steps_without_image = false;
-};
-
-// The options for a Pipeline: fail_steps_without_image unless its stepDefaults give an image.
-// spec: the Pipeline's spec as parsed, or as JSON (the Pipeline reconciler's raw object).
-SageMakerCompileOptions CompileOptionsFor(const PipelineSpec& spec);
-SageMakerCompileOptions CompileOptionsFor(const Json& spec);
-
 // definition: a JSON object, or a string holding one. Errors are Invalid "<path>: <what>", the
 // path inside the definition, e.g.
 //   Steps[2] (Deploy): step type "RegisterModel" is not supported by Stepline (...)
 // Callers add the field's own path ("spec.pipelineDefinition: ").
-k8s::Result<CompiledDefinition> CompileSageMakerDefinition(
-    const Json& definition, const SageMakerCompileOptions& options = {});
+k8s::Result<CompiledDefinition> CompileSageMakerDefinition(const Json& definition);
 
 // Sets each step field a parameter gives; values: the execution's resolved parameters (a
 // parameter without a value is skipped). A value that does not fit (no positive integer, an

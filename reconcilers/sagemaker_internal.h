@@ -31,6 +31,12 @@ struct Names {
   std::set<std::string> conditions;          // Condition steps: no Stepline step of their own
   // SageMaker step name -> its PropertyFiles' names
   std::map<std::string, std::set<std::string>> property_files;
+  // SageMaker step name -> its step object and its path ("Steps[1] (Train)"): what a step may
+  // read of another (a Transform step, its Model step's container)
+  std::map<std::string, const Json*> jsons;
+  std::map<std::string, std::string> paths;
+  // The Model steps a Transform step runs (their PrimaryContainer.Environment is used).
+  std::set<std::string> served_models;
 };
 
 k8s::Status Error(const std::string& path, const std::string& what);
@@ -75,7 +81,6 @@ struct StepInput {
   const Names& names;
   std::vector<std::string>* warnings;
   std::vector<ParameterField>* fields;  // fields that run parameters give
-  bool fail_without_image = false;      // SageMakerCompileOptions::fail_steps_without_image
 };
 
 k8s::Status CompileProcessing(const StepInput& in, Step* step);
@@ -85,6 +90,15 @@ k8s::Status CompileFail(const StepInput& in, Step* step);
 k8s::Result<const Json*> Arguments(const StepInput& in);
 // An optional object member of args (path: where args is).
 k8s::Result<const Json*> Object(const Json& args, const char* key, const std::string& path);
+// ClusterConfig / ResourceConfig / TransformResources (config: nullptr when absent):
+// InstanceType -> resources (sagemaker_instances.h), InstanceCount 1; a warning for the rest.
+k8s::Status CompileInstances(const StepInput& in, const Json* config, const std::string& path,
+                             Step* step);
+// Appends the names and values of map (an Environment-like object at path; nullptr: none) to
+// the step's env, each name through rename when given; with replace, a name already there gets
+// the new value in its place instead.
+k8s::Status AppendEnvironment(const StepInput& in, const Json* map, const std::string& path,
+                              std::string (*rename)(const std::string&), bool replace, Step* step);
 // One warning naming the members of args (at path; "": the step's Arguments) that are not in
 // used.
 void WarnUnused(const StepInput& in, const Json& args, std::initializer_list<std::string_view> used,
@@ -103,6 +117,16 @@ k8s::Status CompileLineage(const StepInput& in, Step* step);
 std::optional<std::string> RecordedProperty(std::string_view type, std::string_view property);
 // The properties RecordedProperty knows for type, for messages ("" for other types).
 std::string RecordedProperties(std::string_view type);
+
+// ---- batch transform (sagemaker_transform.cc) ----
+
+// Transform: the Model step's container as the model server of a batch transform
+// (TransformSpec), the input and output as artifacts "input" and "output", the model's
+// ModelDataUrl as the artifact "model" unpacked into /opt/ml/model.
+k8s::Status CompileTransform(const StepInput& in, Step* step);
+// The step S of a Transform's ModelName {"Get": "Steps.S[.Properties].ModelName"}; "" for any
+// other value.
+std::string ModelNameStep(const Json& model_name);
 
 // ---- data channels as artifacts (sagemaker_channels.cc) ----
 

@@ -50,7 +50,11 @@ Status RecordContainer(const StepInput& in, const Json& container, const std::st
     status = Record(in, Member(container, "ModelDataUrl"), Field(path, "ModelDataUrl"),
                     "modelDataUrl", step);
   }
-  if (status.ok()) WarnUnused(in, container, {"Image", "ModelDataUrl"}, path);
+  if (status.ok() && in.names.served_models.count(in.name) != 0) {
+    WarnUnused(in, container, {"Image", "ModelDataUrl", "Environment"}, path);  // a Transform's
+  } else if (status.ok()) {
+    WarnUnused(in, container, {"Image", "ModelDataUrl"}, path);
+  }
   return status;
 }
 

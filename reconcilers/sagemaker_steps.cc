@@ -72,6 +72,27 @@ void WarnUnused(const StepInput& in, const Json& args, std::initializer_list<std
                          ": not used by Stepline: " + JoinNames(unused));
 }
 
+k8s::Status AppendEnvironment(const StepInput& in, const Json* map, const std::string& path,
+                              std::string (*rename)(const std::string&), bool replace, Step* step) {
+  if (map == nullptr) return Status::Ok();
+  if (!map->is_object()) return Error(path, "must be an object of names and values");
+  for (auto it = map->begin(); it != map->end(); ++it) {
+    auto value = RenderValue(it.value(), in.names, Field(path, it.key()));
+    if (!value.ok()) return value.status();
+    EnvVar env;
+    env.name = rename != nullptr ? rename(it.key()) : it.key();
+    env.value = *value;
+    auto same = std::find_if(step->env.begin(), step->env.end(),
+                             [&](const EnvVar& e) { return e.name == env.name; });
+    if (replace && same != step->env.end()) {
+      *same = std::move(env);
+    } else {
+      step->env.push_back(std::move(env));
+    }
+  }
+  return Status::Ok();
+}
+
 namespace {
 
 using FieldKind = ParameterField::Kind;
@@ -106,7 +127,7 @@ std::string SetField(FieldKind kind, const std::string& value, Step* step) {
       return "is not 1: Stepline runs a step as one pod (SageMaker's processing and training "
              "across several instances is not supported; use 1)";
     case FieldKind::kInstanceType:
-      if (const std::optional<InstanceType> type = FindInstanceType(value)) {
+      if (const InstanceType* type = FindInstanceType(value)) {
         SetInstanceResources(*type, step);
         return "";
       }
@@ -133,8 +154,8 @@ Status CompileField(const StepInput& in, const Json& value, FieldKind kind, cons
   return problem.empty() ? Status::Ok() : Error(path, Describe(value) + " " + problem);
 }
 
-// ClusterConfig / ResourceConfig: InstanceType -> resources (sagemaker_instances.h),
-// InstanceCount must be 1; the rest (VolumeSizeInGB, ...) gives a warning.
+}  // namespace
+
 Status CompileInstances(const StepInput& in, const Json* config, const std::string& path,
                         Step* step) {
   if (config == nullptr) return Status::Ok();
@@ -157,6 +178,8 @@ Status CompileInstances(const StepInput& in, const Json* config, const std::stri
   }
   return Status::Ok();
 }
+
+namespace {
 
 // Image, ContainerEntrypoint and ContainerArguments of AppSpecification/AlgorithmSpecification.
 Status CompileContainer(const StepInput& in, const Json& spec, const char* image_key,
@@ -190,19 +213,8 @@ std::string HyperParameterEnvName(const std::string& name) {
 // Environment-like maps of names to values, appended to the step's env.
 Status AppendEnv(const Json& args, const char* key, bool hyperparameters, const StepInput& in,
                  Step* step) {
-  const std::string path = Field(Field(in.path, "Arguments"), key);
-  const Json* map = Member(args, key);
-  if (map == nullptr) return Status::Ok();
-  if (!map->is_object()) return Error(path, "must be an object of names and values");
-  for (auto it = map->begin(); it != map->end(); ++it) {
-    auto value = RenderValue(it.value(), in.names, Field(path, it.key()));
-    if (!value.ok()) return value.status();
-    EnvVar env;
-    env.name = hyperparameters ? HyperParameterEnvName(it.key()) : it.key();
-    env.value = *value;
-    step->env.push_back(std::move(env));
-  }
-  return Status::Ok();
+  return AppendEnvironment(in, Member(args, key), Field(Field(in.path, "Arguments"), key),
+                           hyperparameters ? HyperParameterEnvName : nullptr, false, step);
 }
 
 // SM_HPS: the hyperparameters as one JSON object of strings, as the SageMaker training toolkit
@@ -398,41 +410,6 @@ k8s::Result<std::optional<StepCache>> CompileCacheConfig(const Json* config,
   return std::optional<StepCache>(std::move(cache));
 }
 
-// The fields of a request that CreateTrainingJob requires besides the image (TrainingJobName
-// SageMaker Pipelines gives itself).
-constexpr std::array<const char*, 4> kTrainingRequired = {"OutputDataConfig", "ResourceConfig",
-                                                          "RoleArn", "StoppingCondition"};
-
-// A Training step whose Arguments give no image (nor AlgorithmName, refused before). SageMaker's
-// CreatePipeline does not check a step's Arguments: it accepts the definition, and the step
-// fails when it runs, CreateTrainingJob refusing the request (a ValidationException). Here the
-// step becomes a Fail step with that message (it fails the execution when its turn comes, and
-// is not retried), and a warning says so. False (step untouched) when the image is given, or
-// the Pipeline's stepDefaults give one (SageMakerCompileOptions).
-// (A Processing step without AppSpecification.ImageUri is still refused when applied.)
-template <size_t N>
-bool FailsWhenRun(const StepInput& in, const Json& args, const char* api, const char* spec_key,
-                  const char* image_key, const std::array<const char*, N>& required, Step* step) {
-  if (!in.fail_without_image || Member(Member(args, spec_key), image_key) != nullptr) {
-    return false;
-  }
-  const std::string field = std::string(spec_key) + "." + image_key;
-  std::string missing;
-  for (const char* key : required) {
-    if (Member(args, key) == nullptr) missing += (missing.empty() ? "" : ", ") + std::string(key);
-  }
-  step->type = StepType::kFail;
-  step->message = "step " + Quote(in.name) + ": SageMaker's " + api +
-                  " refuses the request (ValidationException): Arguments." + field + " is missing" +
-                  (missing.empty() ? "" : " (and so are " + missing + ", which it also requires)") +
-                  "; give the image of a container that runs the job";
-  in.warnings->push_back(Field(in.path, "Arguments." + field) +
-                         ": missing: the step fails when it runs, as in SageMaker (whose " + api +
-                         " refuses it with a ValidationException); give the image of a container "
-                         "that runs the job");
-  return true;
-}
-
 k8s::Status CompileProcessing(const StepInput& in, Step* step) {
   auto args = Arguments(in);
   if (!args.ok()) return args.status();
@@ -467,10 +444,6 @@ k8s::Status CompileTraining(const StepInput& in, Step* step) {
   if (Member(Member(**args, "AlgorithmSpecification"), "AlgorithmName") != nullptr) {
     return Error(Field(in.path, "Arguments.AlgorithmSpecification.AlgorithmName"),
                  "algorithm resources are not supported by Stepline; give TrainingImage");
-  }
-  if (FailsWhenRun(in, **args, "CreateTrainingJob", "AlgorithmSpecification", "TrainingImage",
-                   kTrainingRequired, step)) {
-    return Status::Ok();
   }
   Status status = CompileJob(in, **args, "AlgorithmSpecification", "TrainingImage", step);
   if (!status.ok()) return status;

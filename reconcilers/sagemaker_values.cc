@@ -114,6 +114,10 @@ std::optional<std::string> ReferenceOfProperty(std::string_view property, std::s
       return "jobName";
     }
   }
+  if (property == "TransformOutput.S3OutputPath" && type == "Transform") {  // its INPUT.out files
+    *name = "output";
+    return "artifacts.output.uri";
+  }
   if (property == "ModelArtifacts.S3ModelArtifacts") {  // OutputDataConfig's model artifact
     *name = "model";
     return "artifacts.model.uri";

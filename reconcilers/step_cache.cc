@@ -103,21 +103,27 @@ Json KeyDocument(const StepCacheKeyInput& in) {
   for (const auto& [name, value] : in.parameters) parameters[name] = value;
   Json dependencies = Json::object();
   for (const auto& [name, values] : in.dependencies) dependencies[name] = DependencyJson(values);
-  return {{"version", 2},  // 2: an artifact's archive
-          {"pipeline", in.pipeline},
-          {"step", s.name},
-          {"image", s.image},
-          {"command", s.command},
-          {"args", s.args},
-          {"workingDir", s.working_dir},
-          {"env", EnvJson(s.env)},
-          {"resources", resources},
-          {"nodeSelector", s.node_selector},
-          {"parameters", parameters},
-          {"dependencies", dependencies},
-          {"inputs", ArtifactsJson(s.input_artifacts, &in.input_uris)},
-          {"outputs", ArtifactsJson(s.output_artifacts, nullptr)},
-          {"notebook", NotebookJson(s)}};
+  Json doc = {{"version", 2},  // 2: an artifact's archive
+              {"pipeline", in.pipeline},
+              {"step", s.name},
+              {"image", s.image},
+              {"command", s.command},
+              {"args", s.args},
+              {"workingDir", s.working_dir},
+              {"env", EnvJson(s.env)},
+              {"resources", resources},
+              {"nodeSelector", s.node_selector},
+              {"parameters", parameters},
+              {"dependencies", dependencies},
+              {"inputs", ArtifactsJson(s.input_artifacts, &in.input_uris)},
+              {"outputs", ArtifactsJson(s.output_artifacts, nullptr)},
+              {"notebook", NotebookJson(s)}};
+  if (s.transform) {  // a Transform step's batch transform (keys of other steps unchanged)
+    Step only;
+    only.transform = s.transform;
+    doc["transform"] = ToJson(only)["transform"];
+  }
+  return doc;
 }
 
 std::string Sha256Hex(const std::string& data) {

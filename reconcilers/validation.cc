@@ -249,13 +249,9 @@ std::vector<std::string> DeclaredOutputs(const Step& step) {
   return names;
 }
 
-// A step whose {{steps.S.jobName}} is read runs one Job per attempt. In a compiled SageMaker
-// definition only a Training step is read so, and a Fail step there is a Training step that fails
-// when it runs (sagemaker_steps.cc, FailsWhenRun): the steps that read it never run, as in
-// SageMaker.
+// A step whose {{steps.S.jobName}} is read runs one Job per attempt.
 void CheckRunsOneJob(Checker& c, const Step& step, const std::string& path, const std::string& in) {
   StepType type = step.type.value_or(StepType::kContainer);
-  if (c.compiled && type == StepType::kFail) return;
   if (type == StepType::kApproval || type == StepType::kFail || type == StepType::kRecord) {
     c.Add(path, "step " + Quoted(step.name) + " is " + ArticleAndType(type) +
                     " step, which runs no Job" + in);
@@ -653,7 +649,11 @@ void CheckInputArtifacts(Checker& c, size_t i, const std::string& path,
     if (CheckArtifactNameAndPath(c, a, at, &names) && !mounts->insert(mount).second) {
       c.Add(at + ".path", Quoted(a.path) + " is the path of another input artifact");
     }
-    if (!a.archive.empty()) c.Add(at + ".archive", "only output artifacts take archive");
+    if (!a.archive.empty() && (a.archive != "tgz" || a.raw || a.path.back() != '/')) {
+      c.Add(at + ".archive",
+            "an input's archive must be tgz, on an s3 or from input whose path is a directory "
+            "(ends in '/'): the .tar.gz object is unpacked into it");
+    }
     if (!a.s3.empty() + !a.from.empty() + a.raw.has_value() != 1) {
       c.Add(at,
             "give exactly one of s3 (an s3:// URI), from ({{steps.STEP.artifacts.NAME}}) and raw "
@@ -753,6 +753,12 @@ void CheckStepType(Checker& c, const Step& s, const Step& effective, const std::
       c.Add(path + ".values", Quoted(name) + " is not a name of letters, digits, '_' and '-'");
     }
   }
+  if (s.transform && !c.compiled) {
+    c.Add(path + ".transform",
+          "set only by a SageMaker definition's Transform step (spec.pipelineDefinition)");
+  } else if (s.transform && type != StepType::kContainer) {
+    c.Add(path + ".transform", "only a Container step runs a batch transform");
+  }
   if (type == StepType::kFail && s.message.empty()) {
     c.Add(path + ".message", "required for a Fail step");
   } else if (type != StepType::kFail && !s.message.empty()) {
@@ -812,8 +818,8 @@ std::vector<std::string> StepsProblems(const Pipeline& pipeline, bool compiled) 
 // A SageMaker definition is checked as the native steps it compiles to.
 std::vector<std::string> DefinitionProblems(const Pipeline& pipeline) {
   const std::string prefix = "spec.pipelineDefinition: ";
-  k8s::Result<CompiledDefinition> compiled = CompileSageMakerDefinition(
-      pipeline.spec.pipeline_definition, CompileOptionsFor(pipeline.spec));
+  k8s::Result<CompiledDefinition> compiled =
+      CompileSageMakerDefinition(pipeline.spec.pipeline_definition);
   if (!compiled.ok()) return {prefix + compiled.status().message()};
   Pipeline native = pipeline;
   native.spec.pipeline_definition = nullptr;

@@ -205,9 +205,25 @@ TEST(ArtifactsValidation, ProblemsNameTheStepAndField) {
       {"from on an output",
        [](Json& s) { s[0]["outputs"]["artifacts"][0]["from"] = "x"; },
        {out0 + ".from: only input artifacts take from"}},
-      {"archive on an input",
+      {"archive tgz on an input whose path is no directory",
        [](Json& s) { s[1]["inputs"]["artifacts"][1]["archive"] = "tgz"; },
-       {"spec.steps[1] (b).inputs.artifacts[1].archive: only output artifacts take archive"}},
+       {"spec.steps[1] (b).inputs.artifacts[1].archive: an input's archive must be tgz, on an s3 "
+        "or from input whose path is a directory (ends in '/'): the .tar.gz object is unpacked "
+        "into it"}},
+      {"archive none on an input",
+       [](Json& s) {
+         s[1]["inputs"]["artifacts"][1]["archive"] = "none";
+         s[1]["inputs"]["artifacts"][1]["path"] = "/in/data/";
+       },
+       {"spec.steps[1] (b).inputs.artifacts[1].archive: an input's archive must be tgz, on an s3 "
+        "or from input whose path is a directory (ends in '/'): the .tar.gz object is unpacked "
+        "into it"}},
+      {"archive tgz on a directory input is valid",
+       [](Json& s) {
+         s[1]["inputs"]["artifacts"][1]["archive"] = "tgz";
+         s[1]["inputs"]["artifacts"][1]["path"] = "/in/data/";
+       },
+       {}},
       {"unknown archive",
        [](Json& s) { s[0]["outputs"]["artifacts"][0]["archive"] = "zip"; },
        {out0 + ".archive: must be tgz (one .tar.gz object) or none (got \"zip\")"}},

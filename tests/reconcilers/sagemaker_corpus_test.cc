@@ -193,16 +193,14 @@ void PrintTable(const std::vector<Verdict>& verdicts) {
 const std::map<std::string, std::string> kExpected = {
     {"defs/ack-samples-my-pipeline.json", ""},
     {"defs/airflow-dummy-conditions.json", ""},
-    {"defs/dynamic-framework-falcon-calhousing.json",
-     "(calhousing-Transform).Type: step type \"Transform\" is not supported"},
-    {"defs/examples-abalone-batch-transform.json",
-     "(AbaloneTransform).Type: step type \"Transform\" is not supported"},
+    {"defs/dynamic-framework-falcon-calhousing.json", ""},
+    {"defs/examples-abalone-batch-transform.json", ""},
     {"defs/examples-cfn-sdxl-finetune.json", ""},
     {"defs/examples-lambda-step.json", "(LambdaStep).Type: step type \"Lambda\" is not supported"},
     {"defs/examples-selective-execution.json", ""},
     {"defs/sdk-feature-processor-training.json", ""},
-    {"defs/sdk-v2-callback-step.json", ""},   // its Training step fails when it runs
-    {"defs/sdk-v2-condition-step.json", ""},  // its Training step fails when it runs
+    {"defs/sdk-v2-callback-step.json", "(test-step).image: required"},
+    {"defs/sdk-v2-condition-step.json", "(my-step1).image: required"},
     {"defs/sdk-v2-emr-step.json", "\"EMR\" is not supported"},
     {"defs/sdk-v2-lambda-step.json", "\"Lambda\" is not supported"},
     {"defs/sdk-v3-evaluation-deterministic.json",

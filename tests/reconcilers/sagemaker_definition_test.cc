@@ -701,8 +701,8 @@ TEST(SageMakerDefinitionTest, CacheConfigBecomesTheStepsCache) {
 }
 
 TEST(SageMakerDefinitionTest, UnsupportedStepTypesAreNamed) {
-  for (const std::string type : {"Transform", "Tuning", "Lambda", "EMR", "ClarifyCheck",
-                                 "QualityCheck", "AutoML", "Notebook"}) {
+  for (const std::string type :
+       {"Tuning", "Lambda", "EMR", "ClarifyCheck", "QualityCheck", "AutoML", "Notebook"}) {
     SCOPED_TRACE(type);
     Json nested = {{"Name", "Check"},
                    {"Type", "Condition"},
@@ -715,7 +715,7 @@ TEST(SageMakerDefinitionTest, UnsupportedStepTypesAreNamed) {
     EXPECT_EQ(got.status().message().rfind(
                   "Steps[1] (Check).Arguments.IfSteps[0] (Deploy).Type: step type \"" + type +
                       "\" is not supported by Stepline (supported: Processing, Training, "
-                      "Condition, Fail, Callback, Model, RegisterModel, Lineage): ",
+                      "Condition, Fail, Callback, Model, RegisterModel, Lineage, Transform): ",
                   0),
               0u)
         << got.status().message();
@@ -724,7 +724,8 @@ TEST(SageMakerDefinitionTest, UnsupportedStepTypesAreNamed) {
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().message(),
             "Steps[0] (X).Type: step type \"Teleport\" is not supported by Stepline (supported: "
-            "Processing, Training, Condition, Fail, Callback, Model, RegisterModel, Lineage)");
+            "Processing, Training, Condition, Fail, Callback, Model, RegisterModel, Lineage, "
+            "Transform)");
 }
 
 // Model, RegisterModel and Lineage create nothing in SageMaker here: Record steps that run no
@@ -949,7 +950,7 @@ TEST(SageMakerDefinitionTest, CompileSnapshotRunsADefinitionAsItsSteps) {
   EXPECT_EQ(invalid.status().message(),
             "spec.pipelineDefinition: Steps[0] (X).Type: step type \"Lambda\" is not supported "
             "by Stepline (supported: Processing, Training, Condition, Fail, Callback, Model, "
-            "RegisterModel, Lineage): run the "
+            "RegisterModel, Lineage, Transform): run the "
             "function's code in a container as a Processing step");
 }
 
