@@ -71,6 +71,7 @@ std::string ReplicaIdentity() {
   return std::string(host) + suffix;
 }
 
+// The controller's own namespace: its Lease and its instance-types ConfigMap live there.
 std::string LeaseNamespace(const ControllerFlags& flags, const k8s::RestConfig& config) {
   if (!flags.leader_elect_namespace.empty()) return flags.leader_elect_namespace;
   if (!flags.ns.empty()) return flags.ns;
@@ -164,9 +165,10 @@ class ControllerProcess {
 
   k8s::Status Wire() {
     informers_.emplace(*client_, clock_);
-    manager_.emplace(
-        *informers_, clock_, registry_,
-        ManagerOptions{.ns = flags_.ns, .started_pod_delay = flags_.transient_status_delay});
+    manager_.emplace(*informers_, clock_, registry_,
+                     ManagerOptions{.ns = flags_.ns,
+                                    .started_pod_delay = flags_.transient_status_delay,
+                                    .controller_namespace = LeaseNamespace(flags_, config_)});
     recorder_.emplace(*client_, clock_, registry_, EventRecorderOptions{.instance = identity_});
     reconcilers_ = RegisterReconcilers(
         *manager_, {*client_, *manager_, *recorder_, clock_, flags_.workers,

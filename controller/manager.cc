@@ -5,6 +5,7 @@
 #include "controller/event_mapping.h"
 #include "controller/log.h"
 #include "reconcilers/artifact_repository.h"
+#include "reconcilers/sagemaker_instances.h"
 
 namespace stepline::controller {
 
@@ -89,6 +90,15 @@ void Manager::CreateInformers() {
     auto informer = factory_.Create(res, opts);
     AddHandlers(*informer, res);
     informers_[res.resource] = std::move(informer);
+  }
+  if (!options_.controller_namespace.empty()) {
+    k8s::InformerOptions opts;
+    opts.ns = options_.controller_namespace;
+    opts.field_selector =
+        std::string("metadata.name=") + reconcilers::sagemaker::kInstanceTypesConfigMap;
+    auto informer = factory_.Create(k8s::resources::kConfigMaps, opts);
+    AddHandlers(*informer, k8s::resources::kConfigMaps);
+    informers_[reconcilers::sagemaker::kInstanceTypesConfigMap] = std::move(informer);
   }
 }
 

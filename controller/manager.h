@@ -62,6 +62,10 @@ struct ManagerOptions {
   // that finishes meanwhile costs no reconcile for its start. The execution reconciler's
   // transient status delay; 0: at once.
   std::chrono::milliseconds started_pod_delay{0};
+  // The controller's own namespace: the ConfigMap of the cluster's SageMaker instance types
+  // (reconcilers/sagemaker_instances.h) is watched there, by its name; its changes reach the
+  // controllers' ChangeHooks only. "": not watched.
+  std::string controller_namespace;
 };
 
 class Manager {

@@ -3,6 +3,7 @@
 #include "controller/event_mapping.h"
 #include "reconcilers/cache_trim.h"
 #include "reconcilers/execution_reconciler.h"
+#include "reconcilers/instance_types_config.h"
 #include "reconcilers/pipeline_reconciler.h"
 #include "reconcilers/schedule_reconciler.h"
 #include "reconcilers/validation.h"
@@ -104,6 +105,19 @@ ChangeHook FinishedRunHook(const k8s::CacheReader& pipelines) {
   };
 }
 
+// A Pipeline looks again when one of its executions finishes (FinishedRunHook) and, if it has a
+// SageMaker definition, when the cluster's instance types change (instance_types_config.h).
+ChangeHook PipelineHook(const k8s::CacheReader& pipelines, reconcilers::EventRecorder& events) {
+  return [finished = FinishedRunHook(pipelines), &pipelines, &events](
+             const k8s::Resource& resource, const k8s::Object* old_obj,
+             const k8s::Object* new_obj) -> std::vector<std::string> {
+    if (resource == k8s::resources::kConfigMaps) {
+      return reconcilers::OnInstanceTypesChange(old_obj, new_obj, pipelines, events);
+    }
+    return finished(resource, old_obj, new_obj);
+  };
+}
+
 std::unique_ptr<reconcilers::Reconciler> RegisterScheduleReconciler(Manager& manager,
                                                                     const ReconcilerDeps& deps) {
   auto schedules = std::make_unique<reconcilers::ScheduleReconciler>(
@@ -123,10 +137,11 @@ std::vector<std::unique_ptr<reconcilers::Reconciler>> RegisterReconcilers(
   auto pipelines = std::make_unique<reconcilers::PipelineReconciler>(
       manager.Cache(k8s::resources::kPipelines), deps.client, deps.events, deps.clock,
       "stepline-controller", deps.pod_policy, &deps.client);
-  manager.Register(*pipelines, {k8s::resources::kPipelines,
-                                deps.workers,
-                                {},
-                                FinishedRunHook(manager.Cache(k8s::resources::kPipelines))});
+  manager.Register(*pipelines,
+                   {k8s::resources::kPipelines,
+                    deps.workers,
+                    {},
+                    PipelineHook(manager.Cache(k8s::resources::kPipelines), deps.events)});
   registered.push_back(std::move(pipelines));
   registered.push_back(RegisterScheduleReconciler(manager, deps));
   return registered;

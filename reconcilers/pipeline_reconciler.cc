@@ -54,7 +54,8 @@ StepSummary SummaryOf(const Object& obj) {
   }
   auto definition = spec.find("pipelineDefinition");
   if (definition == spec.end()) return {};
-  k8s::Result<CompiledDefinition> compiled = CompileSageMakerDefinition(*definition);
+  k8s::Result<CompiledDefinition> compiled =
+      CompileSageMakerDefinition(*definition, CompileOptionsFor(spec));
   if (!compiled.ok()) return {};
   return {static_cast<int64_t>(compiled->steps.size()), std::move(compiled->warnings)};
 }

@@ -364,7 +364,8 @@ Status CompileCondition(const Entry& e, const Names& names, Draft* d) {
   return Status::Ok();
 }
 
-Status CompileStep(const Entry& e, const Names& names, CompiledDefinition* out, Draft* d) {
+Status CompileStep(const Entry& e, const Names& names, const SageMakerCompileOptions& options,
+                   CompiledDefinition* out, Draft* d) {
   std::vector<std::string>* warnings = &out->warnings;
   d->path = e.path;
   d->is_condition = e.type == "Condition";
@@ -376,11 +377,12 @@ Status CompileStep(const Entry& e, const Names& names, CompiledDefinition* out, 
   if (!status.ok()) return status;
   if (d->is_condition) return CompileCondition(e, names, d);
   d->step.name = names.steps.at(e.name);
-  status =
-      kind->compile({*e.json, e.path, e.name, names, warnings, &out->parameter_fields}, &d->step);
+  status = kind->compile({*e.json, e.path, e.name, names, warnings, &out->parameter_fields,
+                          options.fail_steps_without_image},
+                         &d->step);
   if (!status.ok()) return status;
   WarnIgnoredFields(e, kind->retries, warnings);
-  if (!kind->retries) return Status::Ok();
+  if (!kind->retries || d->step.type == StepType::kFail) return Status::Ok();  // FailsWhenRun
   auto retry = sagemaker::CompileRetryPolicies(Member(*e.json, "RetryPolicies"),
                                                Field(e.path, "RetryPolicies"), warnings);
   if (!retry.ok()) return retry.status();
@@ -489,7 +491,18 @@ Status Assemble(const std::vector<Entry>& entries, const Names& names,
 
 }  // namespace
 
-k8s::Result<CompiledDefinition> CompileSageMakerDefinition(const Json& definition) {
+SageMakerCompileOptions CompileOptionsFor(const PipelineSpec& spec) {
+  return {.fail_steps_without_image = !spec.step_defaults || spec.step_defaults->image.empty()};
+}
+
+SageMakerCompileOptions CompileOptionsFor(const Json& spec) {
+  const Json* image = sagemaker::Member(sagemaker::Member(spec, "stepDefaults"), "image");
+  const bool given = image != nullptr && image->is_string() && !image->get<std::string>().empty();
+  return {.fail_steps_without_image = !given};
+}
+
+k8s::Result<CompiledDefinition> CompileSageMakerDefinition(const Json& definition,
+                                                           const SageMakerCompileOptions& options) {
   auto json = ParseDefinition(definition);
   if (!json.ok()) return json.status();
   Status status = CheckVersion(*json);
@@ -501,7 +514,7 @@ k8s::Result<CompiledDefinition> CompileSageMakerDefinition(const Json& definitio
   if (status.ok()) status = NameSteps(entries, &names, &out.warnings);
   std::map<std::string, Draft> drafts;
   for (size_t i = 0; status.ok() && i < entries.size(); ++i) {
-    status = CompileStep(entries[i], names, &out, &drafts[entries[i].name]);
+    status = CompileStep(entries[i], names, options, &out, &drafts[entries[i].name]);
   }
   if (status.ok()) status = Assemble(entries, names, &drafts, &out.steps);
   if (!status.ok()) return status;

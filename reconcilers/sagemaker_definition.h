@@ -139,11 +139,24 @@ struct CompiledDefinition {
   std::vector<ParameterField> parameter_fields;
 };
 
+struct SageMakerCompileOptions {
+  // A Training step whose Arguments give no image becomes a Fail step that fails the execution
+  // when its turn comes, as the step fails in SageMaker (CreateTrainingJob's ValidationException),
+  // with a warning. False: it stays a Container step without image (stepDefaults.image gives it).
+  bool fail_steps_without_image = false;
+};
+
+// The options for a Pipeline: fail_steps_without_image unless its stepDefaults give an image.
+// spec: the Pipeline's spec as parsed, or as JSON (the Pipeline reconciler's raw object).
+SageMakerCompileOptions CompileOptionsFor(const PipelineSpec& spec);
+SageMakerCompileOptions CompileOptionsFor(const Json& spec);
+
 // definition: a JSON object, or a string holding one. Errors are Invalid "<path>: <what>", the
 // path inside the definition, e.g.
 //   Steps[2] (Deploy): step type "RegisterModel" is not supported by Stepline (...)
 // Callers add the field's own path ("spec.pipelineDefinition: ").
-k8s::Result<CompiledDefinition> CompileSageMakerDefinition(const Json& definition);
+k8s::Result<CompiledDefinition> CompileSageMakerDefinition(
+    const Json& definition, const SageMakerCompileOptions& options = {});
 
 // Sets each step field a parameter gives; values: the execution's resolved parameters (a
 // parameter without a value is skipped). A value that does not fit (no positive integer, an

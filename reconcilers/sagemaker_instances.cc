@@ -3,18 +3,30 @@
 //   https://aws.amazon.com/sagemaker/ai/pricing/ (the instance details: vCPU, memory, GPUs)
 //   https://aws.amazon.com/ec2/instance-types/ (the same figures per EC2 family)
 // Memory is in GiB as AWS states it. A type missing here is an error naming the step and field;
-// add a line to support it.
+// add a line to support it, or give it in the cluster's ConfigMap (sagemaker_instances.h).
 #include "reconcilers/sagemaker_instances.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
+#include <mutex>
 #include <set>
 #include <string>
+
+#include "k8sclient/quantity.h"
 
 namespace stepline::reconcilers::sagemaker {
 namespace {
 
-constexpr std::array<InstanceType, 74> kInstanceTypes{{
+struct BuiltInType {
+  std::string_view name;  // "ml.m5.xlarge"
+  int vcpus;
+  double memory_gib;
+  int gpus;  // NVIDIA GPUs
+};
+
+constexpr std::array<BuiltInType, 74> kInstanceTypes{{
     // general purpose, burstable
     {"ml.t2.medium", 2, 4, 0},
     {"ml.t2.large", 2, 8, 0},
@@ -103,20 +115,155 @@ std::string MemoryQuantity(double gib) {
   return std::to_string(static_cast<int64_t>(gib * 1024)) + "Mi";
 }
 
+std::optional<InstanceType> FindBuiltIn(std::string_view name) {
+  for (const BuiltInType& type : kInstanceTypes) {
+    if (type.name == name) {
+      return InstanceType{std::string(type.name), std::to_string(type.vcpus),
+                          MemoryQuantity(type.memory_gib), type.gpus};
+    }
+  }
+  return std::nullopt;
+}
+
+std::string Trim(std::string_view text) {
+  const auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  while (!text.empty() && space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && space(text.back())) text.remove_suffix(1);
+  return std::string(text);
+}
+
+std::string Quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+
+// "ml." then a family and a size of lower-case letters and digits: "ml.m5.xlarge".
+bool IsInstanceTypeName(std::string_view name) {
+  if (!name.starts_with("ml.") || name.size() > 63) return false;
+  const std::string_view rest = name.substr(3);
+  const size_t dot = rest.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == rest.size()) return false;
+  return std::all_of(rest.begin(), rest.end(), [](char c) {
+    return c == '.' || std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c));
+  });
+}
+
+// "" after setting the item (cpu=, memory=, gpu=) on type; else what is wrong with it.
+std::string SetItem(const std::string& key, const std::string& value, InstanceType* type) {
+  if (key == "gpu") {
+    if (value.empty() || value.size() > 4 || !std::all_of(value.begin(), value.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c));
+        })) {
+      return "gpu " + Quoted(value) + " is not a whole number of GPUs (0 to 9999)";
+    }
+    type->gpus = std::stoll(value);
+    return "";
+  }
+  if (key != "cpu" && key != "memory") {
+    return Quoted(key) + " is not one of cpu, memory, gpu";
+  }
+  k8s::Result<k8s::Quantity> quantity = k8s::Quantity::Parse(value);
+  if (!quantity.ok()) return key + " " + Quoted(value) + " is not a Kubernetes quantity";
+  if (quantity->Sign() <= 0) return key + " " + Quoted(value) + " is not positive";
+  (key == "cpu" ? type->cpu : type->memory) = value;
+  return "";
+}
+
+// "" after reading value ("cpu=8, memory=61Gi, gpu=1") over type; else what is wrong with it.
+std::string ParseEntry(const std::string& value, InstanceType* type) {
+  std::set<std::string> seen;
+  size_t begin = 0;
+  while (begin <= value.size()) {
+    size_t end = value.find(',', begin);
+    if (end == std::string::npos) end = value.size();
+    const std::string item = Trim(std::string_view(value).substr(begin, end - begin));
+    begin = end + 1;
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos) {
+      return Quoted(item) + " is not NAME=VALUE (want e.g. cpu=8,memory=61Gi,gpu=1)";
+    }
+    const std::string key = Trim(std::string_view(item).substr(0, eq));
+    if (!seen.insert(key).second) return key + " is given twice";
+    std::string problem = SetItem(key, Trim(std::string_view(item).substr(eq + 1)), type);
+    if (!problem.empty()) return problem;
+  }
+  if (type->cpu.empty() || type->memory.empty()) {
+    return "cpu and memory are required for a type the built-in table does not have";
+  }
+  return "";
+}
+
+// "4 CPUs, 16Gi memory, no GPU": for messages.
+std::string Summary(const InstanceType& type) {
+  return type.cpu + " CPUs, " + type.memory + " memory, " +
+         (type.gpus == 0   ? std::string("no GPU")
+          : type.gpus == 1 ? std::string("1 GPU")
+                           : std::to_string(type.gpus) + " GPUs");
+}
+
+std::mutex cluster_mu;
+std::shared_ptr<const InstanceTypeTable> cluster_table;  // guarded by cluster_mu; null: built-in
+
 }  // namespace
 
-const InstanceType* FindInstanceType(std::string_view name) {
-  for (const InstanceType& type : kInstanceTypes) {
-    if (type.name == name) return &type;
+std::optional<InstanceType> InstanceTypeTable::Find(std::string_view name) const {
+  auto it = entries_.find(name);
+  if (it != entries_.end()) return it->second;
+  return FindBuiltIn(name);
+}
+
+std::string InstanceTypeTable::KnownFamilies() const {
+  std::set<std::string> families;  // "ml.m5"
+  const auto add = [&families](std::string_view name) {
+    families.insert(std::string(name.substr(0, name.rfind('.'))));
+  };
+  for (const BuiltInType& type : kInstanceTypes) add(type.name);
+  for (const auto& [name, type] : entries_) add(name);
+  std::string out;
+  for (const std::string& family : families) out += (out.empty() ? "" : ", ") + family;
+  return out;
+}
+
+ParsedInstanceTypes ParseInstanceTypes(const std::map<std::string, std::string>& data) {
+  ParsedInstanceTypes out;
+  std::map<std::string, InstanceType, std::less<>> entries;
+  for (const auto& [key, value] : data) {
+    const std::optional<InstanceType> built_in = FindBuiltIn(key);
+    InstanceType type = built_in.value_or(InstanceType{key, "", "", 0});
+    std::string problem = IsInstanceTypeName(key)
+                              ? ParseEntry(value, &type)
+                              : "is not an instance type name (ml.FAMILY.SIZE, e.g. ml.m5.xlarge)";
+    if (problem.empty()) {
+      entries[key] = std::move(type);
+      continue;
+    }
+    out.problems.push_back("key " + Quoted(key) + ": " + problem + "; " +
+                           (built_in ? "the built-in value is used (" + Summary(*built_in) + ")"
+                                     : std::string("the type stays unknown (the built-in table "
+                                                   "does not have it)")));
   }
-  return nullptr;
+  out.table = InstanceTypeTable(std::move(entries));
+  return out;
+}
+
+std::shared_ptr<const InstanceTypeTable> ClusterInstanceTypes() {
+  static const auto kBuiltIn = std::make_shared<const InstanceTypeTable>();
+  std::lock_guard lock(cluster_mu);
+  return cluster_table ? cluster_table : kBuiltIn;
+}
+
+void SetClusterInstanceTypes(std::shared_ptr<const InstanceTypeTable> table) {
+  std::lock_guard lock(cluster_mu);
+  cluster_table = std::move(table);
+}
+
+std::optional<InstanceType> FindInstanceType(std::string_view name) {
+  return ClusterInstanceTypes()->Find(name);
 }
 
 ResourceRequirements InstanceResources(const InstanceType& type) {
   ResourceRequirements out;
-  out.requests["cpu"] = std::to_string(type.vcpus);
-  out.requests["memory"] = MemoryQuantity(type.memory_gib);
-  out.limits["memory"] = out.requests["memory"];
+  out.requests["cpu"] = type.cpu;
+  out.requests["memory"] = type.memory;
+  out.limits["memory"] = type.memory;
   if (type.gpus > 0) {
     out.requests["nvidia.com/gpu"] = std::to_string(type.gpus);
     out.limits["nvidia.com/gpu"] = out.requests["nvidia.com/gpu"];
@@ -131,14 +278,6 @@ void SetInstanceResources(const InstanceType& type, Step* step) {
   for (const auto& [key, value] : resources.limits) step->resources->limits[key] = value;
 }
 
-std::string KnownInstanceFamilies() {
-  std::set<std::string> families;  // "ml.m5"
-  for (const InstanceType& type : kInstanceTypes) {
-    families.insert(std::string(type.name.substr(0, type.name.rfind('.'))));
-  }
-  std::string out;
-  for (const std::string& family : families) out += (out.empty() ? "" : ", ") + family;
-  return out;
-}
+std::string KnownInstanceFamilies() { return ClusterInstanceTypes()->KnownFamilies(); }
 
 }  // namespace stepline::reconcilers::sagemaker

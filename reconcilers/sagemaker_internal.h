@@ -81,6 +81,7 @@ struct StepInput {
   const Names& names;
   std::vector<std::string>* warnings;
   std::vector<ParameterField>* fields;  // fields that run parameters give
+  bool fail_without_image = false;      // SageMakerCompileOptions::fail_steps_without_image
 };
 
 k8s::Status CompileProcessing(const StepInput& in, Step* step);

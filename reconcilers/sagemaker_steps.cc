@@ -127,7 +127,7 @@ std::string SetField(FieldKind kind, const std::string& value, Step* step) {
       return "is not 1: Stepline runs a step as one pod (SageMaker's processing and training "
              "across several instances is not supported; use 1)";
     case FieldKind::kInstanceType:
-      if (const InstanceType* type = FindInstanceType(value)) {
+      if (const std::optional<InstanceType> type = FindInstanceType(value)) {
         SetInstanceResources(*type, step);
         return "";
       }
@@ -410,6 +410,41 @@ k8s::Result<std::optional<StepCache>> CompileCacheConfig(const Json* config,
   return std::optional<StepCache>(std::move(cache));
 }
 
+// The fields of a request that CreateTrainingJob requires besides the image (TrainingJobName
+// SageMaker Pipelines gives itself).
+constexpr std::array<const char*, 4> kTrainingRequired = {"OutputDataConfig", "ResourceConfig",
+                                                          "RoleArn", "StoppingCondition"};
+
+// A Training step whose Arguments give no image (nor AlgorithmName, refused before). SageMaker's
+// CreatePipeline does not check a step's Arguments: it accepts the definition, and the step
+// fails when it runs, CreateTrainingJob refusing the request (a ValidationException). Here the
+// step becomes a Fail step with that message (it fails the execution when its turn comes, and
+// is not retried), and a warning says so. False (step untouched) when the image is given, or
+// the Pipeline's stepDefaults give one (SageMakerCompileOptions).
+// (A Processing step without AppSpecification.ImageUri is still refused when applied.)
+template <size_t N>
+bool FailsWhenRun(const StepInput& in, const Json& args, const char* api, const char* spec_key,
+                  const char* image_key, const std::array<const char*, N>& required, Step* step) {
+  if (!in.fail_without_image || Member(Member(args, spec_key), image_key) != nullptr) {
+    return false;
+  }
+  const std::string field = std::string(spec_key) + "." + image_key;
+  std::string missing;
+  for (const char* key : required) {
+    if (Member(args, key) == nullptr) missing += (missing.empty() ? "" : ", ") + std::string(key);
+  }
+  step->type = StepType::kFail;
+  step->message = "step " + Quote(in.name) + ": SageMaker's " + api +
+                  " refuses the request (ValidationException): Arguments." + field + " is missing" +
+                  (missing.empty() ? "" : " (and so are " + missing + ", which it also requires)") +
+                  "; give the image of a container that runs the job";
+  in.warnings->push_back(Field(in.path, "Arguments." + field) +
+                         ": missing: the step fails when it runs, as in SageMaker (whose " + api +
+                         " refuses it with a ValidationException); give the image of a container "
+                         "that runs the job");
+  return true;
+}
+
 k8s::Status CompileProcessing(const StepInput& in, Step* step) {
   auto args = Arguments(in);
   if (!args.ok()) return args.status();
@@ -444,6 +479,10 @@ k8s::Status CompileTraining(const StepInput& in, Step* step) {
   if (Member(Member(**args, "AlgorithmSpecification"), "AlgorithmName") != nullptr) {
     return Error(Field(in.path, "Arguments.AlgorithmSpecification.AlgorithmName"),
                  "algorithm resources are not supported by Stepline; give TrainingImage");
+  }
+  if (FailsWhenRun(in, **args, "CreateTrainingJob", "AlgorithmSpecification", "TrainingImage",
+                   kTrainingRequired, step)) {
+    return Status::Ok();
   }
   Status status = CompileJob(in, **args, "AlgorithmSpecification", "TrainingImage", step);
   if (!status.ok()) return status;

@@ -50,6 +50,24 @@ std::string ParameterError(const std::string& name, const std::string& problem) 
   return "parameter \"" + name + "\": " + problem;
 }
 
+// A value for a parameter the pipeline does not declare: refused, as SageMaker's
+// StartPipelineExecution refuses a PipelineParameters name its definition does not declare.
+std::string Undeclared(const std::string& name, const std::vector<Parameter>& declared) {
+  constexpr size_t kListed = 10;
+  std::string names;
+  for (size_t i = 0; i < declared.size() && i < kListed; ++i) {
+    names += (i == 0 ? "" : ", ") + declared[i].name;
+  }
+  if (declared.size() > kListed) {
+    names += " and " + std::to_string(declared.size() - kListed) + " more";
+  }
+  return ParameterError(
+      name, "is not declared by the pipeline (" +
+                (names.empty() ? std::string("it declares none") : "it declares " + names) +
+                "): remove it from spec.pipelineParameters, or declare it in "
+                "the Pipeline");
+}
+
 }  // namespace
 
 std::string CheckParameterValue(ParameterType type, const std::string& value) {
@@ -77,9 +95,7 @@ k8s::Result<std::vector<ResolvedParameter>> ResolveParameters(
   for (const auto& g : given) {
     bool known = false;
     for (const auto& d : declared) known = known || d.name == g.name;
-    if (!known)
-      return k8s::Status::InvalidArgument(
-          ParameterError(g.name, "is not declared by the pipeline"));
+    if (!known) return k8s::Status::InvalidArgument(Undeclared(g.name, declared));
     if (!seen.insert(g.name).second)
       return k8s::Status::InvalidArgument(ParameterError(g.name, "is given more than once"));
   }
@@ -142,7 +158,8 @@ k8s::Result<Snapshot> CompileSnapshot(const Pipeline& pipeline,
                                       const PipelineExecutionSpec& execution) {
   if (!pipeline.spec.pipeline_definition.is_null() && pipeline.spec.steps.empty()) {
     // A SageMaker definition runs as the parameters and steps it compiles to.
-    auto compiled = CompileSageMakerDefinition(pipeline.spec.pipeline_definition);
+    auto compiled = CompileSageMakerDefinition(pipeline.spec.pipeline_definition,
+                                               CompileOptionsFor(pipeline.spec));
     if (!compiled.ok()) {
       return k8s::Status::Invalid("spec.pipelineDefinition: " + compiled.status().message());
     }

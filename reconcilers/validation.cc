@@ -249,9 +249,13 @@ std::vector<std::string> DeclaredOutputs(const Step& step) {
   return names;
 }
 
-// A step whose {{steps.S.jobName}} is read runs one Job per attempt.
+// A step whose {{steps.S.jobName}} is read runs one Job per attempt. In a compiled SageMaker
+// definition only a Training step is read so, and a Fail step there is a Training step that fails
+// when it runs (sagemaker_steps.cc, FailsWhenRun): the steps that read it never run, as in
+// SageMaker.
 void CheckRunsOneJob(Checker& c, const Step& step, const std::string& path, const std::string& in) {
   StepType type = step.type.value_or(StepType::kContainer);
+  if (c.compiled && type == StepType::kFail) return;
   if (type == StepType::kApproval || type == StepType::kFail || type == StepType::kRecord) {
     c.Add(path, "step " + Quoted(step.name) + " is " + ArticleAndType(type) +
                     " step, which runs no Job" + in);
@@ -818,8 +822,8 @@ std::vector<std::string> StepsProblems(const Pipeline& pipeline, bool compiled) 
 // A SageMaker definition is checked as the native steps it compiles to.
 std::vector<std::string> DefinitionProblems(const Pipeline& pipeline) {
   const std::string prefix = "spec.pipelineDefinition: ";
-  k8s::Result<CompiledDefinition> compiled =
-      CompileSageMakerDefinition(pipeline.spec.pipeline_definition);
+  k8s::Result<CompiledDefinition> compiled = CompileSageMakerDefinition(
+      pipeline.spec.pipeline_definition, CompileOptionsFor(pipeline.spec));
   if (!compiled.ok()) return {prefix + compiled.status().message()};
   Pipeline native = pipeline;
   native.spec.pipeline_definition = nullptr;

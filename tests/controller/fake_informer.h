@@ -106,10 +106,12 @@ class FakeInformerFactory final : public InformerFactory {
     auto informer = std::make_unique<FakeInformer>();
     informers[res.resource] = informer.get();
     options[res.resource] = opts;
+    created.emplace_back(res.resource, opts);
     return informer;
   }
-  std::map<std::string, FakeInformer*> informers;  // owned by the manager
-  std::map<std::string, k8s::InformerOptions> options;
+  std::map<std::string, FakeInformer*> informers;  // owned by the manager; the last of a resource
+  std::map<std::string, k8s::InformerOptions> options;                // the last of a resource
+  std::vector<std::pair<std::string, k8s::InformerOptions>> created;  // all, in order
 };
 
 }  // namespace stepline::controller::testing

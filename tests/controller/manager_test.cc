@@ -423,6 +423,35 @@ TEST(ManagerTest, InformersWatchTheRightObjects) {
   for (const auto& [res, opts] : factory.options) EXPECT_EQ(opts.ns, "ml") << res;
 }
 
+// The cluster's SageMaker instance types: one ConfigMap, by name, in the controller's own
+// namespace (not the watched one); its changes reach the ChangeHooks.
+TEST(ManagerTest, TheInstanceTypesConfigMapIsWatchedInTheControllersNamespace) {
+  FakeInformerFactory factory;
+  k8s::FakeClock clock;
+  metrics::Registry registry;
+  Manager manager(factory, clock, registry,
+                  {.ns = "ml", .controller_namespace = "stepline-system"});
+  ASSERT_EQ(factory.created.size(), 9u);
+  const auto& [resource, opts] = factory.created.back();
+  EXPECT_EQ(resource, "configmaps");
+  EXPECT_EQ(opts.ns, "stepline-system");
+  EXPECT_EQ(opts.field_selector, "metadata.name=stepline-instance-types");
+  std::vector<std::string> seen;
+  RecordingReconciler pipelines{"pipeline"};
+  manager.Register(pipelines, {k8s::resources::kPipelines,
+                               1,
+                               {},
+                               [&seen](const k8s::Resource& res, const k8s::Object*,
+                                       const k8s::Object* new_obj) -> std::vector<std::string> {
+                                 if (res == k8s::resources::kConfigMaps && new_obj != nullptr) {
+                                   seen.push_back(k8s::KeyOf(*new_obj));
+                                 }
+                                 return {};
+                               }});
+  factory.informers["configmaps"]->Upsert(Obj("stepline-system", "stepline-instance-types"));
+  EXPECT_EQ(seen, std::vector<std::string>{"stepline-system/stepline-instance-types"});
+}
+
 struct RunningManager {
   explicit RunningManager(LeaderElector* elector = nullptr)
       : manager(factory, clock, registry, {""}) {

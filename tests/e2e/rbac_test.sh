@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The chart's controller role is tight, on a server that enforces RBAC (testenv/server/rbac.go):
-# with the default values (ClusterRole + ClusterRoleBinding, leader-election Role) and only the
-# ServiceAccount's token, what the controller does is allowed and the rest is refused: reading
-# Secrets or other ConfigMaps than its own, creating Pods, writing a Pipeline or a
-# PipelineSchedule, Leases elsewhere. It may create, stop and delete executions: a schedule's runs.
+# with the default values (ClusterRole + ClusterRoleBinding, the leader-election and
+# instance-types Roles) and only the ServiceAccount's token, what the controller does is allowed
+# and the rest is refused: reading Secrets or other ConfigMaps than its own, creating Pods,
+# writing a Pipeline or a PipelineSchedule, Leases elsewhere. It may create, stop and delete
+# executions: a schedule's runs.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init rbac
 
@@ -88,6 +89,9 @@ allowed -n "$NS" replace -f - <<<"$(k get configmap stepline-step-cache -o json)
 allowed -n "$NS" create -f - <<<"$EVENT"
 allowed -n "$NS" create -f - <<<"$LEASE"
 allowed -n "$NS" get lease stepline-controller
+k create configmap stepline-instance-types --from-literal=ml.m5.xlarge=cpu=1 >/dev/null
+allowed -n "$NS" get configmaps --field-selector metadata.name=stepline-instance-types
+allowed -n "$NS" get configmap stepline-instance-types
 
 # What it must not do: refused.
 refused -n "$NS" get secret s
@@ -102,6 +106,8 @@ refused get configmaps -A
 refused -n "$NS" get configmap other-config
 refused -n "$NS" replace -f - <<<"$(k get configmap other-config -o json)"
 refused -n "$NS" delete configmap stepline-step-cache
+refused -n "$NS" patch configmap stepline-instance-types --type=merge -p '{"data":{"a":"b"}}'
+refused -n default get configmaps --field-selector metadata.name=stepline-instance-types
 refused get namespaces
 refused get clusterroles
 check "the Secret was not read (still there, unchanged)" bash -c \

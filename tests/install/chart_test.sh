@@ -44,6 +44,8 @@ expect "$D" "CustomResourceDefinition/pipelineexecutions.stepline.dev"
 expect "$D" "ClusterRole/st-stepline-controller"
 expect "$D" "ClusterRoleBinding/st-stepline-controller"
 expect "$D" "Role/st-stepline-leader-election ns=stepline-system"
+expect "$D" "Role/st-stepline-instance-types ns=stepline-system"
+expect "$D" "RoleBinding/st-stepline-instance-types ns=stepline-system"
 expect "$D" "ClusterRole/st-stepline-executor"
 expect "$D" "Deployment/st-stepline-controller ns=stepline-system"
 expect "$D" "Service/st-stepline-controller-metrics ns=stepline-system"
@@ -58,6 +60,7 @@ refuse "$C" "ClusterRoleBinding/st-stepline-controller"
 refuse "$C" "CustomResourceDefinition/pipelines.stepline.dev"
 refuse "$C" "ClusterRole/st-stepline-executor"
 expect "$C" "ServiceAccount/stepline-sa ns=platform"
+expect "$C" "Role/st-stepline-instance-types ns=platform"  # its own namespace: the Lease's
 expect "$C" "ServiceMonitor/st-stepline-controller ns=platform"
 
 # The Deployment's pod: args, image, restricted securityContext.

@@ -57,7 +57,8 @@ TEST(PlannerStartTest, BadParametersFailWithTheParameterNamed) {
   std::vector<Case> cases = {
       {"unknown",
        {{{"name", "colour"}, {"value", "x"}}, {{"name", "required"}, {"value", "y"}}},
-       "parameter \"colour\": is not declared by the pipeline"},
+       "parameter \"colour\": is not declared by the pipeline (it declares horizon, n, "
+       "required): remove it from spec.pipelineParameters, or declare it in the Pipeline"},
       {"missing required", Object::array(),
        "parameter \"required\": is required and has no default"},
       {"outside enum",
