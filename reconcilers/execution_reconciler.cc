@@ -94,8 +94,9 @@ ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
   }
   k8s::Result<PipelineExecution> ex = ParsePipelineExecution(*current);
   if (!ex.ok()) return ReconcileOutcome::Drop(ex.status());  // the schema should prevent it
-  std::optional<k8s::MonoTime> since;  // asked before the caches are read: a finish seen later
-  if (options_.dispatch != nullptr) since = options_.dispatch->PendingFinish(key);  // stays
+  // Asked before the caches are read: a finish seen later stays pending.
+  std::optional<k8s::MonoTime> since;
+  if (options_.dispatch != nullptr) since = options_.dispatch->PendingFinish(key);
   Planned planned;
   k8s::Status planning = PlanExecution(key, *ex, *current, &planned);
   if (!planning.ok()) return ReconcileOutcome::Retry(planning);
