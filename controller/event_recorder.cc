@@ -53,12 +53,12 @@ ApiEventRecorder::ApiEventRecorder(k8s::ObjectWriter& writer, const k8s::Clock& 
 
 ApiEventRecorder::~ApiEventRecorder() { Stop(std::chrono::milliseconds(0)); }
 
-void ApiEventRecorder::Record(const k8s::Object& regarding, reconcilers::EventType type,
+void ApiEventRecorder::Record(const k8s::Object& regarding, EventType type,
                               const std::string& reason, const std::string& message) {
   Pending p;
   p.involved = InvolvedObject(regarding);
   p.ns = k8s::NamespaceOf(regarding).empty() ? "default" : k8s::NamespaceOf(regarding);
-  p.type = type == reconcilers::EventType::kWarning ? "Warning" : "Normal";
+  p.type = type == EventType::kWarning ? "Warning" : "Normal";
   p.reason = reason;
   p.message = message;
   p.at = clock_.Now();

@@ -1,4 +1,4 @@
-// ApiEventRecorder: reconcilers::EventRecorder writing core/v1 Events, as client-go's event
+// ApiEventRecorder: EventRecorder writing core/v1 Events, as client-go's event
 // recorder does, without ever blocking a reconcile.
 //
 // Record() builds the event and puts it on a bounded queue; when the queue is full the event is
@@ -22,9 +22,9 @@
 #include <thread>
 
 #include "controller/metrics.h"
+#include "controller/reconciler.h"
 #include "k8sclient/client.h"
 #include "k8sclient/clock.h"
-#include "reconcilers/reconciler.h"
 
 namespace stepline::controller {
 
@@ -36,14 +36,14 @@ struct EventRecorderOptions {
   size_t max_cached = 4096;  // dedup entries kept; the oldest go first
 };
 
-class ApiEventRecorder final : public reconcilers::EventRecorder {
+class ApiEventRecorder final : public EventRecorder {
  public:
   // writer, clock and registry must outlive the recorder.
   ApiEventRecorder(k8s::ObjectWriter& writer, const k8s::Clock& clock, metrics::Registry& registry,
                    EventRecorderOptions options = {});
   ~ApiEventRecorder() override;
 
-  void Record(const k8s::Object& regarding, reconcilers::EventType type, const std::string& reason,
+  void Record(const k8s::Object& regarding, EventType type, const std::string& reason,
               const std::string& message) override;
 
   void Start();

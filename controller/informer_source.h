@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "k8sclient/cache.h"
 #include "k8sclient/informer.h"
@@ -16,6 +17,9 @@ class InformerHandle : public k8s::CacheReader {
   virtual void Start() = 0;
   virtual void Stop() = 0;
   virtual bool HasSynced() const = 0;
+  // Asks the cache's keep predicate again about these cached objects (InformerOptions::keep):
+  // those it now refuses are dropped without telling the handlers.
+  virtual void Recheck(const std::vector<k8s::ObjectPtr>& objects) = 0;
 };
 
 class InformerFactory {

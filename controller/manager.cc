@@ -1,11 +1,9 @@
 #include "controller/manager.h"
 
 #include <algorithm>
+#include <stdexcept>
 
-#include "controller/event_mapping.h"
 #include "controller/log.h"
-#include "reconcilers/artifact_repository.h"
-#include "reconcilers/sagemaker_instances.h"
 
 namespace stepline::controller {
 
@@ -16,25 +14,7 @@ std::shared_ptr<spdlog::logger> Log() {
   return logger;
 }
 
-const std::vector<k8s::Resource>& WatchedResources() {
-  static const std::vector<k8s::Resource> kWatched = {
-      k8s::resources::kPipelines,  k8s::resources::kPipelineExecutions,
-      k8s::resources::kJobs,       k8s::resources::kPods,
-      k8s::resources::kEvents,     k8s::resources::kResourceQuotas,
-      k8s::resources::kConfigMaps, k8s::resources::kPipelineSchedules};
-  return kWatched;
-}
-
-// How long a pod change waits before it enqueues (ManagerOptions::started_pod_delay).
-std::chrono::milliseconds StartedPodDelay(PodChange change, const ManagerOptions& options) {
-  return change == PodChange::kStarted ? options.started_pod_delay : std::chrono::milliseconds(0);
-}
-
 }  // namespace
-
-bool Manager::Registered::Watches(Watch w) const {
-  return std::find(options.watches.begin(), options.watches.end(), w) != options.watches.end();
-}
 
 Manager::Manager(InformerFactory& factory, const k8s::Clock& clock, metrics::Registry& registry,
                  ManagerOptions options)
@@ -48,11 +28,9 @@ Manager::Manager(InformerFactory& factory, const k8s::Clock& clock, metrics::Reg
       enqueues_(registry.Counter("stepline_enqueues_total",
                                  "Keys enqueued by watch events, by controller and by the "
                                  "resource whose event it was (before the queue's dedup).",
-                                 {"controller", "source"})),
-      dispatch_latency_(clock, registry) {
+                                 {"controller", "source"})) {
   RegisterReconcileMetricFamilies(registry);
   leader_gauge_.Set({}, 0);
-  CreateInformers();
 }
 
 Manager::~Manager() {
@@ -70,164 +48,52 @@ void Manager::StopInformers() {
   for (auto& t : stoppers) t.join();
 }
 
-void Manager::CreateInformers() {
-  for (const k8s::Resource& res : WatchedResources()) {
-    k8s::InformerOptions opts;
-    opts.ns = options_.ns;
-    if (res == k8s::resources::kJobs) {
-      opts.label_selector = std::string(kManagedByLabel) + "=" + kManagedByValue;
-    } else if (res == k8s::resources::kPods) {
-      opts.label_selector = kExecutionLabel;  // exists
-    } else if (res == k8s::resources::kEvents) {
-      opts.field_selector = kJobEventsFieldSelector;
-      opts.transform = IndexByInvolvedObject;
-    } else if (res == k8s::resources::kConfigMaps) {
-      // Only the artifact repositories (reconcilers/artifact_repository.h), read when a Job is
-      // built; a change enqueues nothing.
-      opts.field_selector =
-          std::string("metadata.name=") + reconcilers::kArtifactRepositoryConfigMap;
-    }
-    auto informer = factory_.Create(res, opts);
-    AddHandlers(*informer, res);
-    informers_[res.resource] = std::move(informer);
+InformerHandle& Manager::AddInformer(InformerSpec spec) {
+  const std::string name = spec.name.empty() ? spec.resource.resource : spec.name;
+  if (informers_.count(name) != 0) {
+    throw std::logic_error("a second informer named " + name + " (InformerSpec::name)");
   }
-  if (!options_.controller_namespace.empty()) {
-    k8s::InformerOptions opts;
-    opts.ns = options_.controller_namespace;
-    opts.field_selector =
-        std::string("metadata.name=") + reconcilers::sagemaker::kInstanceTypesConfigMap;
-    auto informer = factory_.Create(k8s::resources::kConfigMaps, opts);
-    AddHandlers(*informer, k8s::resources::kConfigMaps);
-    informers_[reconcilers::sagemaker::kInstanceTypesConfigMap] = std::move(informer);
-  }
+  spec.options.ns = spec.ns.empty() ? options_.ns : spec.ns;
+  auto informer = factory_.Create(spec.resource, spec.options);
+  AddHandlers(*informer, spec.resource);
+  owners_[name] = spec.owner;
+  return *(informers_[name] = std::move(informer));
 }
 
 void Manager::AddHandlers(InformerHandle& informer, const k8s::Resource& resource) {
   k8s::EventHandlers h;
   h.on_add = [this, resource](const k8s::ObjectPtr& obj) {
-    Hooks(resource, nullptr, obj.get());
-    OnAdd(resource, *obj);
+    OnChange(resource, {nullptr, obj.get()});
   };
   h.on_update = [this, resource](const k8s::ObjectPtr& old_obj, const k8s::ObjectPtr& new_obj) {
-    Hooks(resource, old_obj.get(), new_obj.get());
-    OnUpdate(resource, old_obj, *new_obj);
+    OnChange(resource, {old_obj.get(), new_obj.get()});
   };
   h.on_delete = [this, resource](const k8s::ObjectPtr& obj) {
-    Hooks(resource, obj.get(), nullptr);
-    OnObject(resource, *obj);
+    OnChange(resource, {obj.get(), nullptr});
   };
   informer.AddEventHandlers(std::move(h));
 }
 
-// A new Job is one this controller created (it remembers it); a new pod that is merely Pending
-// tells the planner nothing. Both wait for an update that matters.
-void Manager::OnAdd(const k8s::Resource& resource, const k8s::Object& obj) {
-  if (resource == k8s::resources::kJobs) return;
-  if (resource == k8s::resources::kPods) {
-    auto meta = obj.find("metadata");
-    const k8s::Object bare = {{"metadata", meta == obj.end() ? k8s::Object() : *meta}};
-    const PodChange change = ClassifyPodChange(bare, obj);
-    if (change == PodChange::kNone) return;
-    return Enqueue(resource, KeysFor(resource, obj), StartedPodDelay(change, options_));
-  }
-  Enqueue(resource, KeysFor(resource, obj));
-}
-
-// A pod that succeeded while its Job has not finished yet: the Job's own update follows and
-// brings the reconcile (which then reads this pod from the cache).
-bool Manager::JobWillTellOfPod(const k8s::Object& old_pod, const k8s::Object& new_pod) const {
-  if (new_pod.value("/status/phase"_json_pointer, "") != "Succeeded") return false;
-  if (old_pod.value("/status/phase"_json_pointer, "") == "Succeeded") return false;
-  const k8s::Object* owner = k8s::ControllerOf(new_pod);
-  if (owner == nullptr || owner->value("kind", "") != "Job") return false;
-  k8s::ObjectPtr job =
-      Cache(k8s::resources::kJobs).Get(k8s::NamespaceOf(new_pod), owner->value("name", ""));
-  return job && !JobIsFinished(*job);
-}
-
-// Updates that no reconcile needs are dropped here: the echo of a status write to one of our
-// kinds, and Job and pod updates that change nothing the planner reads. A pod that merely
-// started is looked at later (StartedPodDelay).
-void Manager::OnUpdate(const k8s::Resource& resource, const k8s::ObjectPtr& old_obj,
-                       const k8s::Object& new_obj) {
-  const bool ours = resource == k8s::resources::kPipelines ||
-                    resource == k8s::resources::kPipelineExecutions ||
-                    resource == k8s::resources::kPipelineSchedules;
-  if (old_obj && ours && OnlyStatusChanged(*old_obj, new_obj)) return;
-  const bool job = resource == k8s::resources::kJobs;
-  if (old_obj && job && !JobChangeMatters(*old_obj, new_obj)) return;
-  std::chrono::milliseconds delay(0);
-  if (old_obj && resource == k8s::resources::kPods) {
-    const PodChange change = ClassifyPodChange(*old_obj, new_obj);
-    if (change == PodChange::kNone || JobWillTellOfPod(*old_obj, new_obj)) return;
-    delay = StartedPodDelay(change, options_);
-  }
-  if (old_obj && job) {
-    if (auto owner = ControllerOwnerKey(new_obj, k8s::resources::kPipelineExecutions.kind)) {
-      dispatch_latency_.OnJobUpdate(*owner, *old_obj, new_obj);
-    }
-  }
-  // An object may move between owners or labels: both the old and the new one look again.
-  Keys keys = KeysFor(resource, new_obj);
-  if (old_obj && old_obj.get() != &new_obj) {
-    Keys old_keys = KeysFor(resource, *old_obj);
-    keys.insert(keys.end(), old_keys.begin(), old_keys.end());
-  }
-  Enqueue(resource, std::move(keys), delay);
-}
-
-void Manager::Hooks(const k8s::Resource& resource, const k8s::Object* old_obj,
-                    const k8s::Object* new_obj) {
-  Keys keys;
+void Manager::OnChange(const k8s::Resource& resource, const Change& change) {
   for (Registered& r : registered_) {
-    if (!r.options.on_change) continue;
-    for (auto& key : r.options.on_change(resource, old_obj, new_obj)) {
-      keys.emplace_back(r.loop.get(), std::move(key));
-    }
-  }
-  if (!keys.empty()) Enqueue(resource, std::move(keys));
-}
-
-void Manager::OnObject(const k8s::Resource& resource, const k8s::Object& obj) {
-  Enqueue(resource, KeysFor(resource, obj));
-}
-
-Manager::Keys Manager::KeysFor(const k8s::Resource& resource, const k8s::Object& obj) {
-  Keys keys;
-  for (Registered& r : registered_) {
-    ReconcileLoop* loop = r.loop.get();
-    if (resource == r.options.primary) keys.emplace_back(loop, k8s::KeyOf(obj));
-    if (resource == k8s::resources::kJobs && r.Watches(Watch::kOwnedJobs)) {
-      if (auto key = ControllerOwnerKey(obj, r.options.primary.kind)) keys.emplace_back(loop, *key);
-    }
-    if (resource == k8s::resources::kPods && r.Watches(Watch::kExecutionPods)) {
-      if (auto key = ExecutionLabelKey(obj)) keys.emplace_back(loop, *key);
-    }
-    if (resource == k8s::resources::kEvents && r.Watches(Watch::kJobEvents)) {
-      const auto& jobs = *informers_.at(k8s::resources::kJobs.resource);
-      if (auto key = JobEventOwnerKey(obj, jobs, r.options.primary.kind)) {
-        keys.emplace_back(loop, *key);
+    std::map<std::string, std::chrono::milliseconds> keys;  // each key once, its shortest delay
+    for (const Watch& w : r.options.watches) {
+      if (!(w.resource == resource)) continue;
+      for (Request& req : w.map(change)) {
+        auto [it, added] = keys.emplace(std::move(req.key), req.after);
+        if (!added) it->second = std::min(it->second, req.after);
       }
     }
-    if (resource == k8s::resources::kPipelines && r.Watches(Watch::kReferencedPipelines)) {
-      const auto& executions = *informers_.at(k8s::resources::kPipelineExecutions.resource);
-      for (auto& key : ExecutionsReferencing(obj, executions)) keys.emplace_back(loop, key);
-    }
-  }
-  return keys;
-}
-
-void Manager::Enqueue(const k8s::Resource& resource, Keys keys, std::chrono::milliseconds delay) {
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  for (auto& [loop, key] : keys) {
-    enqueues_.Inc({loop->name(), resource.resource});
-    Log()->debug("enqueue controller={} key={} source={} delay_ms={}", loop->name(), key,
-                 resource.resource, delay.count());
-    if (delay.count() > 0) {
-      loop->queue().AddAfter(key, delay);
-    } else {
-      loop->Enqueue(key);
+    ReconcileLoop& loop = *r.loop;
+    for (const auto& [key, delay] : keys) {
+      enqueues_.Inc({loop.name(), resource.resource});
+      Log()->debug("enqueue controller={} key={} source={} delay_ms={}", loop.name(), key,
+                   resource.resource, delay.count());
+      if (delay.count() > 0) {
+        loop.queue().AddAfter(key, delay);
+      } else {
+        loop.Enqueue(key);
+      }
     }
   }
 }
@@ -236,7 +102,13 @@ const k8s::CacheReader& Manager::Cache(const k8s::Resource& resource) const {
   return *informers_.at(resource.resource);
 }
 
-void Manager::Register(reconcilers::Reconciler& reconciler, ControllerOptions options) {
+void Manager::Register(Reconciler& reconciler, ControllerOptions options) {
+  for (const Watch& w : options.watches) {
+    if (informers_.count(w.resource.resource) == 0) {
+      throw std::logic_error(reconciler.Name() + " watches " + w.resource.GroupResource() +
+                             ", which has no informer");
+    }
+  }
   Registered r;
   r.loop = std::make_unique<ReconcileLoop>(reconciler, clock_, registry_);
   r.options = std::move(options);
@@ -326,12 +198,8 @@ void Manager::StopElector(LeaderElector* elector, bool release) {
 }
 
 Manager::RunResult Manager::Run(const std::atomic<bool>& stop, LeaderElector* elector) {
-  // Owners first: the Job and pod caches ask the executions cache what they may forget
-  // (k8s_informers.h), so Pipelines and executions are listed before what they own.
-  const auto owner_kind = [](const std::string& name) {
-    return name == k8s::resources::kPipelines.resource ||
-           name == k8s::resources::kPipelineExecutions.resource;
-  };
+  // Owners first: other caches may ask theirs what they may keep (InformerSpec::owner).
+  const auto owner_kind = [this](const std::string& name) { return owners_.at(name); };
   for (auto& [name, informer] : informers_) {
     if (owner_kind(name)) informer->Start();
   }

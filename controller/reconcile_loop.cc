@@ -90,7 +90,7 @@ void RegistryQueueMetrics::Retried() { retries_.Inc(labels_); }
 void RegistryQueueMetrics::ObserveQueueLatency(double s) { latency_.Observe(labels_, s); }
 void RegistryQueueMetrics::ObserveWorkDuration(double s) { work_.Observe(labels_, s); }
 
-ReconcileLoop::ReconcileLoop(reconcilers::Reconciler& reconciler, const k8s::Clock& clock,
+ReconcileLoop::ReconcileLoop(Reconciler& reconciler, const k8s::Clock& clock,
                              metrics::Registry& registry, WorkQueueOptions queue_options)
     : reconciler_(reconciler),
       clock_(clock),
@@ -134,25 +134,24 @@ bool ReconcileLoop::ProcessNext() {
   std::optional<std::string> key = queue_.Get();
   if (!key) return false;
   const k8s::MonoTime start = clock_.MonotonicNow();
-  const reconcilers::ReconcileOutcome outcome = ReconcileSafely(*key);
+  const ReconcileOutcome outcome = ReconcileSafely(*key);
   duration_.Observe(labels_, std::chrono::duration<double>(clock_.MonotonicNow() - start).count());
   HandleOutcome(*key, outcome);
   queue_.Done(*key);
   return true;
 }
 
-reconcilers::ReconcileOutcome ReconcileLoop::ReconcileSafely(const std::string& key) {
+ReconcileOutcome ReconcileLoop::ReconcileSafely(const std::string& key) {
   try {
     return reconciler_.Reconcile(key);
   } catch (const std::exception& e) {
     // A reconciler must not throw; if one does, the key is retried rather than the process lost.
-    return reconcilers::ReconcileOutcome::Retry(
+    return ReconcileOutcome::Retry(
         k8s::Status::Internal(std::string("reconciler threw: ") + e.what()));
   }
 }
 
-void ReconcileLoop::HandleOutcome(const std::string& key,
-                                  const reconcilers::ReconcileOutcome& outcome) {
+void ReconcileLoop::HandleOutcome(const std::string& key, const ReconcileOutcome& outcome) {
   const std::string& ctrl = name();
   if (!outcome.status.ok()) {
     errors_.Inc(labels_);

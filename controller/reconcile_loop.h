@@ -1,5 +1,5 @@
 // ReconcileLoop: one registered reconciler with its work queue and workers. The one place that
-// decides what happens after a reconcile (reconcilers/reconciler.h, controller-runtime's
+// decides what happens after a reconcile (controller/reconciler.h, controller-runtime's
 // reconcileHandler):
 //   error, not terminal -> AddRateLimited (per-key backoff under the overall bucket);
 //   error, terminal     -> log, Forget, drop (a later change re-enqueues the key);
@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "controller/metrics.h"
+#include "controller/reconciler.h"
 #include "controller/workqueue.h"
 #include "k8sclient/clock.h"
-#include "reconcilers/reconciler.h"
 
 namespace stepline::controller {
 
@@ -53,8 +53,8 @@ class RegistryQueueMetrics final : public WorkQueueMetrics {
 class ReconcileLoop {
  public:
   // reconciler, clock and registry must outlive the loop.
-  ReconcileLoop(reconcilers::Reconciler& reconciler, const k8s::Clock& clock,
-                metrics::Registry& registry, WorkQueueOptions queue_options = {});
+  ReconcileLoop(Reconciler& reconciler, const k8s::Clock& clock, metrics::Registry& registry,
+                WorkQueueOptions queue_options = {});
   ~ReconcileLoop();
 
   const std::string& name() const { return reconciler_.Name(); }
@@ -70,10 +70,10 @@ class ReconcileLoop {
   bool ProcessNext();
 
  private:
-  void HandleOutcome(const std::string& key, const reconcilers::ReconcileOutcome& outcome);
-  reconcilers::ReconcileOutcome ReconcileSafely(const std::string& key);
+  void HandleOutcome(const std::string& key, const ReconcileOutcome& outcome);
+  ReconcileOutcome ReconcileSafely(const std::string& key);
 
-  reconcilers::Reconciler& reconciler_;
+  Reconciler& reconciler_;
   const k8s::Clock& clock_;
   const metrics::LabelValues labels_;
   RegistryQueueMetrics queue_metrics_;

@@ -249,7 +249,7 @@ bool FinishedWithItsExecution(const Object& obj, const k8s::CacheReader& executi
   if (!obj.is_object() || !Ended(obj)) return false;
   auto meta = obj.find("metadata");
   if (meta == obj.end() || !meta->is_object()) return false;
-  const std::string* execution = StringAt(*meta, "labels", "stepline.dev/execution");
+  const std::string* execution = StringAt(*meta, "labels", kLabelExecution);
   const std::string* ns = StringAt(obj, "metadata", "namespace");
   if (execution == nullptr) return false;
   k8s::ObjectPtr owner = executions.Get(ns == nullptr ? "" : *ns, *execution);

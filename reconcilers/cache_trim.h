@@ -1,5 +1,5 @@
 // What the controller's informer caches keep of each object: only the fields the reconcilers
-// (execution_reconciler, planner*, attempt, object_fields, event_mapping) read, so that a
+// (execution_reconciler, planner*, attempt, object_fields, watches) read, so that a
 // controller with thousands of finished executions, their Jobs and Pods stays small. Used as
 // InformerOptions::transform (after managedFields are stripped); the API server's objects are
 // untouched, only the cached copies shrink.

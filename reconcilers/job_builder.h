@@ -12,18 +12,11 @@
 #include "k8sclient/resource.h"
 #include "reconcilers/api_types.h"
 #include "reconcilers/artifact_staging.h"
+#include "reconcilers/labels.h"
 #include "reconcilers/snapshot.h"
 
 namespace stepline::reconcilers {
 
-inline constexpr const char* kLabelExecution = "stepline.dev/execution";
-inline constexpr const char* kLabelStep = "stepline.dev/step";
-inline constexpr const char* kLabelAttempt = "stepline.dev/attempt";
-inline constexpr const char* kLabelIndex = "stepline.dev/index";
-inline constexpr const char* kLabelManagedBy = "app.kubernetes.io/managed-by";
-inline constexpr const char* kManagedByValue = "stepline";
-// Kueue's label naming the LocalQueue of a Job it should admit (spec.queueName).
-inline constexpr const char* kLabelKueueQueueName = "kueue.x-k8s.io/queue-name";
 inline constexpr const char* kContainerName = "step";
 
 struct JobInput {

@@ -7,7 +7,6 @@
 namespace stepline::controller {
 namespace {
 
-using reconcilers::EventType;
 using std::chrono::minutes;
 using std::chrono::seconds;
 using testing::FakeObjectWriter;

@@ -1,5 +1,5 @@
 // An in-memory informer: tests put objects in and fire the handlers by hand; HasSynced is what
-// the test says. Thread-safe (guarded by mu_).
+// the test says. Of its options only keep is applied, by Recheck. Thread-safe (guarded by mu_).
 #pragma once
 
 #include <map>
@@ -13,6 +13,7 @@ namespace stepline::controller::testing {
 
 class FakeInformer final : public InformerHandle {
  public:
+  explicit FakeInformer(k8s::InformerOptions options = {}) : options_(std::move(options)) {}
   void AddEventHandlers(k8s::EventHandlers h) override { handlers_.push_back(std::move(h)); }
   void Start() override {
     std::lock_guard lock(mu_);
@@ -68,6 +69,14 @@ class FakeInformer final : public InformerHandle {
     }
   }
 
+  void Recheck(const std::vector<k8s::ObjectPtr>& objects) override {
+    if (!options_.keep) return;
+    std::lock_guard lock(mu_);
+    for (const k8s::ObjectPtr& obj : objects) {
+      if (!options_.keep(*obj)) objects_.erase(k8s::KeyOf(*obj));
+    }
+  }
+
   k8s::ObjectPtr Get(const std::string& ns, const std::string& name) const override {
     std::lock_guard lock(mu_);
     auto it = objects_.find(ns.empty() ? name : ns + "/" + name);
@@ -92,6 +101,7 @@ class FakeInformer final : public InformerHandle {
   }
 
  private:
+  const k8s::InformerOptions options_;
   std::vector<k8s::EventHandlers> handlers_;  // before Start only
   mutable std::mutex mu_;
   std::map<std::string, k8s::ObjectPtr> objects_;  // guarded by mu_
@@ -103,7 +113,7 @@ class FakeInformerFactory final : public InformerFactory {
  public:
   std::unique_ptr<InformerHandle> Create(const k8s::Resource& res,
                                          const k8s::InformerOptions& opts) override {
-    auto informer = std::make_unique<FakeInformer>();
+    auto informer = std::make_unique<FakeInformer>(opts);
     informers[res.resource] = informer.get();
     options[res.resource] = opts;
     created.emplace_back(res.resource, opts);

@@ -6,20 +6,19 @@
 #include <set>
 #include <thread>
 
-#include "controller/event_mapping.h"
+#include "controller/handlers.h"
 #include "tests/controller/fake_informer.h"
 #include "tests/controller/fake_lease_lock.h"
 
 namespace stepline::controller {
 namespace {
 
-using reconcilers::ReconcileOutcome;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::FakeInformerFactory;
 
 // Records the keys it sees; answers with a programmable outcome.
-class RecordingReconciler final : public reconcilers::Reconciler {
+class RecordingReconciler final : public Reconciler {
  public:
   explicit RecordingReconciler(std::string name) : name_(std::move(name)) {}
   const std::string& Name() const override { return name_; }
@@ -78,28 +77,42 @@ k8s::Object OwnedJob(const std::string& name, const std::string& owner_kind,
                    {"controller", true}}}}}}});
 }
 
-TEST(EventMappingTest, KeysFromJobsPodsAndPipelines) {
-  EXPECT_EQ(
-      ControllerOwnerKey(OwnedJob("run-1-a-1", "PipelineExecution", "run-1"), "PipelineExecution"),
-      "ml/run-1");
-  EXPECT_EQ(ControllerOwnerKey(OwnedJob("x", "CronJob", "c"), "PipelineExecution"), std::nullopt);
-  EXPECT_EQ(ControllerOwnerKey(Obj("ml", "bare"), "PipelineExecution"), std::nullopt);
-  EXPECT_EQ(ExecutionLabelKey(Obj(
-                "ml", "p", {{"metadata", {{"labels", {{"stepline.dev/execution", "run-1"}}}}}})),
-            "ml/run-1");
-  EXPECT_EQ(ExecutionLabelKey(Obj("ml", "p")), std::nullopt);
+const k8s::Resource& kWidgets = k8s::resources::kPipelines;  // any two kinds will do
+const k8s::Resource& kParts = k8s::resources::kJobs;
 
-  testing::FakeInformer executions;
-  executions.Upsert(Obj("ml", "run-1", {{"spec", {{"pipelineName", "forecast"}}}}));
-  executions.Upsert(Obj("ml", "run-2", {{"spec", {{"pipelineName", "fc-alias"}}}}));
-  executions.Upsert(Obj("ml", "run-3", {{"spec", {{"pipelineName", "other"}}}}));
-  executions.Upsert(Obj("prod", "run-4", {{"spec", {{"pipelineName", "forecast"}}}}));
-  auto keys = ExecutionsReferencing(
-      Obj("ml", "forecast", {{"spec", {{"pipelineName", "fc-alias"}}}}), executions);
-  EXPECT_EQ(keys, (std::vector<std::string>{"ml/run-1", "ml/run-2"}));
+// A part owned by a widget (its controller ownerReference).
+k8s::Object Part(const std::string& name, const std::string& widget) {
+  return OwnedJob(name, kWidgets.kind, widget);
 }
 
-TEST(EventMappingTest, OnlyStatusChangedIgnoresStatusAndVersionOnly) {
+// Widgets watch their own kind and their parts (controller-runtime's For and Owns).
+std::vector<Watch> WidgetWatches() {
+  return {ForObjects(kWidgets),
+          {kParts, [](const Change& c) { return OwnerRequests(c, kWidgets); }}};
+}
+
+double Enqueues(metrics::Registry& registry, const std::string& controller,
+                const std::string& source) {
+  return registry.Counter("stepline_enqueues_total", "", {"controller", "source"})
+      .Value({controller, source});
+}
+
+double Adds(metrics::Registry& registry, const std::string& controller) {
+  return registry.Counter("stepline_workqueue_adds_total", "", {"name"}).Value({controller});
+}
+
+TEST(HandlersTest, ControllerOwnerKeyMatchesKindAndGroup) {
+  const k8s::Resource& owner = k8s::resources::kPipelineExecutions;
+  EXPECT_EQ(ControllerOwnerKey(OwnedJob("run-1-a-1", "PipelineExecution", "run-1"), owner),
+            "ml/run-1");
+  EXPECT_EQ(ControllerOwnerKey(OwnedJob("x", "CronJob", "c"), owner), std::nullopt);
+  k8s::Object other_group = OwnedJob("x", "PipelineExecution", "run-1");
+  other_group["metadata"]["ownerReferences"][0]["apiVersion"] = "example.com/v1";
+  EXPECT_EQ(ControllerOwnerKey(other_group, owner), std::nullopt);
+  EXPECT_EQ(ControllerOwnerKey(Obj("ml", "bare"), owner), std::nullopt);
+}
+
+TEST(HandlersTest, OnlyStatusChangedIgnoresStatusAndVersionOnly) {
   const k8s::Object base = Obj("ml", "run-1",
                                {{"metadata", {{"resourceVersion", "1"}, {"generation", 1}}},
                                 {"spec", {{"pipelineName", "p"}}},
@@ -139,327 +152,145 @@ TEST(EventMappingTest, OnlyStatusChangedIgnoresStatusAndVersionOnly) {
   }
 }
 
-TEST(EventMappingTest, JobChangeMattersOnlyForWhatThePlannerReads) {
-  const k8s::Object base = OwnedJob("run-1-a-1", "PipelineExecution", "run-1");
-  struct Case {
-    std::string name;
-    std::function<void(k8s::Object&)> change;
-    bool want;
-  };
-  const std::vector<Case> cases = {
-      {"nothing", [](k8s::Object&) {}, false},
-      {"counters",
-       [](k8s::Object& o) {
-         o["status"]["active"] = 1;
-         o["status"]["ready"] = 1;
-         o["status"]["startTime"] = "2026-01-01T00:00:00Z";
-         o["status"]["uncountedTerminatedPods"] = {{"succeeded", {"uid"}}};
-         o["metadata"]["resourceVersion"] = "7";
-         o["metadata"]["finalizers"] = {"x"};
-       },
-       false},
-      {"condition",
-       [](k8s::Object& o) {
-         o["status"]["conditions"] = {{{"type", "Complete"}, {"status", "True"}}};
-       },
-       true},
-      // Every condition the planner reads through k8s::ClassifyJob, and no other.
-      {"success criteria met",
-       [](k8s::Object& o) {
-         o["status"]["conditions"] = {{{"type", "SuccessCriteriaMet"}, {"status", "True"}}};
-       },
-       true},
-      {"failure target",
-       [](k8s::Object& o) {
-         o["status"]["conditions"] = {{{"type", "FailureTarget"}, {"status", "True"}}};
-       },
-       true},
-      {"suspended condition",
-       [](k8s::Object& o) {
-         o["status"]["conditions"] = {{{"type", "Suspended"}, {"status", "True"}}};
-       },
-       false},
-      {"completionTime", [](k8s::Object& o) { o["status"]["completionTime"] = "t"; }, true},
-      {"spec", [](k8s::Object& o) { o["spec"]["suspend"] = false; }, true},
-      {"annotation",
-       [](k8s::Object& o) {
-         o["metadata"]["annotations"] = {{"a", "b"}};
-       },
-       true},
-      {"owner", [](k8s::Object& o) { o["metadata"].erase("ownerReferences"); }, true},
-      {"deletion", [](k8s::Object& o) { o["metadata"]["deletionTimestamp"] = "t"; }, true},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    k8s::Object changed = base;
-    c.change(changed);
-    EXPECT_EQ(JobChangeMatters(base, changed), c.want);
-  }
-}
-
-TEST(EventMappingTest, PodChangeMattersOnlyForWhatThePlannerReads) {
-  const k8s::Object base = Obj("ml", "run-1-a-1-x",
-                               {{"metadata", {{"labels", {{"stepline.dev/execution", "run-1"}}}}},
-                                {"status", {{"phase", "Pending"}}}});
-  struct Case {
-    std::string name;
-    std::function<void(k8s::Object&)> change;
-    bool want;
-  };
-  const std::vector<Case> cases = {
-      {"bound, ready, versions",
-       [](k8s::Object& o) {
-         o["spec"]["nodeName"] = "n1";
-         o["status"]["conditions"] = {{{"type", "PodScheduled"}, {"status", "True"}}};
-         o["status"]["podIP"] = "10.0.0.1";
-         o["metadata"]["resourceVersion"] = "9";
-         o["metadata"]["finalizers"] = k8s::Object::array();
-       },
-       false},
-      {"running", [](k8s::Object& o) { o["status"]["phase"] = "Running"; }, true},
-      {"unschedulable",
-       [](k8s::Object& o) {
-         o["status"]["conditions"] = {
-             {{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}}};
-       },
-       true},
-      {"image pull",
-       [](k8s::Object& o) {
-         o["status"]["containerStatuses"] = {
-             {{"state", {{"waiting", {{"reason", "ErrImagePull"}}}}}}};
-       },
-       true},
-      {"disrupted",
-       [](k8s::Object& o) {
-         o["status"]["conditions"] = {{{"type", "DisruptionTarget"}, {"status", "True"}}};
-       },
-       true},
-      {"deleted", [](k8s::Object& o) { o["metadata"]["deletionTimestamp"] = "t"; }, true},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    k8s::Object changed = base;
-    c.change(changed);
-    EXPECT_EQ(PodChangeMatters(base, changed), c.want);
-  }
-}
-
-TEST(ManagerTest, APodThatSucceedsBeforeItsJobFinishesWaitsForTheJob) {
+TEST(ManagerTest, EachChangeGoesThroughTheWatchesOfItsResourceOnly) {
   FakeInformerFactory factory;
   k8s::FakeClock clock;
   metrics::Registry registry;
   Manager manager(factory, clock, registry, {""});
-  RecordingReconciler executions{"pipelineexecution"};
-  manager.Register(executions, {k8s::resources::kPipelineExecutions, 1, {Watch::kExecutionPods}});
-  auto adds = [&] {
-    return registry.Counter("stepline_workqueue_adds_total", "", {"name"})
-        .Value({"pipelineexecution"});
-  };
-  // One execution per case: a key already queued would hide a second add.
-  auto pod_of = [&](const std::string& run, bool job_finished) {
-    k8s::Object job = OwnedJob(run + "-a-1", "PipelineExecution", run);
-    if (job_finished) job["status"]["conditions"] = {{{"type", "Complete"}, {"status", "True"}}};
-    factory.informers[k8s::resources::kJobs.resource]->Put(job);
-    return Obj(
-        "ml", run + "-a-1-x",
-        {{"metadata",
-          {{"labels", {{"stepline.dev/execution", run}}},
-           {"ownerReferences", {{{"kind", "Job"}, {"name", run + "-a-1"}, {"controller", true}}}}}},
-         {"status", {{"phase", "Pending"}}}});
-  };
-  auto& pods = *factory.informers[k8s::resources::kPods.resource];
-  k8s::Object p1 = pod_of("run-1", false);
-  pods.Upsert(p1);
-  EXPECT_EQ(adds(), 0) << "a new Pending pod says nothing";
-  p1["status"]["phase"] = "Succeeded";
-  pods.Upsert(p1);
-  EXPECT_EQ(adds(), 0) << "its Job's Complete update will bring the reconcile";
-  k8s::Object p2 = pod_of("run-2", true);
-  pods.Upsert(p2);
-  p2["status"]["phase"] = "Succeeded";
-  pods.Upsert(p2);
-  EXPECT_EQ(adds(), 1) << "the Job finished first: the pod's own update is awaited";
-  k8s::Object p3 = pod_of("run-3", false);
-  pods.Upsert(p3);
-  p3["status"]["phase"] = "Running";
-  pods.Upsert(p3);
-  EXPECT_EQ(adds(), 2);
+  manager.AddInformer({kWidgets, {}, true});
+  manager.AddInformer({kParts, {}, false});
+  RecordingReconciler widgets{"widget"};
+  manager.Register(widgets, {1, WidgetWatches()});
+  auto& parts = *factory.informers[kParts.resource];
+  k8s::Object part = Part("p1", "w1");
+  parts.Upsert(part);
+  EXPECT_EQ(Enqueues(registry, "widget", kParts.resource), 1);
+  part["metadata"]["ownerReferences"][0]["name"] = "w2";  // moved: both owners look again
+  parts.Upsert(part);
+  EXPECT_EQ(Enqueues(registry, "widget", kParts.resource), 3);
+  parts.Upsert(Obj("ml", "orphan"));
+  EXPECT_EQ(Enqueues(registry, "widget", kParts.resource), 3) << "no owner, no key";
+  factory.informers[kWidgets.resource]->Upsert(Obj("ml", "w3"));
+  EXPECT_EQ(Enqueues(registry, "widget", kWidgets.resource), 1);
 }
 
-TEST(EventMappingTest, APodThatOnlyStartedIsToldApartFromOneThatNeedsJudging) {
-  const k8s::Object pending = Obj(
-      "ml", "run-1-a-1-x",
-      {{"metadata", {{"labels", {{"stepline.dev/execution", "run-1"}}}}},
-       {"status",
-        {{"phase", "Pending"},
-         {"conditions",
-          {{{"type", "PodScheduled"}, {"status", "True"}},
-           {{"type", "Ready"}, {"status", "False"}, {"reason", "ContainersNotReady"}}}},
-         {"containerStatuses", {{{"state", {{"waiting", {{"reason", "ContainerCreating"}}}}}}}}}}});
-  k8s::Object running = pending;
-  running["status"]["phase"] = "Running";
-  running["status"]["conditions"][1] = {{"type", "Ready"}, {"status", "True"}};
-  running["status"]["containerStatuses"][0]["state"] = {{"running", {{"startedAt", "t"}}}};
-  EXPECT_EQ(ClassifyPodChange(pending, pending), PodChange::kNone);
-  EXPECT_EQ(ClassifyPodChange(pending, running), PodChange::kStarted);
-  k8s::Object created = pending;  // no container statuses yet, as the kubelet first reports
-  created["status"].erase("containerStatuses");
-  created["status"].erase("conditions");
-  EXPECT_EQ(ClassifyPodChange(created, running), PodChange::kStarted);
-
-  k8s::Object pull_error = pending;
-  pull_error["status"]["containerStatuses"][0]["state"] = {
-      {"waiting", {{"reason", "ImagePullBackOff"}}}};
-  EXPECT_EQ(ClassifyPodChange(pending, pull_error), PodChange::kJudged);
-  k8s::Object unschedulable = pending;
-  unschedulable["status"]["conditions"][0] = {
-      {"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}};
-  EXPECT_EQ(ClassifyPodChange(pending, unschedulable), PodChange::kJudged);
-  k8s::Object failed = running;
-  failed["status"]["phase"] = "Failed";
-  failed["status"]["containerStatuses"][0]["state"] = {
-      {"terminated", {{"exitCode", 137}, {"reason", "OOMKilled"}}}};
-  EXPECT_EQ(ClassifyPodChange(running, failed), PodChange::kJudged);
-  k8s::Object disrupted = running;
-  disrupted["status"]["conditions"].push_back({{"type", "DisruptionTarget"}, {"status", "True"}});
-  EXPECT_EQ(ClassifyPodChange(running, disrupted), PodChange::kJudged);
-  k8s::Object deleted = running;
-  deleted["metadata"]["deletionTimestamp"] = "t";
-  EXPECT_EQ(ClassifyPodChange(running, deleted), PodChange::kJudged);
-}
-
-TEST(ManagerTest, APodThatOnlyStartedEnqueuesItsExecutionAfterTheDelay) {
-  FakeInformerFactory factory;
-  k8s::FakeClock clock;
-  metrics::Registry registry;
-  Manager manager(factory, clock, registry, {.ns = "", .started_pod_delay = milliseconds(1000)});
-  RecordingReconciler executions{"pipelineexecution"};
-  manager.Register(executions, {k8s::resources::kPipelineExecutions, 1, {Watch::kExecutionPods}});
-  auto adds = [&] {
-    return registry.Counter("stepline_workqueue_adds_total", "", {"name"})
-        .Value({"pipelineexecution"});
-  };
-  auto enqueues = [&] {
-    return registry.Counter("stepline_enqueues_total", "", {"controller", "source"})
-        .Value({"pipelineexecution", "pods"});
-  };
-  auto pod = [](const std::string& run) {
-    return Obj("ml", run + "-a-1-x",
-               {{"metadata", {{"labels", {{"stepline.dev/execution", run}}}}},
-                {"status", {{"phase", "Pending"}}}});
-  };
-  auto& pods = *factory.informers[k8s::resources::kPods.resource];
-  k8s::Object started = pod("run-1");
-  pods.Upsert(started);
-  started["status"]["phase"] = "Running";
-  pods.Upsert(started);
-  EXPECT_EQ(enqueues(), 1);
-  EXPECT_EQ(adds(), 0) << "parked until the delay has passed";
-  k8s::Object stuck = pod("run-2");
-  pods.Upsert(stuck);
-  stuck["status"]["conditions"] = {
-      {{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}}};
-  pods.Upsert(stuck);
-  EXPECT_EQ(enqueues(), 2);
-  EXPECT_EQ(adds(), 1) << "an unschedulable pod is judged at once";
-  k8s::Object moved = pod("run-3");
-  pods.Upsert(moved);
-  moved["status"]["reason"] = "Evicted";
-  pods.Upsert(moved);
-  EXPECT_EQ(enqueues(), 3) << "old and new object name the same execution: one enqueue";
-}
-
-// A controller's ChangeHook sees every change (additions, updates, deletions) of every
-// watched resource before the predicates, and the keys it answers are enqueued.
-TEST(ManagerTest, ChangeHooksSeeEveryChangeAndEnqueueTheirKeys) {
+TEST(ManagerTest, AKeyAnsweredTwiceForOneChangeIsEnqueuedOnceWithItsShortestDelay) {
   FakeInformerFactory factory;
   k8s::FakeClock clock;
   metrics::Registry registry;
   Manager manager(factory, clock, registry, {""});
-  RecordingReconciler executions{"pipelineexecution"};
+  manager.AddInformer({kParts, {}, false});
+  RecordingReconciler widgets{"widget"};
   std::vector<std::string> seen;
-  ChangeHook hook = [&seen](const k8s::Resource& res, const k8s::Object* old_obj,
-                            const k8s::Object* new_obj) -> std::vector<std::string> {
-    seen.push_back(res.resource + (old_obj ? "+old" : "") + (new_obj ? "+new" : ""));
-    if (res == k8s::resources::kResourceQuotas && new_obj != nullptr) return {"ml/run-9"};
-    return {};
+  const auto answer = [](std::chrono::milliseconds after) {
+    return Watch{kParts, [after](const Change&) -> std::vector<Request> {
+                   return {{"ml/w1", after}};
+                 }};
   };
-  manager.Register(executions, {k8s::resources::kPipelineExecutions, 1, {}, hook});
-  auto enqueues = [&] {
-    return registry.Counter("stepline_enqueues_total", "", {"controller", "source"})
-        .Value({"pipelineexecution", "resourcequotas"});
-  };
-  auto& quotas = *factory.informers[k8s::resources::kResourceQuotas.resource];
-  k8s::Object q = Obj("ml", "q", {{"spec", {{"hard", {{"pods", "1"}}}}}});
-  quotas.Upsert(q);
-  q["status"]["used"]["pods"] = "0";
-  quotas.Upsert(q);
-  EXPECT_EQ(enqueues(), 2);
-  factory.informers[k8s::resources::kPods.resource]->Upsert(Obj("ml", "pending-pod"));
-  const std::vector<std::string> want = {"resourcequotas+new", "resourcequotas+old+new",
-                                         "pods+new"};
-  EXPECT_EQ(seen, want) << "a new Pending pod reaches the hook, though no reconcile needs it";
+  const Watch recorder{kParts, [&seen](const Change& c) -> std::vector<Request> {
+                         seen.push_back(std::string(c.added() ? "added" : "") +
+                                        (c.deleted() ? "deleted" : "") +
+                                        (!c.added() && !c.deleted() ? "updated" : ""));
+                         return {};
+                       }};
+  manager.Register(widgets, {1, {answer(milliseconds(1000)), answer(milliseconds(0)), recorder}});
+  auto& parts = *factory.informers[kParts.resource];
+  parts.Upsert(Obj("ml", "p1"));
+  EXPECT_EQ(Enqueues(registry, "widget", kParts.resource), 1);
+  EXPECT_EQ(Adds(registry, "widget"), 1) << "the shortest delay, none, won";
+  parts.Upsert(Obj("ml", "p1", {{"spec", {{"x", 1}}}}));
+  parts.Remove("ml/p1");
+  EXPECT_EQ(seen, (std::vector<std::string>{"added", "updated", "deleted"}));
 }
 
-TEST(ManagerTest, InformersWatchTheRightObjects) {
+TEST(ManagerTest, ADelayedRequestWaitsInTheQueue) {
+  FakeInformerFactory factory;
+  k8s::FakeClock clock;
+  metrics::Registry registry;
+  Manager manager(factory, clock, registry, {""});
+  manager.AddInformer({kParts, {}, false});
+  RecordingReconciler widgets{"widget"};
+  manager.Register(widgets, {1, {{kParts, [](const Change&) -> std::vector<Request> {
+                                    return {{"ml/w1", milliseconds(1000)}};
+                                  }}}});
+  factory.informers[kParts.resource]->Upsert(Obj("ml", "p1"));
+  EXPECT_EQ(Enqueues(registry, "widget", kParts.resource), 1);
+  EXPECT_EQ(Adds(registry, "widget"), 0) << "parked until the delay has passed";
+}
+
+TEST(ManagerTest, InformersRunInTheManagersNamespaceOncePerResource) {
   FakeInformerFactory factory;
   k8s::FakeClock clock;
   metrics::Registry registry;
   Manager manager(factory, clock, registry, {"ml"});
-  ASSERT_EQ(factory.options.size(), 8u);
-  EXPECT_EQ(factory.options.count("resourcequotas"), 1u) << "quota room (QuotaQueue)";
-  EXPECT_EQ(factory.options.count("pipelineschedules"), 1u);
-  EXPECT_EQ(factory.options["events"].field_selector, "reason=FailedCreate");
-  // Only the artifact repositories: the controller may read no other ConfigMap (RBAC).
-  EXPECT_EQ(factory.options["configmaps"].field_selector,
-            "metadata.name=stepline-artifact-repository");
-  k8s::Object event = {{"metadata", {{"name", "e1"}}},
-                       {"involvedObject", {{"kind", "Job"}, {"name", "j"}, {"uid", "job-uid"}}}};
-  factory.options["events"].transform(event);
-  EXPECT_EQ(event["metadata"]["ownerReferences"][0]["uid"], "job-uid");
-  EXPECT_EQ(factory.options["jobs"].label_selector, "app.kubernetes.io/managed-by=stepline");
-  EXPECT_EQ(factory.options["pods"].label_selector, "stepline.dev/execution");
-  EXPECT_EQ(factory.options["pipelines"].label_selector, "");
-  for (const auto& [res, opts] : factory.options) EXPECT_EQ(opts.ns, "ml") << res;
+  k8s::InformerOptions opts;
+  opts.label_selector = "app=x";
+  opts.ns = "elsewhere";
+  manager.AddInformer({kParts, opts, false});
+  EXPECT_EQ(factory.options[kParts.resource].ns, "ml");
+  EXPECT_EQ(factory.options[kParts.resource].label_selector, "app=x");
+  EXPECT_THROW(manager.AddInformer({kParts, {}, false}), std::logic_error);
+  RecordingReconciler widgets{"widget"};
+  EXPECT_THROW(manager.Register(widgets, {1, WidgetWatches()}), std::logic_error)
+      << "widgets have no informer";
 }
 
-// The cluster's SageMaker instance types: one ConfigMap, by name, in the controller's own
-// namespace (not the watched one); its changes reach the ChangeHooks.
-TEST(ManagerTest, TheInstanceTypesConfigMapIsWatchedInTheControllersNamespace) {
+TEST(ManagerTest, OwnersAreListedBeforeWhatTheyOwn) {
+  FakeInformerFactory factory;
+  k8s::RealClock clock;
+  metrics::Registry registry;
+  Manager manager(factory, clock, registry, {""});
+  manager.AddInformer({kWidgets, {}, true});
+  manager.AddInformer({kParts, {}, false});
+  auto& owners = *factory.informers[kWidgets.resource];
+  auto& owned = *factory.informers[kParts.resource];
+  owners.SetSynced(false);
+  std::atomic<bool> stop{false};
+  std::thread run([&] { manager.Run(stop, nullptr); });
+  for (int i = 0; i < 200 && !owners.started(); ++i) std::this_thread::sleep_for(milliseconds(5));
+  ASSERT_TRUE(owners.started());
+  EXPECT_FALSE(owned.started()) << "not before the owners' cache synced";
+  owners.SetSynced(true);
+  for (int i = 0; i < 200 && !owned.started(); ++i) std::this_thread::sleep_for(milliseconds(5));
+  EXPECT_TRUE(owned.started());
+  stop = true;
+  manager.RequestStop();
+  run.join();
+}
+
+// A second informer of a resource (the instance-types ConfigMap, in the controller's own
+// namespace, beside the artifact repositories): a name of its own, its own namespace, and its
+// changes go through the resource's watches like the first one's.
+TEST(ManagerTest, ASecondInformerOfAResourceHasItsOwnNameAndNamespace) {
   FakeInformerFactory factory;
   k8s::FakeClock clock;
   metrics::Registry registry;
-  Manager manager(factory, clock, registry,
-                  {.ns = "ml", .controller_namespace = "stepline-system"});
-  ASSERT_EQ(factory.created.size(), 9u);
-  const auto& [resource, opts] = factory.created.back();
-  EXPECT_EQ(resource, "configmaps");
-  EXPECT_EQ(opts.ns, "stepline-system");
-  EXPECT_EQ(opts.field_selector, "metadata.name=stepline-instance-types");
+  Manager manager(factory, clock, registry, {"ml"});
+  manager.AddInformer({kParts, {}, false});
+  InformerSpec second{kParts, {}, false};
+  second.name = "parts-elsewhere";
+  second.ns = "stepline-system";
+  EXPECT_THROW(manager.AddInformer({kParts, {}, false}), std::logic_error);
+  manager.AddInformer(second);
+  ASSERT_EQ(factory.created.size(), 2u);
+  EXPECT_EQ(factory.created[0].second.ns, "ml");
+  EXPECT_EQ(factory.created[1].second.ns, "stepline-system");
   std::vector<std::string> seen;
-  RecordingReconciler pipelines{"pipeline"};
-  manager.Register(pipelines, {k8s::resources::kPipelines,
-                               1,
-                               {},
-                               [&seen](const k8s::Resource& res, const k8s::Object*,
-                                       const k8s::Object* new_obj) -> std::vector<std::string> {
-                                 if (res == k8s::resources::kConfigMaps && new_obj != nullptr) {
-                                   seen.push_back(k8s::KeyOf(*new_obj));
-                                 }
-                                 return {};
-                               }});
-  factory.informers["configmaps"]->Upsert(Obj("stepline-system", "stepline-instance-types"));
-  EXPECT_EQ(seen, std::vector<std::string>{"stepline-system/stepline-instance-types"});
+  RecordingReconciler widgets{"widget"};
+  manager.Register(widgets, {1, {{kParts, [&seen](const Change& c) -> std::vector<Request> {
+                                    seen.push_back(k8s::KeyOf(c.object()));
+                                    return {};
+                                  }}}});
+  factory.informers[kParts.resource]->Upsert(Obj("stepline-system", "p9"));
+  EXPECT_EQ(seen, std::vector<std::string>{"stepline-system/p9"});
 }
 
 struct RunningManager {
   explicit RunningManager(LeaderElector* elector = nullptr)
       : manager(factory, clock, registry, {""}) {
-    manager.Register(executions, {k8s::resources::kPipelineExecutions,
-                                  2,
-                                  {Watch::kOwnedJobs, Watch::kExecutionPods,
-                                   Watch::kReferencedPipelines, Watch::kJobEvents}});
-    manager.Register(pipelines, {k8s::resources::kPipelines, 1, {}});
+    manager.AddInformer({kWidgets, {}, true});
+    manager.AddInformer({kParts, {}, false});
+    manager.Register(widgets, {2, WidgetWatches()});
     thread = std::thread([this, elector] { result = manager.Run(stop, elector); });
   }
   ~RunningManager() {
@@ -472,62 +303,28 @@ struct RunningManager {
   FakeInformerFactory factory;
   k8s::RealClock clock;
   metrics::Registry registry;
-  RecordingReconciler executions{"pipelineexecution"};
-  RecordingReconciler pipelines{"pipeline"};
+  RecordingReconciler widgets{"widget"};
   Manager manager;
   std::atomic<bool> stop{false};
   Manager::RunResult result{};
   std::thread thread;
 };
 
-TEST(ManagerTest, RoutesEventsToTheOwningExecution) {
+TEST(ManagerTest, RoutesChangesToTheWorkersOfTheOwner) {
   RunningManager m;
-  m.informer(k8s::resources::kPipelineExecutions)
-      .Upsert(Obj("ml", "run-1", {{"spec", {{"pipelineName", "forecast"}}}}));
-  EXPECT_TRUE(m.executions.WaitFor("ml/run-1"));
-  k8s::Object job = OwnedJob("run-2-a-1", "PipelineExecution", "run-2");
-  m.informer(k8s::resources::kJobs).Upsert(job);  // a new Job: the controller created it
-  job["status"]["conditions"] = {{{"type", "Complete"}, {"status", "True"}}};
-  m.informer(k8s::resources::kJobs).Upsert(job);
-  EXPECT_TRUE(m.executions.WaitFor("ml/run-2"));
-  m.informer(k8s::resources::kPods)
-      .Upsert(Obj("ml", "pod-x",
-                  {{"metadata", {{"labels", {{"stepline.dev/execution", "run-3"}}}}},
-                   {"status", {{"phase", "Running"}}}}));
-  EXPECT_TRUE(m.executions.WaitFor("ml/run-3"));
-  m.informer(k8s::resources::kJobs).Put(OwnedJob("run-4-a-1", "PipelineExecution", "run-4"));
-  m.informer(k8s::resources::kEvents)
-      .Upsert(
-          Obj("ml", "run-4-a-1.17f",
-              {{"reason", "FailedCreate"},
-               {"involvedObject", {{"kind", "Job"}, {"name", "run-4-a-1"}, {"namespace", "ml"}}}}));
-  EXPECT_TRUE(m.executions.WaitFor("ml/run-4"));
-  m.informer(k8s::resources::kPipelines).Upsert(Obj("ml", "forecast"));
-  EXPECT_TRUE(m.pipelines.WaitFor("ml/forecast"));
-  EXPECT_TRUE(m.executions.WaitFor("ml/run-1"));
+  m.informer(kWidgets).Upsert(Obj("ml", "w1"));
+  EXPECT_TRUE(m.widgets.WaitFor("ml/w1"));
+  m.informer(kParts).Upsert(Part("p2", "w2"));
+  EXPECT_TRUE(m.widgets.WaitFor("ml/w2"));
   EXPECT_TRUE(m.manager.CachesSynced());
   EXPECT_TRUE(m.manager.IsLeader());
   m.stop = true;  // joining the workers makes the last outcome's metrics visible
   m.manager.RequestStop();
   m.thread.join();
   const std::string text = m.registry.Render();
-  EXPECT_NE(text.find("stepline_reconcile_total{controller=\"pipeline\",result=\"success\"}"),
+  EXPECT_NE(text.find("stepline_reconcile_total{controller=\"widget\",result=\"success\"}"),
             std::string::npos);
-  EXPECT_NE(text.find("stepline_workqueue_adds_total{name=\"pipelineexecution\"}"),
-            std::string::npos);
-}
-
-TEST(ManagerTest, AJobTurningFinishedStartsTheDispatchClockOfItsExecution) {
-  RunningManager m;
-  k8s::Object job = OwnedJob("run-5-a-1", "PipelineExecution", "run-5");
-  m.informer(k8s::resources::kJobs).Upsert(job);
-  job["status"]["active"] = 1;
-  m.informer(k8s::resources::kJobs).Upsert(job);
-  EXPECT_FALSE(m.manager.dispatch_latency().PendingFinish("ml/run-5"));
-  job["status"]["conditions"] = {{{"type", "Complete"}, {"status", "True"}}};
-  m.informer(k8s::resources::kJobs).Upsert(job);
-  EXPECT_TRUE(m.manager.dispatch_latency().PendingFinish("ml/run-5"));
-  EXPECT_FALSE(m.manager.dispatch_latency().PendingFinish("ml/run-4"));
+  EXPECT_NE(text.find("stepline_workqueue_adds_total{name=\"widget\"}"), std::string::npos);
 }
 
 TEST(ManagerTest, WorkersRunOnlyWhileLeadingAndTheLeaseIsReleasedOnStop) {
@@ -541,16 +338,16 @@ TEST(ManagerTest, WorkersRunOnlyWhileLeadingAndTheLeaseIsReleasedOnStop) {
                         {"me", milliseconds(2000), milliseconds(1500), milliseconds(20)});
   RunningManager m(&elector);
   // Standby: the event is queued (handlers run inside Upsert) and stays queued.
-  m.informer(k8s::resources::kPipelines).Upsert(Obj("ml", "forecast"));
-  EXPECT_EQ(Series(m.registry, "stepline_workqueue_depth{name=\"pipeline\"}"), 1);
-  EXPECT_EQ(m.pipelines.calls(), 0);
+  m.informer(kWidgets).Upsert(Obj("ml", "forecast"));
+  EXPECT_EQ(Series(m.registry, "stepline_workqueue_depth{name=\"widget\"}"), 1);
+  EXPECT_EQ(m.widgets.calls(), 0);
   EXPECT_FALSE(m.manager.IsLeader());
   EXPECT_TRUE(m.manager.CachesSynced()) << "a standby replica is ready too";
   // The other replica releases the lease; this one takes over and reconciles what was queued.
   LeaseRecord released = *store.Get();
   released.holder_identity.clear();
   ASSERT_TRUE(store.Update(released).ok());
-  EXPECT_TRUE(m.pipelines.WaitFor("ml/forecast"));
+  EXPECT_TRUE(m.widgets.WaitFor("ml/forecast"));
   EXPECT_EQ(store.lease()->holder_identity, "me");
   m.stop = true;
   m.manager.RequestStop();
@@ -566,8 +363,8 @@ TEST(ManagerTest, LosingTheLeaseStopsReconcilingAndReportsIt) {
   LeaderElector elector(lock, clock,
                         {"me", milliseconds(2000), milliseconds(1500), milliseconds(20)});
   RunningManager m(&elector);
-  m.informer(k8s::resources::kPipelines).Upsert(Obj("ml", "forecast"));
-  ASSERT_TRUE(m.pipelines.WaitFor("ml/forecast"));
+  m.informer(kWidgets).Upsert(Obj("ml", "forecast"));
+  ASSERT_TRUE(m.widgets.WaitFor("ml/forecast"));
   store.SetUnreachable(k8s::Status::Unavailable("connection refused"));
   m.thread.join();  // returns by itself once renewals failed for the renew deadline
   EXPECT_EQ(m.result, Manager::RunResult::kLeadershipLost);
@@ -575,20 +372,20 @@ TEST(ManagerTest, LosingTheLeaseStopsReconcilingAndReportsIt) {
   EXPECT_EQ(Series(m.registry, "stepline_leader"), 0) << m.registry.Render();
 }
 
-TEST(ManagerTest, StatusOnlyUpdatesOfExecutionsEnqueueNothing) {
+TEST(ManagerTest, StatusOnlyUpdatesOfTheOwnKindEnqueueNothing) {
   RunningManager m;
-  auto& informer = m.informer(k8s::resources::kPipelineExecutions);
-  k8s::Object ex = Obj("ml", "run-1", {{"spec", {{"pipelineName", "p"}}}});
-  informer.Upsert(ex);
-  ASSERT_TRUE(m.executions.WaitFor("ml/run-1"));
-  const std::string adds = "stepline_workqueue_adds_total{name=\"pipelineexecution\"}";
+  auto& informer = m.informer(kWidgets);
+  k8s::Object w = Obj("ml", "w1", {{"spec", {{"size", 1}}}});
+  informer.Upsert(w);
+  ASSERT_TRUE(m.widgets.WaitFor("ml/w1"));
+  const std::string adds = "stepline_workqueue_adds_total{name=\"widget\"}";
   const double added = Series(m.registry, adds);
   ASSERT_GE(added, 1);
-  ex["status"]["progress"] = "1/2";
-  informer.Upsert(ex);  // the echo of a status write: the handlers ran, nothing was queued
+  w["status"]["progress"] = "1/2";
+  informer.Upsert(w);  // the echo of a status write: the handlers ran, nothing was queued
   EXPECT_EQ(Series(m.registry, adds), added);
-  ex["spec"]["stop"] = true;
-  informer.Upsert(ex);  // a spec change is queued
+  w["spec"]["size"] = 2;
+  informer.Upsert(w);  // a spec change is queued
   EXPECT_EQ(Series(m.registry, adds), added + 1);
 }
 

@@ -5,11 +5,10 @@
 namespace stepline::controller {
 namespace {
 
-using reconcilers::ReconcileOutcome;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class ScriptedReconciler final : public reconcilers::Reconciler {
+class ScriptedReconciler final : public Reconciler {
  public:
   const std::string& Name() const override { return name_; }
   ReconcileOutcome Reconcile(const std::string&) override {

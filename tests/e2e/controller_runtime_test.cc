@@ -46,9 +46,9 @@ TEST_F(ControllerRuntimeE2E, RepeatedEventsArePatchedIntoOneWithACount) {
   metrics::Registry registry;
   ApiEventRecorder recorder(*client_, clock_, registry, {.instance = "e2e"});
   for (int i = 0; i < 3; ++i) {
-    recorder.Record(execution, reconcilers::EventType::kWarning, "StepRetrying", "retrying in 30s");
+    recorder.Record(execution, controller::EventType::kWarning, "StepRetrying", "retrying in 30s");
   }
-  recorder.Record(execution, reconcilers::EventType::kNormal, "StepStarted", "step a started");
+  recorder.Record(execution, controller::EventType::kNormal, "StepStarted", "step a started");
   EXPECT_EQ(recorder.Drain(), 4u);
   auto events = EventsAbout(name);
   ASSERT_EQ(events.size(), 2u);

@@ -8,7 +8,7 @@
 #include <malloc.h>
 #endif
 
-#include "controller/app.h"
+#include "cmd/stepline-controller/app.h"
 #include "controller/flags.h"
 #include "controller/log.h"
 

@@ -1,8 +1,11 @@
-#include "controller/dispatch_latency.h"
+#include "reconcilers/dispatch_latency.h"
 
 #include <gtest/gtest.h>
 
-namespace stepline::controller {
+#include <numeric>
+#include <vector>
+
+namespace stepline::reconcilers {
 namespace {
 
 using std::chrono::milliseconds;
@@ -15,20 +18,20 @@ k8s::Object Job(const std::string& condition, const std::string& status = "True"
   return job;
 }
 
-// The histogram's count and sum, read back from the text the registry serves.
-std::pair<uint64_t, double> CountAndSum(const metrics::Registry& registry) {
-  const std::string text = registry.Render();
-  auto read = [&](const std::string& name) {
-    auto at = text.find("\n" + name + " ");
-    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + name.size() + 2));
-  };
-  return {static_cast<uint64_t>(read("stepline_dispatch_latency_seconds_count")),
-          read("stepline_dispatch_latency_seconds_sum")};
-}
+// What the sink was given: how many latencies and their sum.
+struct Seen {
+  std::vector<double> seconds;
+  DispatchLatency::Sink Sink() {
+    return [this](double s) { seconds.push_back(s); };
+  }
+  std::pair<uint64_t, double> CountAndSum() const {
+    return {seconds.size(), std::accumulate(seconds.begin(), seconds.end(), 0.0)};
+  }
+};
 
 // Finished as the planner reads it (k8sclient/job_state.h): once the outcome is decided, so the
 // clock starts when the planner may start the next step.
-TEST(DispatchLatencyTest, JobIsFinishedOnceItsOutcomeIsDecided) {
+TEST(DispatchLatencyTest, TheClockStartsOnceAJobsOutcomeIsDecided) {
   struct Case {
     std::string name;
     k8s::Object job;
@@ -45,14 +48,17 @@ TEST(DispatchLatencyTest, JobIsFinishedOnceItsOutcomeIsDecided) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    EXPECT_EQ(JobIsFinished(c.job), c.want);
+    k8s::FakeClock clock;
+    DispatchLatency d(clock, nullptr);
+    d.OnJobUpdate("ml/run-1", Job(""), c.job);
+    EXPECT_EQ(d.PendingFinish("ml/run-1").has_value(), c.want);
   }
 }
 
 TEST(DispatchLatencyTest, MeasuresFromTheFinishEventToEachCreateThatFollows) {
   k8s::FakeClock clock;
-  metrics::Registry registry;
-  DispatchLatency d(clock, registry);
+  Seen seen;
+  DispatchLatency d(clock, seen.Sink());
   EXPECT_FALSE(d.PendingFinish("ml/run-1"));  // the first step's create: nothing to measure
 
   d.OnJobUpdate("ml/run-1", Job(""), Job("Complete"));
@@ -66,15 +72,15 @@ TEST(DispatchLatencyTest, MeasuresFromTheFinishEventToEachCreateThatFollows) {
   d.Dispatched("ml/run-1", *since);
   EXPECT_FALSE(d.PendingFinish("ml/run-1"));
 
-  auto [count, sum] = CountAndSum(registry);
+  auto [count, sum] = seen.CountAndSum();
   EXPECT_EQ(count, 2u);
   EXPECT_NEAR(sum, 0.012, 1e-9);
 }
 
 TEST(DispatchLatencyTest, OnlyTheTransitionToFinishedCounts) {
   k8s::FakeClock clock;
-  metrics::Registry registry;
-  DispatchLatency d(clock, registry);
+  Seen seen;
+  DispatchLatency d(clock, seen.Sink());
   d.OnJobUpdate("ml/run-1", Job("Complete"), Job("Complete"));  // a later update of a done Job
   // Complete after SuccessCriteriaMet: the outcome was decided already, the planner acted then.
   d.OnJobUpdate("ml/run-1", Job("SuccessCriteriaMet"), Job("Complete"));
@@ -88,8 +94,8 @@ TEST(DispatchLatencyTest, OnlyTheTransitionToFinishedCounts) {
 
 TEST(DispatchLatencyTest, AFinishSeenDuringAReconcileStaysPendingAndTheNewestWins) {
   k8s::FakeClock clock;
-  metrics::Registry registry;
-  DispatchLatency d(clock, registry);
+  Seen seen;
+  DispatchLatency d(clock, seen.Sink());
   d.OnJobUpdate("ml/run-1", Job(""), Job("Complete"));
   auto since = d.PendingFinish("ml/run-1");  // a reconcile begins
   clock.Advance(milliseconds(3));
@@ -101,10 +107,10 @@ TEST(DispatchLatencyTest, AFinishSeenDuringAReconcileStaysPendingAndTheNewestWin
   EXPECT_EQ(*newer - *since, milliseconds(3));
   clock.Advance(milliseconds(2));
   d.JobCreated("ml/run-1", *newer);
-  auto [count, sum] = CountAndSum(registry);
+  auto [count, sum] = seen.CountAndSum();
   EXPECT_EQ(count, 2u);
   EXPECT_NEAR(sum, 0.003 + 0.002, 1e-9);
 }
 
 }  // namespace
-}  // namespace stepline::controller
+}  // namespace stepline::reconcilers

@@ -1,4 +1,4 @@
-#include "controller/app.h"
+#include "cmd/stepline-controller/app.h"
 
 #include <unistd.h>
 
@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 
+#include "cmd/stepline-controller/register.h"
 #include "controller/api_metrics.h"
 #include "controller/event_recorder.h"
 #include "controller/http_server.h"
@@ -14,7 +15,6 @@
 #include "controller/leader_election.h"
 #include "controller/log.h"
 #include "controller/manager.h"
-#include "controller/register.h"
 #include "k8sclient/api_client.h"
 #include "k8sclient/config.h"
 
@@ -165,21 +165,19 @@ class ControllerProcess {
 
   k8s::Status Wire() {
     informers_.emplace(*client_, clock_);
-    manager_.emplace(*informers_, clock_, registry_,
-                     ManagerOptions{.ns = flags_.ns,
-                                    .started_pod_delay = flags_.transient_status_delay,
-                                    .controller_namespace = LeaseNamespace(flags_, config_)});
+    manager_.emplace(*informers_, clock_, registry_, ManagerOptions{.ns = flags_.ns});
     recorder_.emplace(*client_, clock_, registry_, EventRecorderOptions{.instance = identity_});
     reconcilers_ = RegisterReconcilers(
-        *manager_, {*client_, *manager_, *recorder_, clock_, flags_.workers,
-                    std::chrono::duration_cast<std::chrono::seconds>(flags_.scheduling_timeout),
-                    flags_.transient_status_delay, flags_.routine_step_events,
-                    reconcilers::PodPolicy{reconcilers::SplitList(flags_.allowed_service_accounts),
-                                           reconcilers::SplitList(flags_.allowed_toleration_keys)},
-                    reconcilers::ArtifactStagingOptions{
-                        flags_.artifacts_image, std::chrono::duration_cast<std::chrono::seconds>(
-                                                    flags_.artifact_upload_grace)
-                                                    .count()}});
+        *manager_,
+        {*client_, *recorder_, clock_, registry_, LeaseNamespace(flags_, config_), flags_.workers,
+         std::chrono::duration_cast<std::chrono::seconds>(flags_.scheduling_timeout),
+         flags_.transient_status_delay, flags_.routine_step_events,
+         reconcilers::PodPolicy{reconcilers::SplitList(flags_.allowed_service_accounts),
+                                reconcilers::SplitList(flags_.allowed_toleration_keys)},
+         reconcilers::ArtifactStagingOptions{
+             flags_.artifacts_image,
+             std::chrono::duration_cast<std::chrono::seconds>(flags_.artifact_upload_grace)
+                 .count()}});
     if (flags_.leader_elect) {
       lease_.emplace(*client_, LeaseNamespace(flags_, config_), flags_.leader_elect_id);
       elector_.emplace(*lease_, clock_, ElectionConfig(flags_, identity_));
@@ -218,7 +216,7 @@ class ControllerProcess {
   std::optional<K8sInformerFactory> informers_;
   std::optional<Manager> manager_;
   std::optional<ApiEventRecorder> recorder_;
-  std::vector<std::unique_ptr<reconcilers::Reconciler>> reconcilers_;
+  Reconcilers reconcilers_;
   std::optional<ApiLeaseLock> lease_;
   std::optional<LeaderElector> elector_;
   std::vector<std::unique_ptr<HttpServer>> servers_;

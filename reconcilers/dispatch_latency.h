@@ -1,0 +1,49 @@
+// DispatchLatency: the execution reconciler's dispatch latency, from the moment the Job watch
+// saw a Job of an execution turn finished (its outcome decided, k8sclient/job_state.h) to the
+// return of each Job create of that execution that followed it. Each execution holds at most
+// one pending finish, the newest (a dependent cannot start before its last dependency finished);
+// the reconcile that creates Jobs answers it (see dispatch_observer.h). A finish that leads to no
+// create (the last step, a fan-out child whose siblings still run) stays pending until one
+// follows. Each measured latency goes to the sink (the binary's
+// stepline_dispatch_latency_seconds histogram).
+//
+// Thread-safety: all methods from any thread; pending_ guarded by mu_.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "k8sclient/clock.h"
+#include "k8sclient/resource.h"
+#include "reconcilers/dispatch_observer.h"
+
+namespace stepline::reconcilers {
+
+class DispatchLatency final : public DispatchObserver {
+ public:
+  // Called with each latency, in seconds, from the thread that reported the create.
+  using Sink = std::function<void(double seconds)>;
+
+  // clock must outlive this.
+  DispatchLatency(const k8s::Clock& clock, Sink sink) : clock_(clock), sink_(std::move(sink)) {}
+
+  // From the Job watch (watches.h): records "now" for the owner when the update shows the Job
+  // turn finished (old undecided, new decided).
+  void OnJobUpdate(const std::string& owner_key, const k8s::Object& old_job,
+                   const k8s::Object& new_job);
+
+  std::optional<k8s::MonoTime> PendingFinish(const std::string& key) override;
+  void JobCreated(const std::string& key, k8s::MonoTime since) override;
+  void Dispatched(const std::string& key, k8s::MonoTime since) override;
+  void Forget(const std::string& key) override;
+
+ private:
+  const k8s::Clock& clock_;
+  const Sink sink_;
+  std::mutex mu_;
+  std::map<std::string, k8s::MonoTime> pending_;  // guarded by mu_
+};
+
+}  // namespace stepline::reconcilers
