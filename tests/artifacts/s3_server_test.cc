@@ -187,7 +187,16 @@ TEST_F(S3ServerTest, ADirectoryUploadedAsOneTarGz) {
   ASSERT_EQ(std::system(("tar -xzf " + dir_ + "/got.tar.gz -C " + dir_ + "/x").c_str()), 0);
   EXPECT_EQ(Slurp(dir_ + "/x/weights.bin"), "w");
   EXPECT_EQ(Slurp(dir_ + "/x/config/params.json"), "{}");
-  EXPECT_EQ(Run({"download", Uri("tgz/x"), dir_ + "/y", "--tar-gz"}).exit_code, 2);
+  // download --tar-gz unpacks the archive into the directory (a Transform step's model).
+  auto unpacked = Run({"download", Uri("tgz/model.tar.gz"), dir_ + "/y/", "--tar-gz"});
+  ASSERT_EQ(unpacked.exit_code, 0) << unpacked.stderr_text;
+  EXPECT_NE(unpacked.stderr_text.find("unpacked 2 file(s)"), std::string::npos)
+      << unpacked.stderr_text;
+  EXPECT_EQ(Slurp(dir_ + "/y/weights.bin"), "w");
+  EXPECT_EQ(Slurp(dir_ + "/y/config/params.json"), "{}");
+  EXPECT_FALSE(fs::exists(dir_ + "/y.stepline.tar.gz"));  // the archive is removed
+  // A key that is neither an object nor a prefix fails as a plain download does.
+  EXPECT_EQ(Run({"download", Uri("tgz/x"), dir_ + "/z", "--tar-gz"}).exit_code, 1);
 }
 
 TEST_F(S3ServerTest, DirectoryRoundTripUnderAPrefix) {
