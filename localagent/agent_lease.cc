@@ -99,7 +99,14 @@ void AgentLease::Release() {
   renewer_.join();
   held_ = false;
   k8s::DeleteOptions opts;
-  client_.Delete(k8s::resources::kLeases, ns_, kLeaseName, opts);
+  // A lease left behind only delays the next agent until it expires; say so and go on.
+  k8s::Status s = client_.Delete(k8s::resources::kLeases, ns_, kLeaseName, opts);
+  if (!s.ok() && !s.IsNotFound()) {
+    AgentLogger("agent")->warn(
+        "releasing the lease failed (the next agent waits for it to "
+        "expire): {}",
+        s.ToString());
+  }
 }
 
 }  // namespace stepline::localagent

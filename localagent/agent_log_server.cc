@@ -148,7 +148,11 @@ void PublishNodeObjects(k8s::Client& client, const k8s::Clock& clock,
   for (const auto& obj : listed->items) {
     bool known = false;
     for (const NodeSpec& node : nodes) known = known || node.name == k8s::NameOf(obj);
-    if (!known) (void)client.Delete(res, "", k8s::NameOf(obj));
+    if (known) continue;
+    k8s::Status s = client.Delete(res, "", k8s::NameOf(obj));
+    if (!s.ok() && !s.IsNotFound()) {
+      log->warn("node={} of an earlier run not deleted: {}", k8s::NameOf(obj), s.ToString());
+    }
   }
 }
 

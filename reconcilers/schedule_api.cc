@@ -152,6 +152,8 @@ k8s::Object ScheduledExecution(const k8s::Object& schedule, const PipelineSchedu
                                k8s::WallTime t, const std::string& local_date) {
   const std::string& name = k8s::NameOf(schedule);
   Json exec_spec = spec.template_spec;
+  // Cannot fail: the planner runs no schedule whose TemplateProblem is not empty, and that ran
+  // this substitution (whose only error, an unknown {{schedule.X}}, does not depend on values).
   (void)Substitute(&exec_spec, VarsFor(name, t, local_date), kTemplateSpecPath);
   k8s::Object labels = spec.template_labels;
   labels[kScheduleLabel] = name;

@@ -80,7 +80,7 @@ TEST_F(ControllerRuntimeE2E, LeaseWritesUseOptimisticConcurrency) {
   ASSERT_TRUE(a.Release().ok());
   EXPECT_EQ(b.Tick(), LeaderElector::State::kLeader) << "a released it";
   EXPECT_EQ(lock.Get()->lease_transitions, 1);
-  client_->Delete(k8s::resources::kLeases, "default", lease_name);
+  EXPECT_TRUE(client_->Delete(k8s::resources::kLeases, "default", lease_name).ok());
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ class StatusSchemaTest : public ::testing::Test {
     client_ = k8s::ApiServerClient::New(*config, clock_);
   }
   void TearDown() override {
+    // Cleanup only: whether it succeeds does not change what the test found.
     for (auto& [res, name] : created_) (void)client_->Delete(*res, kNamespace, name);
   }
 
