@@ -2,14 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/controller/fake_object_writer.h"
+#include "tests/fakes/fake_object_writer.h"
 
 namespace stepline::controller {
 namespace {
 
+using fakes::FakeObjectWriter;
 using std::chrono::minutes;
 using std::chrono::seconds;
-using testing::FakeObjectWriter;
 
 k8s::Object Execution(const std::string& name) {
   return {

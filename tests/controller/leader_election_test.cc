@@ -2,15 +2,15 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/controller/fake_lease_lock.h"
+#include "tests/fakes/fake_lease_lock.h"
 
 namespace stepline::controller {
 namespace {
 
 using State = LeaderElector::State;
+using fakes::FakeLeaseLock;
+using fakes::FakeLeaseStore;
 using std::chrono::seconds;
-using testing::FakeLeaseLock;
-using testing::FakeLeaseStore;
 
 LeaderElectionConfig Config(const std::string& id) {
   return {id, seconds(15), seconds(10), seconds(2)};

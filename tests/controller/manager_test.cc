@@ -7,15 +7,15 @@
 #include <thread>
 
 #include "controller/handlers.h"
-#include "tests/controller/fake_informer.h"
-#include "tests/controller/fake_lease_lock.h"
+#include "tests/fakes/fake_informer.h"
+#include "tests/fakes/fake_lease_lock.h"
 
 namespace stepline::controller {
 namespace {
 
+using fakes::FakeInformerFactory;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using testing::FakeInformerFactory;
 
 // Records the keys it sees; answers with a programmable outcome.
 class RecordingReconciler final : public Reconciler {
@@ -298,7 +298,7 @@ struct RunningManager {
     manager.RequestStop();
     if (thread.joinable()) thread.join();
   }
-  testing::FakeInformer& informer(const k8s::Resource& r) { return *factory.informers[r.resource]; }
+  fakes::FakeInformer& informer(const k8s::Resource& r) { return *factory.informers[r.resource]; }
 
   FakeInformerFactory factory;
   k8s::RealClock clock;
@@ -328,12 +328,12 @@ TEST(ManagerTest, RoutesChangesToTheWorkersOfTheOwner) {
 }
 
 TEST(ManagerTest, WorkersRunOnlyWhileLeadingAndTheLeaseIsReleasedOnStop) {
-  testing::FakeLeaseStore store;
+  fakes::FakeLeaseStore store;
   k8s::RealClock clock;
   // Another replica holds a live lease: this one stays standby.
   LeaseRecord other{"other", 15, clock.Now(), clock.Now(), 0, ""};
   ASSERT_TRUE(store.Create(other).ok());
-  testing::FakeLeaseLock lock(store);
+  fakes::FakeLeaseLock lock(store);
   LeaderElector elector(lock, clock,
                         {"me", milliseconds(2000), milliseconds(1500), milliseconds(20)});
   RunningManager m(&elector);
@@ -357,9 +357,9 @@ TEST(ManagerTest, WorkersRunOnlyWhileLeadingAndTheLeaseIsReleasedOnStop) {
 }
 
 TEST(ManagerTest, LosingTheLeaseStopsReconcilingAndReportsIt) {
-  testing::FakeLeaseStore store;
+  fakes::FakeLeaseStore store;
   k8s::RealClock clock;
-  testing::FakeLeaseLock lock(store);
+  fakes::FakeLeaseLock lock(store);
   LeaderElector elector(lock, clock,
                         {"me", milliseconds(2000), milliseconds(1500), milliseconds(20)});
   RunningManager m(&elector);

@@ -2,16 +2,17 @@
 
 #include <gtest/gtest.h>
 
-#include "fake_transport.h"
 #include "test_util.h"
+#include "tests/fakes/fake_transport.h"
+#include "tests/fakes/recording_sleeper.h"
 
 namespace stepline::k8s {
 namespace {
 
+using fakes::FakeTransport;
+using fakes::HeaderOf;
+using fakes::RecordingSleeper;
 using std::chrono::milliseconds;
-using testing::FakeTransport;
-using testing::HeaderOf;
-using testing::RecordingSleeper;
 
 const Resource kWidgets{"example.dev", "v1", "widgets", "Widget", true};
 

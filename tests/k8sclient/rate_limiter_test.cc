@@ -7,13 +7,14 @@
 #include "k8sclient/retry.h"
 #include "k8sclient/token_provider.h"
 #include "test_util.h"
+#include "tests/fakes/recording_sleeper.h"
 
 namespace stepline::k8s {
 namespace {
 
+using fakes::RecordingSleeper;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using testing::RecordingSleeper;
 
 TEST(TokenBucketTest, BurstThenSteadyRate) {
   FakeClock clock;

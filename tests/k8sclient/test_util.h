@@ -3,16 +3,10 @@
 
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <string>
-#include <vector>
-
-#include "k8sclient/clock.h"
-#include "k8sclient/rate_limiter.h"
 
 namespace stepline::k8s::testing {
 
@@ -35,31 +29,6 @@ class TempDir {
 
  private:
   std::string path_;
-};
-
-// A Sleeper that does not sleep: it records each wait and advances the fake clock by it.
-// Thread-safe.
-class RecordingSleeper final : public Sleeper {
- public:
-  explicit RecordingSleeper(FakeClock& clock) : clock_(clock) {}
-  bool SleepFor(std::chrono::nanoseconds d, const std::atomic<bool>* cancel) override {
-    if (cancel != nullptr && cancel->load()) return false;
-    {
-      std::lock_guard lock(mu_);
-      waits_.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(d));
-    }
-    clock_.Advance(d);
-    return true;
-  }
-  std::vector<std::chrono::milliseconds> waits() const {
-    std::lock_guard lock(mu_);
-    return waits_;
-  }
-
- private:
-  FakeClock& clock_;
-  mutable std::mutex mu_;
-  std::vector<std::chrono::milliseconds> waits_;
 };
 
 }  // namespace stepline::k8s::testing

@@ -7,7 +7,7 @@
 #include "reconcilers/attempt.h"
 #include "reconcilers/planner.h"
 #include "reconcilers/planner_internal.h"
-#include "tests/reconcilers/fake_cache.h"
+#include "tests/fakes/fake_cache.h"
 
 namespace stepline::reconcilers {
 namespace {
@@ -463,7 +463,7 @@ TEST(CacheTrimTest, ASucceededStatusWithUnfinishedStepsStaysWhole) {
 }
 
 TEST(CacheTrimTest, EndedJobsAndPodsOfFinishedExecutionsAreReadNoMore) {
-  testing::FakeCache executions;
+  fakes::FakeCache executions;
   executions.Put(Execution("Executing", 1));  // run-1 in ml
   const Object ended_job = FullJob();         // Complete
   const Object ended_pod = FullPod();         // Succeeded

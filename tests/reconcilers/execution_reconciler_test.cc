@@ -2,6 +2,7 @@
 // coalesced, transient changes held back) and what it tells the dispatch observer.
 #include "reconcilers/execution_reconciler.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,7 +15,9 @@
 #include <thread>
 #include <vector>
 
-#include "fake_cache.h"
+#include "tests/fakes/fake_cache.h"
+#include "tests/fakes/fake_reader.h"
+#include "tests/fakes/recording_events.h"
 
 namespace stepline::reconcilers {
 namespace {
@@ -23,7 +26,9 @@ using k8s::Object;
 using k8s::ObjectPtr;
 using std::chrono::milliseconds;
 
-using testing::FakeCache;
+using fakes::FakeCache;
+using fakes::FakeReader;
+using fakes::RecordingEvents;
 
 // Answers creates and status writes as the API server would (uid, resourceVersion).
 class FakeWriter : public k8s::ObjectWriter {
@@ -87,31 +92,6 @@ class FakeWriter : public k8s::ObjectWriter {
   std::mutex mu_;
   int in_flight_ = 0;
   int version_ = 100;
-};
-
-// Answers Gets from the objects a test put in it (by name; one resource is enough here).
-class FakeReader : public k8s::ObjectReader {
- public:
-  k8s::Result<Object> Get(const k8s::Resource&, const std::string&,
-                          const std::string& name) override {
-    auto found = objects.find(name);
-    if (found == objects.end()) return k8s::Status::NotFound(name + " not found");
-    return found->second;
-  }
-  k8s::Result<k8s::ObjectList> List(const k8s::Resource&, const std::string&,
-                                    const k8s::ListOptions&) override {
-    return k8s::Status::Internal("unexpected list");
-  }
-  std::map<std::string, Object> objects;
-};
-
-// Records the reasons of the Events it is given.
-class RecordedEvents : public EventRecorder {
- public:
-  void Record(const Object&, EventType, const std::string& reason, const std::string&) override {
-    reasons.push_back(reason);
-  }
-  std::vector<std::string> reasons;
 };
 
 // Answers PendingFinish with what the test set; records what the reconciler reports.
@@ -205,7 +185,7 @@ class ExecutionReconcilerTest : public ::testing::Test {
 
   FakeCache executions, pipelines, jobs, pods;
   FakeWriter writer;
-  RecordedEvents events;
+  RecordingEvents events;
   bool routine_step_events = false;
   k8s::ObjectReader* reader = nullptr;  // options.reader
   FakeDispatch dispatch;
@@ -286,7 +266,7 @@ TEST_F(ExecutionReconcilerTest, RoutineStepEventsAreRecordedOnlyWhenAskedFor) {
   CacheShowsWrites();
   JobProgress(k8s::NameOf(writer.created[0]), "Succeeded");
   ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
-  EXPECT_TRUE(events.reasons.empty()) << "a started and succeeded, b started: routine";
+  EXPECT_TRUE(events.events.empty()) << "a started and succeeded, b started: routine";
   EXPECT_EQ(writer.created.size(), 2u);
 }
 
@@ -296,7 +276,7 @@ TEST_F(ExecutionReconcilerTest, RoutineStepEventsCanBeAskedFor) {
   CacheShowsWrites();
   JobProgress(k8s::NameOf(writer.created[0]), "Succeeded");
   ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
-  EXPECT_EQ(events.reasons,
+  EXPECT_EQ(events.Reasons(),
             (std::vector<std::string>{"StepStarted", "StepSucceeded", "StepStarted"}));
 }
 
@@ -411,8 +391,7 @@ TEST_F(ExecutionReconcilerTest, ARefusedStatusIsReducedAndEndsTheRunWithAReason)
   EXPECT_EQ(st["failureReason"],
             "StatusTooLarge: the API server refused the execution's status: etcdserver: request "
             "is too large");
-  EXPECT_NE(std::find(events.reasons.begin(), events.reasons.end(), "StatusTooLarge"),
-            events.reasons.end());
+  EXPECT_THAT(events.Reasons(), ::testing::Contains("StatusTooLarge"));
 }
 
 // Issue #16: a Job holding the deterministic name but not owned by the execution.

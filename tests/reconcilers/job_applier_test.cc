@@ -9,16 +9,18 @@
 #include <string>
 #include <vector>
 
-#include "fake_cache.h"
-#include "fake_writer.h"
+#include "tests/fakes/fake_cache.h"
+#include "tests/fakes/fake_reader.h"
+#include "tests/fakes/scripted_writer.h"
 
 namespace stepline::reconcilers {
 namespace {
 
+using fakes::FakeCache;
+using fakes::FakeReader;
+using fakes::ScriptedWriter;
 using k8s::Object;
 using std::chrono::seconds;
-using testing::FakeCache;
-using testing::ScriptedWriter;
 
 const Object kOwner = {{"metadata", {{"namespace", "ml"}, {"name", "run-1"}, {"uid", "run-uid"}}}};
 
@@ -64,22 +66,6 @@ std::vector<std::string> NamesOf(const std::vector<ScriptedWriter::Call>& calls)
   for (const auto& c : calls) names.push_back(c.name);
   return names;
 }
-
-// Answers Gets of Jobs from what the test put in it.
-class JobReader : public k8s::ObjectReader {
- public:
-  k8s::Result<Object> Get(const k8s::Resource&, const std::string&,
-                          const std::string& name) override {
-    auto found = jobs.find(name);
-    if (found == jobs.end()) return k8s::Status::NotFound(name);
-    return found->second;
-  }
-  k8s::Result<k8s::ObjectList> List(const k8s::Resource&, const std::string&,
-                                    const k8s::ListOptions&) override {
-    return k8s::Status::Internal("unexpected list");
-  }
-  std::map<std::string, Object> jobs;
-};
 
 class JobApplierTest : public ::testing::Test {
  protected:
@@ -179,9 +165,9 @@ TEST_F(JobApplierTest, ATakenNameIsDoneAndRememberedForTheOwner) {
 }
 
 TEST_F(JobApplierTest, TheForeignHolderOfATakenNameIsReadAndHandedOverOnce) {
-  JobReader reader;
-  reader.jobs["a"] = JobOwnedBy("a", "someone-else");
-  reader.jobs["b"] = JobOwnedBy("b", "run-uid");  // the owner's own Job, created before
+  FakeReader reader;
+  reader.objects["a"] = JobOwnedBy("a", "someone-else");
+  reader.objects["b"] = JobOwnedBy("b", "run-uid");  // the owner's own Job, created before
   writer.Script("a", k8s::Status::AlreadyExists("taken"));
   writer.Script("b", k8s::Status::AlreadyExists("taken"));
   JobApplier applier = MakeApplier(&reader);

@@ -9,7 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "fake_cache.h"
+#include "tests/fakes/fake_cache.h"
+#include "tests/fakes/recording_events.h"
 
 namespace stepline::reconcilers {
 namespace {
@@ -17,7 +18,8 @@ namespace {
 using k8s::Object;
 using k8s::ObjectPtr;
 
-using testing::FakeCache;
+using fakes::FakeCache;
+using fakes::RecordingEvents;
 
 // Records status writes and answers them as the API server would (a new resourceVersion), or
 // with `fail_next` once. Any other write is a test failure.
@@ -64,22 +66,6 @@ class FakeWriter : public k8s::ObjectWriter {
     return k8s::Status::Internal("unexpected");
   }
   int version_ = 100;
-};
-
-struct RecordedEvent {
-  std::string name;
-  EventType type;
-  std::string reason;
-  std::string message;
-};
-
-class FakeEvents : public EventRecorder {
- public:
-  void Record(const Object& regarding, EventType type, const std::string& reason,
-              const std::string& message) override {
-    events.push_back({k8s::NameOf(regarding), type, reason, message});
-  }
-  std::vector<RecordedEvent> events;
 };
 
 Object PipelineObject(int64_t generation, const std::string& resource_version, Json steps) {
@@ -130,7 +116,7 @@ class PipelineReconcilerTest : public ::testing::Test {
 
   FakeCache cache_;
   FakeWriter writer_;
-  FakeEvents events_;
+  RecordingEvents events_;
   k8s::FakeClock clock_;
   PipelineReconciler reconciler_{cache_, writer_, events_, clock_};
 };
@@ -202,7 +188,7 @@ TEST_F(PipelineReconcilerTest, AnInvalidPipelineIsNotReadyWithOneEvent) {
   EXPECT_EQ(ready["message"], kCycleMessage);
   EXPECT_EQ(writer_.status_writes[0]["status"]["stepCount"], 3);
   ASSERT_EQ(events_.events.size(), 1u);
-  EXPECT_EQ(events_.events[0].name, "forecast");
+  EXPECT_EQ(events_.events[0].object, "forecast");
   EXPECT_EQ(events_.events[0].type, EventType::kWarning);
   EXPECT_EQ(events_.events[0].reason, "InvalidDefinition");
   EXPECT_EQ(events_.events[0].message, kCycleMessage);

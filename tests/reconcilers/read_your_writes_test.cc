@@ -8,16 +8,16 @@
 #include <string>
 #include <vector>
 
-#include "fake_cache.h"
+#include "tests/fakes/fake_cache.h"
 
 namespace stepline::reconcilers {
 namespace {
 
+using fakes::FakeCache;
 using k8s::Object;
 using k8s::ObjectPtr;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using testing::FakeCache;
 
 Object Obj(const std::string& ns, const std::string& name, const std::string& rv,
            const std::string& owner_uid = "") {

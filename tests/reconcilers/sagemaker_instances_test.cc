@@ -9,7 +9,8 @@
 #include "reconcilers/instance_types_config.h"
 #include "reconcilers/sagemaker_definition.h"
 #include "reconcilers/sagemaker_instances.h"
-#include "tests/reconcilers/fake_cache.h"
+#include "tests/fakes/fake_cache.h"
+#include "tests/fakes/recording_events.h"
 
 namespace stepline::reconcilers::sagemaker {
 namespace {
@@ -143,21 +144,6 @@ TEST_F(ClusterTable, ParameterInstanceTypeUsesTheClusterTable) {
   EXPECT_EQ(steps[0].resources->requests.at("nvidia.com/gpu"), "1");
 }
 
-struct RecordedEvent {
-  std::string object;
-  EventType type;
-  std::string reason, message;
-};
-
-class FakeEvents : public EventRecorder {
- public:
-  void Record(const k8s::Object& regarding, EventType type, const std::string& reason,
-              const std::string& message) override {
-    events.push_back({k8s::NameOf(regarding), type, reason, message});
-  }
-  std::vector<RecordedEvent> events;
-};
-
 k8s::Object ConfigMap(const std::string& name, const Json& data) {
   return {{"apiVersion", "v1"},
           {"kind", "ConfigMap"},
@@ -166,12 +152,12 @@ k8s::Object ConfigMap(const std::string& name, const Json& data) {
 }
 
 TEST_F(ClusterTable, ConfigMapChangeInstallsTableRecordsEventsAndRequeuesDefinitions) {
-  testing::FakeCache pipelines;
+  fakes::FakeCache pipelines;
   pipelines.Put({{"metadata", {{"name", "sm"}, {"namespace", "ml"}}},
                  {"spec", {{"pipelineDefinition", "{}"}}}});
   pipelines.Put({{"metadata", {{"name", "native"}, {"namespace", "ml"}}},
                  {"spec", {{"steps", Json::array()}}}});
-  FakeEvents events;
+  fakes::RecordingEvents events;
   const k8s::Object v1 = ConfigMap(
       kInstanceTypesConfigMap, {{"ml.m5.xlarge", "cpu=2,memory=6Gi"}, {"ml.c5.xlarge", "cpu=x"}});
   std::vector<std::string> keys = OnInstanceTypesChange(nullptr, &v1, pipelines, events);

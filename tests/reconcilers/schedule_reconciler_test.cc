@@ -2,6 +2,7 @@
 // stops and deletes, and when it asks to be woken.
 #include "reconcilers/schedule_reconciler.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,14 +10,16 @@
 #include <string>
 #include <vector>
 
-#include "tests/reconcilers/fake_cache.h"
+#include "tests/fakes/fake_cache.h"
+#include "tests/fakes/recording_events.h"
 
 namespace stepline::reconcilers {
 namespace {
 
+using fakes::FakeCache;
+using fakes::RecordingEvents;
 using k8s::Object;
 using std::chrono::milliseconds;
-using testing::FakeCache;
 
 k8s::WallTime At(const char* text) {
   k8s::WallTime t;
@@ -64,14 +67,6 @@ class RecordingWriter : public k8s::ObjectWriter {
   Object last_created;
 };
 
-class Events : public EventRecorder {
- public:
-  void Record(const Object&, EventType, const std::string& reason, const std::string&) override {
-    reasons.push_back(reason);
-  }
-  std::vector<std::string> reasons;
-};
-
 Object Schedule(const char* policy) {
   return {{"metadata",
            {{"name", "nightly"},
@@ -101,7 +96,7 @@ Object RunObject(const std::string& name, const char* scheduled, const char* pha
 struct Fixture {
   FakeCache schedules, executions;
   RecordingWriter writer;
-  Events events;
+  RecordingEvents events;
   k8s::FakeClock clock{At("2026-12-06T10:00:59.500Z")};
   ScheduleReconciler reconciler{schedules, executions, writer, events, clock};
 };
@@ -125,7 +120,7 @@ TEST(ScheduleReconcilerTest, WaitsForTheTimeThenStartsItsRun) {
   EXPECT_EQ(st["active"][0]["name"], "nightly-29942521");
   EXPECT_EQ(st["activeCount"], 1);
   EXPECT_EQ(st["nextScheduleTime"], "2026-12-06T10:02:00Z");
-  EXPECT_EQ(f.events.reasons.back(), kReasonScheduledRun);
+  EXPECT_EQ(f.events.events.back().reason, kReasonScheduledRun);
 }
 
 TEST(ScheduleReconcilerTest, ASecondReplicaFindsTheRunMadeAndStartsNoOther) {
@@ -136,8 +131,7 @@ TEST(ScheduleReconcilerTest, ASecondReplicaFindsTheRunMadeAndStartsNoOther) {
   ReconcileOutcome out = f.reconciler.Reconcile("ml/nightly");
   ASSERT_TRUE(out.status.ok()) << out.status.ToString();
   EXPECT_EQ(f.writer.created.size(), 1u);
-  EXPECT_TRUE(std::find(f.events.reasons.begin(), f.events.reasons.end(), kReasonScheduledRun) ==
-              f.events.reasons.end());
+  EXPECT_THAT(f.events.Reasons(), ::testing::Not(::testing::Contains(kReasonScheduledRun)));
   EXPECT_EQ(f.writer.statuses.back()["lastScheduleTime"], "2026-12-06T10:01:00Z");
 }
 
@@ -159,7 +153,7 @@ TEST(ScheduleReconcilerTest, ReplaceStopsTheRunningOneAndForbidSkips) {
       EXPECT_TRUE(f.writer.patched.empty());
       EXPECT_TRUE(f.writer.created.empty());
       EXPECT_EQ(f.writer.statuses.back()["lastSkippedTime"], "2026-12-06T10:02:00Z");
-      EXPECT_EQ(f.events.reasons.back(), kReasonScheduleSkipped);
+      EXPECT_EQ(f.events.events.back().reason, kReasonScheduleSkipped);
     }
   }
 }

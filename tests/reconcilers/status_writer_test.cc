@@ -7,17 +7,17 @@
 #include <string>
 #include <vector>
 
-#include "fake_cache.h"
-#include "fake_writer.h"
+#include "tests/fakes/fake_cache.h"
+#include "tests/fakes/scripted_writer.h"
 
 namespace stepline::reconcilers {
 namespace {
 
+using fakes::FakeCache;
+using fakes::ScriptedWriter;
 using k8s::Object;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using testing::FakeCache;
-using testing::ScriptedWriter;
 using Change = StatusWriter::Change;
 
 Object RunObject(const std::string& rv, const Object& status) {

@@ -7,8 +7,8 @@
 
 #include "k8sclient/job_state.h"
 #include "reconcilers/attempt.h"
-#include "tests/controller/fake_informer.h"
-#include "tests/reconcilers/fake_cache.h"
+#include "tests/fakes/fake_cache.h"
+#include "tests/fakes/fake_informer.h"
 
 namespace stepline::reconcilers {
 namespace {
@@ -16,8 +16,8 @@ namespace {
 using controller::Change;
 using controller::Request;
 using controller::Watch;
+using fakes::FakeCache;
 using std::chrono::milliseconds;
-using testing::FakeCache;
 
 k8s::Object Obj(const std::string& ns, const std::string& name, k8s::Object extra = {}) {
   k8s::Object o = {{"metadata", {{"namespace", ns}, {"name", name}, {"uid", "u-" + name}}}};
@@ -220,12 +220,12 @@ TEST(WatchesTest, AJobTurningFinishedStartsTheDispatchClockOfItsExecution) {
 TEST(WatchesTest, InformersWatchTheRightObjects) {
   std::map<std::string, controller::InformerSpec> specs;
   std::vector<std::string> order;
-  std::map<std::string, std::unique_ptr<controller::testing::FakeInformer>> informers;
+  std::map<std::string, std::unique_ptr<fakes::FakeInformer>> informers;
   AddInformers(
       [&](controller::InformerSpec spec) -> controller::InformerHandle& {
         const std::string name = spec.name.empty() ? spec.resource.resource : spec.name;
         order.push_back(name);
-        informers[name] = std::make_unique<controller::testing::FakeInformer>(spec.options);
+        informers[name] = std::make_unique<fakes::FakeInformer>(spec.options);
         specs[name] = std::move(spec);
         return *informers[name];
       },

@@ -17,7 +17,7 @@
 #include "k8sclient/client.h"
 #include "k8sclient/resource.h"
 
-namespace stepline::reconcilers::testing {
+namespace stepline::fakes {
 
 class ScriptedWriter : public k8s::ObjectWriter {
  public:
@@ -91,4 +91,4 @@ class ScriptedWriter : public k8s::ObjectWriter {
   int version_ = 100;
 };
 
-}  // namespace stepline::reconcilers::testing
+}  // namespace stepline::fakes

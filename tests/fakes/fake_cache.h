@@ -11,7 +11,7 @@
 #include "k8sclient/cache.h"
 #include "k8sclient/resource.h"
 
-namespace stepline::reconcilers::testing {
+namespace stepline::fakes {
 
 class FakeCache : public k8s::CacheReader {
  public:
@@ -45,4 +45,4 @@ class FakeCache : public k8s::CacheReader {
   std::map<std::pair<std::string, std::string>, k8s::ObjectPtr> objects_;
 };
 
-}  // namespace stepline::reconcilers::testing
+}  // namespace stepline::fakes

@@ -8,10 +8,11 @@
 #include <vector>
 
 #include "controller/informer_source.h"
+#include "tests/fakes/fake_cache.h"
 
-namespace stepline::controller::testing {
+namespace stepline::fakes {
 
-class FakeInformer final : public InformerHandle {
+class FakeInformer final : public controller::InformerHandle {
  public:
   explicit FakeInformer(k8s::InformerOptions options = {}) : options_(std::move(options)) {}
   void AddEventHandlers(k8s::EventHandlers h) override { handlers_.push_back(std::move(h)); }
@@ -37,32 +38,33 @@ class FakeInformer final : public InformerHandle {
   }
 
   // Stores obj without telling the handlers (an object the cache already held).
-  void Put(k8s::Object obj) {
-    auto ptr = std::make_shared<const k8s::Object>(std::move(obj));
+  void Put(const k8s::Object& obj) {
     std::lock_guard lock(mu_);
-    objects_[k8s::KeyOf(*ptr)] = ptr;
+    cache_.Put(obj);
   }
   // Stores obj and calls on_add (or on_update when it was there).
-  void Upsert(k8s::Object obj) {
-    auto ptr = std::make_shared<const k8s::Object>(std::move(obj));
-    k8s::ObjectPtr old;
+  void Upsert(const k8s::Object& obj) {
+    k8s::ObjectPtr old, now;
     {
       std::lock_guard lock(mu_);
-      auto& slot = objects_[k8s::KeyOf(*ptr)];
-      old = slot;
-      slot = ptr;
+      old = cache_.Get(k8s::NamespaceOf(obj), k8s::NameOf(obj));
+      cache_.Put(obj);
+      now = cache_.Get(k8s::NamespaceOf(obj), k8s::NameOf(obj));
     }
     for (auto& h : handlers_) {
-      if (old && h.on_update) h.on_update(old, ptr);
-      if (!old && h.on_add) h.on_add(ptr);
+      if (old && h.on_update) h.on_update(old, now);
+      if (!old && h.on_add) h.on_add(now);
     }
   }
+  // Removes the object with key ("namespace/name", or "name" for a cluster-scoped one) and
+  // calls on_delete when it was there.
   void Remove(const std::string& key) {
+    const auto [ns, name] = k8s::SplitKey(key);
     k8s::ObjectPtr old;
     {
       std::lock_guard lock(mu_);
-      old = objects_[key];
-      objects_.erase(key);
+      old = cache_.Get(ns, name);
+      cache_.Remove(ns, name);
     }
     for (auto& h : handlers_) {
       if (old && h.on_delete) h.on_delete(old);
@@ -73,46 +75,36 @@ class FakeInformer final : public InformerHandle {
     if (!options_.keep) return;
     std::lock_guard lock(mu_);
     for (const k8s::ObjectPtr& obj : objects) {
-      if (!options_.keep(*obj)) objects_.erase(k8s::KeyOf(*obj));
+      if (!options_.keep(*obj)) cache_.Remove(k8s::NamespaceOf(*obj), k8s::NameOf(*obj));
     }
   }
 
   k8s::ObjectPtr Get(const std::string& ns, const std::string& name) const override {
     std::lock_guard lock(mu_);
-    auto it = objects_.find(ns.empty() ? name : ns + "/" + name);
-    return it == objects_.end() ? nullptr : it->second;
+    return cache_.Get(ns, name);
   }
   std::vector<k8s::ObjectPtr> List(const std::string& ns) const override {
     std::lock_guard lock(mu_);
-    std::vector<k8s::ObjectPtr> out;
-    for (const auto& [key, obj] : objects_) {
-      if (ns.empty() || k8s::NamespaceOf(*obj) == ns) out.push_back(obj);
-    }
-    return out;
+    return cache_.List(ns);
   }
   std::vector<k8s::ObjectPtr> ListByOwner(const std::string& uid) const override {
     std::lock_guard lock(mu_);
-    std::vector<k8s::ObjectPtr> out;
-    for (const auto& [key, obj] : objects_) {
-      const k8s::Object* owner = k8s::ControllerOf(*obj);
-      if (owner && owner->value("uid", "") == uid) out.push_back(obj);
-    }
-    return out;
+    return cache_.ListByOwner(uid);
   }
 
  private:
   const k8s::InformerOptions options_;
   std::vector<k8s::EventHandlers> handlers_;  // before Start only
   mutable std::mutex mu_;
-  std::map<std::string, k8s::ObjectPtr> objects_;  // guarded by mu_
-  bool synced_ = true;                             // guarded by mu_
-  bool started_ = false;                           // guarded by mu_
+  FakeCache cache_;       // guarded by mu_
+  bool synced_ = true;    // guarded by mu_
+  bool started_ = false;  // guarded by mu_
 };
 
-class FakeInformerFactory final : public InformerFactory {
+class FakeInformerFactory final : public controller::InformerFactory {
  public:
-  std::unique_ptr<InformerHandle> Create(const k8s::Resource& res,
-                                         const k8s::InformerOptions& opts) override {
+  std::unique_ptr<controller::InformerHandle> Create(const k8s::Resource& res,
+                                                     const k8s::InformerOptions& opts) override {
     auto informer = std::make_unique<FakeInformer>(opts);
     informers[res.resource] = informer.get();
     options[res.resource] = opts;
@@ -124,4 +116,4 @@ class FakeInformerFactory final : public InformerFactory {
   std::vector<std::pair<std::string, k8s::InformerOptions>> created;  // all, in order
 };
 
-}  // namespace stepline::controller::testing
+}  // namespace stepline::fakes

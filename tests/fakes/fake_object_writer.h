@@ -9,7 +9,7 @@
 
 #include "k8sclient/client.h"
 
-namespace stepline::controller::testing {
+namespace stepline::fakes {
 
 class FakeObjectWriter final : public k8s::ObjectWriter {
  public:
@@ -95,4 +95,4 @@ class FakeObjectWriter final : public k8s::ObjectWriter {
   k8s::Status fail_;                            // guarded by mu_
 };
 
-}  // namespace stepline::controller::testing
+}  // namespace stepline::fakes

@@ -1,4 +1,4 @@
-// A scripted HttpTransport for unit tests: records every request and answers from a queue.
+// A scripted k8s::HttpTransport for unit tests: records every request and answers from a queue.
 #pragma once
 
 #include <deque>
@@ -8,25 +8,25 @@
 
 #include "k8sclient/http_transport.h"
 
-namespace stepline::k8s::testing {
+namespace stepline::fakes {
 
 // Thread-safe (mu_).
-class FakeTransport final : public HttpTransport {
+class FakeTransport final : public k8s::HttpTransport {
  public:
   struct Answer {
-    Result<HttpResponse> response = HttpResponse{};
+    k8s::Result<k8s::HttpResponse> response = k8s::HttpResponse{};
     std::vector<std::string> chunks;  // streamed through on_body for 2xx streams
   };
 
   void Push(int status, std::string body, std::map<std::string, std::string> headers = {}) {
-    HttpResponse r;
+    k8s::HttpResponse r;
     r.status = status;
     r.body = std::move(body);
     r.headers = std::move(headers);
     Push(Answer{r, {}});
   }
   void PushStream(std::vector<std::string> chunks) {
-    HttpResponse r;
+    k8s::HttpResponse r;
     r.status = 200;
     Push(Answer{r, std::move(chunks)});
   }
@@ -35,12 +35,12 @@ class FakeTransport final : public HttpTransport {
     answers_.push_back(std::move(a));
   }
 
-  Result<HttpResponse> Do(const HttpRequest& request) override {
+  k8s::Result<k8s::HttpResponse> Do(const k8s::HttpRequest& request) override {
     Answer answer;
     {
       std::lock_guard lock(mu_);
       requests_.push_back(request);
-      if (answers_.empty()) return Status::Transport("fake transport: no answer scripted");
+      if (answers_.empty()) return k8s::Status::Transport("fake transport: no answer scripted");
       answer = std::move(answers_.front());
       answers_.pop_front();
     }
@@ -52,7 +52,7 @@ class FakeTransport final : public HttpTransport {
     return answer.response;
   }
 
-  std::vector<HttpRequest> requests() const {
+  std::vector<k8s::HttpRequest> requests() const {
     std::lock_guard lock(mu_);
     return requests_;
   }
@@ -60,14 +60,14 @@ class FakeTransport final : public HttpTransport {
  private:
   mutable std::mutex mu_;
   std::deque<Answer> answers_;
-  std::vector<HttpRequest> requests_;
+  std::vector<k8s::HttpRequest> requests_;
 };
 
-inline std::string HeaderOf(const HttpRequest& r, const std::string& name) {
+inline std::string HeaderOf(const k8s::HttpRequest& r, const std::string& name) {
   for (const auto& [n, v] : r.headers) {
     if (n == name) return v;
   }
   return "";
 }
 
-}  // namespace stepline::k8s::testing
+}  // namespace stepline::fakes

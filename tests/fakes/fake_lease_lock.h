@@ -9,17 +9,17 @@
 
 #include "controller/leader_election.h"
 
-namespace stepline::controller::testing {
+namespace stepline::fakes {
 
 class FakeLeaseStore {
  public:
-  k8s::Result<LeaseRecord> Get() {
+  k8s::Result<controller::LeaseRecord> Get() {
     std::lock_guard lock(mu_);
     if (!unreachable_.ok()) return unreachable_;
     if (!lease_) return k8s::Status::NotFound("leases \"stepline\" not found");
     return *lease_;
   }
-  k8s::Result<LeaseRecord> Create(LeaseRecord r) {
+  k8s::Result<controller::LeaseRecord> Create(controller::LeaseRecord r) {
     std::lock_guard lock(mu_);
     if (!unreachable_.ok()) return unreachable_;
     if (lease_) return k8s::Status::AlreadyExists("leases \"stepline\" already exists");
@@ -28,7 +28,7 @@ class FakeLeaseStore {
     ++writes_;
     return r;
   }
-  k8s::Result<LeaseRecord> Update(LeaseRecord r) {
+  k8s::Result<controller::LeaseRecord> Update(controller::LeaseRecord r) {
     std::lock_guard lock(mu_);
     if (!unreachable_.ok()) return unreachable_;
     if (!lease_) return k8s::Status::NotFound("leases \"stepline\" not found");
@@ -44,7 +44,7 @@ class FakeLeaseStore {
     std::lock_guard lock(mu_);
     unreachable_ = std::move(s);
   }
-  std::optional<LeaseRecord> lease() {
+  std::optional<controller::LeaseRecord> lease() {
     std::lock_guard lock(mu_);
     return lease_;
   }
@@ -55,23 +55,27 @@ class FakeLeaseStore {
 
  private:
   std::mutex mu_;
-  std::optional<LeaseRecord> lease_;  // guarded by mu_
-  int version_ = 0;                   // guarded by mu_
-  int writes_ = 0;                    // guarded by mu_
-  k8s::Status unreachable_;           // guarded by mu_
+  std::optional<controller::LeaseRecord> lease_;  // guarded by mu_
+  int version_ = 0;                               // guarded by mu_
+  int writes_ = 0;                                // guarded by mu_
+  k8s::Status unreachable_;                       // guarded by mu_
 };
 
 // One replica's view of the shared store.
-class FakeLeaseLock final : public LeaseLock {
+class FakeLeaseLock final : public controller::LeaseLock {
  public:
   explicit FakeLeaseLock(FakeLeaseStore& store) : store_(store) {}
-  k8s::Result<LeaseRecord> Get() override { return store_.Get(); }
-  k8s::Result<LeaseRecord> Create(const LeaseRecord& r) override { return store_.Create(r); }
-  k8s::Result<LeaseRecord> Update(const LeaseRecord& r) override { return store_.Update(r); }
+  k8s::Result<controller::LeaseRecord> Get() override { return store_.Get(); }
+  k8s::Result<controller::LeaseRecord> Create(const controller::LeaseRecord& r) override {
+    return store_.Create(r);
+  }
+  k8s::Result<controller::LeaseRecord> Update(const controller::LeaseRecord& r) override {
+    return store_.Update(r);
+  }
   std::string Describe() const override { return "default/stepline"; }
 
  private:
   FakeLeaseStore& store_;
 };
 
-}  // namespace stepline::controller::testing
+}  // namespace stepline::fakes
