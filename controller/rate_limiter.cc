@@ -8,7 +8,7 @@ namespace stepline::controller {
 Duration ItemExponentialRateLimiter::When(const std::string& key) {
   int failures;
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     failures = failures_[key]++;
   }
   // 2^62 ns is far past any cap; stop doubling long before overflow.
@@ -19,12 +19,12 @@ Duration ItemExponentialRateLimiter::When(const std::string& key) {
 }
 
 void ItemExponentialRateLimiter::Forget(const std::string& key) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   failures_.erase(key);
 }
 
 int ItemExponentialRateLimiter::NumRequeues(const std::string& key) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   auto it = failures_.find(key);
   return it == failures_.end() ? 0 : it->second;
 }
@@ -33,7 +33,7 @@ BucketRateLimiter::BucketRateLimiter(double qps, int burst, const k8s::Clock& cl
     : qps_(qps), burst_(burst), clock_(clock), tokens_(burst), last_(clock.MonotonicNow()) {}
 
 Duration BucketRateLimiter::When(const std::string&) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   const k8s::MonoTime now = clock_.MonotonicNow();
   if (now > last_) {
     const double elapsed = std::chrono::duration<double>(now - last_).count();

@@ -2,17 +2,17 @@
 // shapes as client-go's workqueue rate limiters, driven by an injected k8s::Clock.
 //
 // Thread-safety: every limiter here is safe to call from any thread (each guards its state with
-// its own mu_).
+// its own mu_; GUARDED_BY is checked by clang's -Wthread-safety, CTest thread_safety_check).
 #pragma once
 
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "k8sclient/clock.h"
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::controller {
 
@@ -34,15 +34,15 @@ class ItemExponentialRateLimiter final : public RateLimiter {
  public:
   ItemExponentialRateLimiter(Duration base, Duration max_delay)
       : base_(base), max_delay_(max_delay) {}
-  Duration When(const std::string& key) override;
-  void Forget(const std::string& key) override;
-  int NumRequeues(const std::string& key) override;
+  Duration When(const std::string& key) override EXCLUDES(mu_);
+  void Forget(const std::string& key) override EXCLUDES(mu_);
+  int NumRequeues(const std::string& key) override EXCLUDES(mu_);
 
  private:
   const Duration base_;
   const Duration max_delay_;
-  std::mutex mu_;
-  std::map<std::string, int> failures_;  // guarded by mu_
+  k8s::Mutex mu_;
+  std::map<std::string, int> failures_ GUARDED_BY(mu_);
 };
 
 // A token bucket over all keys (golang.org/x/time/rate): `burst` retries pass at once, then one
@@ -50,7 +50,7 @@ class ItemExponentialRateLimiter final : public RateLimiter {
 class BucketRateLimiter final : public RateLimiter {
  public:
   BucketRateLimiter(double qps, int burst, const k8s::Clock& clock);
-  Duration When(const std::string& key) override;
+  Duration When(const std::string& key) override EXCLUDES(mu_);
   void Forget(const std::string&) override {}
   int NumRequeues(const std::string&) override { return 0; }
 
@@ -58,9 +58,9 @@ class BucketRateLimiter final : public RateLimiter {
   const double qps_;
   const double burst_;
   const k8s::Clock& clock_;
-  std::mutex mu_;
-  double tokens_;         // guarded by mu_; negative when reservations are outstanding
-  k8s::MonoTime last_{};  // guarded by mu_; when tokens_ was last brought up to date
+  k8s::Mutex mu_;
+  double tokens_ GUARDED_BY(mu_);       // negative when reservations are outstanding
+  k8s::MonoTime last_ GUARDED_BY(mu_);  // when tokens_ was last brought up to date
 };
 
 // The longest wait of its limiters; NumRequeues is the largest of theirs.

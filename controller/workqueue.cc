@@ -17,7 +17,7 @@ WorkQueue::WorkQueue(const k8s::Clock& clock, WorkQueueOptions options)
       }()) {}
 
 void WorkQueue::Add(const std::string& key) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   AddLocked(key);
 }
 
@@ -29,30 +29,30 @@ void WorkQueue::AddLocked(const std::string& key) {
   if (processing_.count(key)) return;  // queued again by Done
   queue_.push_back(key);
   UpdateDepthLocked();
-  cond_.notify_one();
+  cond_.Signal();
 }
 
 void WorkQueue::AddAfter(const std::string& key, Duration delay) {
   if (delay <= Duration::zero()) return Add(key);
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   if (shutting_down_) return;
   const k8s::MonoTime ready_at = clock_.MonotonicNow() + delay;
   auto it = waiting_at_.find(key);
   if (it != waiting_at_.end() && it->second <= ready_at) return;
   waiting_at_[key] = ready_at;
   waiting_.push(Waiting{ready_at, next_seq_++, key});
-  cond_.notify_all();  // a getter may need to wait for an earlier time now
+  cond_.SignalAll();  // a getter may need to wait for an earlier time now
 }
 
 void WorkQueue::CancelWaiting(const std::string& key) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   waiting_at_.erase(key);  // its heap entry is now stale: skipped when popped
 }
 
 void WorkQueue::AddRateLimited(const std::string& key) {
   const Duration delay = options_.limiter->When(key);
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     if (shutting_down_) return;
     if (options_.metrics) options_.metrics->Retried();
   }
@@ -83,15 +83,15 @@ std::chrono::nanoseconds WorkQueue::IdleWaitLocked() {
 }
 
 std::optional<std::string> WorkQueue::Get() {
-  std::unique_lock lock(mu_);
+  k8s::MutexLock lock(mu_);
   while (true) {
     if (shutting_down_) return std::nullopt;
     PromoteDueLocked();
     if (!queue_.empty()) break;
     if (waiting_.empty()) {
-      cond_.wait(lock);
+      cond_.Wait(mu_);
     } else {
-      cond_.wait_for(lock, IdleWaitLocked());
+      cond_.WaitFor(mu_, IdleWaitLocked());
     }
   }
   std::string key = std::move(queue_.front());
@@ -109,7 +109,7 @@ std::optional<std::string> WorkQueue::Get() {
 }
 
 void WorkQueue::Done(const std::string& key) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   processing_.erase(key);
   if (auto it = started_at_.find(key); it != started_at_.end()) {
     if (options_.metrics) {
@@ -120,29 +120,29 @@ void WorkQueue::Done(const std::string& key) {
   if (dirty_.count(key) && !shutting_down_) {
     queue_.push_back(key);
     UpdateDepthLocked();
-    cond_.notify_one();
+    cond_.Signal();
   }
 }
 
 void WorkQueue::ShutDown() {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   shutting_down_ = true;
-  cond_.notify_all();
+  cond_.SignalAll();
 }
 
 bool WorkQueue::ShuttingDown() const {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   return shutting_down_;
 }
 
 size_t WorkQueue::Len() {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   PromoteDueLocked();
   return queue_.size();
 }
 
 size_t WorkQueue::NumWaiting() {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   return waiting_at_.size();
 }
 

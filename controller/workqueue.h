@@ -12,15 +12,14 @@
 // wakes up at the earliest waiting time, or after options.max_idle_wait when the clock is a
 // FakeClock that tests step by hand.
 //
-// Thread-safety: all methods may be called from any thread; state is guarded by mu_.
+// Thread-safety: all methods may be called from any thread; state is guarded by mu_ (GUARDED_BY,
+// checked by clang's -Wthread-safety: CTest thread_safety_check).
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <queue>
 #include <set>
@@ -31,6 +30,7 @@
 
 #include "controller/rate_limiter.h"
 #include "k8sclient/clock.h"
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::controller {
 
@@ -59,28 +59,28 @@ class WorkQueue {
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
 
-  void Add(const std::string& key);
+  void Add(const std::string& key) EXCLUDES(mu_);
   // Adds key once the clock has advanced by delay (at once when delay <= 0). A key already
   // waiting keeps the earlier of its two times.
-  void AddAfter(const std::string& key, Duration delay);
+  void AddAfter(const std::string& key, Duration delay) EXCLUDES(mu_);
   // Drops the key's waiting time, if it has one (a key already queued stays queued).
-  void CancelWaiting(const std::string& key);
+  void CancelWaiting(const std::string& key) EXCLUDES(mu_);
   // AddAfter(key, limiter.When(key)); counts a retry.
-  void AddRateLimited(const std::string& key);
+  void AddRateLimited(const std::string& key) EXCLUDES(mu_);
   void Forget(const std::string& key);
   int NumRequeues(const std::string& key);
 
   // Blocks until a key is ready or the queue shuts down (nullopt). The caller must call
   // Done(key) when it has finished with it.
-  std::optional<std::string> Get();
-  void Done(const std::string& key);
+  std::optional<std::string> Get() EXCLUDES(mu_);
+  void Done(const std::string& key) EXCLUDES(mu_);
 
-  void ShutDown();
-  bool ShuttingDown() const;
+  void ShutDown() EXCLUDES(mu_);
+  bool ShuttingDown() const EXCLUDES(mu_);
   // Keys ready to be handed out (waiting keys not counted until their time has come).
-  size_t Len();
+  size_t Len() EXCLUDES(mu_);
   // Keys parked by AddAfter whose time has not come.
-  size_t NumWaiting();
+  size_t NumWaiting() EXCLUDES(mu_);
 
  private:
   struct Waiting {
@@ -92,28 +92,28 @@ class WorkQueue {
     }
   };
 
-  void AddLocked(const std::string& key);     // requires mu_
-  void PromoteDueLocked();                    // requires mu_
-  std::chrono::nanoseconds IdleWaitLocked();  // requires mu_
-  void UpdateDepthLocked();                   // requires mu_
+  void AddLocked(const std::string& key) REQUIRES(mu_);
+  void PromoteDueLocked() REQUIRES(mu_);
+  std::chrono::nanoseconds IdleWaitLocked() REQUIRES(mu_);
+  void UpdateDepthLocked() REQUIRES(mu_);
 
   // Constant after construction.
   const k8s::Clock& clock_;
   const WorkQueueOptions options_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cond_;
-  std::deque<std::string> queue_;                              // guarded by mu_
-  std::unordered_set<std::string> dirty_;                      // guarded by mu_
-  std::unordered_set<std::string> processing_;                 // guarded by mu_
-  std::unordered_map<std::string, k8s::MonoTime> added_at_;    // guarded by mu_
-  std::unordered_map<std::string, k8s::MonoTime> started_at_;  // guarded by mu_
+  mutable k8s::Mutex mu_;
+  k8s::CondVar cond_;
+  std::deque<std::string> queue_ GUARDED_BY(mu_);
+  std::unordered_set<std::string> dirty_ GUARDED_BY(mu_);
+  std::unordered_set<std::string> processing_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, k8s::MonoTime> added_at_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, k8s::MonoTime> started_at_ GUARDED_BY(mu_);
   // The waiting heap; waiting_at_ holds each key's current time, so stale heap entries (a key
   // whose time was moved earlier) are skipped when popped.
-  std::priority_queue<Waiting, std::vector<Waiting>, std::greater<>> waiting_;  // guarded by mu_
-  std::unordered_map<std::string, k8s::MonoTime> waiting_at_;                   // guarded by mu_
-  uint64_t next_seq_ = 0;                                                       // guarded by mu_
-  bool shutting_down_ = false;                                                  // guarded by mu_
+  std::priority_queue<Waiting, std::vector<Waiting>, std::greater<>> waiting_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, k8s::MonoTime> waiting_at_ GUARDED_BY(mu_);
+  uint64_t next_seq_ GUARDED_BY(mu_) = 0;
+  bool shutting_down_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace stepline::controller
