@@ -4,7 +4,9 @@
 //   stepline-artifacts upload PATH s3://BUCKET/KEY [options]
 //   stepline-artifacts write PATH [--error-file PATH]
 //   stepline-artifacts transform --input DIR --output DIR [transform options]
+//   stepline-artifacts invoke --function NAME [invoke options]
 //
+// An invoke POSTs an event to a function's URL and writes the outputs it answered (invoke.h).
 // A transform sends the files under DIR to a model server's /invocations (transform.h).
 // A write puts the text of the environment variable STEPLINE_ARTIFACT_DATA into the file PATH
 // (a raw artifact: no storage involved), creating its directory.
@@ -19,10 +21,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "artifacts/aws_credentials.h"
+#include "artifacts/invoke.h"
 #include "artifacts/s3_client.h"
 #include "artifacts/tar_gz.h"
 #include "artifacts/transform.h"
@@ -44,6 +48,12 @@ constexpr const char* kUsage = R"(usage:
       [--ping-timeout S] [--invocation-timeout S] [--max-retries N] [--error-file PATH]
       (SageMaker batch transform against a model server: GET URL/ping, POST URL/invocations;
       default URL http://127.0.0.1:8080, payload 6 MB, MultiRecord, 3 retries, 600 s timeouts)
+  stepline-artifacts invoke --function NAME [--url URL] [--arg K=V]... [--json-arg K=JSON]...
+      [--output NAME]... [--timeout S] [--outputs-file PATH] [--error-file PATH]
+      [--url-source TEXT] [--ca-file PATH]
+      (a SageMaker Lambda step: POSTs the event {K: V, ...} to URL [STEPLINE_FUNCTION_URL],
+      writes {NAME: value} read from its JSON answer to --outputs-file; timeout 600 s;
+      --url-source says where the URL is set, for the message when it is not)
 options (environment in brackets):
   --endpoint URL         S3 endpoint, http(s)://host[:port] [AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL];
                          default https://s3.REGION.amazonaws.com
@@ -272,6 +282,22 @@ int RunWrite(int argc, char** argv) {
   return 0;
 }
 
+// Calls handle(FLAG, VALUE) for each "--flag value" pair after the subcommand; returns the first
+// problem (handle's, or a flag without its value), "" when none.
+std::string ForEachFlag(
+    int argc, char** argv,
+    const std::function<std::string(const std::string& flag, const std::string& value)>& handle) {
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (i + 1 >= argc) {
+      return arg.rfind("--", 0) == 0 ? arg + " needs a value" : "unexpected " + arg;
+    }
+    std::string problem = handle(arg, argv[++i]);
+    if (!problem.empty()) return problem;
+  }
+  return "";
+}
+
 // `transform --input DIR --output DIR [options]`: transform.h.
 int RunTransform(int argc, char** argv) {
   Args args;
@@ -281,14 +307,8 @@ int RunTransform(int argc, char** argv) {
     *out = std::strtoll(text.c_str(), &end, 10);
     return !text.empty() && *end == '\0' && *out >= min;
   };
-  std::string problem;
-  for (int i = 2; i < argc && problem.empty(); ++i) {
-    const std::string arg = argv[i];
-    if (i + 1 >= argc) {
-      problem = arg.rfind("--", 0) == 0 ? arg + " needs a value" : "unexpected " + arg;
-      break;
-    }
-    const std::string v = argv[++i];
+  std::string problem = ForEachFlag(argc, argv, [&](const std::string& arg, const std::string& v) {
+    std::string problem;
     long long n = 0;
     if (arg == "--input")
       o.input_dir = v;
@@ -333,7 +353,8 @@ int RunTransform(int argc, char** argv) {
     } else {
       problem = "unknown option " + arg;
     }
-  }
+    return problem;
+  });
   if (problem.empty() && (o.input_dir.empty() || o.output_dir.empty())) {
     problem = "--input and --output are required";
   }
@@ -349,11 +370,85 @@ int RunTransform(int argc, char** argv) {
   return 0;
 }
 
+// The step's outputs travel in its termination message, which the kubelet cuts at 4096 bytes.
+constexpr size_t kMaxTerminationMessage = 4096;
+
+// `invoke --function NAME [options]`: invoke.h.
+int RunInvoke(int argc, char** argv) {
+  Args args;
+  a::InvokeOptions o;
+  std::vector<a::EventField> fields;
+  std::string outputs_file, url_source;
+  if (const char* url = std::getenv("STEPLINE_FUNCTION_URL")) o.url = url;
+  std::string problem = ForEachFlag(argc, argv, [&](const std::string& arg, const std::string& v) {
+    std::string problem;
+    if (arg == "--function") {
+      o.function = v;
+    } else if (arg == "--url") {
+      o.url = v;
+    } else if (arg == "--arg" || arg == "--json-arg") {
+      size_t eq = v.find('=');
+      if (eq == std::string::npos || eq == 0) problem = arg + ": NAME=VALUE";
+      fields.push_back(
+          {v.substr(0, eq), eq == std::string::npos ? "" : v.substr(eq + 1), arg == "--json-arg"});
+    } else if (arg == "--output") {
+      o.outputs.push_back(v);
+    } else if (arg == "--timeout") {
+      char* end = nullptr;
+      long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 1) problem = "--timeout: a positive number of seconds";
+      o.timeout_seconds = static_cast<int>(std::min(n, 86400LL));
+    } else if (arg == "--outputs-file") {
+      outputs_file = v;
+    } else if (arg == "--error-file") {
+      args.error_file = v;
+    } else if (arg == "--url-source") {
+      url_source = v;
+    } else if (arg == "--ca-file") {
+      o.ca_file = v;
+    } else {
+      problem = "unknown option " + arg;
+    }
+    return problem;
+  });
+  if (problem.empty() && o.function.empty()) problem = "--function is required";
+  if (!problem.empty()) return Fail(&args, "invoke: " + problem + "\n" + kUsage, 2);
+  if (o.url.empty()) {
+    return Fail(&args,
+                "function \"" + o.function + "\" has no URL" +
+                    (url_source.empty() ? " (give --url or STEPLINE_FUNCTION_URL)"
+                                        : ": set it in " + url_source),
+                1);
+  }
+  auto event = a::BuildEvent(fields);
+  if (!event.ok()) return Fail(&args, "invoke: " + event.status().message(), 2);
+  o.event = std::move(event).value();
+  auto outputs = a::InvokeFunction(o);
+  if (!outputs.ok()) return Fail(&args, outputs.status().message(), 1);
+  const std::string text = outputs->dump();
+  if (!outputs_file.empty() && text.size() > kMaxTerminationMessage) {
+    return Fail(&args,
+                "function \"" + o.function + "\" answered outputs of " +
+                    std::to_string(text.size()) + " bytes; a step's outputs must fit in " +
+                    std::to_string(kMaxTerminationMessage) + " (its termination message)",
+                1);
+  }
+  if (!outputs_file.empty()) {
+    std::ofstream out(outputs_file, std::ios::trunc);
+    out << text;
+    if (!out) return Fail(&args, "invoke: cannot write " + outputs_file, 1);
+  }
+  std::fprintf(stderr, "stepline-artifacts: invoke: function \"%s\" answered %zu output(s)\n",
+               o.function.c_str(), o.outputs.size());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "write") return RunWrite(argc, argv);
   if (argc >= 2 && std::string(argv[1]) == "transform") return RunTransform(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "invoke") return RunInvoke(argc, argv);
   sigset_t term;
   sigemptyset(&term);
   sigaddset(&term, SIGTERM);

@@ -296,6 +296,24 @@ Json TransformToJson(const TransformSpec& t) {
   return w.Take();
 }
 
+// function: the function call of a compiled SageMaker Lambda step (FunctionSpec).
+k8s::Result<FunctionSpec> ParseFunction(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  FunctionSpec f;
+  r.String("name", &f.name);
+  r.String("arn", &f.arn);
+  if (!r.ok()) return r.status();
+  if (k8s::Status st = RejectUnknown(r, "name, arn"); !st.ok()) return st;
+  return f;
+}
+
+Json FunctionToJson(const FunctionSpec& f) {
+  FieldWriter w(f.extra);
+  w.String("name", f.name);
+  w.String("arn", f.arn);
+  return w.Take();
+}
+
 // The container half of a step: what stepDefaults may also give.
 void ReadContainerFields(FieldReader& r, Step* s) {
   r.String("image", &s->image);
@@ -459,6 +477,7 @@ k8s::Result<Step> ParseStep(const Json& json, const std::string& path) {
   r.String("message", &s.message);
   r.StringMapField("values", &s.values);
   r.Object("transform", ParseTransform, &s.transform);
+  r.Object("function", ParseFunction, &s.function);
   if (!r.ok()) return r.status();
   s.extra = r.Unknown();
   return s;
@@ -477,6 +496,7 @@ Json ToJson(const Step& s) {
   w.String("message", s.message);
   w.StringMapField("values", s.values);
   if (s.transform) w.Raw("transform", TransformToJson(*s.transform));
+  if (s.function) w.Raw("function", FunctionToJson(*s.function));
   return w.Take();
 }
 

@@ -298,6 +298,18 @@ struct TransformSpec {
   Json extra = Json::object();
 };
 
+// A SageMaker Lambda step's function call (docs/api.md, "SageMaker pipeline definitions";
+// reconcilers/function_job.h): the step's pod runs `stepline-artifacts invoke` from the staging
+// image, which POSTs the event (the step's args: --arg/--json-arg members) to the function's URL,
+// read from the key `name` of the namespace's ConfigMap stepline-functions, and writes the
+// OutputParameters it answered as the step's outputs. Compiled from a definition's Lambda step
+// only (no CRD field: a native step cannot set it).
+struct FunctionSpec {
+  std::string name;  // the function's name: the ConfigMap key
+  std::string arn;   // FunctionArn as written
+  Json extra = Json::object();
+};
+
 // Step caching (docs/api.md, "Step caching"; step_cache.h): a step whose resolved inputs hash to
 // the key of a successful earlier attempt in the namespace's cache reuses that attempt's outputs
 // instead of running. Off unless enabled.
@@ -339,6 +351,7 @@ struct Step {
   StringMap values;
   std::optional<NotebookSpec> notebook;    // Notebook steps
   std::optional<TransformSpec> transform;  // SageMaker Transform steps (compiled only)
+  std::optional<FunctionSpec> function;    // SageMaker Lambda steps (compiled only)
   Json extra = Json::object();
 };
 

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "reconcilers/function_job.h"
 #include "reconcilers/job_name.h"
 #include "reconcilers/notebook.h"
 #include "reconcilers/template.h"
@@ -120,10 +121,10 @@ k8s::Object BuildStepJob(const JobInput& in) {
   Object pod_spec = PodSpec(in);
   std::string artifacts = in.artifacts ? AddArtifactStaging(*in.artifacts, &pod_spec) : "";
   if (IsNotebookStep(*in.step)) AddNotebookVolume(&pod_spec);
-  if (in.step->transform) {
-    AddTransformContainers(
-        *in.step, in.artifacts ? in.artifacts->options : ArtifactStagingOptions{}, &pod_spec);
-  }
+  const ArtifactStagingOptions staging =
+      in.artifacts ? in.artifacts->options : ArtifactStagingOptions{};
+  if (in.step->transform) AddTransformContainers(*in.step, staging, &pod_spec);
+  if (in.step->function) AddFunctionCall(*in.step, in.execution_namespace, staging, &pod_spec);
   Object job_spec = {{"backoffLimit", 0},
                      {"template", {{"metadata", {{"labels", labels}}}, {"spec", pod_spec}}}};
   if (in.step->timeout_seconds) {

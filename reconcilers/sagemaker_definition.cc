@@ -113,6 +113,7 @@ Status CompileParameters(const Json& definition, Names* names, std::vector<Param
     if (!names->parameters.insert(p->name).second) {
       return Error(Item("Parameters", i) + " (" + p->name + ").Name", "duplicate parameter name");
     }
+    if (p->type) names->parameter_types[p->name] = *p->type;
     out->push_back(std::move(p).value());
   }
   return Status::Ok();
@@ -303,6 +304,7 @@ constexpr StepKind kStepKinds[] = {
     {"RegisterModel", sagemaker::CompileRegisterModel, false},
     {"Lineage", sagemaker::CompileLineage, false},
     {"Transform", sagemaker::CompileTransform, true},
+    {"Lambda", sagemaker::CompileLambda, false},
 };
 
 void WarnIgnoredFields(const Entry& e, bool retries, std::vector<std::string>* warnings) {
@@ -329,7 +331,6 @@ constexpr Replacement kReplacements[] = {
     {"Tuning",
      "run one Training step per candidate (a native step with forEach) and compare them "
      "in a Condition"},
-    {"Lambda", "run the function's code in a container as a Processing step"},
     {"EMR", "submit the job to your Spark cluster from a Processing step (spark-submit)"},
     {"ClarifyCheck", "run the check's container in a Processing step and gate on its output"},
     {"QualityCheck", "run the check's container in a Processing step and gate on its output"},
@@ -340,7 +341,7 @@ constexpr Replacement kReplacements[] = {
 std::string UnsupportedType(const std::string& type) {
   std::string text = "step type " + Quote(type) +
                      " is not supported by Stepline (supported: Processing, Training, Condition, "
-                     "Fail, Callback, Model, RegisterModel, Lineage, Transform)";
+                     "Fail, Callback, Model, RegisterModel, Lineage, Transform, Lambda)";
   for (const Replacement& r : kReplacements) {
     if (r.type == type) return text + ": " + std::string(r.advice);
   }

@@ -48,7 +48,14 @@
 //               SplitType, BatchStrategy, MaxPayloadInMB, Accept, AssembleWith and
 //               ModelClientConfig -> the step's transform spec; a literal ModelName, a manifest,
 //               compressed input and DataProcessing filters are errors
-//   anything else (Tuning, Lambda, EMR, ClarifyCheck, QualityCheck, AutoML,
+//   Lambda      a call of the function over HTTP (sagemaker_lambda.cc, function_job.h): the
+//               function's name (the last part of FunctionArn; a version or alias is ignored,
+//               with a warning) is the key of its URL in the namespace's ConfigMap
+//               stepline-functions; Arguments -> the event POSTed as JSON (strings and Get /
+//               Std:Join values as text, numeric and boolean parameters and literals as JSON;
+//               a Get inside a nested value is an error); OutputParameters -> the step's outputs,
+//               read from the members of the JSON answer (a missing one fails the step)
+//   anything else (Tuning, EMR, ClarifyCheck, QualityCheck, AutoML,
 //   Notebook, ...): an error naming the step and its type, and what to use instead. So is a
 //   Training step with ServerlessJobConfig (no container to run).
 //

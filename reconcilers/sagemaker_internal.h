@@ -26,6 +26,7 @@ inline constexpr int kMaxNesting = 64;
 // The names a definition declares, which values are compiled against.
 struct Names {
   std::set<std::string> parameters;
+  std::map<std::string, ParameterType> parameter_types;  // the typed ones (String when absent)
   std::map<std::string, std::string> steps;  // SageMaker step name -> Stepline step name
   std::map<std::string, std::string> types;  // SageMaker step name -> its Type
   std::set<std::string> conditions;          // Condition steps: no Stepline step of their own
@@ -146,6 +147,14 @@ k8s::Status CompileTrainingConfigFiles(const StepInput& in, const Json& args, St
 k8s::Status CompileProcessingConfigFiles(const StepInput& in, const Json& args, Step* step);
 
 k8s::Status CompileCallback(const StepInput& in, Step* step);
+// The step's OutputParameters [{OutputName}] as its declared outputs.
+k8s::Status CompileOutputParameters(const StepInput& in, Step* step);
+
+// ---- function calls (sagemaker_lambda.cc) ----
+
+// Lambda: a call of the function over HTTP (FunctionSpec; reconcilers/function_job.h), its
+// Arguments the event, its OutputParameters read from the answer.
+k8s::Status CompileLambda(const StepInput& in, Step* step);
 // The step's CacheConfig {Enabled, ExpireAfter (an ISO-8601 duration)} (nullptr: none) as the
 // step's cache; nullopt when none is given.
 k8s::Result<std::optional<StepCache>> CompileCacheConfig(const Json* config,

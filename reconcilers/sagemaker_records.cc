@@ -22,6 +22,7 @@ struct Recorded {
 constexpr Recorded kRecorded[] = {
     {"Model", "PrimaryContainer.Image", "image"},
     {"Model", "PrimaryContainer.ModelDataUrl", "modelDataUrl"},
+    {"Model", "ModelName", "modelName"},  // a name for the record: EXECUTION-STEP
     {"RegisterModel", "ModelPackageGroupName", "modelPackageGroupName"},
     {"RegisterModel", "ModelApprovalStatus", "modelApprovalStatus"},
     {"RegisterModel", "InferenceSpecification.Containers[0].Image", "image"},
@@ -102,6 +103,9 @@ k8s::Status CompileModel(const StepInput& in, Step* step) {
   }
   Status status = RecordContainer(in, **primary, Field(at, "PrimaryContainer"), step);
   if (!status.ok()) return status;
+  // SageMaker names the model it creates per execution; the record's name is made the same way,
+  // for a later step (a Lambda step deploying it) to tell the runs' models apart.
+  step->values["modelName"] = "{{execution.name}}-" + in.names.steps.at(in.name);
   WarnUnused(in, **args, {"PrimaryContainer"});
   in.warnings->push_back(in.path +
                          ": a Model step creates no SageMaker model: Stepline runs no Job for it "

@@ -519,8 +519,7 @@ k8s::Status CompileFail(const StepInput& in, Step* step) {
   return Status::Ok();
 }
 
-k8s::Status CompileCallback(const StepInput& in, Step* step) {
-  step->type = StepType::kApproval;
+k8s::Status CompileOutputParameters(const StepInput& in, Step* step) {
   const std::string path = Field(in.path, "OutputParameters");
   const Json* outputs = Member(in.json, "OutputParameters");
   if (outputs != nullptr && !outputs->is_array()) return Error(path, "must be a list");
@@ -532,6 +531,12 @@ k8s::Status CompileCallback(const StepInput& in, Step* step) {
     }
     step->outputs.push_back(name->get<std::string>());
   }
+  return Status::Ok();
+}
+
+k8s::Status CompileCallback(const StepInput& in, Step* step) {
+  step->type = StepType::kApproval;
+  if (Status status = CompileOutputParameters(in, step); !status.ok()) return status;
   in.warnings->push_back(in.path +
                          ": a Callback step runs as an Approval step: answer it in the "
                          "execution's spec.signals (nothing is sent to SqsQueueUrl)");

@@ -76,7 +76,7 @@ std::string NoJobProperties(const std::string& type) {
   std::string recorded = RecordedProperties(type);
   return (recorded.empty() ? "none" : recorded) +
          ", with or without \"Properties.\" before it: a " + type +
-         " step creates nothing in SageMaker, so it has no name or ARN";
+         " step creates nothing in SageMaker, so it has no ARN or other SageMaker property";
 }
 
 std::string GetText(const std::string& get) { return "{\"Get\": \"" + get + "\"}"; }

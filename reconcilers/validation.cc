@@ -737,7 +737,7 @@ void CheckStepType(Checker& c, const Step& s, const Step& effective, const std::
   StepType type = s.type.value_or(StepType::kContainer);
   for (auto& [at, what] : NotebookProblems(s, effective, path)) c.Add(at, what);
   if (type == StepType::kContainer || type == StepType::kNotebook) {
-    if (effective.image.empty())
+    if (effective.image.empty() && !s.function)  // a function call runs the staging image
       c.Add(path + ".image", "required (on the step or in spec.stepDefaults)");
     if (s.max_parallel && s.for_each.empty()) c.Add(path + ".maxParallel", "needs forEach");
     if (s.cache && s.cache->enabled.value_or(false) && !s.for_each.empty()) {
@@ -762,6 +762,12 @@ void CheckStepType(Checker& c, const Step& s, const Step& effective, const std::
           "set only by a SageMaker definition's Transform step (spec.pipelineDefinition)");
   } else if (s.transform && type != StepType::kContainer) {
     c.Add(path + ".transform", "only a Container step runs a batch transform");
+  }
+  if (s.function && !c.compiled) {
+    c.Add(path + ".function",
+          "set only by a SageMaker definition's Lambda step (spec.pipelineDefinition)");
+  } else if (s.function && type != StepType::kContainer) {
+    c.Add(path + ".function", "only a Container step calls a function");
   }
   if (type == StepType::kFail && s.message.empty()) {
     c.Add(path + ".message", "required for a Fail step");

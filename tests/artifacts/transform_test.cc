@@ -3,9 +3,6 @@
 // model into /opt/ml/model (artifacts/tar_gz.h).
 #include "artifacts/transform.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -14,126 +11,19 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <mutex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "artifacts/tar_gz.h"
+#include "tests/artifacts/http_test_server.h"
 
 namespace stepline::artifacts {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Request {
-  std::string method, path, body, content_type, accept;
-};
-struct Response {
-  int code = 200;
-  std::string body;
-};
-
-// One connection at a time, HTTP/1.1 with Connection: close; enough for libcurl.
-class ModelServer {
- public:
-  explicit ModelServer(std::function<Response(const Request&)> handler)
-      : handler_(std::move(handler)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(::listen(fd_, 16), 0);
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~ModelServer() {
-    stop_ = true;
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::vector<Request> invocations() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return invocations_;
-  }
-
- private:
-  static std::string Header(const std::string& head, const std::string& name) {
-    std::istringstream lines(head);
-    std::string line;
-    while (std::getline(lines, line)) {
-      if (line.size() > name.size() && strncasecmp(line.c_str(), name.c_str(), name.size()) == 0 &&
-          line[name.size()] == ':') {
-        std::string v = line.substr(name.size() + 1);
-        v.erase(0, v.find_first_not_of(' '));
-        while (!v.empty() && (v.back() == '\r' || v.back() == ' ')) v.pop_back();
-        return v;
-      }
-    }
-    return "";
-  }
-
-  void Serve() {
-    while (!stop_) {
-      int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      std::string data;
-      char buf[65536];
-      size_t end = std::string::npos;
-      while ((end = data.find("\r\n\r\n")) == std::string::npos) {
-        ssize_t n = ::recv(c, buf, sizeof(buf), 0);
-        if (n <= 0) break;
-        data.append(buf, static_cast<size_t>(n));
-      }
-      if (end == std::string::npos) {
-        ::close(c);
-        continue;
-      }
-      std::string head = data.substr(0, end);
-      Request r;
-      std::istringstream first(head);
-      first >> r.method >> r.path;
-      r.content_type = Header(head, "Content-Type");
-      r.accept = Header(head, "Accept");
-      size_t length = std::strtoull(Header(head, "Content-Length").c_str(), nullptr, 10);
-      r.body = data.substr(end + 4);
-      while (r.body.size() < length) {
-        ssize_t n = ::recv(c, buf, sizeof(buf), 0);
-        if (n <= 0) break;
-        r.body.append(buf, static_cast<size_t>(n));
-      }
-      if (r.path == "/invocations") {
-        std::lock_guard<std::mutex> lock(mu_);
-        invocations_.push_back(r);
-      }
-      Response out = handler_(r);
-      std::string answer =
-          "HTTP/1.1 " + std::to_string(out.code) +
-          " X\r\nConnection: close\r\nContent-Length: " + std::to_string(out.body.size()) +
-          "\r\n\r\n" + out.body;
-      ::send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
-      ::close(c);
-    }
-  }
-
-  std::function<Response(const Request&)> handler_;
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::vector<Request> invocations_;
-  std::thread thread_;
-};
 
 // A model that answers one line per input line: the first field times two.
 Response Doubler(const Request& r) {
@@ -165,7 +55,7 @@ class TransformTest : public ::testing::Test {
     std::ifstream in(dir_ / "out" / rel, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
-  TransformOptions Options(const ModelServer& server) {
+  TransformOptions Options(const HttpTestServer& server) {
     TransformOptions o;
     o.input_dir = (dir_ / "in").string();
     o.output_dir = (dir_ / "out").string();
@@ -179,7 +69,7 @@ class TransformTest : public ::testing::Test {
 };
 
 TEST_F(TransformTest, LinesInBatchesUpToThePayloadLimit) {
-  ModelServer server(Doubler);
+  HttpTestServer server(Doubler);
   Write("a.csv", "1,x\n2,y\n3,z\n4,w\n5,v\n");
   Write("sub/b.csv", "10,q\n\n20,r");  // an empty line, and no newline at the end
   TransformOptions o = Options(server);
@@ -193,7 +83,7 @@ TEST_F(TransformTest, LinesInBatchesUpToThePayloadLimit) {
   EXPECT_EQ(Read("sub/b.csv.out"), "20\n40\n");
   EXPECT_EQ(done->files, 2);
   EXPECT_EQ(done->records, 7u);
-  auto calls = server.invocations();
+  auto calls = server.requests();
   ASSERT_EQ(calls.size(), 5u);  // a: 2+2+1, b: "10,q\n" then "20,r" (9 bytes > 8)
   EXPECT_EQ(calls[0].body, "1,x\n2,y\n");
   EXPECT_EQ(calls[2].body, "5,v\n");
@@ -205,7 +95,7 @@ TEST_F(TransformTest, LinesInBatchesUpToThePayloadLimit) {
 }
 
 TEST_F(TransformTest, SingleRecordAssembledWithLines) {
-  ModelServer server([](const Request& r) -> Response {
+  HttpTestServer server([](const Request& r) -> Response {
     if (r.path == "/ping") return {200, ""};
     return {200, "[" + r.body.substr(0, r.body.find('\n')) + "]"};  // no newline of its own
   });
@@ -216,13 +106,13 @@ TEST_F(TransformTest, SingleRecordAssembledWithLines) {
   o.assemble = AssembleWith::kLine;
   auto done = RunTransform(o);
   ASSERT_TRUE(done.ok()) << done.status().message();
-  EXPECT_EQ(server.invocations().size(), 3u);
+  EXPECT_EQ(server.requests().size(), 3u);
   EXPECT_EQ(Read("data.out"), "[a]\n[b]\n[c]\n");
-  EXPECT_TRUE(server.invocations()[0].content_type.empty());  // no ContentType: none sent
+  EXPECT_TRUE(server.requests()[0].content_type.empty());  // no ContentType: none sent
 }
 
 TEST_F(TransformTest, NoSplitSendsEachFileWholeAndAssemblesAsIs) {
-  ModelServer server([](const Request& r) -> Response {
+  HttpTestServer server([](const Request& r) -> Response {
     if (r.path == "/ping") return {200, ""};
     return {200, "<" + r.body + ">"};
   });
@@ -230,13 +120,13 @@ TEST_F(TransformTest, NoSplitSendsEachFileWholeAndAssemblesAsIs) {
   Write("two.json", "{}");
   auto done = RunTransform(Options(server));
   ASSERT_TRUE(done.ok()) << done.status().message();
-  EXPECT_EQ(server.invocations().size(), 2u);
+  EXPECT_EQ(server.requests().size(), 2u);
   EXPECT_EQ(Read("one.json.out"), "<{\"x\": 1}\n{\"x\": 2}\n>");
   EXPECT_EQ(Read("two.json.out"), "<{}>");
 }
 
 TEST_F(TransformTest, ARecordLargerThanThePayloadLimitFails) {
-  ModelServer server(Doubler);
+  HttpTestServer server(Doubler);
   Write("big.csv", "1\n123456789\n");
   TransformOptions o = Options(server);
   o.split = SplitType::kLine;
@@ -254,7 +144,7 @@ TEST_F(TransformTest, ARecordLargerThanThePayloadLimitFails) {
 }
 
 TEST_F(TransformTest, AFailedInvocationIsRetriedThenFailsNamingTheAnswer) {
-  ModelServer server([](const Request& r) -> Response {
+  HttpTestServer server([](const Request& r) -> Response {
     if (r.path == "/ping") return {200, ""};
     return {500, "model exploded\non line 2"};
   });
@@ -268,14 +158,14 @@ TEST_F(TransformTest, AFailedInvocationIsRetriedThenFailsNamingTheAnswer) {
             "transform: POST " + server.url() +
                 "/invocations failed for x.csv (records 1-2) (3 attempt(s)): HTTP 500: model "
                 "exploded on line 2");
-  EXPECT_EQ(server.invocations().size(), 3u);
+  EXPECT_EQ(server.requests().size(), 3u);
   EXPECT_FALSE(fs::exists(dir_ / "out" / "x.csv.out"));  // no partial output
   EXPECT_FALSE(fs::exists(dir_ / "out" / "x.csv.out.partial"));
 }
 
 TEST_F(TransformTest, ARetrySucceedsAfterOneFailure) {
   std::atomic<int> calls{0};
-  ModelServer server([&](const Request& r) -> Response {
+  HttpTestServer server([&](const Request& r) -> Response {
     if (r.path == "/ping") return {200, ""};
     return ++calls == 1 ? Response{503, "busy"} : Response{200, "ok"};
   });
@@ -287,7 +177,7 @@ TEST_F(TransformTest, ARetrySucceedsAfterOneFailure) {
 
 TEST_F(TransformTest, WaitsForPingAndGivesUpNamingTheLastAnswer) {
   std::atomic<int> pings{0};
-  ModelServer slow([&](const Request& r) -> Response {
+  HttpTestServer slow([&](const Request& r) -> Response {
     if (r.path == "/ping") return ++pings < 3 ? Response{503, "loading"} : Response{200, ""};
     return {200, "y"};
   });
@@ -296,7 +186,7 @@ TEST_F(TransformTest, WaitsForPingAndGivesUpNamingTheLastAnswer) {
   ASSERT_TRUE(done.ok()) << done.status().message();
   EXPECT_GE(pings.load(), 3);
 
-  ModelServer never([](const Request&) { return Response{503, "still loading"}; });
+  HttpTestServer never([](const Request&) { return Response{503, "still loading"}; });
   TransformOptions o = Options(never);
   o.ping_timeout_seconds = 1;
   done = RunTransform(o);
@@ -307,11 +197,11 @@ TEST_F(TransformTest, WaitsForPingAndGivesUpNamingTheLastAnswer) {
                                    "HTTP 503: still loading)"),
       std::string::npos)
       << done.status().message();
-  EXPECT_TRUE(never.invocations().empty());
+  EXPECT_TRUE(never.requests().empty());
 }
 
 TEST_F(TransformTest, NoInputFilesIsAnError) {
-  ModelServer server(Doubler);
+  HttpTestServer server(Doubler);
   auto done = RunTransform(Options(server));
   ASSERT_FALSE(done.ok());
   EXPECT_NE(done.status().message().find("no input files under"), std::string::npos);
@@ -336,7 +226,7 @@ std::string TFRecord(const std::string& data) {
 }
 
 TEST_F(TransformTest, RecordIOAndTFRecordSplitOnTheirFraming) {
-  ModelServer server([](const Request& r) -> Response {
+  HttpTestServer server([](const Request& r) -> Response {
     if (r.path == "/ping") return {200, ""};
     return {200, std::to_string(r.body.size()) + ","};
   });
@@ -351,7 +241,7 @@ TEST_F(TransformTest, RecordIOAndTFRecordSplitOnTheirFraming) {
   fs::rename(dir_ / "in" / "t.tfrecord", dir_ / "t.tfrecord");
   auto done = RunTransform(o);
   ASSERT_TRUE(done.ok()) << done.status().message();
-  auto calls = server.invocations();
+  auto calls = server.requests();
   ASSERT_EQ(calls.size(), 3u);
   EXPECT_EQ(calls[0].body, whole);
   EXPECT_EQ(calls[1].body, parts);  // a record in three parts is one record

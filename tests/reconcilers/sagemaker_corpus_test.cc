@@ -196,13 +196,13 @@ const std::map<std::string, std::string> kExpected = {
     {"defs/dynamic-framework-falcon-calhousing.json", ""},
     {"defs/examples-abalone-batch-transform.json", ""},
     {"defs/examples-cfn-sdxl-finetune.json", ""},
-    {"defs/examples-lambda-step.json", "(LambdaStep).Type: step type \"Lambda\" is not supported"},
+    {"defs/examples-lambda-step.json", ""},
     {"defs/examples-selective-execution.json", ""},
     {"defs/sdk-feature-processor-training.json", ""},
     {"defs/sdk-v2-callback-step.json", ""},   // its Training step fails when it runs
     {"defs/sdk-v2-condition-step.json", ""},  // its Training step fails when it runs
     {"defs/sdk-v2-emr-step.json", "\"EMR\" is not supported"},
-    {"defs/sdk-v2-lambda-step.json", "\"Lambda\" is not supported"},
+    {"defs/sdk-v2-lambda-step.json", ""},
     {"defs/sdk-v3-evaluation-deterministic.json",
      "(EvaluateCustomModel).Arguments.ServerlessJobConfig: SageMaker's serverless jobs"},
     {"ack/ack-e2e-pipeline.yaml", ""},

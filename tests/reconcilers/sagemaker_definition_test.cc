@@ -702,7 +702,7 @@ TEST(SageMakerDefinitionTest, CacheConfigBecomesTheStepsCache) {
 
 TEST(SageMakerDefinitionTest, UnsupportedStepTypesAreNamed) {
   for (const std::string type :
-       {"Tuning", "Lambda", "EMR", "ClarifyCheck", "QualityCheck", "AutoML", "Notebook"}) {
+       {"Tuning", "EMR", "ClarifyCheck", "QualityCheck", "AutoML", "Notebook"}) {
     SCOPED_TRACE(type);
     Json nested = {{"Name", "Check"},
                    {"Type", "Condition"},
@@ -715,7 +715,8 @@ TEST(SageMakerDefinitionTest, UnsupportedStepTypesAreNamed) {
     EXPECT_EQ(got.status().message().rfind(
                   "Steps[1] (Check).Arguments.IfSteps[0] (Deploy).Type: step type \"" + type +
                       "\" is not supported by Stepline (supported: Processing, Training, "
-                      "Condition, Fail, Callback, Model, RegisterModel, Lineage, Transform): ",
+                      "Condition, Fail, Callback, Model, RegisterModel, Lineage, Transform, "
+                      "Lambda): ",
                   0),
               0u)
         << got.status().message();
@@ -725,7 +726,7 @@ TEST(SageMakerDefinitionTest, UnsupportedStepTypesAreNamed) {
   EXPECT_EQ(got.status().message(),
             "Steps[0] (X).Type: step type \"Teleport\" is not supported by Stepline (supported: "
             "Processing, Training, Condition, Fail, Callback, Model, RegisterModel, Lineage, "
-            "Transform)");
+            "Transform, Lambda)");
 }
 
 // Model, RegisterModel and Lineage create nothing in SageMaker here: Record steps that run no
@@ -754,7 +755,8 @@ TEST(SageMakerDefinitionTest, ModelRegisterModelAndLineageBecomeRecordSteps) {
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   Json want = Json::parse(R"([
     {"name": "make-create-model", "type": "Record", "dependsOn": ["train"],
-     "values": {"image": "xgb:1", "modelDataUrl": "{{steps.train.artifacts.model.uri}}"}},
+     "values": {"image": "xgb:1", "modelDataUrl": "{{steps.train.artifacts.model.uri}}",
+                "modelName": "{{execution.name}}-make-create-model"}},
     {"name": "reg", "type": "Record", "dependsOn": ["train"],
      "values": {"image": "xgb:1", "modelDataUrl": "{{steps.train.artifacts.model.uri}}",
                 "modelApprovalStatus": "PendingManualApproval",
@@ -771,8 +773,8 @@ TEST(SageMakerDefinitionTest, ModelRegisterModelAndLineageBecomeRecordSteps) {
       "Steps[1] (Make-CreateModel).Arguments.PrimaryContainer: not used by Stepline: Environment",
       "Steps[1] (Make-CreateModel).Arguments: not used by Stepline: ExecutionRoleArn",
       "Steps[1] (Make-CreateModel): a Model step creates no SageMaker model: Stepline runs no Job "
-      "for it and records the container as its outputs image, modelDataUrl; serve the model from "
-      "them with your serving platform (e.g. KServe)",
+      "for it and records the container as its outputs image, modelDataUrl, modelName; serve the "
+      "model from them with your serving platform (e.g. KServe)",
       "Steps[2] (Reg).Arguments.InferenceSpecification.Containers: only the first of 2 "
       "containers is recorded",
       "Steps[2] (Reg).Arguments.InferenceSpecification: not used by Stepline: "
@@ -796,19 +798,21 @@ TEST(SageMakerDefinitionTest, PropertiesOfStepsThatRunNoJobAreRefusedByName) {
     std::string want;
   };
   std::vector<Case> cases = {
-      {"Model", "Steps.M.ModelName",
+      {"Model", "Steps.M.Properties.ModelArn",
        "Steps[1] (Use).Arguments.AppSpecification.ContainerArguments[0]: {\"Get\": "
-       "\"Steps.M.ModelName\"}: Stepline cannot provide this property of a Model step (it "
-       "provides PrimaryContainer.Image, PrimaryContainer.ModelDataUrl, with or without "
-       "\"Properties.\" before it: a Model step creates nothing in SageMaker, so it has no name or "
-       "ARN)"},
+       "\"Steps.M.Properties.ModelArn\"}: Stepline cannot provide this property of a Model step "
+       "(it provides PrimaryContainer.Image, PrimaryContainer.ModelDataUrl, ModelName, with or "
+       "without \"Properties.\" before it: a Model step creates nothing in SageMaker, so it has no "
+       "ARN or other SageMaker property)"},
+      {"Model", "Steps.M.ModelName", ""},  // EXECUTION-m, the record's name
       {"RegisterModel", "Steps.M.Properties.ModelPackageArn",
        "Steps[1] (Use).Arguments.AppSpecification.ContainerArguments[0]: {\"Get\": "
        "\"Steps.M.Properties.ModelPackageArn\"}: Stepline cannot provide this property of a "
        "RegisterModel step (it provides ModelPackageGroupName, ModelApprovalStatus, "
        "InferenceSpecification.Containers[0].Image, "
        "InferenceSpecification.Containers[0].ModelDataUrl, with or without \"Properties.\" before "
-       "it: a RegisterModel step creates nothing in SageMaker, so it has no name or ARN)"},
+       "it: a RegisterModel step creates nothing in SageMaker, so it has no ARN or other "
+       "SageMaker property)"},
       {"Model", "Steps.M.PrimaryContainer.Image", ""},
   };
   for (const Case& c : cases) {
@@ -942,16 +946,15 @@ TEST(SageMakerDefinitionTest, CompileSnapshotRunsADefinitionAsItsSteps) {
   EXPECT_EQ(snapshot->steps[1].node_selector, (StringMap{{"pool", "ml"}}));
   EXPECT_EQ(snapshot->max_parallel_execution_steps, 2);
 
-  pipeline->spec.pipeline_definition =
-      Definition(Json::parse(R"([{"Name": "X", "Type": "Lambda"}])"));
+  pipeline->spec.pipeline_definition = Definition(Json::parse(R"([{"Name": "X", "Type": "EMR"}])"));
   auto invalid = CompileSnapshot(*pipeline, run);
   ASSERT_FALSE(invalid.ok());
   EXPECT_TRUE(invalid.status().IsInvalid());
   EXPECT_EQ(invalid.status().message(),
-            "spec.pipelineDefinition: Steps[0] (X).Type: step type \"Lambda\" is not supported "
+            "spec.pipelineDefinition: Steps[0] (X).Type: step type \"EMR\" is not supported "
             "by Stepline (supported: Processing, Training, Condition, Fail, Callback, Model, "
-            "RegisterModel, Lineage, Transform): run the "
-            "function's code in a container as a Processing step");
+            "RegisterModel, Lineage, Transform, Lambda): submit the job to your Spark cluster "
+            "from a Processing step (spark-submit)");
 }
 
 TEST(SageMakerDefinitionTest, ATimeoutFromAParameterIsAppliedPerExecution) {
