@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cstring>
 #include <sstream>
 
@@ -55,6 +56,26 @@ enum ChildStage {
   ::_exit(127);
 }
 
+// mkdir -p with system calls only (it runs in the forked child): each missing component of path,
+// an absolute path shorter than PATH_MAX. 0, or -1 with errno.
+int MakeDirsInChild(const char* path) {
+  char buffer[PATH_MAX];
+  const size_t length = std::strlen(path);
+  if (length == 0 || length >= sizeof(buffer)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  std::memcpy(buffer, path, length + 1);
+  for (size_t i = 1; i <= length; ++i) {
+    if (buffer[i] != '/' && buffer[i] != '\0') continue;
+    const char saved = buffer[i];
+    buffer[i] = '\0';
+    if (::mkdir(buffer, 0755) != 0 && errno != EEXIST) return -1;
+    buffer[i] = saved;
+  }
+  return 0;
+}
+
 int RunSandboxStep(const SandboxStep& s) {
   using Kind = SandboxStep::Kind;
   const char* t = s.target.c_str();
@@ -67,6 +88,8 @@ int RunSandboxStep(const SandboxStep& s) {
     }
     case Kind::kMakeDir:
       return ::mkdir(t, 0755);
+    case Kind::kMakeDirs:
+      return MakeDirsInChild(t);
     case Kind::kBind:
       return ::mount(s.source.c_str(), t, nullptr, MS_BIND | MS_REC, nullptr);
     case Kind::kSymlink:

@@ -1,5 +1,6 @@
 #include "localagent/sandbox_plan.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -14,6 +15,35 @@ using Kind = SandboxStep::Kind;
 constexpr const char* kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
 
 bool UnderDev(const std::string& path) { return path.rfind("/dev/", 0) == 0; }
+
+// The number of components of an absolute path ("/a/b/" is 2).
+size_t Depth(const std::string& path) {
+  size_t depth = 0;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] != '/' && (i == 0 || path[i - 1] == '/')) ++depth;
+  }
+  return depth;
+}
+
+// path lies strictly below dir.
+bool IsUnder(std::string path, std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path.size() > dir.size() + 1 && path.compare(0, dir.size(), dir) == 0 &&
+         path[dir.size()] == '/';
+}
+
+// The mount point of m inside an already bound volume: a directory, or an empty file in its
+// (created) directory.
+void AddMountPoint(const BindMount& m, std::vector<SandboxStep>* plan) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(m.source, ec)) {
+    plan->push_back({Kind::kMakeDirs, "", m.target});
+    return;
+  }
+  plan->push_back({Kind::kMakeDirs, "", std::filesystem::path(m.target).parent_path().string()});
+  plan->push_back({Kind::kCreateFile, "", m.target});
+}
 
 }  // namespace
 
@@ -51,7 +81,16 @@ std::vector<SandboxStep> BuildSandboxPlan(const std::string& stage_dir,
     plan.push_back({Kind::kCreateFile, "", termination_path});
     plan.push_back({Kind::kBind, termination_host_file, termination_path});
   }
-  for (const BindMount& m : mounts) {
+  std::vector<BindMount> ordered = mounts;
+  std::stable_sort(ordered.begin(), ordered.end(), [](const BindMount& a, const BindMount& b) {
+    return Depth(a.target) < Depth(b.target);
+  });
+  for (size_t i = 0; i < ordered.size(); ++i) {
+    const BindMount& m = ordered[i];
+    const bool nested = std::any_of(ordered.begin(), ordered.begin() + i, [&](const BindMount& p) {
+      return IsUnder(m.target, p.target);
+    });
+    if (nested) AddMountPoint(m, &plan);
     plan.push_back({Kind::kBind, m.source, m.target});
     if (m.read_only) plan.push_back({Kind::kReadOnly, "", m.target});
   }
@@ -75,6 +114,8 @@ const char* SandboxStepName(SandboxStep::Kind kind) {
       return "create mount point";
     case Kind::kMakeDir:
       return "mkdir";
+    case Kind::kMakeDirs:
+      return "mkdir -p";
     case Kind::kBind:
       return "bind mount";
     case Kind::kSymlink:

@@ -16,6 +16,7 @@ struct SandboxStep {
     kMountTmpfs,  // mount a fresh tmpfs on target
     kCreateFile,  // create an empty file target (mount point for a bind)
     kMakeDir,     // mkdir target
+    kMakeDirs,    // mkdir target and its missing parents (a mount point inside another volume)
     kBind,        // bind-mount source onto target
     kSymlink,     // symlink target -> source
     kMove,        // move the mount at source onto target (MS_MOVE)
@@ -34,6 +35,10 @@ struct BindMount {
   bool read_only = false;
 };
 
+// The volume mounts are bound parents first (by the depth of their target, as container
+// runtimes sort them); a mount point inside another volume (/opt/ml/input under /opt/ml) is
+// created in that volume once it is bound, as a runtime creates it.
+//
 // stage_dir: an empty host directory used as the mount point of the new /dev before it is moved
 // over /dev. termination_host_file: the pod's file. termination_path: where the container sees
 // it (terminationMessagePath, "/dev/termination-log" by default).

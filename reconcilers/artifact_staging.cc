@@ -44,6 +44,19 @@ k8s::Result<std::string> OutputUri(const ArtifactResolution& in, const Artifact&
                             in.attempt, a.name);
 }
 
+// The URI with each run of '/' in its key read as one: a parameter that ends in '/' joined with
+// "/rest" (SageMaker's S3OutputPath "s3://b/models/" + "/JOB/output/...") names s3://b/models/JOB/
+// ..., as SageMaker joins them; an empty segment would otherwise be refused.
+std::string WithoutEmptySegments(const std::string& uri) {
+  const size_t key = uri.rfind("s3://", 0) == 0 ? uri.find('/', 5) : std::string::npos;
+  if (key == std::string::npos) return uri;
+  std::string out = uri.substr(0, key + 1);
+  for (size_t i = key + 1; i < uri.size(); ++i) {
+    if (uri[i] != '/' || out.back() != '/') out += uri[i];
+  }
+  return out;
+}
+
 // Checks a rendered URI: what validation could not check before the templates were rendered.
 k8s::Status CheckRendered(const std::string& kind, const Artifact& a, const std::string& uri) {
   std::string problem = S3UriProblem(uri, false);
@@ -165,12 +178,14 @@ k8s::Result<StagedArtifacts> ResolveArtifacts(const ArtifactResolution& in) {
     }
     k8s::Result<std::string> uri = InputUri(in, a);
     if (!uri.ok()) return uri.status();
+    *uri = WithoutEmptySegments(*uri);
     if (k8s::Status st = CheckRendered("input", a, *uri); !st.ok()) return st;
     out.inputs.push_back({a.name, a.path, *uri, a.archive});
   }
   for (const Artifact& a : in.step->output_artifacts) {
     k8s::Result<std::string> uri = OutputUri(in, a);
     if (!uri.ok()) return uri.status();
+    *uri = WithoutEmptySegments(*uri);
     if (k8s::Status st = CheckRendered("output", a, *uri); !st.ok()) return st;
     out.outputs.push_back({a.name, a.path, *uri, a.archive});
   }

@@ -141,6 +141,10 @@ cat >"$E2E_WORK/image-bin/train" <<'SH'
 #!/bin/sh
 # Stand-in for the xgboost image's train: the channels must be staged; writes the model.
 ls /opt/ml/input/data/train/train.csv /opt/ml/input/data/validation/validation.csv || exit 4
+# Not at once: a container that ends within milliseconds can end before the artifact-upload
+# sidecar has blocked SIGTERM, which then dies of it (exit 143, ArtifactError); the race of the
+# staging reported with sagemaker_steps_e2e's stand-in.
+sleep 2
 echo "booster rounds=$SM_HP_NUM_ROUND" >/opt/ml/model/xgboost-model
 SH
 s3_request PUT "$BUCKET/lambda-step-example/sklearn-abalone-pre-2022-07-13-15-58-56-005/input/code/preprocess.py" \

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <memory>
 
@@ -115,6 +116,24 @@ TEST_F(ProcessRunnerTest, OverTheMemoryLimitIsAnOomKill) {
   EXPECT_EQ(exit.signal, SIGKILL);
 }
 
+TEST_F(ProcessRunnerTest, AVolumeInsideAnotherGetsItsMountPointThere) {
+  if (!mount_ns_) GTEST_SKIP() << "needs root and mount namespaces";
+  // As SageMaker's ProcessingInputs at /opt/ml/processing/input and .../input/code: the inner
+  // mount point does not exist in the outer volume until the runtime makes it.
+  const std::string outer = dir_ + "/volumes/input", inner = dir_ + "/volumes/code";
+  ASSERT_TRUE(MakeDirs(outer));
+  ASSERT_TRUE(MakeDirs(inner));
+  WriteWholeFile(outer + "/data.csv", "1,2\n");
+  WriteWholeFile(inner + "/prep.py", "print(1)\n");
+  const std::string at = dir_ + "/opt/in";
+  ProcessSpec spec = Spec({"sh", "-c", "cat " + at + "/data.csv " + at + "/code/prep.py"});
+  spec.mounts = {{inner, at + "/code/", false}, {outer, at, false}};  // the inner one first
+  auto exit = Run(spec);
+  EXPECT_EQ(exit.exit_code, 0) << ReadWholeFile(dir_ + "/log").value_or("");
+  EXPECT_EQ(ReadWholeFile(dir_ + "/log").value_or(""), "1,2\nprint(1)\n");
+  EXPECT_TRUE(std::filesystem::is_directory(outer + "/code"));  // made in the outer volume
+}
+
 TEST(SandboxPlanTest, BindsTheTerminationLogInsideTheNewDev) {
   auto plan = BuildSandboxPlan("/stage", "/pods/u1/termination-log", "/dev/termination-log");
   ASSERT_FALSE(plan.empty());
@@ -143,6 +162,33 @@ TEST(SandboxPlanTest, BindsVolumesAfterTheNewDevReadOnlyWhenAsked) {
   EXPECT_EQ(plan[n - 2].source + " " + plan[n - 2].target, "/pods/u1/volumes/c /creds");
   EXPECT_EQ(plan[n - 1].kind, SandboxStep::Kind::kReadOnly);
   EXPECT_EQ(plan[n - 1].target, "/creds");
+}
+
+TEST(SandboxPlanTest, ParentsFirstAndANestedMountPointIsMadeInItsVolume) {
+  auto plan = BuildSandboxPlan("/stage", "", "",
+                               {{"/usr/lib", "/opt/ml/in/code", false},
+                                {"/etc/passwd", "/opt/ml/in/config/x.json", true},
+                                {"/usr", "/opt/ml/in", false},
+                                {"/var", "/opt/ml/inother", false}});
+  std::vector<std::string> tail;
+  bool moved = false;
+  for (const auto& step : plan) {
+    moved = moved || step.kind == SandboxStep::Kind::kMove;
+    if (moved && step.kind != SandboxStep::Kind::kMove) {
+      tail.push_back(std::string(SandboxStepName(step.kind)) + " " + step.source + " " +
+                     step.target);
+    }
+  }
+  EXPECT_EQ(tail, (std::vector<std::string>{
+                      "bind mount /usr /opt/ml/in",
+                      "bind mount /var /opt/ml/inother",  // not inside /opt/ml/in
+                      "mkdir -p  /opt/ml/in/code",
+                      "bind mount /usr/lib /opt/ml/in/code",
+                      "mkdir -p  /opt/ml/in/config",  // /etc/passwd is a file
+                      "create mount point  /opt/ml/in/config/x.json",
+                      "bind mount /etc/passwd /opt/ml/in/config/x.json",
+                      "read-only remount  /opt/ml/in/config/x.json",
+                  }));
 }
 
 TEST(MemoryCgroupOfTest, FindsTheMemoryLine) {

@@ -169,6 +169,23 @@ TEST(ArtifactStagingTest, NoRepositoryFailsTheStepNamingTheConfigMap) {
   EXPECT_TRUE(run.JobNames().empty());
 }
 
+TEST(ArtifactStagingTest, APrefixEndingInASlashJoinsAsSageMakerJoinsIt) {
+  // "{{parameters.base}}/x" with base "s3://arts/models/" (SageMaker's S3OutputPath written with
+  // its trailing '/'): the key's "//" is read as "/", not refused as an empty segment.
+  Object spec = Steps({S("a", {{"outputs",
+                                {{"artifacts",
+                                  {{{"name", "model"},
+                                    {"path", "/out/model.bin"},
+                                    {"s3", "{{parameters.base}}/run-1//model.bin"}}}}}}})});
+  spec["parameters"] = Object::parse(R"([{"name": "base", "default": "s3://arts/models/"}])");
+  FakeRun run(spec);
+  run.artifact_repository = TestArtifactRepository();
+  run.Plan();
+  ASSERT_EQ(run.JobNames().size(), 1u) << run.StepOf("a")->message;
+  const Object& up = PodSpec(run, "run-a-1")["initContainers"][0];
+  EXPECT_EQ(up["command"][3], "s3://arts/models/run-1/model.bin") << up.dump();
+}
+
 TEST(ArtifactStagingTest, StepsWithoutArtifactsAreUnchanged) {
   FakeRun run(Steps({S("a")}));
   run.Plan();
