@@ -1,6 +1,5 @@
 #include "artifacts/invoke.h"
 
-#include <set>
 #include <string>
 
 #include "artifacts/s3_http.h"
@@ -11,15 +10,6 @@ namespace {
 using k8s::Object;
 using k8s::Result;
 using k8s::Status;
-
-// The start of an answer, on one line.
-std::string Excerpt(const std::string& body) {
-  std::string text = body.substr(0, 512);
-  for (char& c : text) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return text.empty() ? "(empty answer)" : text + (body.size() > 512 ? "..." : "");
-}
 
 std::string Members(const Object& answer) {
   std::string list;
@@ -44,7 +34,7 @@ k8s::Result<Object> BuildEvent(const std::vector<EventField>& fields) {
     }
     Object value = Object::parse(f.text, nullptr, false);
     if (value.is_discarded()) {
-      return Status::InvalidArgument("event member \"" + f.name + "\": " + Excerpt(f.text) +
+      return Status::InvalidArgument("event member \"" + f.name + "\": " + AnswerExcerpt(f.text) +
                                      " is not JSON");
     }
     event[f.name] = std::move(value);
@@ -66,11 +56,11 @@ k8s::Result<Object> InvokeFunction(const InvokeOptions& o) {
   }
   if (answer->http_code < 200 || answer->http_code > 299) {
     return Status::InvalidArgument(what + " failed: HTTP " + std::to_string(answer->http_code) +
-                                   ": " + Excerpt(answer->body));
+                                   ": " + AnswerExcerpt(answer->body));
   }
   Object body = Object::parse(answer->body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
-    return Status::InvalidArgument(what + " answered " + Excerpt(answer->body) +
+    return Status::InvalidArgument(what + " answered " + AnswerExcerpt(answer->body) +
                                    ", not a JSON object (the step's OutputParameters are read "
                                    "from its members)");
   }

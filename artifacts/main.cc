@@ -282,6 +282,13 @@ int RunWrite(int argc, char** argv) {
   return 0;
 }
 
+// A flag's whole value as a decimal integer of at least min.
+bool NumberAtLeast(const std::string& text, long long min, long long* out) {
+  char* end = nullptr;
+  *out = std::strtoll(text.c_str(), &end, 10);
+  return !text.empty() && *end == '\0' && *out >= min;
+}
+
 // Calls handle(FLAG, VALUE) for each "--flag value" pair after the subcommand; returns the first
 // problem (handle's, or a flag without its value), "" when none.
 std::string ForEachFlag(
@@ -302,11 +309,6 @@ std::string ForEachFlag(
 int RunTransform(int argc, char** argv) {
   Args args;
   a::TransformOptions o;
-  auto number = [](const std::string& text, long long min, long long* out) {
-    char* end = nullptr;
-    *out = std::strtoll(text.c_str(), &end, 10);
-    return !text.empty() && *end == '\0' && *out >= min;
-  };
   std::string problem = ForEachFlag(argc, argv, [&](const std::string& arg, const std::string& v) {
     std::string problem;
     long long n = 0;
@@ -331,22 +333,22 @@ int RunTransform(int argc, char** argv) {
     } else if (arg == "--assemble-with") {
       if (!a::ParseAssembleWith(v, &o.assemble)) problem = "--assemble-with: None or Line";
     } else if (arg == "--max-payload-mb") {
-      if (number(v, 0, &n) && n <= 100)
+      if (NumberAtLeast(v, 0, &n) && n <= 100)
         o.max_payload_bytes = static_cast<uint64_t>(n) << 20;
       else
         problem = "--max-payload-mb: a number of MB from 0 to 100";
     } else if (arg == "--ping-timeout") {
-      if (number(v, 1, &n))
+      if (NumberAtLeast(v, 1, &n))
         o.ping_timeout_seconds = static_cast<int>(std::min(n, 86400LL));
       else
         problem = "--ping-timeout: a positive number of seconds";
     } else if (arg == "--invocation-timeout") {
-      if (number(v, 1, &n))
+      if (NumberAtLeast(v, 1, &n))
         o.invocation_timeout_seconds = static_cast<int>(std::min(n, 86400LL));
       else
         problem = "--invocation-timeout: a positive number of seconds";
     } else if (arg == "--max-retries") {
-      if (number(v, 0, &n) && n <= 3)
+      if (NumberAtLeast(v, 0, &n) && n <= 3)
         o.max_retries = static_cast<int>(n);
       else
         problem = "--max-retries: 0 to 3";
@@ -394,10 +396,11 @@ int RunInvoke(int argc, char** argv) {
     } else if (arg == "--output") {
       o.outputs.push_back(v);
     } else if (arg == "--timeout") {
-      char* end = nullptr;
-      long long n = std::strtoll(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || n < 1) problem = "--timeout: a positive number of seconds";
-      o.timeout_seconds = static_cast<int>(std::min(n, 86400LL));
+      long long n = 0;
+      if (NumberAtLeast(v, 1, &n))
+        o.timeout_seconds = static_cast<int>(std::min(n, 86400LL));
+      else
+        problem = "--timeout: a positive number of seconds";
     } else if (arg == "--outputs-file") {
       outputs_file = v;
     } else if (arg == "--error-file") {

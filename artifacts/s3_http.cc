@@ -179,4 +179,13 @@ k8s::Result<HttpAnswer> Perform(const HttpCall& call, const HttpSettings& settin
   return answer;
 }
 
+std::string AnswerExcerpt(const std::string& body) {
+  std::string text = body.substr(0, 512);
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text.empty() ? "(empty answer)" : text + (body.size() > 512 ? "..." : "");
+}
+
 }  // namespace stepline::artifacts

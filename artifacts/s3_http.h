@@ -46,6 +46,10 @@ struct HttpSettings {
 // URL and curl's message; any HTTP answer, 4xx and 5xx included, is returned as such.
 k8s::Result<HttpAnswer> Perform(const HttpCall& call, const HttpSettings& settings);
 
+// The start of an answer's body on one line, for messages: at most 512 bytes ("..." after a cut),
+// line breaks as spaces, trailing spaces dropped; "(empty answer)" when nothing is left.
+std::string AnswerExcerpt(const std::string& body);
+
 // Hex SHA-256 of data (the x-amz-content-sha256 of small bodies).
 std::string Sha256Hex(const std::string& data);
 

@@ -158,15 +158,6 @@ class RecordReader {
   bool done_ = false;
 };
 
-std::string Excerpt(const std::string& body) {
-  std::string text = body.substr(0, 512);
-  for (char& c : text) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  while (!text.empty() && text.back() == ' ') text.pop_back();
-  return text.empty() ? "(empty answer)" : text + (body.size() > 512 ? "..." : "");
-}
-
 std::string Trimmed(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
@@ -184,8 +175,9 @@ Status WaitForPing(const TransformOptions& o) {
     HttpCall call{.method = "GET", .url = url};
     auto answer = Perform(call, settings);
     if (answer.ok() && answer->http_code == 200) return Status::Ok();
-    last = answer.ok() ? "HTTP " + std::to_string(answer->http_code) + ": " + Excerpt(answer->body)
-                       : answer.status().message();
+    last = answer.ok()
+               ? "HTTP " + std::to_string(answer->http_code) + ": " + AnswerExcerpt(answer->body)
+               : answer.status().message();
     if (std::chrono::steady_clock::now() >= deadline) {
       return Failed("the model server did not become ready: GET " + url + " gave no 200 within " +
                     std::to_string(o.ping_timeout_seconds) + " s (last: " + last + ")");
@@ -222,7 +214,7 @@ Status Invoke(const TransformOptions& o, const std::string& body, const std::str
       continue;
     }
     if (answer->http_code < 200 || answer->http_code > 299) {
-      last = "HTTP " + std::to_string(answer->http_code) + ": " + Excerpt(answer->body);
+      last = "HTTP " + std::to_string(answer->http_code) + ": " + AnswerExcerpt(answer->body);
       continue;
     }
     std::rewind(sink.get());

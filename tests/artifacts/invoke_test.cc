@@ -71,7 +71,7 @@ TEST(InvokeFunctionTest, AFailedCallSaysTheStatusAndTheAnswer) {
   auto outputs = InvokeFunction(Options(server, {}));
   ASSERT_FALSE(outputs.ok());
   EXPECT_EQ(outputs.status().message(), "function \"deploy\" (POST " + server.url() +
-                                            "/fn) failed: HTTP 502: Internal Server Error ");
+                                            "/fn) failed: HTTP 502: Internal Server Error");
   EXPECT_EQ(server.requests().size(), 1u);  // not retried: the step's retry policy does that
 }
 
