@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/event_type.h"
 #include "k8sclient/informer.h"
 #include "k8sclient/resource.h"
 #include "k8sclient/status.h"
@@ -45,8 +46,6 @@ class Reconciler {
   // key is "namespace/name". Reads from caches, writes through the client, never sleeps.
   virtual ReconcileOutcome Reconcile(const std::string& key) = 0;
 };
-
-enum class EventType { kNormal, kWarning };
 
 // Records Kubernetes Events (core/v1) about an object. Implementations never block the caller:
 // they queue, deduplicate (same object, reason and message -> count + 1) and write in the

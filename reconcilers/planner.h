@@ -17,15 +17,17 @@
 #include <string>
 #include <vector>
 
+#include "controller/event_type.h"
 #include "k8sclient/clock.h"
 #include "k8sclient/resource.h"
 #include "reconcilers/api_types.h"
 #include "reconcilers/artifact_staging.h"
 #include "reconcilers/attempt.h"
-#include "reconcilers/reconciler.h"
 #include "reconcilers/step_cache.h"
 
 namespace stepline::reconcilers {
+
+using controller::EventType;
 
 // Annotations the controller keeps on its Jobs (the Job is the record of its attempt).
 inline constexpr const char* kAnnotationQuotaWaits = "stepline.dev/quota-waits";
