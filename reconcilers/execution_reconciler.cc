@@ -64,6 +64,17 @@ bool IsRoutineStepEvent(const std::string& reason) {
   return reason == "StepStarted" || reason == "StepSucceeded";
 }
 
+// The Job creates of `actions` a ResourceQuota refused, as the next plan reads them.
+std::vector<QuotaRefusal> QuotaRefusals(const std::vector<Action>& actions,
+                                        const JobApplyReport& report, k8s::WallTime at) {
+  std::vector<QuotaRefusal> out;
+  for (const auto& [i, message] : report.quota_refusals) {
+    const Action& a = actions[i];
+    out.push_back({a.step, a.index, a.attempt, at, message});
+  }
+  return out;
+}
+
 }  // namespace
 
 ExecutionReconciler::ExecutionReconciler(ExecutionCaches caches, k8s::ObjectWriter& writer,
@@ -102,6 +113,7 @@ ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
   if (!planning.ok()) return ReconcileOutcome::Retry(planning);
   k8s::Status applied = Apply(key, *current, &planned, since);
   std::optional<milliseconds> wake = Wake(*ex, planned.result);
+  if (planned.requeue) Lower(&wake, *planned.requeue);
   k8s::Status written = SettleStatus(*current, ex->status, planned.result, &wake);
   if (!written.ok()) return ReconcileOutcome::Retry(written);
   if (!applied.ok()) return ReconcileOutcome::Retry(applied);
@@ -115,6 +127,7 @@ k8s::Status ExecutionReconciler::PlanExecution(const std::string& key, const Pip
   Inputs(key, ex, memo, planned);
   if (!planned->error.ok()) return planned->error;
   planned->inputs.quota_grants = quota_.TakeGrants(key);
+  planned->inputs.quota_refusals = quota_.TakeRefusals(key);
   planned->result = Plan(planned->inputs);
   if (planned->result.step_cache_needed) {  // a cached step is ready: plan again with the index
     planned->step_cache = ReadStepCacheOf(current);
@@ -131,19 +144,19 @@ k8s::Status ExecutionReconciler::PlanExecution(const std::string& key, const Pip
 
 k8s::Status ExecutionReconciler::Apply(const std::string& key, const Object& execution,
                                        Planned* planned, std::optional<k8s::MonoTime> since) {
-  PlanResult& result = planned->result;
-  const std::vector<Action> actions = result.actions;  // quota refusals edit result
+  const PlanResult& result = planned->result;
+  const std::vector<Action>& actions = result.actions;
   DispatchObserver* observer = since ? options_.dispatch : nullptr;
   JobApplyReport report = applier_.Apply(execution, actions, [&] {
     if (observer != nullptr) observer->JobCreated(key, *since);
   });
-  if (report.name_taken) Lower(&result.requeue_after, kNameTakenRecheck);
-  for (const auto& [i, message] : report.quota_refusals) {
-    RecordQuotaRefusal(&result, actions[i], message, clock_.Now());
-  }
+  if (report.name_taken) Lower(&planned->requeue, kNameTakenRecheck);
   RecordEvents(execution, actions);
   WriteStepCacheEntries(execution, result);
-  ReportQuotaWaits(key, planned->inputs, result, static_cast<int>(report.quota_refusals.size()));
+  ReportQuotaWaits(key, planned->inputs, result, QuotaRefusals(actions, report, clock_.Now()));
+  // The next plan reads the refusals (QuotaQueue::TakeRefusals): soon, so that the status says
+  // the step waits for quota.
+  if (!report.quota_refusals.empty()) Lower(&planned->requeue, kSoonest);
   if (observer != nullptr && report.created > 0) observer->Dispatched(key, *since);
   return report.error;
 }
@@ -195,9 +208,11 @@ void ExecutionReconciler::RecordEvents(const Object& execution,
 }
 
 void ExecutionReconciler::ReportQuotaWaits(const std::string& key, const PlanInputs& in,
-                                           const PlanResult& result, int quota_refused) {
+                                           const PlanResult& result,
+                                           std::vector<QuotaRefusal> refusals) {
   if (IsFinished(result.status)) return quota_.Forget(key);
-  for (int i = 0; i < quota_refused; ++i) quota_.Refused(key);
+  const int quota_refused = static_cast<int>(refusals.size());
+  for (QuotaRefusal& r : refusals) quota_.Refused(key, std::move(r));
   std::optional<k8s::WallTime> since = result.quota_waiting_since;
   if (quota_refused > 0 && (!since || in.now < *since)) since = in.now;
   quota_.Report(key, in.quota_grants - result.quota_grants_used,

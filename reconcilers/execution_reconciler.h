@@ -109,6 +109,8 @@ class ExecutionReconciler : public Reconciler {
     k8s::Status error;                 // reading the re-run's source failed (not NotFound): retry
     PlanInputs inputs;
     PlanResult result;
+    // When to look again for what applying the plan found (a name taken, a quota refusal).
+    std::optional<std::chrono::milliseconds> requeue;
   };
 
   // The reconcile, in order (execution_reconciler.cc).
@@ -148,7 +150,7 @@ class ExecutionReconciler : public Reconciler {
   void RecordEvents(const k8s::Object& execution, const std::vector<Action>& actions);
   // Tells the namespace's QuotaQueue what the plan left waiting for quota.
   void ReportQuotaWaits(const std::string& key, const PlanInputs& in, const PlanResult& result,
-                        int quota_refused);
+                        std::vector<QuotaRefusal> refusals);
   // For StatusWriter: the smaller status to write after the server refused one.
   std::optional<k8s::Object> ReduceRefused(const k8s::Object& current,
                                            const PipelineExecutionStatus& status,

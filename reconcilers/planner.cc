@@ -344,6 +344,8 @@ bool CreateUnitJob(StepPlan& sp, const Step& job_step, size_t i, const Snapshot&
   Action a;
   a.kind = Action::Kind::kCreateJob;
   a.step = sp.step->name;
+  a.index = index.value_or(-1);
+  a.attempt = u.attempts + 1;
   a.job = BuildStepJob(in);
   if (auto foreign = p.in.foreign_jobs.find(k8s::NameOf(a.job));
       foreign != p.in.foreign_jobs.end()) {
@@ -646,21 +648,11 @@ PlanResult Plan(const PlanInputs& in) {
   return out;
 }
 
-void RecordQuotaRefusal(PlanResult* result, const Action& action, const std::string& message,
-                        WallTime now) {
-  for (auto& s : result->status.steps) {
-    if (s.name != action.step) continue;
-    int64_t waits = s.extra.value("quotaWaits", int64_t{0});
-    s.phase = StepPhase::kWaitingForQuota;
-    s.reason = "QuotaExceeded";
-    s.message = message;
-    if (!s.children) s.job_name.clear();
-    if (!s.children) s.attempts = std::max<int64_t>(0, s.attempts - 1);
-    s.next_attempt_time = now + QuotaBackoff(static_cast<int>(waits));
-    s.extra["quotaWaits"] = waits + 1;
-    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(QuotaBackoff(waits));
-    if (!result->requeue_after || delay < *result->requeue_after) result->requeue_after = delay;
-  }
+QuotaRefusalWait WaitAfterQuotaRefusals(int64_t waits, int refused, WallTime at) {
+  QuotaRefusalWait wait;
+  wait.waits = std::max<int64_t>(0, waits) + std::max(refused, 1);
+  wait.until = at + QuotaBackoff(static_cast<int>(std::min<int64_t>(wait.waits - 1, 1 << 20)));
+  return wait;
 }
 
 }  // namespace stepline::reconcilers

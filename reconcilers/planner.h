@@ -66,6 +66,26 @@ struct JobRecord {
 // Reads j's record (j.record is ignored).
 JobRecord ReadJobRecord(const ObservedJob& j, std::chrono::seconds scheduling_timeout);
 
+// A Job create a ResourceQuota refused (the API server's Forbidden "exceeded quota" answer), as
+// the Job applier reported it: attempt `attempt` of step `step` (fan-out child `index`, -1
+// without fan-out), refused at `at` with the server's `message`.
+struct QuotaRefusal {
+  std::string step;
+  int index = -1;
+  int attempt = 0;
+  k8s::WallTime at;
+  std::string message;
+};
+
+// How a step waits after ResourceQuotas refused `refused` of its Job creates at `at`, when it
+// had waited `waits` times before (its status' quotaWaits): until when (10 s doubling to 5 min,
+// retry.h's QuotaBackoff), and its count of waits from then on.
+struct QuotaRefusalWait {
+  k8s::WallTime until;
+  int64_t waits = 0;
+};
+QuotaRefusalWait WaitAfterQuotaRefusals(int64_t waits, int refused, k8s::WallTime at);
+
 struct PlanOptions {
   // A pod that cannot be scheduled (or cannot pull its image) this long fails its attempt.
   std::chrono::seconds scheduling_timeout{600};
@@ -103,6 +123,12 @@ struct PlanInputs {
   // quota waits (QuotaQueue): that many waiting units try again now, in planning order, backoff
   // or not. 0: quota waits end when their backoff does.
   int quota_grants = 0;
+  // The Job creates of this execution that ResourceQuotas refused since the last plan (the
+  // previous plan's creates). The unit whose create was refused (and, in a fan-out, every unit
+  // without a Job) waits for quota instead of creating its Job again: WaitingForQuota, reason
+  // QuotaExceeded, the server's message, until WaitAfterQuotaRefusals says; the step's status
+  // counts the wait in quotaWaits, which the plans after it read.
+  std::vector<QuotaRefusal> quota_refusals;
   // The namespace's step cache (step_cache.h); nullptr: not read. A cached step that has no Job
   // yet then waits, Pending, and PlanResult::step_cache_needed asks for a plan with the index.
   const StepCacheIndex* step_cache = nullptr;
@@ -123,6 +149,8 @@ struct Action {
   std::string reason;
   std::string message;
   std::string step;  // the step a Job action is for
+  int index = -1;    // kCreateJob: the fan-out child it is for (-1 without fan-out)
+  int attempt = 0;   // kCreateJob: the attempt it starts
 };
 
 struct PlanResult {
@@ -141,11 +169,5 @@ struct PlanResult {
 };
 
 PlanResult Plan(const PlanInputs& in);
-
-// The Job create of `action` was refused because a ResourceQuota forbids it (the API server's
-// Forbidden "exceeded quota" answer): record the wait on the step, so that the next Plan waits
-// 10 s doubling to 5 min before trying again.
-void RecordQuotaRefusal(PlanResult* result, const Action& action, const std::string& message,
-                        k8s::WallTime now);
 
 }  // namespace stepline::reconcilers

@@ -79,13 +79,29 @@ struct Planning {
   void Delete(const std::string& step, const std::string& job_name);
 };
 
+// A step's wait for quota from before its units had Jobs: from this plan's quota refusals of
+// its creates (PlanInputs::quota_refusals), else from its previous status.
+struct QuotaHold {
+  k8s::WallTime until;
+  std::string reason;
+  std::string message;
+  // From this plan's refusals: the count of waits the step's status records, and the units
+  // (fan-out index, attempt) whose creates were refused.
+  std::optional<int64_t> waits;
+  std::vector<std::pair<int, int>> refused;
+};
+
+// The step's quota hold; nullopt when it has none.
+std::optional<QuotaHold> QuotaHoldOf(const Step& step, const StepStatus* old, const PlanInputs& in);
+
 RetrySettings RetrySettingsOf(const Step& step);
 
 // The state of one unit from its Jobs. old: the step's previous status (for outputs whose pods
-// are gone and quota waits from before a Job existed); may be null.
+// are gone); may be null. hold: the step's quota hold (QuotaHoldOf); may be null. index: the
+// unit's fan-out index, -1 without fan-out.
 // fan_out_child: old is the whole step's status, whose outputs are not this unit's.
 UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old,
-                   bool fan_out_child, Planning& p);
+                   const QuotaHold* hold, int index, bool fan_out_child, Planning& p);
 
 // Parses a termination message into outputs: a JSON object whose values are strings (numbers
 // and booleans are kept in their JSON spelling). "" gives no outputs.

@@ -352,11 +352,14 @@ void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
   if (sp.fan_out && !ResolveItems(sp, ctx)) return;
   size_t count = sp.fan_out ? sp.items.size() : 1;
   sp.units.reserve(count);
+  std::optional<QuotaHold> hold = QuotaHoldOf(*sp.step, sp.old, p.in);
   for (size_t i = 0; i < count; ++i) {
-    auto it = jobs.find(sp.fan_out ? static_cast<int>(i) : -1);
-    sp.units.push_back(
-        PlanUnit(it == jobs.end() ? kNone : it->second, *sp.step, sp.old, sp.fan_out, p));
+    int index = sp.fan_out ? static_cast<int>(i) : -1;
+    auto it = jobs.find(index);
+    sp.units.push_back(PlanUnit(it == jobs.end() ? kNone : it->second, *sp.step, sp.old,
+                                hold ? &*hold : nullptr, index, sp.fan_out, p));
   }
+  if (hold && hold->waits) sp.status.extra["quotaWaits"] = *hold->waits;
 }
 
 void AggregateStep(StepPlan& sp, WallTime now) {

@@ -190,25 +190,59 @@ void PlanSucceeded(const AttemptObservation& obs, const StepStatus* old, bool fa
   u->message.clear();
 }
 
+// The unit waits out the step's quota hold: a create of it (or of another unit of its step) was
+// refused a moment ago. False when the hold is over or a quota grant ends it now.
+bool HoldForQuota(const QuotaHold& hold, UnitState& u, Planning& p) {
+  if (p.in.now >= hold.until || p.TakeQuotaGrant()) return false;
+  u.phase = UnitPhase::kWaitingForQuota;
+  u.wants_job = false;
+  u.job_name.clear();
+  u.reason = hold.reason;
+  u.message = hold.message;
+  u.next_attempt_time = hold.until;
+  p.WakeAt(hold.until);
+  p.NoteQuotaWait(p.in.execution->status.start_time.value_or(p.in.now));
+  return true;
+}
+
 // No Job yet: start attempt 1, unless a quota refused the create a moment ago.
-UnitState PlanNotStarted(const StepStatus* old, Planning& p) {
+UnitState PlanNotStarted(const QuotaHold* hold, Planning& p) {
   UnitState u;
-  if (old != nullptr && old->phase == StepPhase::kWaitingForQuota && old->job_name.empty() &&
-      old->next_attempt_time && p.in.now < *old->next_attempt_time && !p.TakeQuotaGrant()) {
-    u.phase = UnitPhase::kWaitingForQuota;
-    u.reason = old->reason;
-    u.message = old->message;
-    u.next_attempt_time = old->next_attempt_time;
-    p.WakeAt(*old->next_attempt_time);
-    p.NoteQuotaWait(p.in.execution->status.start_time.value_or(p.in.now));
-    return u;
-  }
+  if (hold != nullptr && HoldForQuota(*hold, u, p)) return u;
   u.wants_job = true;
   return u;
 }
 
 }  // namespace
 
+std::optional<QuotaHold> QuotaHoldOf(const Step& step, const StepStatus* old,
+                                     const PlanInputs& in) {
+  QuotaHold hold;
+  int refused = 0;
+  for (const QuotaRefusal& r : in.quota_refusals) {
+    if (r.step != step.name) continue;
+    ++refused;
+    hold.refused.emplace_back(r.index, r.attempt);
+    hold.message = r.message;
+    if (refused == 1 || hold.until < r.at) hold.until = r.at;
+  }
+  if (refused > 0) {
+    int64_t waits = old != nullptr ? old->extra.value("quotaWaits", int64_t{0}) : 0;
+    QuotaRefusalWait wait = WaitAfterQuotaRefusals(waits, refused, hold.until);
+    hold.until = wait.until;
+    hold.waits = wait.waits;
+    hold.reason = FailureClassName(FailureClass::kQuotaExceeded);
+    return hold;
+  }
+  if (old == nullptr || old->phase != StepPhase::kWaitingForQuota || !old->job_name.empty() ||
+      !old->next_attempt_time) {
+    return std::nullopt;
+  }
+  hold.until = *old->next_attempt_time;
+  hold.reason = old->reason;
+  hold.message = old->message;
+  return hold;
+}
 bool JobFinished(const Object& job) {
   // Decided, not only ended: SuccessCriteriaMet and FailureTarget count (k8sclient/job_state.h).
   return k8s::OutcomeDecided(k8s::ClassifyJob(job)) ||
@@ -265,8 +299,8 @@ k8s::Result<StringMap> ParseOutputs(const std::string& text) {
 }
 
 UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old,
-                   bool fan_out_child, Planning& p) {
-  if (jobs.empty() || jobs.back() == nullptr) return PlanNotStarted(old, p);
+                   const QuotaHold* hold, int index, bool fan_out_child, Planning& p) {
+  if (jobs.empty() || jobs.back() == nullptr) return PlanNotStarted(hold, p);
   const ObservedJob& latest = *jobs.back();
   UnitState u;
   u.attempts = static_cast<int>(jobs.size());
@@ -318,6 +352,12 @@ UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old
       if (IsNotebookStep(step))
         u.message += "; " + NotebookWhereabouts(RecordedArtifacts(*latest.job), u.job_name, true);
       break;
+  }
+  // The create of the next attempt was refused by a quota a moment ago: it waits.
+  if (u.wants_job && hold != nullptr && hold->waits) {
+    const std::pair<int, int> next(index, u.attempts + 1);
+    if (std::find(hold->refused.begin(), hold->refused.end(), next) != hold->refused.end())
+      HoldForQuota(*hold, u, p);
   }
   return u;
 }

@@ -81,6 +81,23 @@ void QuotaQueue::Report(const std::string& key, int unused, int waiting,
 
 void QuotaQueue::Refused(const std::string& key) { PodCreated(key); }
 
+void QuotaQueue::Refused(const std::string& key, QuotaRefusal refusal) {
+  {
+    std::lock_guard lock(mu_);
+    waiters_[key].refusals.push_back(std::move(refusal));
+  }
+  Refused(key);
+}
+
+std::vector<QuotaRefusal> QuotaQueue::TakeRefusals(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = waiters_.find(key);
+  if (it == waiters_.end()) return {};
+  std::vector<QuotaRefusal> out = std::exchange(it->second.refusals, {});
+  SweepLocked(key);
+  return out;
+}
+
 void QuotaQueue::PodCreated(const std::string& key) {
   std::lock_guard lock(mu_);
   auto it = waiters_.find(key);
@@ -102,7 +119,7 @@ void QuotaQueue::SweepLocked(const std::string& key) {
   const k8s::MonoTime now = clock_.MonotonicNow();
   while (!w.grants.empty() && now - w.grants.front() >= kGrantTimeout) w.grants.pop_front();
   w.untaken = std::min<int>(w.untaken, static_cast<int>(w.grants.size()));
-  if (w.waiting == 0 && w.grants.empty()) waiters_.erase(it);
+  if (w.waiting == 0 && w.grants.empty() && w.refusals.empty()) waiters_.erase(it);
 }
 
 int QuotaQueue::OutstandingLocked(const std::string& ns) {

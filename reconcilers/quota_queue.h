@@ -11,6 +11,8 @@
 //     quota controller counts it), less the grants still outstanding in the namespace;
 //   - any other quota (cpu, memory, ...): one grant per change that freed something (a used
 //     value fell, a hard limit rose, a quota went away), so one waiter probes at a time.
+// A Job create a quota refused is also kept until the execution's next plan takes it
+// (TakeRefusals): the plan, not an edit of the one applied, turns it into the step's wait.
 // A grant is outstanding from when it is handed out until the granted execution's pod is
 // created (admitted), a create is refused again, the plan had no wait to end (unused), or
 // kGrantTimeout passes. The backoff timers stay: they end waits when no change is seen.
@@ -29,6 +31,7 @@
 
 #include "k8sclient/clock.h"
 #include "k8sclient/resource.h"
+#include "reconcilers/planner.h"
 
 namespace stepline::reconcilers {
 
@@ -47,6 +50,10 @@ class QuotaQueue {
   void Report(const std::string& key, int unused, int waiting, std::optional<k8s::WallTime> since);
   // A create or pod of key was refused by a quota again.
   void Refused(const std::string& key);
+  // A Job create of key was refused: as Refused(key), and kept for key's next plan.
+  void Refused(const std::string& key, QuotaRefusal refusal);
+  // The refusals kept for key since it last took them (PlanInputs::quota_refusals).
+  std::vector<QuotaRefusal> TakeRefusals(const std::string& key);
   // key finished or is gone.
   void Forget(const std::string& key);
 
@@ -63,8 +70,9 @@ class QuotaQueue {
   struct Waiter {
     k8s::WallTime since{};
     int waiting = 0;
-    std::deque<k8s::MonoTime> grants;  // outstanding, oldest first
-    int untaken = 0;                   // the newest `untaken` of grants
+    std::deque<k8s::MonoTime> grants;    // outstanding, oldest first
+    int untaken = 0;                     // the newest `untaken` of grants
+    std::vector<QuotaRefusal> refusals;  // for the next plan
   };
   // Drops expired grants and entries that neither wait nor hold grants. Requires mu_.
   void SweepLocked(const std::string& key);

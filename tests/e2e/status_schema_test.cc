@@ -72,6 +72,18 @@ TEST_F(StatusSchemaTest, PipelineStatusKeepsEveryField) {
   EXPECT_EQ(got, full["status"]) << got.dump(2);
 }
 
+// A step waiting after a refused Job create, as the planner writes it: the wait after
+// WaitAfterQuotaRefusals, counted in quotaWaits.
+void WaitForQuota(StepStatus* step, const std::string& message, k8s::WallTime now) {
+  QuotaRefusalWait wait = WaitAfterQuotaRefusals(step->extra.value("quotaWaits", 0), 1, now);
+  step->phase = StepPhase::kWaitingForQuota;
+  step->reason = "QuotaExceeded";
+  step->message = message;
+  step->job_name.clear();
+  step->next_attempt_time = wait.until;
+  step->extra["quotaWaits"] = wait.waits;
+}
+
 // The planner's own status: every typed field plus a quota wait recorded on a step and a step a
 // re-run reused.
 PipelineExecutionStatus PlannerStatusWithQuotaWait(k8s::WallTime now) {
@@ -79,10 +91,7 @@ PipelineExecutionStatus PlannerStatusWithQuotaWait(k8s::WallTime now) {
   EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
   PlanResult result;
   result.status = parsed->status;
-  Action refused;
-  refused.kind = Action::Kind::kCreateJob;
-  refused.step = "approve";
-  RecordQuotaRefusal(&result, refused, "exceeded quota: q1, requested: count/jobs.batch=1", now);
+  WaitForQuota(&result.status.steps[1], "exceeded quota: q1, requested: count/jobs.batch=1", now);
   EXPECT_EQ(result.status.steps[1].extra.value("quotaWaits", 0), 1);
   result.status.steps[0].extra[kReusedFromField] = "run-0";  // a re-run's reused step
   result.status.steps[1].extra[kCachedFromField] = {         // a step taken from the step cache
@@ -121,16 +130,12 @@ TEST_F(StatusSchemaTest, QuotaBackoffGrowsAcrossStatusWrites) {
     object = *written;
     auto read = ParsePipelineExecutionStatus(object["status"], "status");
     ASSERT_TRUE(read.ok()) << read.status().ToString();
-    PlanResult next;
-    next.status = *read;
-    Action refused;
-    refused.kind = Action::Kind::kCreateJob;
-    refused.step = "approve";
-    RecordQuotaRefusal(&next, refused, "exceeded quota", now);
-    const auto delay = *next.status.steps[1].next_attempt_time - now;
+    PipelineExecutionStatus next = *read;
+    WaitForQuota(&next.steps[1], "exceeded quota", now);
+    const auto delay = *next.steps[1].next_attempt_time - now;
     EXPECT_EQ(std::chrono::duration_cast<seconds>(delay), seconds(10 << (wait - 1)))
         << "wait " << wait;
-    status = next.status;
+    status = next;
   }
 }
 

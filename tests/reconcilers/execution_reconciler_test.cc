@@ -344,6 +344,34 @@ TEST_F(ExecutionReconcilerTest, AFailingCreateStopsTheFanOutsCreatesAndIsRetried
   EXPECT_EQ(writer.created.size(), 20u);
 }
 
+// A Job create a ResourceQuota refused is not edited into the plan that made it: the next plan,
+// soon, reads the refusal and the step waits for quota, 10 s, without trying the create again.
+TEST_F(ExecutionReconcilerTest, ARefusedCreateIsTheNextPlansInputAndTheStepWaitsForQuota) {
+  writer.create_error =
+      k8s::Status::Forbidden("jobs.batch \"run-1-a-1\" is forbidden: exceeded quota: jobs");
+  ReconcileOutcome out = reconciler().Reconcile("ml/run-1");
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(writer.create_calls, 1);
+  EXPECT_LE(out.requeue_after, milliseconds(100)) << "soon, so the status shows the wait";
+  CacheShowsWrites();
+  out = reconciler().Reconcile("ml/run-1");
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(writer.create_calls, 1) << "the refused create waits out its backoff";
+  EXPECT_EQ(out.requeue_after, milliseconds(10'000));
+  ASSERT_FALSE(writer.status_writes.empty());
+  const Object& step = writer.status_writes.back()["status"]["steps"][0];
+  EXPECT_EQ(step.value("phase", ""), "WaitingForQuota");
+  EXPECT_EQ(step.value("reason", ""), "QuotaExceeded");
+  EXPECT_EQ(step.value("quotaWaits", 0), 1);
+  EXPECT_EQ(step.value("message", ""),
+            "jobs.batch \"run-1-a-1\" is forbidden: exceeded quota: jobs");
+  CacheShowsWrites();
+  clock.Advance(std::chrono::seconds(10));
+  writer.create_error = k8s::Status::Ok();
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  EXPECT_EQ(writer.created.size(), 1u) << "created once the backoff is over";
+}
+
 }  // namespace
 }  // namespace stepline::reconcilers
 

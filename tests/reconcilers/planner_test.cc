@@ -666,15 +666,24 @@ TEST(PlannerQuotaTest, RefusedJobCreateWaits) {
   PlanInputs in;
   PlanResult r = run.Plan();
   ASSERT_EQ(Created(r).size(), 1u);
-  // The reconciler was told Forbidden for the create: the Job does not exist.
-  PlanResult recorded = r;
-  RecordQuotaRefusal(&recorded, r.actions.front(),
-                     "jobs.batch \"run-a-1\" is forbidden: exceeded quota", run.now());
-  run.execution().status = recorded.status;
-  std::string name = run.JobNames().front();
-  EXPECT_EQ(Phase(run.StepOf("a")), "WaitingForQuota");
-  // Planned without the Job (the fake made it): the backoff holds, and a grant ends the wait.
+  // The reconciler was told Forbidden for the create: the Job does not exist (the fake made it,
+  // so the plans below are given no Jobs), and the next plan reads the refusal.
+  EXPECT_EQ(r.actions.front().attempt, 1);
   in.execution = &run.execution();
+  in.now = run.now();
+  in.quota_refusals = {{"a", r.actions.front().index, r.actions.front().attempt, run.now(),
+                        "jobs.batch \"run-a-1\" is forbidden: exceeded quota"}};
+  r = Plan(in);
+  EXPECT_TRUE(Created(r).empty()) << "the refused create is not made again at once";
+  run.execution().status = r.status;
+  EXPECT_EQ(Phase(run.StepOf("a")), "WaitingForQuota");
+  EXPECT_EQ(run.StepOf("a")->reason, "QuotaExceeded");
+  EXPECT_EQ(run.StepOf("a")->extra.value("quotaWaits", 0), 1);
+  EXPECT_EQ(run.StepOf("a")->next_attempt_time, run.now() + seconds(10));
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_EQ(*r.requeue_after, seconds(10));
+  // The backoff holds, and a grant ends the wait.
+  in.quota_refusals.clear();
   in.now = run.now() + seconds(1);
   r = Plan(in);
   EXPECT_TRUE(Created(r).empty()) << "backoff: 10 s";
@@ -684,6 +693,26 @@ TEST(PlannerQuotaTest, RefusedJobCreateWaits) {
   EXPECT_THAT(Created(r), ElementsAre("run-a-1")) << "the grant ends the wait";
   EXPECT_EQ(r.quota_grants_used, 1);
   EXPECT_EQ(r.quota_waiting, 0);
+}
+
+// A refused create of one fan-out child holds every child that has no Job yet, as a step that
+// waits for quota does.
+TEST(PlannerQuotaTest, RefusedChildCreateHoldsTheUnstartedChildren) {
+  FakeRun run(Steps({S("a", {{"forEach", "[1,2,3]"}})}));
+  PlanResult r = run.Plan();
+  ASSERT_EQ(Created(r).size(), 3u);
+  EXPECT_EQ(r.actions.front().index, 0);
+  // Planned without the fake's Jobs, as if the three creates had not been made yet.
+  PlanInputs in;
+  in.execution = &run.execution();
+  in.now = run.now();
+  in.quota_refusals = {{"a", 0, 1, run.now(), "exceeded quota: q"}};
+  r = Plan(in);
+  EXPECT_TRUE(Created(r).empty()) << "no child starts while the step waits for quota";
+  EXPECT_EQ(r.quota_waiting, 3);
+  ASSERT_EQ(r.status.steps.size(), 1u);
+  EXPECT_EQ(Phase(&r.status.steps[0]), "WaitingForQuota");
+  EXPECT_EQ(r.status.steps[0].extra.value("quotaWaits", 0), 1);
 }
 
 // Issue #19: a grant (room appeared in the namespace's quota) ends that many waits now, in

@@ -134,5 +134,28 @@ TEST(QuotaQueueTest, OtherQuotasGrantOnePerFreeingChange) {
   EXPECT_EQ(queue.TakeGrants("ns/a"), 1);
 }
 
+// A refused Job create is kept for the execution's next plan, once, and resolves a taken grant
+// as any refusal does; an execution that waits for nothing keeps its refusals until it takes
+// them.
+TEST(QuotaQueueTest, RefusedCreatesAreKeptForTheNextPlanOnce) {
+  k8s::FakeClock clock;
+  QuotaQueue queue(clock);
+  const k8s::WallTime t0 = clock.Now();
+  EXPECT_TRUE(queue.TakeRefusals("ns/run").empty());
+  queue.Refused("ns/run", {"train", -1, 1, t0, "exceeded quota: q"});
+  queue.Refused("ns/run", {"fan", 2, 1, t0, "exceeded quota: q"});
+  clock.Advance(std::chrono::minutes(5));  // nothing expires them
+  std::vector<QuotaRefusal> taken = queue.TakeRefusals("ns/run");
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0].step, "train");
+  EXPECT_EQ(taken[0].attempt, 1);
+  EXPECT_EQ(taken[1].index, 2);
+  EXPECT_EQ(taken[1].message, "exceeded quota: q");
+  EXPECT_TRUE(queue.TakeRefusals("ns/run").empty()) << "taken once";
+  queue.Refused("ns/gone", {"train", -1, 1, t0, "exceeded quota"});
+  queue.Forget("ns/gone");
+  EXPECT_TRUE(queue.TakeRefusals("ns/gone").empty()) << "forgotten with the execution";
+}
+
 }  // namespace
 }  // namespace stepline::reconcilers
