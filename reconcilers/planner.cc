@@ -17,7 +17,9 @@ namespace {
 using k8s::Object;
 using k8s::WallTime;
 using planner_internal::IsTerminal;
+using planner_internal::JobPatch;
 using planner_internal::Planning;
+using planner_internal::StepDecisions;
 using planner_internal::StepPlan;
 using planner_internal::UnitJobs;
 using planner_internal::UnitPhase;
@@ -25,7 +27,49 @@ using planner_internal::UnitState;
 
 using JobIndex = std::map<std::string, planner_internal::StepJobs, std::less<>>;
 
-JobIndex IndexJobs(const Planning& p) {
+// The plan being made: what its parts read, the result it fills and the earliest time something
+// is due. Only this file writes into it: the steps and their units return what they decided
+// (planner_internal.h), and Enact turns that into actions and results.
+struct Making {
+  Making(const PlanInputs& inputs, PlanResult& result)
+      : reads{inputs, {}}, in(inputs), out(result) {}
+
+  Planning reads;
+  const PlanInputs& in;
+  PlanResult& out;
+  std::optional<WallTime> wake_at;
+
+  const JobRecord& Record(const ObservedJob& j) const { return reads.Record(j); }
+  void WakeAt(WallTime t) { planner_internal::KeepEarliest(wake_at, t); }
+  void Delete(const std::string& step, const std::string& job_name) {
+    Action a;
+    a.kind = Action::Kind::kDeleteJob;
+    a.step = step;
+    a.job_name = job_name;
+    out.actions.push_back(std::move(a));
+  }
+  // What one step decided, as actions and results; steps in planning order.
+  void Enact(StepDecisions& d) {
+    for (JobPatch& patch : d.patches) {
+      Action a;
+      a.kind = Action::Kind::kPatchJob;
+      a.step = std::move(patch.step);
+      a.job_name = std::move(patch.job_name);
+      a.patch = std::move(patch.patch);
+      out.actions.push_back(std::move(a));
+    }
+    if (d.wake_at) WakeAt(*d.wake_at);
+    out.quota_waiting += d.quota_waiting;
+    if (d.quota_waiting_since) {
+      planner_internal::KeepEarliest(out.quota_waiting_since, *d.quota_waiting_since);
+    }
+    out.quota_grants_used += d.quota_grants_used;
+    out.step_cache_needed = out.step_cache_needed || d.step_cache_needed;
+    if (d.step_cache_write) out.step_cache_writes.push_back(std::move(*d.step_cache_write));
+  }
+};
+
+JobIndex IndexJobs(const Making& p) {
   JobIndex index;
   for (const auto& j : p.in.jobs) {
     const JobRecord& r = p.Record(j);
@@ -90,7 +134,7 @@ bool ClaimsUnfinishedSuccess(const PipelineExecutionStatus& s) {
 }
 
 // Deletes the Jobs that are still running; true if there were any.
-bool DeleteActiveJobs(const PlanInputs& in, Planning& p) {
+bool DeleteActiveJobs(const PlanInputs& in, Making& p) {
   bool any = false;
   for (const auto& j : in.jobs) {
     const JobRecord& r = p.Record(j);
@@ -112,7 +156,7 @@ void MarkUnfinishedSteps(PipelineExecutionStatus& s, StepPhase phase, const std:
 }
 
 // spec.stop: delete running Jobs, start nothing; Stopped once no Job runs.
-void PlanStop(PlanResult& out, const PlanInputs& in, Planning& p) {
+void PlanStop(PlanResult& out, const PlanInputs& in, Making& p) {
   bool running = DeleteActiveJobs(in, p);
   MarkUnfinishedSteps(out.status, StepPhase::kStopped, "stopped by spec.stop");
   if (running) {
@@ -237,7 +281,7 @@ void FailUnrenderableUnits(StepPlan& sp, planner_internal::PlanContext& ctx) {
 }
 
 void PlanAllSteps(Steps& st, const Snapshot& snap, const JobIndex& jobs,
-                  planner_internal::PlanContext& ctx, Planning& p) {
+                  planner_internal::PlanContext& ctx, Making& p) {
   for (const auto& s : p.out.status.steps) st.old[s.name] = s;  // as Start left them
   st.plans.resize(snap.steps.size());
   for (size_t i = 0; i < snap.steps.size(); ++i) {
@@ -253,10 +297,12 @@ void PlanAllSteps(Steps& st, const Snapshot& snap, const JobIndex& jobs,
   for (size_t i : DependencyOrder(snap.steps)) {
     StepPlan& sp = st.plans[i];
     auto it = jobs.find(sp.step->name);
-    planner_internal::PlanStep(sp, it == jobs.end() ? kNoJobs : it->second, ctx, planned, p);
+    planner_internal::PlanStep(sp, it == jobs.end() ? kNoJobs : it->second, ctx, planned,
+                               p.in.quota_grants - p.out.quota_grants_used, p.reads);
     FailUnrenderableUnits(sp, ctx);
     planner_internal::AggregateStep(sp, p.in.now);
-    planner_internal::NoteStepCacheWrite(sp, ctx, p);
+    sp.decided.step_cache_write = planner_internal::StepCacheWrite(sp, ctx, p.in);
+    p.Enact(sp.decided);
     ctx.Publish(sp.status);
     planned[sp.step->name] = &sp;
   }
@@ -265,7 +311,7 @@ void PlanAllSteps(Steps& st, const Snapshot& snap, const JobIndex& jobs,
 // The artifacts of one attempt of one unit, resolved from the rendered step.
 k8s::Result<StagedArtifacts> StageArtifacts(const Step& rendered, std::optional<int> index,
                                             int attempt, const planner_internal::PlanContext& ctx,
-                                            const Planning& p) {
+                                            const Making& p) {
   const PipelineExecution& ex = *p.in.execution;
   ArtifactResolution r;
   r.step = &rendered;
@@ -314,7 +360,7 @@ Step JobStepOf(const Step& step) {
 // Creates the Job of one unit from job_step (JobStepOf the unit's step); false if its templates
 // could not be rendered (unit failed).
 bool CreateUnitJob(StepPlan& sp, const Step& job_step, size_t i, const Snapshot& snap,
-                   planner_internal::PlanContext& ctx, Planning& p) {
+                   planner_internal::PlanContext& ctx, Making& p) {
   UnitState& u = sp.units[i];
   const nlohmann::json* item = sp.fan_out ? &sp.items[i] : nullptr;
   ctx.SetItem(item);
@@ -374,7 +420,7 @@ int ActiveUnits(const StepPlan& sp) {
 
 // Creates Jobs for the units that want one, in declaration order, within the execution's
 // maxParallelExecutionSteps and each fan-out step's maxParallel.
-void Allocate(Steps& st, const Snapshot& snap, planner_internal::PlanContext& ctx, Planning& p) {
+void Allocate(Steps& st, const Snapshot& snap, planner_internal::PlanContext& ctx, Making& p) {
   int64_t active = 0;
   for (const auto& sp : st.plans) active += ActiveUnits(sp);
   const auto& limit = snap.max_parallel_execution_steps;
@@ -548,7 +594,7 @@ void WarnUnknownSignals(PlanResult& out, const PlanInputs& in, const Snapshot& s
   }
 }
 
-void PlanSteps(PlanResult& out, const PlanInputs& in, const Snapshot& snap, Planning& p) {
+void PlanSteps(PlanResult& out, const PlanInputs& in, const Snapshot& snap, Making& p) {
   WarnUnknownSignals(out, in, snap);
   planner_internal::PlanContext ctx(snap, *in.execution,
                                     k8s::FormatRfc3339(out.status.start_time.value_or(in.now)));
@@ -572,7 +618,7 @@ void PlanSteps(PlanResult& out, const PlanInputs& in, const Snapshot& snap, Plan
 }
 
 // Executions past their own timeoutSeconds: running Jobs deleted, nothing new.
-bool TimedOut(PlanResult& out, const PlanInputs& in, Planning& p) {
+bool TimedOut(PlanResult& out, const PlanInputs& in, Making& p) {
   const auto& timeout = in.execution->spec.timeout_seconds;
   const auto& start = out.status.start_time;
   if (!timeout || !start) return false;
@@ -597,7 +643,7 @@ bool SameIgnoringModifiedTime(const PipelineExecutionStatus& a, const PipelineEx
   return ja == jb;
 }
 
-void Wrap(PlanResult& out, const PlanInputs& in, const Planning& p) {
+void Wrap(PlanResult& out, const PlanInputs& in, const Making& p) {
   out.status.observed_generation = Generation(in);
   BoundStatus(&out.status);  // the one rule for what status holds (status_bounds.h)
   if (p.wake_at && !out.requeue_after) {
@@ -617,11 +663,11 @@ void Wrap(PlanResult& out, const PlanInputs& in, const Planning& p) {
 PlanResult Plan(const PlanInputs& in) {
   PlanResult out;
   out.status = in.execution->status;
-  Planning p{in, out, std::nullopt, {}};
-  p.own_records.resize(in.jobs.size());
+  Making p(in, out);
+  p.reads.own_records.resize(in.jobs.size());
   for (size_t i = 0; i < in.jobs.size(); ++i) {
     if (in.jobs[i].record == nullptr) {
-      p.own_records[i] = ReadJobRecord(in.jobs[i], in.options.scheduling_timeout);
+      p.reads.own_records[i] = ReadJobRecord(in.jobs[i], in.options.scheduling_timeout);
     }
   }
   const auto& current = out.status.pipeline_execution_status;

@@ -60,40 +60,45 @@ void UseEntry(StepPlan& sp, const StepCacheEntry& e, k8s::WallTime now) {
 
 }  // namespace
 
-bool DecideFromStepCache(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx, Planning& p) {
+bool DecideFromStepCache(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
+                         const PlanInputs& in) {
   if (!StepCached(*sp.step) || jobs.count(-1) != 0) return false;
   std::optional<std::string> key = CacheKeyOf(*sp.step, ctx);
   if (!key) return false;
-  if (p.in.step_cache == nullptr) {
-    p.out.step_cache_needed = true;
+  if (in.step_cache == nullptr) {
+    sp.decided.step_cache_needed = true;
     sp.gated = true;
     sp.status.phase = StepPhase::kPending;
     sp.status.message = "looking up the step cache";
     return true;
   }
-  const StepCacheEntry* e = FindUsableEntry(*p.in.step_cache, *key, p.in.now, MaxAge(*sp.step));
+  const StepCacheEntry* e = FindUsableEntry(*in.step_cache, *key, in.now, MaxAge(*sp.step));
   if (e == nullptr) return false;
-  UseEntry(sp, *e, p.in.now);
+  UseEntry(sp, *e, in.now);
   return true;
 }
 
-void NoteStepCacheWrite(const StepPlan& sp, const PlanContext& ctx, Planning& p) {
-  if (!StepCached(*sp.step) || sp.gated || sp.units.size() != 1) return;
-  if (sp.status.phase != StepPhase::kSucceeded || sp.units.front().attempts == 0) return;
-  if (sp.old != nullptr && sp.old->phase == StepPhase::kSucceeded) return;  // written before
+std::optional<StepCacheEntry> StepCacheWrite(const StepPlan& sp, const PlanContext& ctx,
+                                             const PlanInputs& in) {
+  if (!StepCached(*sp.step) || sp.gated || sp.units.size() != 1) return std::nullopt;
+  if (sp.status.phase != StepPhase::kSucceeded || sp.units.front().attempts == 0) {
+    return std::nullopt;
+  }
+  // Written by the plan that saw it succeed.
+  if (sp.old != nullptr && sp.old->phase == StepPhase::kSucceeded) return std::nullopt;
   std::optional<std::string> key = CacheKeyOf(*sp.step, ctx);
-  if (!key) return;
+  if (!key) return std::nullopt;
   StepCacheEntry e;
   e.key = *key;
   e.pipeline = ctx.snapshot().pipeline;
-  e.execution = p.in.execution->metadata.name;
+  e.execution = in.execution->metadata.name;
   e.step = sp.step->name;
   e.attempt = sp.units.front().attempts;
-  e.finished = sp.status.completion_time.value_or(p.in.now);
+  e.finished = sp.status.completion_time.value_or(in.now);
   if (std::optional<std::chrono::seconds> age = MaxAge(*sp.step)) e.expires = e.finished + *age;
   e.outputs = sp.status.outputs;
   e.artifacts = sp.status.artifacts;
-  p.out.step_cache_writes.push_back(std::move(e));
+  return e;
 }
 
 }  // namespace stepline::reconcilers::planner_internal

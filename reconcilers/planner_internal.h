@@ -48,11 +48,10 @@ struct UnitState {
 // A unit's Jobs, in attempt order (index 0 is attempt 1; missing attempts are nullptr).
 using UnitJobs = std::vector<const ObservedJob*>;
 
-// Shared state of one Plan call.
+// What every part of one Plan call reads: the inputs and the records of their Jobs. Read-only:
+// the parts return what they decided, and Plan (planner.cc) turns that into actions.
 struct Planning {
   const PlanInputs& in;
-  PlanResult& out;
-  std::optional<k8s::WallTime> wake_at;  // the earliest time something is due
   // The records Plan read itself, by position in in.jobs (for the Jobs without one).
   std::vector<JobRecord> own_records;
 
@@ -60,23 +59,42 @@ struct Planning {
   const JobRecord& Record(const ObservedJob& j) const {
     return j.record != nullptr ? *j.record : own_records[&j - in.jobs.data()];
   }
-  void WakeAt(k8s::WallTime t) {
-    if (!wake_at || t < *wake_at) wake_at = t;
-  }
-  // True (and one grant fewer) when a quota wait may end now (PlanInputs::quota_grants).
-  bool TakeQuotaGrant() {
-    if (out.quota_grants_used >= in.quota_grants) return false;
-    ++out.quota_grants_used;
-    return true;
-  }
-  // A unit keeps waiting for quota, since `since`.
-  void NoteQuotaWait(k8s::WallTime since) {
-    ++out.quota_waiting;
-    if (!out.quota_waiting_since || since < *out.quota_waiting_since)
-      out.quota_waiting_since = since;
-  }
-  void Patch(const std::string& step, const std::string& job_name, k8s::Object patch);
-  void Delete(const std::string& step, const std::string& job_name);
+};
+
+// Keeps in `at` the earlier of it and t.
+inline void KeepEarliest(std::optional<k8s::WallTime>& at, k8s::WallTime t) {
+  if (!at || t < *at) at = t;
+}
+
+// A JSON merge patch of one Job of a step.
+struct JobPatch {
+  std::string step;
+  std::string job_name;
+  k8s::Object patch;
+};
+
+// What planning one unit decided: its state, and what it wants done beside it.
+struct UnitDecision {
+  UnitState state;
+  std::optional<JobPatch> patch;                  // of its latest Job (its step left "")
+  std::optional<k8s::WallTime> wake_at;           // when something of it is due
+  std::optional<k8s::WallTime> quota_wait_since;  // it keeps waiting for quota, since then
+  bool took_quota_grant = false;                  // a quota grant (PlanInputs) ended its wait
+};
+
+// What planning one step decided beside its status, its units in order. Plan turns it into
+// actions and into the plan's results (planner.cc, Enact).
+struct StepDecisions {
+  std::vector<JobPatch> patches;
+  std::optional<k8s::WallTime> wake_at;
+  int quota_waiting = 0;  // units that keep waiting for quota
+  std::optional<k8s::WallTime> quota_waiting_since;
+  int quota_grants_used = 0;
+  bool step_cache_needed = false;  // PlanResult::step_cache_needed
+  std::optional<StepCacheEntry> step_cache_write;
+
+  // Adds a unit's decision; `step` is the unit's step.
+  void Add(const std::string& step, UnitDecision& d);
 };
 
 // A step's wait for quota from before its units had Jobs: from this plan's quota refusals of
@@ -100,8 +118,10 @@ RetrySettings RetrySettingsOf(const Step& step);
 // are gone); may be null. hold: the step's quota hold (QuotaHoldOf); may be null. index: the
 // unit's fan-out index, -1 without fan-out.
 // fan_out_child: old is the whole step's status, whose outputs are not this unit's.
-UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old,
-                   const QuotaHold* hold, int index, bool fan_out_child, Planning& p);
+// grant_available: a quota grant is left to end a wait of it now (it says if it took it).
+UnitDecision PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old,
+                      const QuotaHold* hold, int index, bool fan_out_child, bool grant_available,
+                      const Planning& p);
 
 // Parses a termination message into outputs: a JSON object whose values are strings (numbers
 // and booleans are kept in their JSON spelling). "" gives no outputs.
@@ -127,6 +147,7 @@ struct StepPlan {
   std::vector<UnitState> units;                    // one (no fan-out) or one per item
   StepStatus status;                               // the result, filled by AggregateStep
   bool blocking_failure = false;                   // failed with onFailure Fail, or a Fail step
+  StepDecisions decided;                           // what else PlanStep decided
 };
 
 // Values of the steps planned so far, parameters and the execution, for templates and `when`.
@@ -162,19 +183,22 @@ class PlanContext : public TemplateContext {
 // A step's Jobs by fan-out index (-1 without fan-out).
 using StepJobs = std::unordered_map<int, UnitJobs>;
 
+// grants: the quota grants (PlanInputs::quota_grants) the steps planned before left.
 void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
-              const std::map<std::string, const StepPlan*>& planned, Planning& p);
+              const std::map<std::string, const StepPlan*>& planned, int grants, const Planning& p);
 
 // The step with command, args, env values and artifact URIs rendered for the context's item.
 k8s::Result<Step> RenderStep(const Step& step, const PlanContext& ctx);
 
 // Step caching (step_cache.h), for a step StepCached says is cached:
 // DecideFromStepCache decides a step that has no Job yet from the index (Succeeded with the
-// entry's outputs and cachedFrom; or Pending while the index has not been read: PlanResult's
-// step_cache_needed); false when it must run. NoteStepCacheWrite records, in the plan that
-// sees its Job succeed, the entry to add to the index.
-bool DecideFromStepCache(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx, Planning& p);
-void NoteStepCacheWrite(const StepPlan& sp, const PlanContext& ctx, Planning& p);
+// entry's outputs and cachedFrom; or Pending while the index has not been read: its decisions'
+// step_cache_needed); false when it must run. StepCacheWrite answers, in the plan that sees its
+// Job succeed, the entry to add to the index.
+bool DecideFromStepCache(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
+                         const PlanInputs& in);
+std::optional<StepCacheEntry> StepCacheWrite(const StepPlan& sp, const PlanContext& ctx,
+                                             const PlanInputs& in);
 
 // Fills sp.status from its units (or keeps the gate's decision).
 void AggregateStep(StepPlan& sp, k8s::WallTime now);

@@ -325,7 +325,8 @@ void PlanContext::Publish(const StepStatus& status) {
 }
 
 void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
-              const std::map<std::string, const StepPlan*>& planned, Planning& p) {
+              const std::map<std::string, const StepPlan*>& planned, int grants,
+              const Planning& p) {
   sp.status.name = sp.step->name;
   if (sp.old != nullptr &&
       (sp.old->extra.contains(kReusedFromField) || sp.old->extra.contains(kCachedFromField))) {
@@ -346,7 +347,7 @@ void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
     case StepType::kNotebook:
       break;
   }
-  if (DecideFromStepCache(sp, jobs, ctx, p)) return;
+  if (DecideFromStepCache(sp, jobs, ctx, p.in)) return;
   static const UnitJobs kNone;
   sp.fan_out = !sp.step->for_each.empty();
   if (sp.fan_out && !ResolveItems(sp, ctx)) return;
@@ -356,8 +357,11 @@ void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
   for (size_t i = 0; i < count; ++i) {
     int index = sp.fan_out ? static_cast<int>(i) : -1;
     auto it = jobs.find(index);
-    sp.units.push_back(PlanUnit(it == jobs.end() ? kNone : it->second, *sp.step, sp.old,
-                                hold ? &*hold : nullptr, index, sp.fan_out, p));
+    bool grant_available = sp.decided.quota_grants_used < grants;
+    UnitDecision d = PlanUnit(it == jobs.end() ? kNone : it->second, *sp.step, sp.old,
+                              hold ? &*hold : nullptr, index, sp.fan_out, grant_available, p);
+    sp.decided.Add(sp.step->name, d);
+    sp.units.push_back(std::move(d.state));
   }
   if (hold && hold->waits) sp.status.extra["quotaWaits"] = *hold->waits;
 }

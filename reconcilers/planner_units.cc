@@ -59,7 +59,7 @@ AttemptObservation ObserveJob(const ObservedJob& j, WallTime now,
   return ObserveAttempt(in);
 }
 
-AttemptObservation Observe(const ObservedJob& j, Planning& p, bool judged = true) {
+AttemptObservation Observe(const ObservedJob& j, const Planning& p, bool judged = true) {
   const JobRecord& r = p.Record(j);
   if (r.observation) return *r.observation;
   return ObserveJob(j, p.in.now, p.in.options.scheduling_timeout, judged);
@@ -72,27 +72,34 @@ const std::string& KueueQueue(const Object& job) {
   return StringField(Child(Child(job, "metadata"), "labels"), kLabelKueueQueueName);
 }
 
+// True (and d.took_quota_grant) when a quota wait may end now though its backoff has not.
+bool TakeQuotaGrant(bool grant_available, UnitDecision& d) {
+  d.took_quota_grant = grant_available;
+  return grant_available;
+}
+
 // The pod of a Job waiting for quota cannot be created: suspend the Job (which also stops its
 // activeDeadlineSeconds clock) and resume it after the quota backoff.
-void WaitForQuota(const ObservedJob& j, const AttemptObservation& obs, const Step& step,
-                  UnitState* u, Planning& p) {
+void WaitForQuota(const ObservedJob& j, const AttemptObservation& obs, bool grant_available,
+                  const Planning& p, UnitDecision& d) {
   const Object& job = *j.job;
+  UnitState* u = &d.state;
   u->phase = UnitPhase::kWaitingForQuota;
   u->reason = FailureClassName(FailureClass::kQuotaExceeded);
   if (Suspended(job)) {
     u->message = Annotation(job, kAnnotationQuotaMessage);
     auto resume_at = AnnotationTime(job, kAnnotationResumeAt);
-    if (resume_at && p.in.now < *resume_at && !p.TakeQuotaGrant()) {
+    if (resume_at && p.in.now < *resume_at && !TakeQuotaGrant(grant_available, d)) {
       u->next_attempt_time = resume_at;
-      p.WakeAt(*resume_at);
-      p.NoteQuotaWait(CreationTime(job).value_or(p.in.now));
+      d.wake_at = resume_at;
+      d.quota_wait_since = CreationTime(job).value_or(p.in.now);
       return;
     }
     Object patch = {{"spec", {{"suspend", false}}},
                     {"metadata",
                      {{"annotations",
                        {{kAnnotationResumeAt, nullptr}, {kAnnotationResumedAt, Rfc(p.in.now)}}}}}};
-    p.Patch(step.name, u->job_name, std::move(patch));
+    d.patch = JobPatch{"", u->job_name, std::move(patch)};
     return;
   }
   int waits = AnnotationInt(job, kAnnotationQuotaWaits);
@@ -110,15 +117,15 @@ void WaitForQuota(const ObservedJob& j, const AttemptObservation& obs, const Ste
                       {kAnnotationQuotaMessage, BoundText(obs.message, 1024)}}}}}};
   if (const std::string& rv = k8s::ResourceVersionOf(job); !rv.empty())
     patch["metadata"]["resourceVersion"] = rv;
-  p.Patch(step.name, u->job_name, std::move(patch));
-  p.WakeAt(resume_at);
-  p.NoteQuotaWait(CreationTime(job).value_or(p.in.now));
+  d.patch = JobPatch{"", u->job_name, std::move(patch)};
+  d.wake_at = resume_at;
+  d.quota_wait_since = CreationTime(job).value_or(p.in.now);
 }
 
 // A pod that waited too long for a node or an image: keep the Job as the record of the attempt
 // but suspend it, so that its pod is removed and never starts later.
-void Abandon(const ObservedJob& j, const AttemptObservation& obs, const Step& step, UnitState& u,
-             Planning& p) {
+void Abandon(const ObservedJob& j, const AttemptObservation& obs, const Planning& p,
+             UnitDecision& d) {
   if (p.Record(j).finished) return;  // finished, or abandoned already
   Object patch = {{"spec", {{"suspend", true}}},
                   {"metadata",
@@ -126,11 +133,11 @@ void Abandon(const ObservedJob& j, const AttemptObservation& obs, const Step& st
                      {{kAnnotationAbandoned, FailureClassName(obs.failure)},
                       {kAnnotationAbandonedMessage, BoundText(obs.message, 1024)},
                       {kAnnotationAbandonedAt, Rfc(p.in.now)}}}}}};
-  u.completion_time = p.in.now;
-  p.Patch(step.name, u.job_name, std::move(patch));
+  d.patch = JobPatch{"", d.state.job_name, std::move(patch)};
+  d.state.completion_time = p.in.now;
 }
 
-int DisruptionsBefore(const UnitJobs& jobs, size_t last, Planning& p) {
+int DisruptionsBefore(const UnitJobs& jobs, size_t last, const Planning& p) {
   int n = 0;
   for (size_t i = 0; i < last; ++i) {
     if (jobs[i] != nullptr && Observe(*jobs[i], p).failure == FailureClass::kDisrupted) ++n;
@@ -139,7 +146,8 @@ int DisruptionsBefore(const UnitJobs& jobs, size_t last, Planning& p) {
 }
 
 void PlanFailedAttempt(const UnitJobs& jobs, const AttemptObservation& obs, const Step& step,
-                       UnitState* u, Planning& p) {
+                       const Planning& p, UnitDecision& unit) {
+  UnitState* u = &unit.state;
   FailedAttempt f;
   f.attempt = u->attempts;
   f.failure = obs.failure;
@@ -163,7 +171,7 @@ void PlanFailedAttempt(const UnitJobs& jobs, const AttemptObservation& obs, cons
   if (p.in.now >= next) {
     u->wants_job = true;
   } else {
-    p.WakeAt(next);
+    unit.wake_at = next;
   }
 }
 
@@ -192,25 +200,26 @@ void PlanSucceeded(const AttemptObservation& obs, const StepStatus* old, bool fa
 
 // The unit waits out the step's quota hold: a create of it (or of another unit of its step) was
 // refused a moment ago. False when the hold is over or a quota grant ends it now.
-bool HoldForQuota(const QuotaHold& hold, UnitState& u, Planning& p) {
-  if (p.in.now >= hold.until || p.TakeQuotaGrant()) return false;
+bool HoldForQuota(const QuotaHold& hold, bool grant_available, const Planning& p, UnitDecision& d) {
+  if (p.in.now >= hold.until || TakeQuotaGrant(grant_available, d)) return false;
+  UnitState& u = d.state;
   u.phase = UnitPhase::kWaitingForQuota;
   u.wants_job = false;
   u.job_name.clear();
   u.reason = hold.reason;
   u.message = hold.message;
   u.next_attempt_time = hold.until;
-  p.WakeAt(hold.until);
-  p.NoteQuotaWait(p.in.execution->status.start_time.value_or(p.in.now));
+  d.wake_at = hold.until;
+  d.quota_wait_since = p.in.execution->status.start_time.value_or(p.in.now);
   return true;
 }
 
 // No Job yet: start attempt 1, unless a quota refused the create a moment ago.
-UnitState PlanNotStarted(const QuotaHold* hold, Planning& p) {
-  UnitState u;
-  if (hold != nullptr && HoldForQuota(*hold, u, p)) return u;
-  u.wants_job = true;
-  return u;
+UnitDecision PlanNotStarted(const QuotaHold* hold, bool grant_available, const Planning& p) {
+  UnitDecision d;
+  if (hold != nullptr && HoldForQuota(*hold, grant_available, p, d)) return d;
+  d.state.wants_job = true;
+  return d;
 }
 
 }  // namespace
@@ -298,11 +307,13 @@ k8s::Result<StringMap> ParseOutputs(const std::string& text) {
   return out;
 }
 
-UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old,
-                   const QuotaHold* hold, int index, bool fan_out_child, Planning& p) {
-  if (jobs.empty() || jobs.back() == nullptr) return PlanNotStarted(hold, p);
+UnitDecision PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old,
+                      const QuotaHold* hold, int index, bool fan_out_child, bool grant_available,
+                      const Planning& p) {
+  if (jobs.empty() || jobs.back() == nullptr) return PlanNotStarted(hold, grant_available, p);
   const ObservedJob& latest = *jobs.back();
-  UnitState u;
+  UnitDecision d;
+  UnitState& u = d.state;
   u.attempts = static_cast<int>(jobs.size());
   const JobRecord& record = p.Record(latest);
   u.job_name = record.name;
@@ -322,7 +333,7 @@ UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old
       break;
     case AttemptPhase::kRunning:
       u.phase = UnitPhase::kRunning;
-      if (obs.settle_by) p.WakeAt(*obs.settle_by);  // judge it then, pod status or not
+      if (obs.settle_by) d.wake_at = obs.settle_by;  // judge it then, pod status or not
       break;
     case AttemptPhase::kPending: {
       // Kueue owns suspend of its Jobs: Stepline never suspends one for quota; a suspended one
@@ -335,20 +346,20 @@ UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old
       }
       bool quota = obs.failure == FailureClass::kQuotaExceeded;
       if (queue.empty() && (quota || QuotaSuspended(*latest.job))) {
-        WaitForQuota(latest, obs, step, &u, p);
+        WaitForQuota(latest, obs, grant_available, p, d);
         break;
       }
       u.phase = quota ? UnitPhase::kWaitingForQuota : UnitPhase::kPending;
       u.message = obs.message;
       u.reason = obs.failure == FailureClass::kNone ? "" : FailureClassName(obs.failure);
       if (obs.failure != FailureClass::kNone)
-        p.WakeAt(p.in.now + p.in.options.scheduling_timeout / 10);
+        d.wake_at = p.in.now + p.in.options.scheduling_timeout / 10;
       break;
     }
     case AttemptPhase::kFailed:
-      Abandon(latest, obs, step, u, p);
+      Abandon(latest, obs, p, d);
       u.active = false;
-      PlanFailedAttempt(jobs, obs, step, &u, p);
+      PlanFailedAttempt(jobs, obs, step, p, d);
       if (IsNotebookStep(step))
         u.message += "; " + NotebookWhereabouts(RecordedArtifacts(*latest.job), u.job_name, true);
       break;
@@ -357,26 +368,22 @@ UnitState PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* old
   if (u.wants_job && hold != nullptr && hold->waits) {
     const std::pair<int, int> next(index, u.attempts + 1);
     if (std::find(hold->refused.begin(), hold->refused.end(), next) != hold->refused.end())
-      HoldForQuota(*hold, u, p);
+      HoldForQuota(*hold, grant_available, p, d);
   }
-  return u;
+  return d;
 }
 
-void Planning::Patch(const std::string& step, const std::string& job_name, Object patch) {
-  Action a;
-  a.kind = Action::Kind::kPatchJob;
-  a.step = step;
-  a.job_name = job_name;
-  a.patch = std::move(patch);
-  out.actions.push_back(std::move(a));
-}
-
-void Planning::Delete(const std::string& step, const std::string& job_name) {
-  Action a;
-  a.kind = Action::Kind::kDeleteJob;
-  a.step = step;
-  a.job_name = job_name;
-  out.actions.push_back(std::move(a));
+void StepDecisions::Add(const std::string& step, UnitDecision& d) {
+  if (d.patch) {
+    d.patch->step = step;
+    patches.push_back(std::move(*d.patch));
+  }
+  if (d.wake_at) KeepEarliest(wake_at, *d.wake_at);
+  if (d.quota_wait_since) {
+    ++quota_waiting;
+    KeepEarliest(quota_waiting_since, *d.quota_wait_since);
+  }
+  if (d.took_quota_grant) ++quota_grants_used;
 }
 
 }  // namespace stepline::reconcilers::planner_internal
