@@ -2,13 +2,13 @@
 // monotonic time for intervals (backoff, rate limits, lease renewals). Code that waits or
 // stamps takes a Clock& so that tests can step a FakeClock instead of sleeping.
 //
-// RealClock is stateless and thread-safe. FakeClock is thread-safe (guarded by mu_).
+// RealClock is stateless and thread-safe. FakeClock is thread-safe (its times are GUARDED_BY mu_).
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
+
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::k8s {
 
@@ -34,28 +34,24 @@ class FakeClock final : public Clock {
   explicit FakeClock(WallTime start = WallTime{std::chrono::seconds(1'700'000'000)})
       : wall_(start) {}
 
-  WallTime Now() const override {
-    std::lock_guard lock(mu_);
+  WallTime Now() const override EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     return wall_;
   }
-  MonoTime MonotonicNow() const override {
-    std::lock_guard lock(mu_);
+  MonoTime MonotonicNow() const override EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     return mono_;
   }
-  void Advance(std::chrono::nanoseconds d) {
-    {
-      std::lock_guard lock(mu_);
-      wall_ += std::chrono::duration_cast<WallTime::duration>(d);
-      mono_ += std::chrono::duration_cast<MonoTime::duration>(d);
-    }
-    advanced_.notify_all();
+  void Advance(std::chrono::nanoseconds d) EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    wall_ += std::chrono::duration_cast<WallTime::duration>(d);
+    mono_ += std::chrono::duration_cast<MonoTime::duration>(d);
   }
 
  private:
-  mutable std::mutex mu_;
-  std::condition_variable advanced_;
-  WallTime wall_;    // guarded by mu_
-  MonoTime mono_{};  // guarded by mu_
+  mutable Mutex mu_;
+  WallTime wall_ GUARDED_BY(mu_);
+  MonoTime mono_ GUARDED_BY(mu_){};
 };
 
 // RFC 3339 with second precision in UTC ("2026-11-22T14:20:55Z"), the form metav1.Time uses.

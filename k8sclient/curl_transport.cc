@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <condition_variable>
 #include <vector>
 
 #include "k8sclient/log.h"
@@ -42,15 +41,15 @@ class CurlTransport::Exchange {
   HttpResponse response;
   bool too_large = false;
 
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::string> chunks;  // guarded by mu: streamed body not yet handed over
-  size_t buffered = 0;             // guarded by mu: bytes in chunks
-  bool paused = false;             // guarded by mu: the loop paused the transfer (reader lags)
-  bool abandoned = false;          // guarded by mu: the caller wants no more data
-  bool done = false;               // guarded by mu
-  Status status;                   // guarded by mu: set when done
-  HttpResponse result;             // guarded by mu: set when done
+  Mutex mu;
+  CondVar cv;
+  std::deque<std::string> chunks GUARDED_BY(mu);  // streamed body not yet handed over
+  size_t buffered GUARDED_BY(mu) = 0;             // bytes in chunks
+  bool paused GUARDED_BY(mu) = false;             // the loop paused the transfer (reader lags)
+  bool abandoned GUARDED_BY(mu) = false;          // the caller wants no more data
+  bool done GUARDED_BY(mu) = false;
+  Status status GUARDED_BY(mu);        // set when done
+  HttpResponse result GUARDED_BY(mu);  // set when done
 };
 
 namespace {
@@ -96,7 +95,7 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
     ex->response.body.append(data, len);
     return len;
   }
-  std::lock_guard lock(ex->mu);
+  MutexLock lock(ex->mu);
   if (ex->abandoned) return 0;
   if (ex->buffered >= ex->max_buffered) {
     ex->paused = true;
@@ -104,7 +103,7 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
   }
   ex->chunks.emplace_back(data, len);
   ex->buffered += len;
-  ex->cv.notify_all();
+  ex->cv.SignalAll();
   return len;
 }
 
@@ -243,7 +242,7 @@ CurlTransport::CurlTransport(CurlTransportOptions options) : options_(std::move(
 
 CurlTransport::~CurlTransport() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   curl_multi_wakeup(multi_);
@@ -253,10 +252,10 @@ CurlTransport::~CurlTransport() {
 
 void CurlTransport::Post(CommandKind kind, std::shared_ptr<Exchange> exchange) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_) {
       if (kind == CommandKind::kStart) {
-        std::lock_guard ex_lock(exchange->mu);
+        MutexLock ex_lock(exchange->mu);
         exchange->status = Status::Cancelled("the HTTP transport is shutting down");
         exchange->done = true;
       }
@@ -277,7 +276,7 @@ Result<HttpResponse> CurlTransport::Await(const std::shared_ptr<Exchange>& ex,
                                           const HttpRequest& request) {
   bool reader_stopped = false;
   bool cancelled = false;
-  std::unique_lock lock(ex->mu);
+  MutexLock lock(ex->mu);
   while (true) {
     if (!ex->chunks.empty() && !ex->abandoned) {
       std::string chunk = std::move(ex->chunks.front());
@@ -285,23 +284,23 @@ Result<HttpResponse> CurlTransport::Await(const std::shared_ptr<Exchange>& ex,
       ex->buffered -= chunk.size();
       const bool resume = ex->paused && ex->buffered <= ex->max_buffered / 2;
       if (resume) ex->paused = false;
-      lock.unlock();
+      ex->mu.Unlock();  // the reader's callback and the loop's commands run without it
       if (resume) Post(CommandKind::kResume, ex);
       const bool more = request.on_body(chunk);
       if (!more) Post(CommandKind::kAbort, ex);
-      lock.lock();
+      ex->mu.Lock();
       if (!more) reader_stopped = ex->abandoned = true;
       continue;
     }
     if (ex->done) break;
     if (!cancelled && request.cancel != nullptr && request.cancel->load()) {
       cancelled = ex->abandoned = true;
-      lock.unlock();
+      ex->mu.Unlock();
       Post(CommandKind::kAbort, ex);
-      lock.lock();
+      ex->mu.Lock();
       continue;
     }
-    ex->cv.wait_for(lock, kWaitSlice);
+    ex->cv.WaitFor(ex->mu, kWaitSlice);
   }
   if (reader_stopped) return std::move(ex->result);
   if (cancelled) return Status::Cancelled("request cancelled: " + ex->method + " " + ex->url);
@@ -322,7 +321,7 @@ void CurlTransport::Loop() {
 bool CurlTransport::RunCommands() {
   std::deque<Command> commands;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_) return false;
     commands.swap(commands_);
   }
@@ -375,11 +374,11 @@ void CurlTransport::Finish(Exchange* ex, Status status) {
   }
   curl_slist_free_all(ex->header_list);
   ex->header_list = nullptr;
-  std::lock_guard lock(ex->mu);
+  MutexLock lock(ex->mu);
   ex->status = std::move(status);
   ex->result = std::move(ex->response);
   ex->done = true;
-  ex->cv.notify_all();
+  ex->cv.SignalAll();
 }
 
 void CurlTransport::ReapFinished() {
@@ -397,15 +396,15 @@ void CurlTransport::ReapFinished() {
 void CurlTransport::AbortAll() {
   std::deque<Command> pending;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     pending.swap(commands_);
   }
   for (auto& command : pending) {
     if (command.kind != CommandKind::kStart) continue;
-    std::lock_guard lock(command.exchange->mu);
+    MutexLock lock(command.exchange->mu);
     command.exchange->status = Status::Cancelled("the HTTP transport is shutting down");
     command.exchange->done = true;
-    command.exchange->cv.notify_all();
+    command.exchange->cv.SignalAll();
   }
   while (!in_flight_.empty()) {
     Finish(in_flight_.begin()->first, Status::Cancelled("the HTTP transport is shutting down"));

@@ -5,7 +5,7 @@
 // mode keeps up to N connections alive and reuses them.
 //
 // Thread-safety: Do() may be called from any number of threads at once. The commands queue is
-// guarded by mu_; each exchange has its own mutex (see the .cc). Destroying the transport while
+// GUARDED_BY mu_; each exchange has its own mutex (see the .cc). Destroying the transport while
 // calls are in flight makes them return kCancelled.
 #pragma once
 
@@ -14,13 +14,13 @@
 #include <cstddef>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
 
 #include "k8sclient/config.h"
 #include "k8sclient/http_transport.h"
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::k8s {
 
@@ -64,23 +64,23 @@ class CurlTransport final : public HttpTransport {
     std::shared_ptr<Exchange> exchange;
   };
 
-  void Post(CommandKind kind, std::shared_ptr<Exchange> exchange);
+  void Post(CommandKind kind, std::shared_ptr<Exchange> exchange) EXCLUDES(mu_);
   Result<HttpResponse> Await(const std::shared_ptr<Exchange>& ex, const HttpRequest& request);
   // Event loop (loop thread only).
   void Loop();
-  bool RunCommands();  // false when shutting down
+  bool RunCommands() EXCLUDES(mu_);  // false when shutting down
   void Start(const std::shared_ptr<Exchange>& ex);
   void Finish(Exchange* ex, Status status);
   void ReapFinished();
-  void AbortAll();
+  void AbortAll() EXCLUDES(mu_);
 
   // Constant after construction.
   const CurlTransportOptions options_;
   void* multi_ = nullptr;  // CURLM*, used by the loop thread (curl_multi_wakeup: any thread)
 
-  std::mutex mu_;
-  std::deque<Command> commands_;  // guarded by mu_
-  bool stopping_ = false;         // guarded by mu_
+  Mutex mu_;
+  std::deque<Command> commands_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
 
   // Loop thread only: exchanges whose easy handle is in the multi handle.
   std::unordered_map<Exchange*, std::shared_ptr<Exchange>> in_flight_;

@@ -208,14 +208,14 @@ void LoopbackServer::Stop() {
   listen_fd_ = -1;
   std::list<Worker> workers;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     workers.swap(workers_);
   }
   for (auto& [thread, done] : workers) thread.join();
 }
 
 void LoopbackServer::Reap() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (auto it = workers_.begin(); it != workers_.end();) {
     if (it->second->load()) {
       it->first.join();
@@ -243,7 +243,7 @@ void LoopbackServer::Accept() {
     }
     auto done = std::make_shared<std::atomic<bool>>(false);
     ++active_;
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     workers_.emplace_back(std::thread([this, conn, done] {
                             Serve(conn);
                             ::close(conn);

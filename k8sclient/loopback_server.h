@@ -15,12 +15,12 @@
 #include <list>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 
 #include "k8sclient/status.h"
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::k8s {
 
@@ -75,13 +75,13 @@ class LoopbackServer {
   // Binds and listens (errors come back here: "127.0.0.1:8080: Address already in use").
   Status Start();
   // Stops accepting, tells handlers to end (Alive() turns false) and joins every thread.
-  void Stop();
+  void Stop() EXCLUDES(mu_);
   int port() const { return port_; }
 
  private:
-  void Accept();
+  void Accept() EXCLUDES(mu_);
   void Serve(int fd);
-  void Reap();
+  void Reap() EXCLUDES(mu_);
 
   const std::string host_;
   const int requested_port_;
@@ -92,9 +92,9 @@ class LoopbackServer {
   std::atomic<bool> stopping_{false};
   std::atomic<int> active_{0};
   std::thread accept_thread_;
-  std::mutex mu_;
+  Mutex mu_;
   using Worker = std::pair<std::thread, std::shared_ptr<std::atomic<bool>>>;  // thread, done
-  std::list<Worker> workers_;                                                 // guarded by mu_
+  std::list<Worker> workers_ GUARDED_BY(mu_);
 };
 
 // Parses "GET /a%20b?x=1&y=2 HTTP/1.1" into req. False when malformed.

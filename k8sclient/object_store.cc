@@ -1,7 +1,5 @@
 #include "k8sclient/object_store.h"
 
-#include <mutex>
-
 namespace stepline::k8s {
 
 std::vector<std::string> OwnerUids(const Object& obj) {
@@ -18,37 +16,37 @@ std::vector<std::string> OwnerUids(const Object& obj) {
 }
 
 ObjectPtr ObjectStore::Get(const std::string& key) const {
-  std::shared_lock lock(mu_);
+  ReaderMutexLock lock(mu_);
   auto it = objects_.find(key);
   return it == objects_.end() ? nullptr : it->second;
 }
 
 std::vector<ObjectPtr> ObjectStore::List(const std::string& ns) const {
-  std::shared_lock lock(mu_);
+  ReaderMutexLock lock(mu_);
   std::vector<ObjectPtr> out;
-  auto collect = [&](const std::set<std::string>& keys) {
-    for (const auto& key : keys) out.push_back(objects_.at(key));
-  };
   if (!ns.empty()) {
-    if (auto it = by_namespace_.find(ns); it != by_namespace_.end()) collect(it->second);
+    if (auto it = by_namespace_.find(ns); it != by_namespace_.end()) CollectLocked(it->second, out);
     return out;
   }
   out.reserve(objects_.size());
-  for (const auto& [unused, keys] : by_namespace_) collect(keys);
+  for (const auto& [unused, keys] : by_namespace_) CollectLocked(keys, out);
   return out;
 }
 
+void ObjectStore::CollectLocked(const std::set<std::string>& keys,
+                                std::vector<ObjectPtr>& out) const {
+  for (const auto& key : keys) out.push_back(objects_.at(key));
+}
+
 std::vector<ObjectPtr> ObjectStore::ListByOwner(const std::string& owner_uid) const {
-  std::shared_lock lock(mu_);
+  ReaderMutexLock lock(mu_);
   std::vector<ObjectPtr> out;
-  if (auto it = by_owner_.find(owner_uid); it != by_owner_.end()) {
-    for (const auto& key : it->second) out.push_back(objects_.at(key));
-  }
+  if (auto it = by_owner_.find(owner_uid); it != by_owner_.end()) CollectLocked(it->second, out);
   return out;
 }
 
 size_t ObjectStore::size() const {
-  std::shared_lock lock(mu_);
+  ReaderMutexLock lock(mu_);
   return objects_.size();
 }
 
@@ -70,7 +68,7 @@ void ObjectStore::UnindexLocked(const std::string& key, const Object& obj) {
 
 ObjectPtr ObjectStore::Upsert(ObjectPtr obj) {
   std::string key = KeyOf(*obj);
-  std::unique_lock lock(mu_);
+  WriterMutexLock lock(mu_);
   ObjectPtr& slot = objects_[key];
   ObjectPtr old = std::move(slot);
   if (old) UnindexLocked(key, *old);
@@ -80,7 +78,7 @@ ObjectPtr ObjectStore::Upsert(ObjectPtr obj) {
 }
 
 ObjectPtr ObjectStore::Remove(const std::string& key) {
-  std::unique_lock lock(mu_);
+  WriterMutexLock lock(mu_);
   auto it = objects_.find(key);
   if (it == objects_.end()) return nullptr;
   ObjectPtr old = std::move(it->second);

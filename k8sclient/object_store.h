@@ -2,40 +2,43 @@
 // namespace and by owner UID.
 //
 // Thread-safety: every method may be called from any thread; readers share mu_, writers (the
-// informer thread) take it exclusively.
+// informer thread) take it exclusively (the fields are GUARDED_BY mu_).
 #pragma once
 
 #include <map>
 #include <set>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "k8sclient/resource.h"
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::k8s {
 
 class ObjectStore {
  public:
-  ObjectPtr Get(const std::string& key) const;
+  ObjectPtr Get(const std::string& key) const EXCLUDES(mu_);
   // ns "" = all namespaces. Sorted by key.
-  std::vector<ObjectPtr> List(const std::string& ns) const;
-  std::vector<ObjectPtr> ListByOwner(const std::string& owner_uid) const;
-  size_t size() const;
+  std::vector<ObjectPtr> List(const std::string& ns) const EXCLUDES(mu_);
+  std::vector<ObjectPtr> ListByOwner(const std::string& owner_uid) const EXCLUDES(mu_);
+  size_t size() const EXCLUDES(mu_);
   // Stores obj under KeyOf(obj); returns what it replaced (nullptr if new).
-  ObjectPtr Upsert(ObjectPtr obj);
+  ObjectPtr Upsert(ObjectPtr obj) EXCLUDES(mu_);
   // Removes the object stored under key; returns it (nullptr if absent).
-  ObjectPtr Remove(const std::string& key);
+  ObjectPtr Remove(const std::string& key) EXCLUDES(mu_);
 
  private:
-  void IndexLocked(const std::string& key, const Object& obj);
-  void UnindexLocked(const std::string& key, const Object& obj);
+  void IndexLocked(const std::string& key, const Object& obj) REQUIRES(mu_);
+  void UnindexLocked(const std::string& key, const Object& obj) REQUIRES(mu_);
+  // Appends the objects stored under keys to out.
+  void CollectLocked(const std::set<std::string>& keys, std::vector<ObjectPtr>& out) const
+      REQUIRES_SHARED(mu_);
 
-  mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, ObjectPtr> objects_;         // guarded by mu_
-  std::map<std::string, std::set<std::string>> by_namespace_;  // guarded by mu_: ns -> keys
-  std::map<std::string, std::set<std::string>> by_owner_;      // guarded by mu_: uid -> keys
+  mutable SharedMutex mu_;
+  std::unordered_map<std::string, ObjectPtr> objects_ GUARDED_BY(mu_);
+  std::map<std::string, std::set<std::string>> by_namespace_ GUARDED_BY(mu_);  // ns -> keys
+  std::map<std::string, std::set<std::string>> by_owner_ GUARDED_BY(mu_);      // uid -> keys
 };
 
 // The UIDs of obj's ownerReferences.

@@ -36,7 +36,7 @@ void TokenBucketRateLimiter::RefillLocked(MonoTime now) {
 
 bool TokenBucketRateLimiter::TryAccept() {
   if (qps_ <= 0) return true;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   RefillLocked(clock_.MonotonicNow());
   if (tokens_ < 1) return false;
   tokens_ -= 1;
@@ -47,7 +47,7 @@ Status TokenBucketRateLimiter::Wait(const std::atomic<bool>* cancel) {
   if (qps_ <= 0) return Status::Ok();
   std::chrono::duration<double> wait{0};
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     RefillLocked(clock_.MonotonicNow());
     tokens_ -= 1;  // reserve
     if (tokens_ >= 0) return Status::Ok();
@@ -56,7 +56,7 @@ Status TokenBucketRateLimiter::Wait(const std::atomic<bool>* cancel) {
   if (sleeper_.SleepFor(std::chrono::duration_cast<std::chrono::nanoseconds>(wait), cancel)) {
     return Status::Ok();
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   tokens_ = std::min(burst_, tokens_ + 1);  // give the reservation back
   return Status::Cancelled("cancelled while waiting for the client-side rate limiter");
 }

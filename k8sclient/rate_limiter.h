@@ -4,10 +4,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <mutex>
 
 #include "k8sclient/clock.h"
 #include "k8sclient/status.h"
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::k8s {
 
@@ -42,17 +42,17 @@ class RateLimiter {
 
 // A token bucket: `burst` requests at once, then `qps` per second (client-go's default limiter).
 // Waiters reserve their token on arrival, so concurrent callers are served in turn.
-// Thread-safe: state guarded by mu_. qps <= 0 means unlimited.
+// Thread-safe: the state is GUARDED_BY mu_. qps <= 0 means unlimited.
 class TokenBucketRateLimiter final : public RateLimiter {
  public:
   // clock and sleeper must outlive the limiter.
   TokenBucketRateLimiter(double qps, int burst, const Clock& clock, Sleeper& sleeper);
-  Status Wait(const std::atomic<bool>* cancel) override;
+  Status Wait(const std::atomic<bool>* cancel) override EXCLUDES(mu_);
   // Takes a token if one is available now, without waiting.
-  bool TryAccept();
+  bool TryAccept() EXCLUDES(mu_);
 
  private:
-  void RefillLocked(MonoTime now);
+  void RefillLocked(MonoTime now) REQUIRES(mu_);
 
   // Constant after construction.
   const double qps_;
@@ -60,9 +60,9 @@ class TokenBucketRateLimiter final : public RateLimiter {
   const Clock& clock_;
   Sleeper& sleeper_;
 
-  std::mutex mu_;
-  double tokens_;    // guarded by mu_; negative while callers hold reservations
-  MonoTime last_{};  // guarded by mu_
+  Mutex mu_;
+  double tokens_ GUARDED_BY(mu_);  // negative while callers hold reservations
+  MonoTime last_ GUARDED_BY(mu_){};
 };
 
 }  // namespace stepline::k8s

@@ -6,10 +6,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
+
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::k8s {
 
@@ -40,7 +41,7 @@ class CallbackRequestMetrics final : public RequestMetrics {
 };
 
 // Counts requests by (verb, group_resource, code) with their total duration.
-// Thread-safe: counts_ guarded by mu_.
+// Thread-safe: counts_ is GUARDED_BY mu_.
 class CountingRequestMetrics final : public RequestMetrics {
  public:
   using Key = std::tuple<std::string, std::string, int>;  // verb, group_resource, code
@@ -51,24 +52,24 @@ class CountingRequestMetrics final : public RequestMetrics {
 
   void OnRequest(std::string_view verb, std::string_view group_resource, int code,
                  std::chrono::nanoseconds duration) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     Value& v = counts_[Key(std::string(verb), std::string(group_resource), code)];
     ++v.count;
     v.total_duration += duration;
   }
   uint64_t Count(const std::string& verb, const std::string& group_resource, int code) const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = counts_.find(Key(verb, group_resource, code));
     return it == counts_.end() ? 0 : it->second.count;
   }
   std::map<Key, Value> Snapshot() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return counts_;
   }
 
  private:
-  mutable std::mutex mu_;
-  std::map<Key, Value> counts_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::map<Key, Value> counts_ GUARDED_BY(mu_);
 };
 
 }  // namespace stepline::k8s

@@ -6,16 +6,17 @@
 // macros expand to nothing and the code compiles as if they were comments.
 //
 // std::mutex and std::lock_guard carry no annotations in libstdc++, so annotated classes use
-// Mutex, MutexLock and CondVar from this header: thin wrappers over the standard types with the
-// same cost.
+// Mutex, MutexLock and CondVar (and SharedMutex with ReaderMutexLock/WriterMutexLock) from this
+// header: thin wrappers over the standard types with the same cost.
 //
-// Thread-safety: Mutex and CondVar are meant to be shared between threads; a MutexLock belongs
-// to the thread that made it.
+// Thread-safety: Mutex, SharedMutex and CondVar are meant to be shared between threads; a
+// MutexLock, ReaderMutexLock or WriterMutexLock belongs to the thread that made it.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <shared_mutex>
 
 #if defined(__clang__)
 #define STEPLINE_THREAD_ANNOTATION(x) __attribute__((x))
@@ -33,12 +34,20 @@
 #define PT_GUARDED_BY(x) STEPLINE_THREAD_ANNOTATION(pt_guarded_by(x))
 // On a function: the caller must hold the locks.
 #define REQUIRES(...) STEPLINE_THREAD_ANNOTATION(requires_capability(__VA_ARGS__))
+// On a function: the caller must hold the locks, at least shared (for reading).
+#define REQUIRES_SHARED(...) STEPLINE_THREAD_ANNOTATION(requires_shared_capability(__VA_ARGS__))
 // On a function: the caller must not hold the locks (the function takes them).
 #define EXCLUDES(...) STEPLINE_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
 // On a function: takes the locks and returns holding them.
 #define ACQUIRE(...) STEPLINE_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
+// On a function: takes the locks shared and returns holding them.
+#define ACQUIRE_SHARED(...) STEPLINE_THREAD_ANNOTATION(acquire_shared_capability(__VA_ARGS__))
 // On a function: releases locks the caller held.
 #define RELEASE(...) STEPLINE_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
+// On a function: releases locks the caller held shared.
+#define RELEASE_SHARED(...) STEPLINE_THREAD_ANNOTATION(release_shared_capability(__VA_ARGS__))
+// On a function: releases locks the caller held, shared or exclusive.
+#define RELEASE_GENERIC(...) STEPLINE_THREAD_ANNOTATION(release_generic_capability(__VA_ARGS__))
 // On a function: takes the locks when it returns `result`.
 #define TRY_ACQUIRE(...) STEPLINE_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
 // On a function: the analysis is off inside it; say why next to each use.
@@ -64,16 +73,48 @@ class CAPABILITY("mutex") Mutex {
   std::mutex mu_;
 };
 
-// Holds a Mutex from construction to the end of the scope (std::lock_guard for Mutex).
-class SCOPED_CAPABILITY MutexLock {
+// A std::shared_mutex the analysis can follow: many readers or one writer.
+class CAPABILITY("shared mutex") SharedMutex {
  public:
-  explicit MutexLock(Mutex& mu) ACQUIRE(mu) : mu_(mu) { mu_.Lock(); }
-  ~MutexLock() RELEASE() { mu_.Unlock(); }
-  MutexLock(const MutexLock&) = delete;
-  MutexLock& operator=(const MutexLock&) = delete;
+  SharedMutex() = default;
+  SharedMutex(const SharedMutex&) = delete;
+  SharedMutex& operator=(const SharedMutex&) = delete;
+
+  void Lock() ACQUIRE() { mu_.lock(); }
+  void Unlock() RELEASE() { mu_.unlock(); }
+  void ReaderLock() ACQUIRE_SHARED() { mu_.lock_shared(); }
+  void ReaderUnlock() RELEASE_SHARED() { mu_.unlock_shared(); }
 
  private:
-  Mutex& mu_;
+  std::shared_mutex mu_;
+};
+
+// Holds a Mutex, or a SharedMutex exclusively (for writing), from construction to the end of
+// the scope: std::lock_guard for these types.
+template <typename M>
+class SCOPED_CAPABILITY ExclusiveLock {
+ public:
+  explicit ExclusiveLock(M& mu) ACQUIRE(mu) : mu_(mu) { mu_.Lock(); }
+  ~ExclusiveLock() RELEASE() { mu_.Unlock(); }
+  ExclusiveLock(const ExclusiveLock&) = delete;
+  ExclusiveLock& operator=(const ExclusiveLock&) = delete;
+
+ private:
+  M& mu_;
+};
+using MutexLock = ExclusiveLock<Mutex>;
+using WriterMutexLock = ExclusiveLock<SharedMutex>;
+
+// Holds a SharedMutex shared (for reading) for the rest of the scope.
+class SCOPED_CAPABILITY ReaderMutexLock {
+ public:
+  explicit ReaderMutexLock(SharedMutex& mu) ACQUIRE_SHARED(mu) : mu_(mu) { mu_.ReaderLock(); }
+  ~ReaderMutexLock() RELEASE_GENERIC() { mu_.ReaderUnlock(); }
+  ReaderMutexLock(const ReaderMutexLock&) = delete;
+  ReaderMutexLock& operator=(const ReaderMutexLock&) = delete;
+
+ private:
+  SharedMutex& mu_;
 };
 
 // A condition variable waited on with a Mutex held; the waits release the Mutex while they
@@ -90,6 +131,14 @@ class CondVar {
   bool WaitFor(Mutex& mu, std::chrono::duration<Rep, Period> timeout) REQUIRES(mu) {
     std::unique_lock<std::mutex> lock(mu.mu_, std::adopt_lock);
     const bool signalled = cv_.wait_for(lock, timeout) == std::cv_status::no_timeout;
+    lock.release();
+    return signalled;
+  }
+  // Returns false when `deadline` passed without a signal (wakes may also be spurious).
+  template <typename Clock, typename Duration>
+  bool WaitUntil(Mutex& mu, std::chrono::time_point<Clock, Duration> deadline) REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu.mu_, std::adopt_lock);
+    const bool signalled = cv_.wait_until(lock, deadline) == std::cv_status::no_timeout;
     lock.release();
     return signalled;
   }

@@ -34,7 +34,7 @@ void TokenProvider::ReadLocked() {
 }
 
 std::string TokenProvider::Token() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (file_backed() && (!read_at_ || clock_.MonotonicNow() - *read_at_ >= refresh_period_)) {
     ReadLocked();
   }
@@ -42,7 +42,7 @@ std::string TokenProvider::Token() {
 }
 
 bool TokenProvider::Refresh() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!file_backed()) return false;
   std::string before = token_;
   ReadLocked();
