@@ -63,10 +63,10 @@ void ApiEventRecorder::Record(const k8s::Object& regarding, EventType type,
   p.message = message;
   p.at = clock_.Now();
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     if (!stopping_ && queue_.size() < options_.queue_capacity) {
       queue_.push_back(std::move(p));
-      cond_.notify_one();
+      cond_.Signal();
       return;
     }
   }
@@ -81,50 +81,47 @@ void ApiEventRecorder::Start() {
 void ApiEventRecorder::Stop(std::chrono::milliseconds flush_deadline) {
   const k8s::MonoTime give_up = clock_.MonotonicNow() + flush_deadline;
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     stopping_ = true;
+    cond_.SignalAll();
   }
-  cond_.notify_all();
   if (writer_thread_.joinable()) writer_thread_.join();
   // What the writer left (it stops taking new work once stopping) is flushed here.
-  std::unique_lock lock(mu_);
-  while (!queue_.empty() && clock_.MonotonicNow() < give_up) {
-    Pending p = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
-    Write(p);
-    lock.lock();
+  while (clock_.MonotonicNow() < give_up) {
+    std::optional<Pending> p = TakeFront();
+    if (!p) break;
+    Write(*p);
   }
+  k8s::MutexLock lock(mu_);
   queue_.clear();
 }
 
-std::optional<ApiEventRecorder::Pending> ApiEventRecorder::Pop(std::unique_lock<std::mutex>& lock) {
-  cond_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+std::optional<ApiEventRecorder::Pending> ApiEventRecorder::Pop() {
+  k8s::MutexLock lock(mu_);
+  while (!stopping_ && queue_.empty()) cond_.Wait(mu_);
   if (stopping_) return std::nullopt;
   Pending p = std::move(queue_.front());
   queue_.pop_front();
   return p;
 }
 
+std::optional<ApiEventRecorder::Pending> ApiEventRecorder::TakeFront() {
+  k8s::MutexLock lock(mu_);
+  if (queue_.empty()) return std::nullopt;
+  Pending p = std::move(queue_.front());
+  queue_.pop_front();
+  return p;
+}
+
 void ApiEventRecorder::WriteLoop() {
-  std::unique_lock lock(mu_);
-  while (auto p = Pop(lock)) {
-    lock.unlock();
-    Write(*p);
-    lock.lock();
-  }
+  while (auto p = Pop()) Write(*p);
 }
 
 size_t ApiEventRecorder::Drain() {
   size_t n = 0;
-  std::unique_lock lock(mu_);
-  while (!queue_.empty()) {
-    Pending p = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
-    Write(p);
+  while (auto p = TakeFront()) {
+    Write(*p);
     ++n;
-    lock.lock();
   }
   return n;
 }

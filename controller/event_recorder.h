@@ -8,16 +8,15 @@
 // lastTimestamp). Stop() writes what is queued, up to a deadline, then joins the thread.
 //
 // Thread-safety: Record from any thread. Start/Stop/Drain from one owning thread. Queue state is
-// guarded by mu_; the dedup cache is touched only by the writing thread (or by Drain, when the
+// GUARDED_BY mu_; the dedup cache is touched only by the writing thread (or by Drain, when the
 // writer is not started).
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <map>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -25,6 +24,7 @@
 #include "controller/reconciler.h"
 #include "k8sclient/client.h"
 #include "k8sclient/clock.h"
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::controller {
 
@@ -44,13 +44,14 @@ class ApiEventRecorder final : public EventRecorder {
   ~ApiEventRecorder() override;
 
   void Record(const k8s::Object& regarding, EventType type, const std::string& reason,
-              const std::string& message) override;
+              const std::string& message) override EXCLUDES(mu_);
 
   void Start();
   // Writes what is queued until the deadline passes, then stops the writer.
-  void Stop(std::chrono::milliseconds flush_deadline = std::chrono::milliseconds(3000));
+  void Stop(std::chrono::milliseconds flush_deadline = std::chrono::milliseconds(3000))
+      EXCLUDES(mu_);
   // Writes everything queued on the calling thread (tests; or without Start). Returns how many.
-  size_t Drain();
+  size_t Drain() EXCLUDES(mu_);
   uint64_t dropped() const { return dropped_.load(); }
 
  private:
@@ -71,7 +72,10 @@ class ApiEventRecorder final : public EventRecorder {
   bool PatchRepeat(const Pending& p, Seen& seen);
   void CreateNew(const Pending& p, const std::string& key);
   void EvictOldest();
-  std::optional<Pending> Pop(std::unique_lock<std::mutex>& lock);
+  // Waits for the next queued event; nullopt once stopping.
+  std::optional<Pending> Pop() EXCLUDES(mu_);
+  // The oldest queued event, if any, without waiting.
+  std::optional<Pending> TakeFront() EXCLUDES(mu_);
 
   // Constant after construction.
   k8s::ObjectWriter& writer_;
@@ -79,10 +83,10 @@ class ApiEventRecorder final : public EventRecorder {
   const EventRecorderOptions options_;
   metrics::ScalarFamily& events_total_;
 
-  std::mutex mu_;
-  std::condition_variable cond_;
-  std::deque<Pending> queue_;  // guarded by mu_
-  bool stopping_ = false;      // guarded by mu_
+  k8s::Mutex mu_;
+  k8s::CondVar cond_;
+  std::deque<Pending> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> dropped_{0};
   std::thread writer_thread_;
 

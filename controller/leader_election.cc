@@ -112,13 +112,13 @@ LeaderElector::LeaderElector(LeaseLock& lock, const k8s::Clock& clock, LeaderEle
     : lock_(lock), clock_(clock), config_(std::move(config)) {}
 
 LeaderElector::State LeaderElector::state() const {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   return state_;
 }
 
 void LeaderElector::SetState(State s) {
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     if (state_ == s) return;
     state_ = s;
   }
@@ -204,18 +204,18 @@ void LeaderElector::Run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     const State s = Tick();
     if (s == State::kLost || s == State::kReleased) return;
-    std::unique_lock lock(mu_);
-    wake_.wait_for(lock, config_.retry_period, [&] { return woken_ || stop.load(); });
+    const auto deadline = std::chrono::steady_clock::now() + config_.retry_period;
+    k8s::MutexLock lock(mu_);
+    while (!woken_ && !stop.load() && wake_.WaitUntil(mu_, deadline)) {
+    }
     woken_ = false;
   }
 }
 
 void LeaderElector::Wake() {
-  {
-    std::lock_guard lock(mu_);
-    woken_ = true;
-  }
-  wake_.notify_all();
+  k8s::MutexLock lock(mu_);
+  woken_ = true;
+  wake_.SignalAll();
 }
 
 k8s::Status LeaderElector::Release() {

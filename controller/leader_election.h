@@ -15,15 +15,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 
 #include "k8sclient/client.h"
 #include "k8sclient/clock.h"
 #include "k8sclient/status.h"
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::controller {
 
@@ -97,8 +96,8 @@ class LeaderElector {
   State Tick();
   // Ticks every retry period until *stop, leadership is lost, or it is released. Wakes early
   // when Wake() is called.
-  void Run(const std::atomic<bool>& stop);
-  void Wake();
+  void Run(const std::atomic<bool>& stop) EXCLUDES(mu_);
+  void Wake() EXCLUDES(mu_);
   // As leader, gives the Lease up (holderIdentity "", leaseDurationSeconds 1). Once.
   k8s::Status Release();
 
@@ -107,7 +106,7 @@ class LeaderElector {
   // renewal request is still hanging. Any thread; the manager polls it so that a stuck request
   // cannot keep a stale leader reconciling.
   bool RenewalOverdue() const;
-  State state() const;
+  State state() const EXCLUDES(mu_);
   // Called on the elector's thread on each change of state.
   void OnStateChange(std::function<void(State)> callback) { on_change_ = std::move(callback); }
   const std::string& identity() const { return config_.identity; }
@@ -117,7 +116,7 @@ class LeaderElector {
   k8s::Result<LeaseRecord> TakeOrRenew(const LeaseRecord& current, k8s::MonoTime now);
   LeaseRecord Desired(k8s::WallTime now) const;
   bool ObservedLeaseIsLive(const LeaseRecord& current, k8s::MonoTime now) const;
-  void SetState(State s);
+  void SetState(State s) EXCLUDES(mu_);
 
   // Constant after construction.
   LeaseLock& lock_;
@@ -131,10 +130,10 @@ class LeaderElector {
   // When the Lease was last written by us (monotonic nanoseconds); read from any thread.
   std::atomic<int64_t> last_renew_ns_{0};
 
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  State state_ = State::kCandidate;  // guarded by mu_
-  bool woken_ = false;               // guarded by mu_
+  mutable k8s::Mutex mu_;
+  k8s::CondVar wake_;
+  State state_ GUARDED_BY(mu_) = State::kCandidate;
+  bool woken_ GUARDED_BY(mu_) = false;
 };
 
 const char* LeaderStateName(LeaderElector::State s);

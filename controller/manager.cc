@@ -121,50 +121,52 @@ bool Manager::CachesSynced() const {
 }
 
 void Manager::RequestStop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_requested_ = true;
-  }
-  changed_.notify_all();
+  k8s::MutexLock lock(mu_);
+  stop_requested_ = true;
+  changed_.SignalAll();
 }
 
 bool Manager::Lost() const {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   return lost_;
 }
 
 bool Manager::WaitForCacheSync(const std::atomic<bool>& stop, const std::function<bool()>& synced) {
   const k8s::MonoTime deadline = clock_.MonotonicNow() + options_.cache_sync_timeout;
-  std::unique_lock lock(mu_);
+  k8s::MutexLock lock(mu_);
   while (!synced()) {
     if (stop.load() || stop_requested_ || clock_.MonotonicNow() >= deadline) return false;
-    changed_.wait_for(lock, std::chrono::milliseconds(50));
+    changed_.WaitFor(mu_, std::chrono::milliseconds(50));
   }
   return true;
 }
 
 bool Manager::WaitToLead(const std::atomic<bool>& stop, LeaderElector& elector) {
   elector.OnStateChange([this](LeaderElector::State s) {
-    {
-      std::lock_guard lock(mu_);
-      if (s == LeaderElector::State::kLost) lost_ = true;
-    }
-    leading_ = s == LeaderElector::State::kLeader;
-    leader_gauge_.Set({}, leading_ ? 1 : 0);
-    changed_.notify_all();
+    const bool leading = s == LeaderElector::State::kLeader;
+    leader_gauge_.Set({}, leading ? 1 : 0);
+    // leading_ changes with mu_ held, so that WaitToLead cannot miss the signal between its
+    // check and its wait.
+    k8s::MutexLock lock(mu_);
+    if (s == LeaderElector::State::kLost) lost_ = true;
+    leading_ = leading;
+    changed_.SignalAll();
   });
   elector_ = &elector;
   elector_thread_ = std::thread([this, &elector] { elector.Run(elector_stop_); });
   Log()->info("waiting to lead identity={}", elector.identity());
-  std::unique_lock lock(mu_);
-  changed_.wait(lock, [&] { return leading_.load() || lost_ || stop_requested_ || stop.load(); });
+  k8s::MutexLock lock(mu_);
+  // `stop` is set without a signal: look again every 100 ms.
+  while (!leading_.load() && !lost_ && !stop_requested_ && !stop.load()) {
+    changed_.WaitFor(mu_, std::chrono::milliseconds(100));
+  }
   return leading_.load() && !lost_;
 }
 
 void Manager::WaitForStopOrLoss(const std::atomic<bool>& stop) {
-  std::unique_lock lock(mu_);
+  k8s::MutexLock lock(mu_);
   while (!stop.load() && !stop_requested_ && !lost_) {
-    changed_.wait_for(lock, std::chrono::milliseconds(100));
+    changed_.WaitFor(mu_, std::chrono::milliseconds(100));
     if (elector_ && elector_->RenewalOverdue()) {
       // The elector's renewal is stuck in a request: stop now rather than when it returns.
       Log()->error("lease renewal overdue identity={}", elector_->identity());
@@ -214,7 +216,7 @@ Manager::RunResult Manager::Run(const std::atomic<bool>& stop, LeaderElector* el
   if (!owners_synced || !WaitForCacheSync(stop, [this] { return CachesSynced(); })) {
     bool stopping = stop.load();
     {
-      std::lock_guard lock(mu_);
+      k8s::MutexLock lock(mu_);
       stopping = stopping || stop_requested_;
     }
     StopInformers();

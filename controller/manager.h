@@ -10,16 +10,14 @@
 //
 // Thread-safety: AddInformer/Cache/Register before Run, from the thread that will call Run. Run
 // from one thread. RequestStop, CachesSynced, IsLeader from any thread. Event handlers run on
-// informer threads and only map and enqueue. State for Run is guarded by mu_.
+// informer threads and only map and enqueue. State for Run is GUARDED_BY mu_.
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -29,6 +27,7 @@
 #include "controller/reconcile_loop.h"
 #include "controller/reconciler.h"
 #include "k8sclient/clock.h"
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::controller {
 
@@ -63,8 +62,8 @@ class Manager {
   void Register(Reconciler& reconciler, ControllerOptions options);
 
   // elector: null when leader election is off. It is run on a thread of the manager.
-  RunResult Run(const std::atomic<bool>& stop, LeaderElector* elector);
-  void RequestStop();
+  RunResult Run(const std::atomic<bool>& stop, LeaderElector* elector) EXCLUDES(mu_);
+  void RequestStop() EXCLUDES(mu_);
 
   bool CachesSynced() const;
   bool IsLeader() const { return leading_.load(); }
@@ -80,11 +79,12 @@ class Manager {
   // key once (with its shortest delay), counting them by source.
   void OnChange(const k8s::Resource& resource, const Change& change);
   // Waits until synced() (checked every 50 ms), a stop, or the cache sync timeout.
-  bool WaitForCacheSync(const std::atomic<bool>& stop, const std::function<bool()>& synced);
+  bool WaitForCacheSync(const std::atomic<bool>& stop, const std::function<bool()>& synced)
+      EXCLUDES(mu_);
   // Waits until leading (true) or stop/lost (false).
-  bool WaitToLead(const std::atomic<bool>& stop, LeaderElector& elector);
-  void WaitForStopOrLoss(const std::atomic<bool>& stop);
-  bool Lost() const;
+  bool WaitToLead(const std::atomic<bool>& stop, LeaderElector& elector) EXCLUDES(mu_);
+  void WaitForStopOrLoss(const std::atomic<bool>& stop) EXCLUDES(mu_);
+  bool Lost() const EXCLUDES(mu_);
   void StartWorkers();
   void StopWorkers();
   void StopElector(LeaderElector* elector, bool release);
@@ -106,10 +106,11 @@ class Manager {
   LeaderElector* elector_ = nullptr;  // set by Run before the elector thread starts
   std::thread elector_thread_;
 
-  mutable std::mutex mu_;
-  std::condition_variable changed_;
-  bool stop_requested_ = false;  // guarded by mu_
-  bool lost_ = false;            // guarded by mu_
+  mutable k8s::Mutex mu_;
+  k8s::CondVar
+      changed_;  // signalled, with mu_ held, when leading_, lost_ or stop_requested_ change
+  bool stop_requested_ GUARDED_BY(mu_) = false;
+  bool lost_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace stepline::controller

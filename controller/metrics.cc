@@ -73,24 +73,24 @@ void Family::RenderHeader(std::string& out, const char* type) const {
 }
 
 void ScalarFamily::Inc(const LabelValues& values, double delta) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   values_[values] += delta;
 }
 
 void ScalarFamily::Set(const LabelValues& values, double value) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   values_[values] = value;
 }
 
 double ScalarFamily::Value(const LabelValues& values) const {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   auto it = values_.find(values);
   return it == values_.end() ? 0 : it->second;
 }
 
 void ScalarFamily::Render(std::string& out) const {
   RenderHeader(out, is_counter_ ? "counter" : "gauge");
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   // A family without labels always shows its one sample, even before the first change.
   if (values_.empty() && label_names_.empty()) out += name_ + " 0\n";
   for (const auto& [labels, value] : values_) {
@@ -99,7 +99,7 @@ void ScalarFamily::Render(std::string& out) const {
 }
 
 void HistogramFamily::Observe(const LabelValues& values, double v) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   Series& s = series_[values];
   if (s.buckets.empty()) s.buckets.assign(bounds_.size(), 0);
   for (size_t i = 0; i < bounds_.size(); ++i) {
@@ -113,14 +113,14 @@ void HistogramFamily::Observe(const LabelValues& values, double v) {
 }
 
 uint64_t HistogramFamily::Count(const LabelValues& values) const {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   auto it = series_.find(values);
   return it == series_.end() ? 0 : it->second.count;
 }
 
 void HistogramFamily::Render(std::string& out) const {
   RenderHeader(out, "histogram");
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   for (const auto& [labels, s] : series_) {
     uint64_t cumulative = 0;
     for (size_t i = 0; i < bounds_.size(); ++i) {
@@ -137,7 +137,7 @@ void HistogramFamily::Render(std::string& out) const {
 
 template <typename F>
 F& Registry::Add(std::unique_ptr<F> family) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   for (const auto& f : families_) {
     if (f->name() != family->name()) continue;
     // The same name again returns the family already there (several queues share one); the
@@ -170,7 +170,7 @@ HistogramFamily& Registry::Histogram(const std::string& name, const std::string&
 
 std::string Registry::Render() const {
   std::string out;
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   for (const auto& f : families_) f->Render(out);
   return out;
 }

@@ -3,14 +3,15 @@
 //
 // Thread-safety: Registry and the families are safe to use from any thread. Families are created
 // once (at wiring time) and live as long as the registry; each guards its series with its own
-// mu_, the registry guards its list of families with mu_.
+// mu_, the registry guards its list of families with mu_ (GUARDED_BY).
 #pragma once
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
+
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::controller::metrics {
 
@@ -41,15 +42,15 @@ class ScalarFamily final : public Family {
   ScalarFamily(std::string name, std::string help, std::vector<std::string> label_names,
                bool is_counter)
       : Family(std::move(name), std::move(help), std::move(label_names)), is_counter_(is_counter) {}
-  void Inc(const LabelValues& values = {}, double delta = 1);
-  void Set(const LabelValues& values, double value);  // gauges
-  double Value(const LabelValues& values = {}) const;
-  void Render(std::string& out) const override;
+  void Inc(const LabelValues& values = {}, double delta = 1) EXCLUDES(mu_);
+  void Set(const LabelValues& values, double value) EXCLUDES(mu_);  // gauges
+  double Value(const LabelValues& values = {}) const EXCLUDES(mu_);
+  void Render(std::string& out) const override EXCLUDES(mu_);
 
  private:
   const bool is_counter_;
-  mutable std::mutex mu_;
-  std::map<LabelValues, double> values_;  // guarded by mu_
+  mutable k8s::Mutex mu_;
+  std::map<LabelValues, double> values_ GUARDED_BY(mu_);
 };
 
 class HistogramFamily final : public Family {
@@ -59,9 +60,9 @@ class HistogramFamily final : public Family {
                   std::vector<double> bounds)
       : Family(std::move(name), std::move(help), std::move(label_names)),
         bounds_(std::move(bounds)) {}
-  void Observe(const LabelValues& values, double v);
-  uint64_t Count(const LabelValues& values) const;
-  void Render(std::string& out) const override;
+  void Observe(const LabelValues& values, double v) EXCLUDES(mu_);
+  uint64_t Count(const LabelValues& values) const EXCLUDES(mu_);
+  void Render(std::string& out) const override EXCLUDES(mu_);
 
  private:
   struct Series {
@@ -70,8 +71,8 @@ class HistogramFamily final : public Family {
     double sum = 0;
   };
   const std::vector<double> bounds_;
-  mutable std::mutex mu_;
-  std::map<LabelValues, Series> series_;  // guarded by mu_
+  mutable k8s::Mutex mu_;
+  std::map<LabelValues, Series> series_ GUARDED_BY(mu_);
 };
 
 class Registry {
@@ -84,14 +85,14 @@ class Registry {
                              std::vector<std::string> label_names, std::vector<double> bounds);
   // A name registered again returns the existing family (its help, labels and buckets stay).
   // Every family in the order they were registered.
-  std::string Render() const;
+  std::string Render() const EXCLUDES(mu_);
 
  private:
   template <typename F>
-  F& Add(std::unique_ptr<F> family);
+  F& Add(std::unique_ptr<F> family) EXCLUDES(mu_);
 
-  mutable std::mutex mu_;
-  std::vector<std::unique_ptr<Family>> families_;  // guarded by mu_
+  mutable k8s::Mutex mu_;
+  std::vector<std::unique_ptr<Family>> families_ GUARDED_BY(mu_);
 };
 
 // Prometheus' default buckets (seconds): .005 .01 .025 .05 .1 .25 .5 1 2.5 5 10.

@@ -17,6 +17,7 @@
 #include "controller/manager.h"
 #include "k8sclient/api_client.h"
 #include "k8sclient/config.h"
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::controller {
 
@@ -222,16 +223,32 @@ class ControllerProcess {
   std::vector<std::unique_ptr<HttpServer>> servers_;
 };
 
+// The process a signal asks to stop, while there is one: set and cleared by the main thread,
+// used by the signal watcher's thread.
+class StopTarget {
+ public:
+  void Set(ControllerProcess* process) EXCLUDES(mu_) {
+    k8s::MutexLock lock(mu_);
+    process_ = process;
+  }
+  void RequestStop() EXCLUDES(mu_) {
+    k8s::MutexLock lock(mu_);
+    if (process_) process_->RequestStop();
+  }
+
+ private:
+  k8s::Mutex mu_;
+  ControllerProcess* process_ GUARDED_BY(mu_) = nullptr;
+};
+
 }  // namespace
 
 int RunController(const ControllerFlags& flags) {
   std::atomic<bool> stop{false};
-  std::mutex mu;
-  ControllerProcess* process = nullptr;  // guarded by mu while signals may arrive
+  StopTarget target;
   SignalWatcher signals([&] {
     stop = true;
-    std::lock_guard lock(mu);
-    if (process) process->RequestStop();
+    target.RequestStop();
   });
   ControllerProcess p(flags);
   k8s::Status s = p.Connect();
@@ -240,15 +257,9 @@ int RunController(const ControllerFlags& flags) {
     Log()->error("starting failed err={}", s.ToString());
     return 1;
   }
-  {
-    std::lock_guard lock(mu);
-    process = &p;
-  }
+  target.Set(&p);
   const Manager::RunResult result = p.Run(stop);
-  {
-    std::lock_guard lock(mu);
-    process = nullptr;
-  }
+  target.Set(nullptr);
   if (result == Manager::RunResult::kLeadershipLost) {
     // As client-go's OnStoppedLeading: exit at once; a renewal or reconcile still stuck in a
     // request must not delay it, and another replica owns the work now.
