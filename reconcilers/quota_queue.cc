@@ -61,7 +61,7 @@ bool QuotaFreedRoom(const Object* old, const Object* now) {
 }
 
 int QuotaQueue::TakeGrants(const std::string& key) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   SweepLocked(key);
   auto it = waiters_.find(key);
   if (it == waiters_.end()) return 0;
@@ -70,7 +70,7 @@ int QuotaQueue::TakeGrants(const std::string& key) {
 
 void QuotaQueue::Report(const std::string& key, int unused, int waiting,
                         std::optional<k8s::WallTime> since) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   Waiter& w = waiters_[key];
   for (int i = 0; i < unused && !w.grants.empty(); ++i) w.grants.pop_back();
   w.untaken = std::min<int>(w.untaken, static_cast<int>(w.grants.size()));
@@ -83,14 +83,14 @@ void QuotaQueue::Refused(const std::string& key) { PodCreated(key); }
 
 void QuotaQueue::Refused(const std::string& key, QuotaRefusal refusal) {
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     waiters_[key].refusals.push_back(std::move(refusal));
   }
   Refused(key);
 }
 
 std::vector<QuotaRefusal> QuotaQueue::TakeRefusals(const std::string& key) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   auto it = waiters_.find(key);
   if (it == waiters_.end()) return {};
   std::vector<QuotaRefusal> out = std::exchange(it->second.refusals, {});
@@ -99,7 +99,7 @@ std::vector<QuotaRefusal> QuotaQueue::TakeRefusals(const std::string& key) {
 }
 
 void QuotaQueue::PodCreated(const std::string& key) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   auto it = waiters_.find(key);
   if (it == waiters_.end()) return;
   Waiter& w = it->second;
@@ -108,7 +108,7 @@ void QuotaQueue::PodCreated(const std::string& key) {
 }
 
 void QuotaQueue::Forget(const std::string& key) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   waiters_.erase(key);
 }
 
@@ -167,7 +167,7 @@ std::vector<std::string> QuotaQueue::QuotaChanged(const Object* old, const Objec
   const Object* any = now != nullptr ? now : old;
   if (any == nullptr) return {};
   const std::string& ns = k8s::NamespaceOf(*any);
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   const int outstanding = OutstandingLocked(ns);
   int count = 0;
   if (auto room = PodRoom(quotas)) {

@@ -18,19 +18,20 @@
 // kGrantTimeout passes. The backoff timers stay: they end waits when no change is seen.
 //
 // Thread-safety: every method may be called from any thread (informer threads report changes,
-// workers take and report); state is guarded by mu_.
+// workers take and report); state is guarded by mu_ (GUARDED_BY, checked by clang's
+// -Wthread-safety: scripts/check-thread-safety.sh).
 #pragma once
 
 #include <chrono>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "k8sclient/clock.h"
 #include "k8sclient/resource.h"
+#include "k8sclient/thread_annotations.h"
 #include "reconcilers/planner.h"
 
 namespace stepline::reconcilers {
@@ -74,14 +75,14 @@ class QuotaQueue {
     int untaken = 0;                     // the newest `untaken` of grants
     std::vector<QuotaRefusal> refusals;  // for the next plan
   };
-  // Drops expired grants and entries that neither wait nor hold grants. Requires mu_.
-  void SweepLocked(const std::string& key);
-  int OutstandingLocked(const std::string& ns);
-  std::vector<std::string> GrantLocked(const std::string& ns, int count);
+  // Drops expired grants and entries that neither wait nor hold grants nor refusals.
+  void SweepLocked(const std::string& key) REQUIRES(mu_);
+  int OutstandingLocked(const std::string& ns) REQUIRES(mu_);
+  std::vector<std::string> GrantLocked(const std::string& ns, int count) REQUIRES(mu_);
 
   const k8s::Clock& clock_;
-  std::mutex mu_;
-  std::map<std::string, Waiter> waiters_;  // guarded by mu_; by execution key
+  k8s::Mutex mu_;
+  std::map<std::string, Waiter> waiters_ GUARDED_BY(mu_);  // by execution key
 };
 
 // Room for more pods in a namespace by its quotas (hard - used of `pods` / `count/pods`, the
