@@ -58,7 +58,7 @@ void EventWriter::Emit(const k8s::Object& regarding, bool warning, const std::st
   std::string existing;
   int64_t count = 0;
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     if (auto it = seen_.find(key); it != seen_.end()) {
       existing = it->second.first;
       count = ++it->second.second;
@@ -81,7 +81,7 @@ void EventWriter::Emit(const k8s::Object& regarding, bool warning, const std::st
               created.status().ToString());
     return;
   }
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   if (seen_.size() >= kMaxCached) seen_.clear();
   seen_[key] = {ns + "/" + k8s::NameOf(event), 1};
 }

@@ -47,7 +47,7 @@ GarbageCollector::~GarbageCollector() { Stop(); }
 
 void GarbageCollector::Stop() {
   loop_.Stop();
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   for (auto& [name, informer] : owner_informers_) informer->Stop();
   owner_informers_.clear();
 }
@@ -100,7 +100,7 @@ k8s::CacheReader* GarbageCollector::InformerFor(const k8s::Resource& res, bool* 
     *synced = informer.HasSynced();
     return &informer;
   }
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   auto& slot = owner_informers_[res.GroupResource()];
   if (!slot) {
     slot = std::make_unique<k8s::Informer>(client_, client_, res, k8s::InformerOptions{}, clock_);

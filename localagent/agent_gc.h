@@ -11,18 +11,18 @@
 // mapped to its resource), confirmed by a live GET before anything is deleted.
 //
 // Thread-safety: handlers may be called from any thread; Sync runs on the loop's worker.
-// owner_informers_ is guarded by mu_; the informers themselves are thread-safe.
+// owner_informers_ is GUARDED_BY mu_; the informers themselves are thread-safe.
 #pragma once
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "k8sclient/client.h"
 #include "k8sclient/clock.h"
 #include "k8sclient/informer.h"
+#include "k8sclient/thread_annotations.h"
 #include "localagent/agent_loop.h"
 
 namespace stepline::localagent {
@@ -35,7 +35,7 @@ class GarbageCollector {
                    const k8s::Clock& clock);
   ~GarbageCollector();
   void Start() { loop_.Start(1); }
-  void Stop();
+  void Stop() EXCLUDES(mu_);
 
   // A Pod or Job was added or changed: check its owners; and if it is itself an owner being
   // deleted, process that.
@@ -51,7 +51,7 @@ class GarbageCollector {
                             const std::string& name);
   SyncOutcome SyncOwner(const k8s::Resource& res, const std::string& ns, const std::string& name);
   OwnerState Lookup(const std::string& ns, const k8s::Object& ref);
-  k8s::CacheReader* InformerFor(const k8s::Resource& res, bool* synced);
+  k8s::CacheReader* InformerFor(const k8s::Resource& res, bool* synced) EXCLUDES(mu_);
   std::vector<k8s::ObjectPtr> DependentsOf(const std::string& uid,
                                            std::vector<k8s::Resource>* kinds) const;
   bool HasDependents(const std::string& uid) const;
@@ -62,8 +62,8 @@ class GarbageCollector {
   k8s::Informer& pods_;
   k8s::Informer& jobs_;
   const k8s::Clock& clock_;
-  std::mutex mu_;
-  std::map<std::string, std::unique_ptr<k8s::Informer>> owner_informers_;  // guarded by mu_
+  k8s::Mutex mu_;
+  std::map<std::string, std::unique_ptr<k8s::Informer>> owner_informers_ GUARDED_BY(mu_);
   SyncLoop loop_;
 };
 

@@ -66,7 +66,7 @@ std::vector<k8s::ObjectPtr> JobController::ControlledPods(const k8s::Object& job
 
 bool JobController::ExpectationsMet(const std::string& key,
                                     const std::vector<k8s::ObjectPtr>& pods) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   auto it = expectations_.find(key);
   if (it == expectations_.end()) return true;
   for (const auto& pod : pods) it->second.names.erase(k8s::NameOf(*pod));
@@ -81,14 +81,14 @@ SyncOutcome JobController::SyncJobKey(const std::string& ns, const std::string& 
   const std::string key = ns + "/" + name;
   const k8s::ObjectPtr job = jobs_.Get(ns, name);
   if (!job) {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     expectations_.erase(key);
     written_from_.erase(key);
     return SyncOutcome::Done();
   }
   {
     // Our last status write has not reached the cache yet: its event brings the Job back.
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     auto it = written_from_.find(key);
     if (it != written_from_.end() && it->second == k8s::ResourceVersionOf(*job)) {
       return SyncOutcome::After(std::chrono::seconds(2));
@@ -124,7 +124,7 @@ bool JobController::Apply(const k8s::Object& job, const JobSyncResult& result) {
       log->debug("status update failed job={} error={}", k8s::KeyOf(job), r.status().ToString());
       return false;
     }
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     written_from_[k8s::KeyOf(job)] = k8s::ResourceVersionOf(job);
   }
   bool ok = created_all;
@@ -151,7 +151,7 @@ bool JobController::CreatePods(const k8s::Object& job, int count, int* created_c
          ++attempt) {
       uint64_t random;
       {
-        std::lock_guard lock(mu_);
+        k8s::MutexLock lock(mu_);
         random = random_();
       }
       const k8s::Object pod = BuildJobPod(job, JobPodName(k8s::NameOf(job), NameSuffix(random)));
@@ -167,7 +167,7 @@ bool JobController::CreatePods(const k8s::Object& job, int count, int* created_c
       return false;
     }
     {
-      std::lock_guard lock(mu_);
+      k8s::MutexLock lock(mu_);
       auto& e = expectations_[key];
       if (e.names.empty()) e.since = clock_.MonotonicNow();
       e.names.insert(k8s::NameOf(*created));

@@ -6,11 +6,10 @@
 // Expectations keep it from creating twice before the pod cache has caught up.
 //
 // Thread-safety: the handlers may be called from any thread; Sync runs on the loop's worker.
-// expectations_ is guarded by mu_.
+// expectations_, written_from_ and random_ are GUARDED_BY mu_.
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -18,6 +17,7 @@
 #include "k8sclient/cache.h"
 #include "k8sclient/client.h"
 #include "k8sclient/clock.h"
+#include "k8sclient/thread_annotations.h"
 #include "localagent/agent_events.h"
 #include "localagent/agent_loop.h"
 #include "localagent/agent_quota.h"
@@ -43,13 +43,14 @@ class JobController {
   };
 
   SyncOutcome Sync(const std::string& key);
-  SyncOutcome SyncJobKey(const std::string& ns, const std::string& name);
+  SyncOutcome SyncJobKey(const std::string& ns, const std::string& name) EXCLUDES(mu_);
   SyncOutcome SyncOrphanPod(const std::string& ns, const std::string& name);
   std::vector<k8s::ObjectPtr> ControlledPods(const k8s::Object& job) const;
-  bool ExpectationsMet(const std::string& key, const std::vector<k8s::ObjectPtr>& pods);
-  bool Apply(const k8s::Object& job, const JobSyncResult& result);
+  bool ExpectationsMet(const std::string& key, const std::vector<k8s::ObjectPtr>& pods)
+      EXCLUDES(mu_);
+  bool Apply(const k8s::Object& job, const JobSyncResult& result) EXCLUDES(mu_);
   // Creates up to count pods, adding each created to *created_count; false at the first refusal.
-  bool CreatePods(const k8s::Object& job, int count, int* created_count);
+  bool CreatePods(const k8s::Object& job, int count, int* created_count) EXCLUDES(mu_);
   bool RemoveTrackingFinalizer(const std::string& ns, const std::string& pod_name);
 
   k8s::Client& client_;
@@ -58,11 +59,11 @@ class JobController {
   QuotaAdmission& admission_;
   EventWriter& events_;
   const k8s::Clock& clock_;
-  std::mutex mu_;
-  std::map<std::string, Expectation> expectations_;  // guarded by mu_
-  // Job key -> the resourceVersion our last status write replaced; guarded by mu_.
-  std::map<std::string, std::string> written_from_;
-  std::mt19937_64 random_;  // guarded by mu_
+  k8s::Mutex mu_;
+  std::map<std::string, Expectation> expectations_ GUARDED_BY(mu_);
+  // Job key -> the resourceVersion our last status write replaced.
+  std::map<std::string, std::string> written_from_ GUARDED_BY(mu_);
+  std::mt19937_64 random_ GUARDED_BY(mu_);
   SyncLoop loop_;
 };
 

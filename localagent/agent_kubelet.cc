@@ -65,7 +65,7 @@ void Kubelet::Stop() {
   loop_.Stop();
   std::vector<pid_t> pids;
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     for (const auto& [key, w] : workers_) {
       for (const auto& c : w.containers) {
         if (c.run.state == State::kRunning) pids.push_back(c.pid);
@@ -100,7 +100,7 @@ SyncOutcome Kubelet::Sync(const std::string& key) {
 void Kubelet::FlushEvents() {
   std::vector<PendingEvent> events;
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     events.swap(pending_events_);
   }
   for (const auto& e : events) events_.Emit(e.regarding, false, e.reason, e.message, e.host);
@@ -111,7 +111,7 @@ SyncOutcome Kubelet::SyncKey(const std::string& key) {
   const k8s::ObjectPtr pod = pods_.Get(ns, name);
   bool running_here = false;
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     auto it = workers_.find(key);
     const bool replaced = it != workers_.end() && pod && k8s::UidOf(*pod) != it->second.uid;
     if (it != workers_.end() && (!pod || replaced)) return StopOrphan(key);
@@ -125,7 +125,7 @@ SyncOutcome Kubelet::SyncKey(const std::string& key) {
 }
 
 // The pod is gone from the API (or replaced): stop what still runs, then forget it.
-SyncOutcome Kubelet::StopOrphan(const std::string& key) {  // requires mu_
+SyncOutcome Kubelet::StopOrphan(const std::string& key) {
   PodWorker& w = workers_.at(key);
   const milliseconds wait = Terminate(w, w.grace_seconds);
   if (AnyRunning(w)) return SyncOutcome::After(Earliest(wait, milliseconds(500)));
@@ -181,7 +181,7 @@ SyncOutcome Kubelet::SyncPod(const k8s::Object& pod) {
   bool deadline = false;
   milliseconds requeue = kNoRequeue;
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     if (IsPodTerminal(pod) && workers_.count(k8s::KeyOf(pod)) == 0) return SyncOutcome::Done();
     PodWorker& w = WorkerFor(pod);
     if (!w.terminating && PastActiveDeadline(pod, clock_.Now())) w.deadline_exceeded = true;
@@ -293,7 +293,7 @@ void Kubelet::OnExit(const std::string& key, const std::string& container,
                      const ProcessExit& exit) {
   std::string log_line;
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     auto it = workers_.find(key);
     if (it == workers_.end()) return;
     for (auto& c : it->second.containers) {

@@ -15,13 +15,13 @@
 //   - logs stay in <work-dir>/logs/<ns>_<pod>_<uid>/<container>/0.log.
 //
 // Thread-safety: handlers may be called from any thread; Sync runs on the loop's workers (never
-// two for one pod); process exits arrive on the runner's thread. workers_ is guarded by mu_.
+// two for one pod); process exits arrive on the runner's thread. workers_ (and the PodWorkers
+// in it, handed to the helpers by reference) and pending_events_ are GUARDED_BY mu_.
 #pragma once
 
 #include <sys/types.h>
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +29,7 @@
 #include "k8sclient/cache.h"
 #include "k8sclient/client.h"
 #include "k8sclient/clock.h"
+#include "k8sclient/thread_annotations.h"
 #include "localagent/agent_events.h"
 #include "localagent/agent_loop.h"
 #include "localagent/agent_nodes.h"
@@ -54,7 +55,7 @@ class Kubelet {
           const k8s::Clock& clock, KubeletOptions options);
   void Start() { loop_.Start(2); }
   // Stops the loop, then kills every container still running.
-  void Stop();
+  void Stop() EXCLUDES(mu_);
 
   void OnPod(const k8s::ObjectPtr& pod);
   void OnPodDeleted(const k8s::ObjectPtr& pod);
@@ -82,29 +83,30 @@ class Kubelet {
   };
 
   SyncOutcome Sync(const std::string& key);
-  SyncOutcome SyncKey(const std::string& key);
-  void FlushEvents();
-  SyncOutcome StopOrphan(const std::string& key);
-  SyncOutcome SyncPod(const k8s::Object& pod);
-  PodWorker& WorkerFor(const k8s::Object& pod);                                     // requires mu_
-  std::chrono::milliseconds StartContainers(const k8s::Object& pod, PodWorker& w);  // mu_
-  std::chrono::milliseconds StartInitContainers(const k8s::Object& pod, PodWorker& w,
-                                                bool* done);  // requires mu_
-  Container* StartIfWaiting(const k8s::Object& pod, const k8s::Object& spec,
-                            PodWorker& w);  // requires mu_
+  SyncOutcome SyncKey(const std::string& key) EXCLUDES(mu_);
+  void FlushEvents() EXCLUDES(mu_);
+  SyncOutcome StopOrphan(const std::string& key) REQUIRES(mu_);
+  SyncOutcome SyncPod(const k8s::Object& pod) EXCLUDES(mu_);
+  PodWorker& WorkerFor(const k8s::Object& pod) REQUIRES(mu_);
+  std::chrono::milliseconds StartContainers(const k8s::Object& pod, PodWorker& w) REQUIRES(mu_);
+  std::chrono::milliseconds StartInitContainers(const k8s::Object& pod, PodWorker& w, bool* done)
+      REQUIRES(mu_);
+  Container* StartIfWaiting(const k8s::Object& pod, const k8s::Object& spec, PodWorker& w)
+      REQUIRES(mu_);
   k8s::Result<std::vector<BindMount>> MountsFor(const k8s::Object& pod, const k8s::Object& spec,
-                                                PodWorker& w);  // mu_
-  void StartContainer(const k8s::Object& pod, const k8s::Object& spec, PodWorker& w,
-                      Container& c);                                              // requires mu_
-  std::chrono::milliseconds Terminate(PodWorker& w, int64_t grace_seconds);       // requires mu_
-  void SignalNext(PodWorker& w, int sig);                                         // requires mu_
-  void SignalContainer(PodWorker& w, Container& c, int sig);                      // requires mu_
-  bool RegularContainersEnded(const k8s::Object& pod, const PodWorker& w) const;  // mu_
-  void OnExit(const std::string& key, const std::string& container, const ProcessExit& exit);
-  bool AnyRunning(const PodWorker& w) const;
+                                                PodWorker& w) REQUIRES(mu_);
+  void StartContainer(const k8s::Object& pod, const k8s::Object& spec, PodWorker& w, Container& c)
+      REQUIRES(mu_);
+  std::chrono::milliseconds Terminate(PodWorker& w, int64_t grace_seconds) REQUIRES(mu_);
+  void SignalNext(PodWorker& w, int sig) REQUIRES(mu_);
+  void SignalContainer(PodWorker& w, Container& c, int sig) REQUIRES(mu_);
+  bool RegularContainersEnded(const k8s::Object& pod, const PodWorker& w) const REQUIRES(mu_);
+  void OnExit(const std::string& key, const std::string& container, const ProcessExit& exit)
+      EXCLUDES(mu_);
+  bool AnyRunning(const PodWorker& w) const REQUIRES(mu_);
   k8s::Status WriteStatus(const k8s::Object& pod, const std::vector<ContainerRun>& runs,
                           bool deadline_exceeded);
-  void Cleanup(const PodWorker& w);
+  void Cleanup(const PodWorker& w) REQUIRES(mu_);
   std::string PodDir(const std::string& uid) const;
 
   k8s::Client& client_;
@@ -115,13 +117,14 @@ class Kubelet {
   const EnvSources& env_sources_;
   const k8s::Clock& clock_;
   const KubeletOptions options_;
-  std::mutex mu_;
-  std::map<std::string, PodWorker> workers_;  // by "namespace/name"; guarded by mu_
+  k8s::Mutex mu_;
+  std::map<std::string, PodWorker> workers_ GUARDED_BY(mu_);  // by "namespace/name"
   struct PendingEvent {
     k8s::Object regarding;
     std::string reason, message, host;
   };
-  std::vector<PendingEvent> pending_events_;  // written outside mu_; guarded by mu_
+  // Written with mu_ held, emitted after it is released (FlushEvents).
+  std::vector<PendingEvent> pending_events_ GUARDED_BY(mu_);
   SyncLoop loop_;
 };
 

@@ -80,22 +80,27 @@ k8s::Status AgentLease::Acquire() {
 }
 
 void AgentLease::RenewLoop() {
-  std::unique_lock lock(mu_);
-  while (!cv_.wait_for(lock, kRenewEvery, [this] { return stop_; })) {
-    lock.unlock();
+  while (!StopWithin(kRenewEvery)) {
     k8s::Status s = TryTake(false);
     if (!s.ok()) AgentLogger("agent")->warn("lease renewal failed: {}", s.ToString());
-    lock.lock();
   }
+}
+
+bool AgentLease::StopWithin(std::chrono::steady_clock::duration period) {
+  const auto deadline = std::chrono::steady_clock::now() + period;
+  k8s::MutexLock lock(mu_);
+  while (!stop_ && cv_.WaitUntil(mu_, deadline)) {
+  }
+  return stop_;
 }
 
 void AgentLease::Release() {
   if (!held_) return;
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     stop_ = true;
+    cv_.SignalAll();
   }
-  cv_.notify_all();
   renewer_.join();
   held_ = false;
   k8s::DeleteOptions opts;

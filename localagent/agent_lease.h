@@ -4,16 +4,16 @@
 // and releases it when it stops.
 //
 // Thread-safety: Acquire and Release from the owning thread; the renewer thread only touches
-// the Lease through the (thread-safe) client. stop_/cv_ are guarded by mu_.
+// the Lease through the (thread-safe) client. stop_ is GUARDED_BY mu_.
 #pragma once
 
-#include <condition_variable>
-#include <mutex>
+#include <chrono>
 #include <string>
 #include <thread>
 
 #include "k8sclient/client.h"
 #include "k8sclient/clock.h"
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::localagent {
 
@@ -24,19 +24,21 @@ class AgentLease {
   // Takes the Lease (creating it) unless another agent renewed it within its duration; then
   // renews it in the background. A server without Leases is allowed (OK, with no guard).
   k8s::Status Acquire();
-  void Release();
+  void Release() EXCLUDES(mu_);
 
  private:
   k8s::Status TryTake(bool first);
-  void RenewLoop();
+  void RenewLoop() EXCLUDES(mu_);
+  // Waits up to `period` for Release; true when it was asked for.
+  bool StopWithin(std::chrono::steady_clock::duration period) EXCLUDES(mu_);
 
   k8s::Client& client_;
   const k8s::Clock& clock_;
   const std::string ns_;
   const std::string identity_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
+  k8s::Mutex mu_;
+  k8s::CondVar cv_;
+  bool stop_ GUARDED_BY(mu_) = false;
   bool held_ = false;  // owning thread only
   std::thread renewer_;
 };

@@ -9,7 +9,7 @@ namespace stepline::localagent {
 NodeRegistry::NodeRegistry(std::vector<NodeSpec> static_nodes) : static_(std::move(static_nodes)) {}
 
 std::vector<NodeSpec> NodeRegistry::Nodes() const {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   std::vector<NodeSpec> all = static_;
   for (const auto& node : dynamic_) {
     bool shadowed = false;
@@ -27,7 +27,7 @@ bool NodeRegistry::Has(const std::string& name) const {
 }
 
 bool NodeRegistry::SetDynamic(std::vector<NodeSpec> nodes) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   if (nodes == dynamic_) return false;
   dynamic_ = std::move(nodes);
   return true;

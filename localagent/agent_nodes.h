@@ -2,14 +2,15 @@
 // the ConfigMap <namespace>/stepline-local-agent under "nodes" (one spec per line), which the
 // agent watches so that nodes can be added while it runs (stepline-local-agent --add-node).
 //
-// Thread-safety: all methods may be called from any thread; state is guarded by mu_.
+// Thread-safety: all methods may be called from any thread; the ConfigMap's nodes are
+// GUARDED_BY mu_.
 #pragma once
 
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "k8sclient/client.h"
+#include "k8sclient/thread_annotations.h"
 #include "localagent/node_spec.h"
 
 namespace stepline::localagent {
@@ -20,15 +21,15 @@ inline constexpr const char* kNodesKey = "nodes";
 class NodeRegistry {
  public:
   explicit NodeRegistry(std::vector<NodeSpec> static_nodes);
-  std::vector<NodeSpec> Nodes() const;
-  bool Has(const std::string& name) const;
+  std::vector<NodeSpec> Nodes() const EXCLUDES(mu_);
+  bool Has(const std::string& name) const EXCLUDES(mu_);
   // Replaces the nodes that came from the ConfigMap. True when the set of nodes changed.
-  bool SetDynamic(std::vector<NodeSpec> nodes);
+  bool SetDynamic(std::vector<NodeSpec> nodes) EXCLUDES(mu_);
 
  private:
-  mutable std::mutex mu_;
+  mutable k8s::Mutex mu_;
   const std::vector<NodeSpec> static_;  // constant after construction
-  std::vector<NodeSpec> dynamic_;       // guarded by mu_
+  std::vector<NodeSpec> dynamic_ GUARDED_BY(mu_);
 };
 
 // One-shot edits of the node ConfigMap (create it when missing; retried on conflicts).

@@ -62,7 +62,7 @@ ResourceList QuotaAdmission::UsageLocked(const std::string& ns) {
 }
 
 ResourceList QuotaAdmission::NamespaceUsage(const std::string& ns) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   return UsageLocked(ns);
 }
 
@@ -70,7 +70,7 @@ k8s::Status QuotaAdmission::Admit(const k8s::Object& pod) {
   auto res = PodResourcesOf(pod);
   if (!res.ok()) return res.status();
   const std::string ns = k8s::NamespaceOf(pod);
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   if (quotas_.List(ns).empty()) return k8s::Status::Ok();
   auto status = AdmitPod(k8s::NameOf(pod), *res, QuotasOf(quotas_, ns, UsageLocked(ns)));
   if (status.ok()) {

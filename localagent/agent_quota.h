@@ -4,16 +4,16 @@
 // current (the resource quota controller).
 //
 // Thread-safety: QuotaAdmission::Admit and NamespaceUsage may be called from any thread
-// (pending_ is guarded by mu_). QuotaController::Sync runs on its loop's worker.
+// (pending_ is GUARDED_BY mu_). QuotaController::Sync runs on its loop's worker.
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <string>
 
 #include "k8sclient/cache.h"
 #include "k8sclient/client.h"
 #include "k8sclient/clock.h"
+#include "k8sclient/thread_annotations.h"
 #include "localagent/agent_loop.h"
 #include "localagent/quota.h"
 
@@ -26,20 +26,21 @@ class QuotaAdmission {
                  const k8s::CacheReader& jobs, const k8s::Clock& clock);
   // OK, or Forbidden with the API server's message. An admitted pod is charged until the pod
   // cache shows it (or a minute has passed).
-  k8s::Status Admit(const k8s::Object& pod);
+  k8s::Status Admit(const k8s::Object& pod) EXCLUDES(mu_);
   // The namespace's usage: non-terminal pods (and admitted ones not seen yet), count/jobs.batch.
-  ResourceList NamespaceUsage(const std::string& ns);
+  ResourceList NamespaceUsage(const std::string& ns) EXCLUDES(mu_);
 
  private:
-  ResourceList UsageLocked(const std::string& ns);  // requires mu_
+  ResourceList UsageLocked(const std::string& ns) REQUIRES(mu_);
 
   const k8s::CacheReader& pods_;
   const k8s::CacheReader& quotas_;
   const k8s::CacheReader& jobs_;
   const k8s::Clock& clock_;
-  std::mutex mu_;
-  // namespace -> pod name -> (usage, when admitted); guarded by mu_.
-  std::map<std::string, std::map<std::string, std::pair<ResourceList, k8s::MonoTime>>> pending_;
+  k8s::Mutex mu_;
+  // namespace -> pod name -> (usage, when admitted).
+  std::map<std::string, std::map<std::string, std::pair<ResourceList, k8s::MonoTime>>> pending_
+      GUARDED_BY(mu_);
 };
 
 class QuotaController {

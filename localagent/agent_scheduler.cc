@@ -52,7 +52,7 @@ void Scheduler::OnPod(const k8s::ObjectPtr& pod) {
 void Scheduler::CapacityChanged() {
   std::set<std::string> keys;
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     keys = unschedulable_;
   }
   for (const auto& key : keys) loop_.Add(key);
@@ -67,7 +67,7 @@ std::vector<NodeUsage> Scheduler::Usage() {
     it->second.requested = AddResources(it->second.requested, requests);
     ++it->second.pod_count;
   };
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   for (const auto& pod : pods_.List("")) {
     const std::string node = StrField(ObjField(*pod, "spec"), "nodeName");
     const std::string key = k8s::KeyOf(*pod);
@@ -88,11 +88,11 @@ SyncOutcome Scheduler::Sync(const std::string& key) {
   const k8s::ObjectPtr pod = pods_.Get(key.substr(0, slash), key.substr(slash + 1));
   bool assumed;
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     assumed = assumed_.count(key) > 0;
   }
   if (!pod || !WantsScheduling(*pod) || assumed) {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     unschedulable_.erase(key);
     return SyncOutcome::Done();
   }
@@ -110,7 +110,7 @@ SyncOutcome Scheduler::Bind(const k8s::Object& pod, const std::string& node,
   auto r = client_.Patch(k8s::resources::kPods, ns, name, k8s::PatchType::kMerge, patch.dump());
   if (!r.ok()) return r.status().IsNotFound() ? SyncOutcome::Done() : SyncOutcome::Retry();
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     assumed_[k8s::KeyOf(pod)] = {node, requests};
     unschedulable_.erase(k8s::KeyOf(pod));
   }
@@ -128,7 +128,7 @@ SyncOutcome Scheduler::Bind(const k8s::Object& pod, const std::string& node,
 SyncOutcome Scheduler::MarkUnschedulable(const k8s::Object& pod, const std::string& message) {
   const std::string ns = k8s::NamespaceOf(pod), name = k8s::NameOf(pod);
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     unschedulable_.insert(k8s::KeyOf(pod));
   }
   k8s::Status s = SetPodCondition(

@@ -5,11 +5,10 @@
 // frees (a pod finishes or goes, a node is added) and every 30 seconds.
 //
 // Thread-safety: the handlers may be called from any thread; Sync runs on the loop's single
-// worker. assumed_ and unschedulable_ are guarded by mu_.
+// worker. assumed_ and unschedulable_ are GUARDED_BY mu_.
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +16,7 @@
 #include "k8sclient/cache.h"
 #include "k8sclient/client.h"
 #include "k8sclient/clock.h"
+#include "k8sclient/thread_annotations.h"
 #include "localagent/agent_events.h"
 #include "localagent/agent_loop.h"
 #include "localagent/agent_nodes.h"
@@ -33,26 +33,27 @@ class Scheduler {
 
   void OnPod(const k8s::ObjectPtr& pod);
   // A pod finished or went away, or nodes changed: try the unschedulable pods again.
-  void CapacityChanged();
+  void CapacityChanged() EXCLUDES(mu_);
 
  private:
   struct Assumed {
     std::string node;
     ResourceList requests;
   };
-  SyncOutcome Sync(const std::string& key);
-  std::vector<NodeUsage> Usage();
-  SyncOutcome Bind(const k8s::Object& pod, const std::string& node, const ResourceList& requests);
-  SyncOutcome MarkUnschedulable(const k8s::Object& pod, const std::string& message);
+  SyncOutcome Sync(const std::string& key) EXCLUDES(mu_);
+  std::vector<NodeUsage> Usage() EXCLUDES(mu_);
+  SyncOutcome Bind(const k8s::Object& pod, const std::string& node, const ResourceList& requests)
+      EXCLUDES(mu_);
+  SyncOutcome MarkUnschedulable(const k8s::Object& pod, const std::string& message) EXCLUDES(mu_);
 
   k8s::Client& client_;
   const k8s::CacheReader& pods_;
   const NodeRegistry& nodes_;
   EventWriter& events_;
   const k8s::Clock& clock_;
-  std::mutex mu_;
-  std::map<std::string, Assumed> assumed_;  // pod key -> binding not yet in the cache; mu_
-  std::set<std::string> unschedulable_;     // pod keys; guarded by mu_
+  k8s::Mutex mu_;
+  std::map<std::string, Assumed> assumed_ GUARDED_BY(mu_);  // pod key -> binding not yet cached
+  std::set<std::string> unschedulable_ GUARDED_BY(mu_);     // pod keys
   SyncLoop loop_;
 };
 

@@ -213,10 +213,10 @@ ProcessRunner::ProcessRunner(const MemoryCgroupRoot* cgroup_root, bool use_mount
 
 ProcessRunner::~ProcessRunner() {
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     stopping_ = true;
+    wake_.SignalAll();
   }
-  wake_.notify_all();
   reaper_.join();
 }
 
@@ -269,18 +269,25 @@ k8s::Result<pid_t> ProcessRunner::Launch(const ChildPlan& plan, Entry entry,
     if (entry.cgroup) entry.cgroup->Remove();
     return k8s::Status::Internal(std::string("pipe: ") + std::strerror(errno));
   }
-  std::unique_lock lock(mu_);
-  const pid_t pid = ::fork();
-  if (pid == 0) RunChild(plan, pipe_fds[1]);
-  ::close(pipe_fds[1]);
+  pid_t pid = 0;
+  {
+    // Held across the fork, so that the reaper cannot see the child exit before it is known.
+    k8s::MutexLock lock(mu_);
+    pid = ::fork();
+    if (pid == 0) RunChild(plan, pipe_fds[1]);
+    if (pid > 0) {
+      running_.emplace(pid, std::move(entry));
+      wake_.SignalAll();
+    }
+  }
   if (pid < 0) {
+    const int fork_errno = errno;
+    ::close(pipe_fds[1]);
     ::close(pipe_fds[0]);
     if (entry.cgroup) entry.cgroup->Remove();
-    return k8s::Status::Internal(std::string("fork: ") + std::strerror(errno));
+    return k8s::Status::Internal(std::string("fork: ") + std::strerror(fork_errno));
   }
-  running_.emplace(pid, std::move(entry));
-  lock.unlock();
-  wake_.notify_all();
+  ::close(pipe_fds[1]);
   ChildError error;
   ssize_t n;
   do {
@@ -288,7 +295,7 @@ k8s::Result<pid_t> ProcessRunner::Launch(const ChildPlan& plan, Entry entry,
   } while (n < 0 && errno == EINTR);
   ::close(pipe_fds[0]);
   if (n == static_cast<ssize_t>(sizeof(error))) {
-    std::lock_guard relock(mu_);
+    k8s::MutexLock relock(mu_);
     auto it = running_.find(pid);
     if (it != running_.end()) it->second.on_exit = nullptr;  // never started: no exit to report
     return k8s::Status::InvalidArgument(DescribeChildError(plan, error, name));
@@ -299,7 +306,7 @@ k8s::Result<pid_t> ProcessRunner::Launch(const ChildPlan& plan, Entry entry,
 void ProcessRunner::Signal(pid_t pid, int sig) {
   std::optional<MemoryCgroup> group;
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     auto it = running_.find(pid);
     if (it == running_.end()) return;
     group = it->second.cgroup;
@@ -310,14 +317,12 @@ void ProcessRunner::Signal(pid_t pid, int sig) {
 }
 
 bool ProcessRunner::Running(pid_t pid) const {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   return running_.count(pid) > 0;
 }
 
 void ProcessRunner::ReapLoop() {
-  std::unique_lock lock(mu_);
   while (true) {
-    lock.unlock();
     // Peek first: the exited child stays a zombie, so its pid (and process group id) cannot be
     // reused while what is left of its session is killed.
     siginfo_t info{};
@@ -328,20 +333,19 @@ void ProcessRunner::ReapLoop() {
       int status = 0;
       ::waitpid(pid, &status, 0);
       HandleExit(pid, status);
-      lock.lock();
       continue;
     }
     const bool no_children = rc < 0 && errno == ECHILD;
-    lock.lock();
+    k8s::MutexLock lock(mu_);
     if (stopping_ && (running_.empty() || no_children)) return;
-    wake_.wait_for(lock, std::chrono::milliseconds(50));
+    wake_.WaitFor(mu_, std::chrono::milliseconds(50));
   }
 }
 
 void ProcessRunner::HandleExit(pid_t pid, int wait_status) {
   Entry entry;
   {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     auto it = running_.find(pid);
     if (it == running_.end()) return;  // not ours (an orphan we inherited)
     entry = std::move(it->second);

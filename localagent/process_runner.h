@@ -6,23 +6,22 @@
 //
 // Thread-safety: Start, Signal and Running may be called from any thread. Exit callbacks run on
 // the runner's reaper thread, one at a time; they must not call Start or block for long.
-// Fields are guarded by mu_ unless marked constant.
+// Fields are constant after construction or GUARDED_BY mu_.
 #pragma once
 
 #include <sys/types.h>
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "k8sclient/status.h"
+#include "k8sclient/thread_annotations.h"
 #include "localagent/memory_cgroup.h"
 #include "localagent/sandbox_plan.h"
 
@@ -63,10 +62,10 @@ class ProcessRunner {
 
   // Starts the process; on_exit is called once when it has exited. An error means it never ran:
   // the message reads like a runtime's ("exec: \"x\": executable file not found in $PATH").
-  k8s::Result<pid_t> Start(const ProcessSpec& spec, ExitCallback on_exit);
+  k8s::Result<pid_t> Start(const ProcessSpec& spec, ExitCallback on_exit) EXCLUDES(mu_);
   // Sends sig to the process's session and to everything left in its cgroup.
-  void Signal(pid_t pid, int sig);
-  bool Running(pid_t pid) const;
+  void Signal(pid_t pid, int sig) EXCLUDES(mu_);
+  bool Running(pid_t pid) const EXCLUDES(mu_);
 
   // Forks a child that tries to build a private /dev; false (with why_not) when it cannot.
   static bool ProbeMountNamespace(const std::string& scratch_dir, std::string* why_not);
@@ -76,16 +75,17 @@ class ProcessRunner {
     std::optional<MemoryCgroup> cgroup;
     ExitCallback on_exit;
   };
-  k8s::Result<pid_t> Launch(const ChildPlan& plan, Entry entry, const std::string& name);
-  void ReapLoop();
-  void HandleExit(pid_t pid, int wait_status);
+  k8s::Result<pid_t> Launch(const ChildPlan& plan, Entry entry, const std::string& name)
+      EXCLUDES(mu_);
+  void ReapLoop() EXCLUDES(mu_);
+  void HandleExit(pid_t pid, int wait_status) EXCLUDES(mu_);
 
   const MemoryCgroupRoot* const cgroup_root_;  // constant after construction
   const bool use_mount_namespace_;             // constant after construction
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  std::map<pid_t, Entry> running_;  // guarded by mu_
-  bool stopping_ = false;           // guarded by mu_
+  mutable k8s::Mutex mu_;
+  k8s::CondVar wake_;
+  std::map<pid_t, Entry> running_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread reaper_;
 };
 
