@@ -15,12 +15,12 @@ void DispatchLatency::OnJobUpdate(const std::string& owner_key, const k8s::Objec
                                   const k8s::Object& new_job) {
   if (Decided(old_job) || !Decided(new_job)) return;
   const k8s::MonoTime now = clock_.MonotonicNow();
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   pending_[owner_key] = now;
 }
 
 std::optional<k8s::MonoTime> DispatchLatency::PendingFinish(const std::string& key) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   auto it = pending_.find(key);
   if (it == pending_.end()) return std::nullopt;
   return it->second;
@@ -31,13 +31,13 @@ void DispatchLatency::JobCreated(const std::string& /*key*/, k8s::MonoTime since
 }
 
 void DispatchLatency::Dispatched(const std::string& key, k8s::MonoTime since) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   auto it = pending_.find(key);
   if (it != pending_.end() && it->second == since) pending_.erase(it);
 }
 
 void DispatchLatency::Forget(const std::string& key) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   pending_.erase(key);
 }
 

@@ -7,16 +7,16 @@
 // follows. Each measured latency goes to the sink (the binary's
 // stepline_dispatch_latency_seconds histogram).
 //
-// Thread-safety: all methods from any thread; pending_ guarded by mu_.
+// Thread-safety: all methods from any thread; pending_ is GUARDED_BY mu_.
 #pragma once
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 
 #include "k8sclient/clock.h"
 #include "k8sclient/resource.h"
+#include "k8sclient/thread_annotations.h"
 #include "reconcilers/dispatch_observer.h"
 
 namespace stepline::reconcilers {
@@ -32,18 +32,18 @@ class DispatchLatency final : public DispatchObserver {
   // From the Job watch (watches.h): records "now" for the owner when the update shows the Job
   // turn finished (old undecided, new decided).
   void OnJobUpdate(const std::string& owner_key, const k8s::Object& old_job,
-                   const k8s::Object& new_job);
+                   const k8s::Object& new_job) EXCLUDES(mu_);
 
-  std::optional<k8s::MonoTime> PendingFinish(const std::string& key) override;
+  std::optional<k8s::MonoTime> PendingFinish(const std::string& key) override EXCLUDES(mu_);
   void JobCreated(const std::string& key, k8s::MonoTime since) override;
-  void Dispatched(const std::string& key, k8s::MonoTime since) override;
-  void Forget(const std::string& key) override;
+  void Dispatched(const std::string& key, k8s::MonoTime since) override EXCLUDES(mu_);
+  void Forget(const std::string& key) override EXCLUDES(mu_);
 
  private:
   const k8s::Clock& clock_;
   const Sink sink_;
-  std::mutex mu_;
-  std::map<std::string, k8s::MonoTime> pending_;  // guarded by mu_
+  k8s::Mutex mu_;
+  std::map<std::string, k8s::MonoTime> pending_ GUARDED_BY(mu_);
 };
 
 }  // namespace stepline::reconcilers

@@ -97,7 +97,7 @@ JobApplier::CreateOutcome JobApplier::Create(const std::string& key, const Actio
     if (on_created) on_created();
   } else if (created.status().IsAlreadyExists()) {  // done before a restart, or a foreign Job
     NoteForeignHolder(key, action.job);
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     name_taken_.insert(key);
     out.name_taken = true;
   } else if (IsQuotaRefusal(created.status())) {
@@ -115,17 +115,17 @@ void JobApplier::NoteForeignHolder(const std::string& key, const Object& wanted)
       options_.reader->Get(k8s::resources::kJobs, k8s::NamespaceOf(wanted), k8s::NameOf(wanted));
   if (!holder.ok()) return;  // gone again, or unreadable: the next create tells
   if (ControlledBy(*holder, ours->value("uid", std::string()))) return;
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   foreign_holders_[key][k8s::NameOf(wanted)] = WhoControls(*holder);
 }
 
 bool JobApplier::NameTaken(const std::string& key) const {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   return name_taken_.count(key) > 0;
 }
 
 std::map<std::string, std::string> JobApplier::TakeForeignHolders(const std::string& key) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   auto found = foreign_holders_.find(key);
   if (found == foreign_holders_.end()) return {};
   std::map<std::string, std::string> holders = std::move(found->second);
@@ -134,7 +134,7 @@ std::map<std::string, std::string> JobApplier::TakeForeignHolders(const std::str
 }
 
 void JobApplier::Forget(const std::string& key) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   name_taken_.erase(key);
   foreign_holders_.erase(key);
 }

@@ -19,13 +19,12 @@
 // outlive the applier.
 // Thread-safety: Apply may run for different keys on several threads at once, never for the
 // same key; the creates of one Apply run on threads of their own, so the writer and on_created
-// must be safe for that. The memory of taken names is guarded by mu_.
+// must be safe for that. The memory of taken names is GUARDED_BY mu_.
 #pragma once
 
 #include <cstddef>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -33,6 +32,7 @@
 #include <vector>
 
 #include "k8sclient/client.h"
+#include "k8sclient/thread_annotations.h"
 #include "reconcilers/planner.h"
 #include "reconcilers/read_your_writes.h"
 
@@ -67,12 +67,12 @@ class JobApplier {
                        const std::function<void()>& on_created = {});
 
   // True once a create for the owner with this key found its name taken (until Forget).
-  bool NameTaken(const std::string& key) const;
+  bool NameTaken(const std::string& key) const EXCLUDES(mu_);
   // The holders of taken names read from the server for key since the last call: Job name ->
   // who controls it ("its controller is Kind name with uid ...", or "it has no controller").
-  std::map<std::string, std::string> TakeForeignHolders(const std::string& key);
+  std::map<std::string, std::string> TakeForeignHolders(const std::string& key) EXCLUDES(mu_);
   // The owner is gone: forgets key.
-  void Forget(const std::string& key);
+  void Forget(const std::string& key) EXCLUDES(mu_);
 
  private:
   struct CreateOutcome {  // one Job create's answer
@@ -84,22 +84,22 @@ class JobApplier {
 
   k8s::Status PatchOrDelete(const std::string& ns, const Action& action);
   CreateOutcome Create(const std::string& key, const Action& action,
-                       const std::function<void()>& on_created);
+                       const std::function<void()>& on_created) EXCLUDES(mu_);
   void CreateAll(const std::string& key, const std::vector<Action>& actions,
                  const std::function<void()>& on_created, JobApplyReport* report);
   // After a create of `wanted` answered AlreadyExists: reads the Job holding the name and, if
   // wanted's controller does not control it, keeps who does for TakeForeignHolders.
-  void NoteForeignHolder(const std::string& key, const k8s::Object& wanted);
+  void NoteForeignHolder(const std::string& key, const k8s::Object& wanted) EXCLUDES(mu_);
 
   // Constant after construction.
   k8s::ObjectWriter& writer_;
   ReadYourWritesCache& jobs_;
   const JobApplierOptions options_;
 
-  mutable std::mutex mu_;
-  std::set<std::string> name_taken_;  // guarded by mu_; owner keys
-  // guarded by mu_; owner key -> Job name -> who controls it
-  std::map<std::string, std::map<std::string, std::string>> foreign_holders_;
+  mutable k8s::Mutex mu_;
+  std::set<std::string> name_taken_ GUARDED_BY(mu_);  // owner keys
+  // owner key -> Job name -> who controls it
+  std::map<std::string, std::map<std::string, std::string>> foreign_holders_ GUARDED_BY(mu_);
 };
 
 // True when the controller ownerReference of job names uid (Jobs are adopted by owner UID only).

@@ -37,7 +37,7 @@ ObjectPtr ReadYourWritesCache::OverlayLocked(const ObjectPtr& cached, k8s::MonoT
 ObjectPtr ReadYourWritesCache::Get(const std::string& ns, const std::string& name) const {
   ObjectPtr cached = cache_.Get(ns, name);
   if (!cached) return nullptr;
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   return OverlayLocked(cached, clock_.MonotonicNow());
 }
 
@@ -47,7 +47,7 @@ std::vector<ObjectPtr> ReadYourWritesCache::Merge(std::vector<ObjectPtr> cached,
   std::set<Name> listed;
   for (const ObjectPtr& obj : cached) listed.insert({k8s::NamespaceOf(*obj), k8s::NameOf(*obj)});
   const k8s::MonoTime now = clock_.MonotonicNow();
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   if (!replaced_.empty()) {
     for (ObjectPtr& obj : cached) obj = OverlayLocked(obj, now);
   }
@@ -76,7 +76,7 @@ std::vector<ObjectPtr> ReadYourWritesCache::ListByOwner(const std::string& owner
 
 void ReadYourWritesCache::Replaced(const Object& before, ObjectPtr after) {
   const k8s::MonoTime now = clock_.MonotonicNow();
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   replaced_[{k8s::NamespaceOf(before), k8s::NameOf(before)}] = {k8s::ResourceVersionOf(before),
                                                                 std::move(after), now};
   SweepLocked(now);
@@ -85,20 +85,20 @@ void ReadYourWritesCache::Replaced(const Object& before, ObjectPtr after) {
 void ReadYourWritesCache::Created(ObjectPtr created) {
   const k8s::MonoTime now = clock_.MonotonicNow();
   Name name{k8s::NamespaceOf(*created), k8s::NameOf(*created)};
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   created_[std::move(name)] = {std::move(created), now};
   SweepLocked(now);
 }
 
 void ReadYourWritesCache::Forget(const std::string& ns, const std::string& name) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   replaced_.erase({ns, name});
 }
 
 std::optional<std::chrono::milliseconds> ReadYourWritesCache::CreatedExpiry(
     const std::string& owner_uid) const {
   std::optional<k8s::MonoTime> oldest;
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   for (const auto& [name, creation] : created_) {
     if (!HasOwner(*creation.object, owner_uid)) continue;
     oldest = oldest ? std::min(*oldest, creation.at) : creation.at;

@@ -18,13 +18,12 @@
 // Ownership: the cache and the clock are held by reference and must outlive the decorator; the
 // remembered objects are shared and immutable, like the cache's.
 // Thread-safety: every method may be called from any thread at once (workers reconciling
-// different keys, the creates of one reconcile); the memories are guarded by mu_. The const
+// different keys, the creates of one reconcile); the memories are GUARDED_BY mu_. The const
 // readers drop memories the cache made stale, so they lock too.
 #pragma once
 
 #include <chrono>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -33,6 +32,7 @@
 #include "k8sclient/cache.h"
 #include "k8sclient/clock.h"
 #include "k8sclient/resource.h"
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::reconcilers {
 
@@ -44,25 +44,27 @@ class ReadYourWritesCache final : public k8s::CacheReader {
   // The cache's object, or the answer of this process's last write in its place (see above).
   // nullptr when the cache does not hold the object (deleted: a remembered write does not
   // bring it back).
-  k8s::ObjectPtr Get(const std::string& ns, const std::string& name) const override;
+  k8s::ObjectPtr Get(const std::string& ns, const std::string& name) const override EXCLUDES(mu_);
   // The cache's objects, with each replaced one as Get answers it, plus the created objects in
   // ns ("" = every namespace) that the cache does not list yet.
-  std::vector<k8s::ObjectPtr> List(const std::string& ns) const override;
+  std::vector<k8s::ObjectPtr> List(const std::string& ns) const override EXCLUDES(mu_);
   // The cache's objects with an ownerReference to owner_uid, with each replaced one as Get
   // answers it, plus the created objects with such a reference that the cache does not list yet.
-  std::vector<k8s::ObjectPtr> ListByOwner(const std::string& owner_uid) const override;
+  std::vector<k8s::ObjectPtr> ListByOwner(const std::string& owner_uid) const override
+      EXCLUDES(mu_);
 
   // A write (an update, a status write) replaced `before`, as read from this cache, and the
   // server answered `after`.
-  void Replaced(const k8s::Object& before, k8s::ObjectPtr after);
+  void Replaced(const k8s::Object& before, k8s::ObjectPtr after) EXCLUDES(mu_);
   // A create answered `created`.
-  void Created(k8s::ObjectPtr created);
+  void Created(k8s::ObjectPtr created) EXCLUDES(mu_);
   // Forgets what was remembered of ns/name (its replacement; not the objects it created).
-  void Forget(const std::string& ns, const std::string& name);
+  void Forget(const std::string& ns, const std::string& name) EXCLUDES(mu_);
   // How long until the oldest remembered create with an ownerReference to owner_uid is
   // forgotten (at least zero); nullopt when none is remembered. Then the owner should be looked
   // at again: the create the cache never showed is planned anew.
-  std::optional<std::chrono::milliseconds> CreatedExpiry(const std::string& owner_uid) const;
+  std::optional<std::chrono::milliseconds> CreatedExpiry(const std::string& owner_uid) const
+      EXCLUDES(mu_);
 
  private:
   struct Replacement {
@@ -76,25 +78,26 @@ class ReadYourWritesCache final : public k8s::CacheReader {
   };
   using Name = std::pair<std::string, std::string>;  // namespace, name
 
-  // The object to answer for `cached` (the cache's copy). Requires mu_.
-  k8s::ObjectPtr OverlayLocked(const k8s::ObjectPtr& cached, k8s::MonoTime now) const;
+  // The object to answer for `cached` (the cache's copy).
+  k8s::ObjectPtr OverlayLocked(const k8s::ObjectPtr& cached, k8s::MonoTime now) const REQUIRES(mu_);
   // cached with the overlays, plus the creations `wanted` accepts that cached does not hold
   // (those cached holds, and old ones, are forgotten).
   template <typename Wanted>
-  std::vector<k8s::ObjectPtr> Merge(std::vector<k8s::ObjectPtr> cached, Wanted wanted) const;
+  std::vector<k8s::ObjectPtr> Merge(std::vector<k8s::ObjectPtr> cached, Wanted wanted) const
+      EXCLUDES(mu_);
   bool Expired(k8s::MonoTime at, k8s::MonoTime now) const { return now - at >= memory_; }
-  // Drops every expired memory, at most once per `memory`. Requires mu_.
-  void SweepLocked(k8s::MonoTime now);
+  // Drops every expired memory, at most once per `memory`.
+  void SweepLocked(k8s::MonoTime now) REQUIRES(mu_);
 
   // Constant after construction.
   const k8s::CacheReader& cache_;
   const k8s::Clock& clock_;
   const std::chrono::milliseconds memory_;
 
-  mutable std::mutex mu_;
-  mutable std::map<Name, Replacement> replaced_;  // guarded by mu_
-  mutable std::map<Name, Creation> created_;      // guarded by mu_
-  k8s::MonoTime last_sweep_{};                    // guarded by mu_
+  mutable k8s::Mutex mu_;
+  mutable std::map<Name, Replacement> replaced_ GUARDED_BY(mu_);
+  mutable std::map<Name, Creation> created_ GUARDED_BY(mu_);
+  k8s::MonoTime last_sweep_ GUARDED_BY(mu_){};
 };
 
 }  // namespace stepline::reconcilers

@@ -10,11 +10,11 @@
 #include <array>
 #include <cctype>
 #include <cmath>
-#include <mutex>
 #include <set>
 #include <string>
 
 #include "k8sclient/quantity.h"
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::reconcilers::sagemaker {
 namespace {
@@ -199,8 +199,8 @@ std::string Summary(const InstanceType& type) {
                            : std::to_string(type.gpus) + " GPUs");
 }
 
-std::mutex cluster_mu;
-std::shared_ptr<const InstanceTypeTable> cluster_table;  // guarded by cluster_mu; null: built-in
+k8s::Mutex cluster_mu;
+std::shared_ptr<const InstanceTypeTable> cluster_table GUARDED_BY(cluster_mu);  // null: built-in
 
 }  // namespace
 
@@ -246,12 +246,12 @@ ParsedInstanceTypes ParseInstanceTypes(const std::map<std::string, std::string>&
 
 std::shared_ptr<const InstanceTypeTable> ClusterInstanceTypes() {
   static const auto kBuiltIn = std::make_shared<const InstanceTypeTable>();
-  std::lock_guard lock(cluster_mu);
+  k8s::MutexLock lock(cluster_mu);
   return cluster_table ? cluster_table : kBuiltIn;
 }
 
 void SetClusterInstanceTypes(std::shared_ptr<const InstanceTypeTable> table) {
-  std::lock_guard lock(cluster_mu);
+  k8s::MutexLock lock(cluster_mu);
   cluster_table = std::move(table);
 }
 

@@ -39,7 +39,7 @@ StatusWriter::Settled StatusWriter::Settle(const k8s::Object& current, const k8s
 
 std::optional<std::chrono::milliseconds> StatusWriter::HoldBack(const std::string& key) const {
   if (options_.coalesce.count() <= 0) return std::nullopt;
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   auto last = last_write_.find(key);
   if (last == last_write_.end()) return std::nullopt;  // not written by this writer yet
   const auto left = std::chrono::ceil<std::chrono::milliseconds>(last->second + options_.coalesce -
@@ -62,7 +62,7 @@ void StatusWriter::RememberWrite(const k8s::Object& current, k8s::Object written
   cache_.Replaced(current, std::make_shared<const k8s::Object>(std::move(written)));
   if (options_.coalesce.count() <= 0) return;
   const k8s::MonoTime now = clock_.MonotonicNow();
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   last_write_[k8s::KeyOf(current)] = now;
   // An object that finished is never settled again to forget its last write.
   constexpr auto kSweepEvery = std::chrono::seconds(30);
@@ -73,7 +73,7 @@ void StatusWriter::RememberWrite(const k8s::Object& current, k8s::Object written
 }
 
 void StatusWriter::Forget(const std::string& key) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   last_write_.erase(key);
 }
 

@@ -19,18 +19,18 @@
 // Ownership: the writer, the cache and the clock are held by reference and must outlive the
 // StatusWriter.
 // Thread-safety: Settle and Forget may be called from several threads at once, never for the
-// same object; the times of the last writes are guarded by mu_.
+// same object; the times of the last writes are GUARDED_BY mu_.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "k8sclient/client.h"
 #include "k8sclient/clock.h"
+#include "k8sclient/thread_annotations.h"
 #include "reconcilers/read_your_writes.h"
 
 namespace stepline::reconcilers {
@@ -69,13 +69,13 @@ class StatusWriter {
   Settled Settle(const k8s::Object& current, const k8s::Object& before, const k8s::Object& wanted,
                  Change change, const Reducer& reduce = {});
   // The object is gone: forgets when it was last written.
-  void Forget(const std::string& key);
+  void Forget(const std::string& key) EXCLUDES(mu_);
 
  private:
   // How long to hold a transient change of key back; nullopt: write it now.
-  std::optional<std::chrono::milliseconds> HoldBack(const std::string& key) const;
+  std::optional<std::chrono::milliseconds> HoldBack(const std::string& key) const EXCLUDES(mu_);
   k8s::Result<k8s::Object> Write(const k8s::Object& current, const k8s::Object& status);
-  void RememberWrite(const k8s::Object& current, k8s::Object written);
+  void RememberWrite(const k8s::Object& current, k8s::Object written) EXCLUDES(mu_);
 
   // Constant after construction.
   const k8s::Resource& resource_;
@@ -84,9 +84,9 @@ class StatusWriter {
   const k8s::Clock& clock_;
   const StatusWriterOptions options_;
 
-  mutable std::mutex mu_;
-  std::map<std::string, k8s::MonoTime> last_write_;  // guarded by mu_; object key -> when
-  k8s::MonoTime last_sweep_{};                       // guarded by mu_
+  mutable k8s::Mutex mu_;
+  std::map<std::string, k8s::MonoTime> last_write_ GUARDED_BY(mu_);  // object key -> when
+  k8s::MonoTime last_sweep_ GUARDED_BY(mu_){};
 };
 
 // True when the server refused a status for what it holds (schema, size), not for a conflict
