@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "controller/handlers.h"
+#include "k8sclient/thread_annotations.h"
 #include "tests/fakes/fake_informer.h"
 #include "tests/fakes/fake_lease_lock.h"
 
@@ -22,33 +23,38 @@ class RecordingReconciler final : public Reconciler {
  public:
   explicit RecordingReconciler(std::string name) : name_(std::move(name)) {}
   const std::string& Name() const override { return name_; }
-  ReconcileOutcome Reconcile(const std::string& key) override {
-    std::lock_guard lock(mu_);
+  ReconcileOutcome Reconcile(const std::string& key) override EXCLUDES(mu_) {
+    k8s::MutexLock lock(mu_);
     keys_.insert(key);
     ++calls_;
-    cond_.notify_all();
+    cond_.SignalAll();
     return outcome_;
   }
-  void SetOutcome(ReconcileOutcome o) {
-    std::lock_guard lock(mu_);
+  void SetOutcome(ReconcileOutcome o) EXCLUDES(mu_) {
+    k8s::MutexLock lock(mu_);
     outcome_ = std::move(o);
   }
-  bool WaitFor(const std::string& key) {
-    std::unique_lock lock(mu_);
-    return cond_.wait_for(lock, seconds(10), [&] { return keys_.count(key) > 0; });
+  // True once key was reconciled; false when it was not within 10 seconds.
+  bool WaitFor(const std::string& key) EXCLUDES(mu_) {
+    const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+    k8s::MutexLock lock(mu_);
+    while (keys_.count(key) == 0) {
+      if (!cond_.WaitUntil(mu_, deadline)) return keys_.count(key) > 0;
+    }
+    return true;
   }
-  int calls() {
-    std::lock_guard lock(mu_);
+  int calls() EXCLUDES(mu_) {
+    k8s::MutexLock lock(mu_);
     return calls_;
   }
 
  private:
   const std::string name_;
-  std::mutex mu_;
-  std::condition_variable cond_;
-  std::set<std::string> keys_;  // guarded by mu_
-  int calls_ = 0;               // guarded by mu_
-  ReconcileOutcome outcome_;    // guarded by mu_
+  k8s::Mutex mu_;
+  k8s::CondVar cond_;
+  std::set<std::string> keys_ GUARDED_BY(mu_);
+  int calls_ GUARDED_BY(mu_) = 0;
+  ReconcileOutcome outcome_ GUARDED_BY(mu_);
 };
 
 // The value of one series in the registry's text ("name{labels}"), or -1 when absent.

@@ -1,13 +1,14 @@
 // An in-memory informer: tests put objects in and fire the handlers by hand; HasSynced is what
-// the test says. Of its options only keep is applied, by Recheck. Thread-safe (guarded by mu_).
+// the test says. Of its options only keep is applied, by Recheck. Thread-safe (the state is
+// GUARDED_BY mu_).
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "controller/informer_source.h"
+#include "k8sclient/thread_annotations.h"
 #include "tests/fakes/fake_cache.h"
 
 namespace stepline::fakes {
@@ -17,36 +18,36 @@ class FakeInformer final : public controller::InformerHandle {
   explicit FakeInformer(k8s::InformerOptions options = {}) : options_(std::move(options)) {}
   void AddEventHandlers(k8s::EventHandlers h) override { handlers_.push_back(std::move(h)); }
   void Start() override {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     started_ = true;
   }
   void Stop() override {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     started_ = false;
   }
   bool HasSynced() const override {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     return synced_;
   }
   void SetSynced(bool synced) {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     synced_ = synced;
   }
   bool started() const {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     return started_;
   }
 
   // Stores obj without telling the handlers (an object the cache already held).
   void Put(const k8s::Object& obj) {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     cache_.Put(obj);
   }
   // Stores obj and calls on_add (or on_update when it was there).
   void Upsert(const k8s::Object& obj) {
     k8s::ObjectPtr old, now;
     {
-      std::lock_guard lock(mu_);
+      k8s::MutexLock lock(mu_);
       old = cache_.Get(k8s::NamespaceOf(obj), k8s::NameOf(obj));
       cache_.Put(obj);
       now = cache_.Get(k8s::NamespaceOf(obj), k8s::NameOf(obj));
@@ -62,7 +63,7 @@ class FakeInformer final : public controller::InformerHandle {
     const auto [ns, name] = k8s::SplitKey(key);
     k8s::ObjectPtr old;
     {
-      std::lock_guard lock(mu_);
+      k8s::MutexLock lock(mu_);
       old = cache_.Get(ns, name);
       cache_.Remove(ns, name);
     }
@@ -73,32 +74,32 @@ class FakeInformer final : public controller::InformerHandle {
 
   void Recheck(const std::vector<k8s::ObjectPtr>& objects) override {
     if (!options_.keep) return;
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     for (const k8s::ObjectPtr& obj : objects) {
       if (!options_.keep(*obj)) cache_.Remove(k8s::NamespaceOf(*obj), k8s::NameOf(*obj));
     }
   }
 
   k8s::ObjectPtr Get(const std::string& ns, const std::string& name) const override {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     return cache_.Get(ns, name);
   }
   std::vector<k8s::ObjectPtr> List(const std::string& ns) const override {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     return cache_.List(ns);
   }
   std::vector<k8s::ObjectPtr> ListByOwner(const std::string& uid) const override {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     return cache_.ListByOwner(uid);
   }
 
  private:
   const k8s::InformerOptions options_;
   std::vector<k8s::EventHandlers> handlers_;  // before Start only
-  mutable std::mutex mu_;
-  FakeCache cache_;       // guarded by mu_
-  bool synced_ = true;    // guarded by mu_
-  bool started_ = false;  // guarded by mu_
+  mutable k8s::Mutex mu_;
+  FakeCache cache_ GUARDED_BY(mu_);
+  bool synced_ GUARDED_BY(mu_) = true;
+  bool started_ GUARDED_BY(mu_) = false;
 };
 
 class FakeInformerFactory final : public controller::InformerFactory {

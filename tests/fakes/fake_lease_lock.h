@@ -1,26 +1,26 @@
 // An in-memory Lease with the API server's optimistic concurrency: every write bumps the
 // resourceVersion, and an update carrying a stale one gets 409 Conflict. Tests can fail the next
-// calls (server unreachable) and see every write. Thread-safe (guarded by mu_).
+// calls (server unreachable) and see every write. Thread-safe (the state is GUARDED_BY mu_).
 #pragma once
 
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "controller/leader_election.h"
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::fakes {
 
 class FakeLeaseStore {
  public:
   k8s::Result<controller::LeaseRecord> Get() {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     if (!unreachable_.ok()) return unreachable_;
     if (!lease_) return k8s::Status::NotFound("leases \"stepline\" not found");
     return *lease_;
   }
   k8s::Result<controller::LeaseRecord> Create(controller::LeaseRecord r) {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     if (!unreachable_.ok()) return unreachable_;
     if (lease_) return k8s::Status::AlreadyExists("leases \"stepline\" already exists");
     r.resource_version = std::to_string(++version_);
@@ -29,7 +29,7 @@ class FakeLeaseStore {
     return r;
   }
   k8s::Result<controller::LeaseRecord> Update(controller::LeaseRecord r) {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     if (!unreachable_.ok()) return unreachable_;
     if (!lease_) return k8s::Status::NotFound("leases \"stepline\" not found");
     if (r.resource_version != lease_->resource_version) {
@@ -41,24 +41,24 @@ class FakeLeaseStore {
     return r;
   }
   void SetUnreachable(k8s::Status s) {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     unreachable_ = std::move(s);
   }
   std::optional<controller::LeaseRecord> lease() {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     return lease_;
   }
   int writes() {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     return writes_;
   }
 
  private:
-  std::mutex mu_;
-  std::optional<controller::LeaseRecord> lease_;  // guarded by mu_
-  int version_ = 0;                               // guarded by mu_
-  int writes_ = 0;                                // guarded by mu_
-  k8s::Status unreachable_;                       // guarded by mu_
+  k8s::Mutex mu_;
+  std::optional<controller::LeaseRecord> lease_ GUARDED_BY(mu_);
+  int version_ GUARDED_BY(mu_) = 0;
+  int writes_ GUARDED_BY(mu_) = 0;
+  k8s::Status unreachable_ GUARDED_BY(mu_);
 };
 
 // One replica's view of the shared store.

@@ -2,15 +2,15 @@
 #pragma once
 
 #include <deque>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "k8sclient/http_transport.h"
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::fakes {
 
-// Thread-safe (mu_).
+// Thread-safe (the answers and requests are GUARDED_BY mu_).
 class FakeTransport final : public k8s::HttpTransport {
  public:
   struct Answer {
@@ -31,14 +31,14 @@ class FakeTransport final : public k8s::HttpTransport {
     Push(Answer{r, std::move(chunks)});
   }
   void Push(Answer a) {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     answers_.push_back(std::move(a));
   }
 
   k8s::Result<k8s::HttpResponse> Do(const k8s::HttpRequest& request) override {
     Answer answer;
     {
-      std::lock_guard lock(mu_);
+      k8s::MutexLock lock(mu_);
       requests_.push_back(request);
       if (answers_.empty()) return k8s::Status::Transport("fake transport: no answer scripted");
       answer = std::move(answers_.front());
@@ -53,14 +53,14 @@ class FakeTransport final : public k8s::HttpTransport {
   }
 
   std::vector<k8s::HttpRequest> requests() const {
-    std::lock_guard lock(mu_);
+    k8s::MutexLock lock(mu_);
     return requests_;
   }
 
  private:
-  mutable std::mutex mu_;
-  std::deque<Answer> answers_;
-  std::vector<k8s::HttpRequest> requests_;
+  mutable k8s::Mutex mu_;
+  std::deque<Answer> answers_ GUARDED_BY(mu_);
+  std::vector<k8s::HttpRequest> requests_ GUARDED_BY(mu_);
 };
 
 inline std::string HeaderOf(const k8s::HttpRequest& r, const std::string& name) {

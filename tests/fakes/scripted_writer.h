@@ -1,21 +1,21 @@
 // ScriptedWriter: a k8s::ObjectWriter that records every call and answers from a script, for
 // the unit tests of the reconcilers' pieces (job_applier, status_writer). A create, status write,
-// patch or delete answers what answer_for[name] says (popped front; OK when nothing is
+// patch or delete answers what Script(name, ...) said (popped front; OK when nothing is
 // scripted); an OK create or status write answers the object with a new resourceVersion (and a
 // uid for a create).
 //
-// Thread-safe (a JobApplier's creates run at once on several threads); the recorded calls are
-// read once the code under test has returned.
+// Thread-safe (a JobApplier's creates run at once on several threads): the script and the
+// recorded calls are GUARDED_BY mu_, and tests read the calls through Calls() and CallsOf().
 #pragma once
 
 #include <deque>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "k8sclient/client.h"
 #include "k8sclient/resource.h"
+#include "k8sclient/thread_annotations.h"
 
 namespace stepline::fakes {
 
@@ -53,29 +53,31 @@ class ScriptedWriter : public k8s::ObjectWriter {
   }
 
   // The next answer to a call naming `name` (first in, first out).
-  void Script(const std::string& name, k8s::Status answer) {
-    std::lock_guard lock(mu_);
-    answer_for[name].push_back(std::move(answer));
+  void Script(const std::string& name, k8s::Status answer) EXCLUDES(mu_) {
+    k8s::MutexLock lock(mu_);
+    answer_for_[name].push_back(std::move(answer));
+  }
+  // Every call, in the order they were made.
+  std::vector<Call> Calls() const EXCLUDES(mu_) {
+    k8s::MutexLock lock(mu_);
+    return calls_;
   }
   // The calls of one verb, in the order they were made.
-  std::vector<Call> CallsOf(const std::string& verb) const {
-    std::lock_guard lock(mu_);
+  std::vector<Call> CallsOf(const std::string& verb) const EXCLUDES(mu_) {
+    k8s::MutexLock lock(mu_);
     std::vector<Call> out;
-    for (const Call& c : calls) {
+    for (const Call& c : calls_) {
       if (c.verb == verb) out.push_back(c);
     }
     return out;
   }
 
-  std::vector<Call> calls;                                    // guarded by mu_
-  std::map<std::string, std::deque<k8s::Status>> answer_for;  // guarded by mu_
-
  private:
-  k8s::Result<k8s::Object> Answer(Call call, bool create) {
-    std::lock_guard lock(mu_);
-    calls.push_back(call);
-    auto scripted = answer_for.find(call.name);
-    if (scripted != answer_for.end() && !scripted->second.empty()) {
+  k8s::Result<k8s::Object> Answer(Call call, bool create) EXCLUDES(mu_) {
+    k8s::MutexLock lock(mu_);
+    calls_.push_back(call);
+    auto scripted = answer_for_.find(call.name);
+    if (scripted != answer_for_.end() && !scripted->second.empty()) {
       k8s::Status answer = scripted->second.front();
       scripted->second.pop_front();
       if (!answer.ok()) return answer;
@@ -87,8 +89,10 @@ class ScriptedWriter : public k8s::ObjectWriter {
     return stored;
   }
 
-  mutable std::mutex mu_;
-  int version_ = 100;
+  mutable k8s::Mutex mu_;
+  std::vector<Call> calls_ GUARDED_BY(mu_);
+  std::map<std::string, std::deque<k8s::Status>> answer_for_ GUARDED_BY(mu_);  // by name
+  int version_ GUARDED_BY(mu_) = 100;
 };
 
 }  // namespace stepline::fakes

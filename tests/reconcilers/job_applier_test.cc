@@ -84,13 +84,14 @@ TEST_F(JobApplierTest, DeletesAndPatchesComeFirstInOrderThenCreatesAndEventsAreL
   JobApplyReport report =
       applier.Apply(kOwner, {Event("StepStarted"), Create("c"), Delete("d"), Suspend("s")});
   EXPECT_TRUE(report.error.ok()) << report.error.ToString();
-  ASSERT_EQ(writer.calls.size(), 3u);
-  EXPECT_EQ(writer.calls[0].verb, "delete");
-  EXPECT_EQ(writer.calls[0].ns, "ml");
-  EXPECT_EQ(writer.calls[0].body["propagation"], "Background");  // the pods go with the Job
-  EXPECT_EQ(writer.calls[1].verb, "patch");
-  EXPECT_EQ(writer.calls[1].body["patch"], R"({"spec":{"suspend":true}})");
-  EXPECT_EQ(writer.calls[2].verb, "create");
+  const std::vector<ScriptedWriter::Call> calls = writer.Calls();
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0].verb, "delete");
+  EXPECT_EQ(calls[0].ns, "ml");
+  EXPECT_EQ(calls[0].body["propagation"], "Background");  // the pods go with the Job
+  EXPECT_EQ(calls[1].verb, "patch");
+  EXPECT_EQ(calls[1].body["patch"], R"({"spec":{"suspend":true}})");
+  EXPECT_EQ(calls[2].verb, "create");
   EXPECT_EQ(report.created, 1);
 }
 
@@ -105,7 +106,7 @@ TEST_F(JobApplierTest, AFailedDeleteIsReportedAndTheRestIsStillDone) {
   writer.Script("d", k8s::Status::Unavailable("etcd is down"));
   JobApplyReport report = MakeApplier().Apply(kOwner, {Delete("d"), Delete("e"), Create("c")});
   EXPECT_EQ(report.error.code(), k8s::StatusCode::kUnavailable);
-  EXPECT_EQ(NamesOf(writer.calls), (std::vector<std::string>{"d", "e", "c"}));
+  EXPECT_EQ(NamesOf(writer.Calls()), (std::vector<std::string>{"d", "e", "c"}));
 }
 
 TEST_F(JobApplierTest, CreatedJobsAreReadBackBeforeTheInformerShowsThem) {

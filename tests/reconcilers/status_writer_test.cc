@@ -53,23 +53,24 @@ TEST_F(StatusWriterTest, AnUnchangedStatusIsNotWritten) {
   StatusWriter::Settled s = statuses.Settle(Current(), kOld, kOld, Change::kProgress);
   EXPECT_TRUE(s.status.ok());
   EXPECT_FALSE(s.written);
-  EXPECT_TRUE(writer.calls.empty());
+  EXPECT_TRUE(writer.Calls().empty());
 }
 
 TEST_F(StatusWriterTest, AChangedStatusIsWrittenThroughStatusAndReadBack) {
   StatusWriter statuses = MakeWriter();
   StatusWriter::Settled s = statuses.Settle(Current(), kOld, kNew, Change::kProgress);
   EXPECT_TRUE(s.written);
-  ASSERT_EQ(writer.calls.size(), 1u);
-  EXPECT_EQ(writer.calls[0].verb, "status");
-  EXPECT_EQ(writer.calls[0].resource, "pipelineexecutions");
-  EXPECT_EQ(writer.calls[0].body["status"], kNew);
-  EXPECT_EQ(writer.calls[0].body["spec"]["pipelineName"], "p");  // the rest as read
+  const std::vector<ScriptedWriter::Call> calls = writer.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].verb, "status");
+  EXPECT_EQ(calls[0].resource, "pipelineexecutions");
+  EXPECT_EQ(calls[0].body["status"], kNew);
+  EXPECT_EQ(calls[0].body["spec"]["pipelineName"], "p");  // the rest as read
   // The cache still shows version 1: the next reconcile reads what was written, and writes
   // nothing more.
   EXPECT_EQ(Current()["status"], kNew);
   EXPECT_FALSE(statuses.Settle(Current(), Current()["status"], kNew, Change::kProgress).written);
-  EXPECT_EQ(writer.calls.size(), 1u);
+  EXPECT_EQ(writer.Calls().size(), 1u);
 }
 
 TEST_F(StatusWriterTest, ATransientChangeRightAfterAWriteWaitsForTheDelay) {
@@ -80,12 +81,12 @@ TEST_F(StatusWriterTest, ATransientChangeRightAfterAWriteWaitsForTheDelay) {
   EXPECT_TRUE(held.status.ok());
   EXPECT_FALSE(held.written);
   EXPECT_EQ(held.held_back, milliseconds(7000));
-  EXPECT_EQ(writer.calls.size(), 1u);
+  EXPECT_EQ(writer.Calls().size(), 1u);
   clock.Advance(seconds(7));
   StatusWriter::Settled due = statuses.Settle(Current(), kNew, kNewer, Change::kTransient);
   EXPECT_TRUE(due.written);
   EXPECT_EQ(due.held_back, std::nullopt);
-  EXPECT_EQ(writer.calls.size(), 2u);
+  EXPECT_EQ(writer.Calls().size(), 2u);
 }
 
 TEST_F(StatusWriterTest, ProgressIsWrittenAtOnceEvenRightAfterAWrite) {
