@@ -4,26 +4,16 @@
 #include <map>
 #include <set>
 
+#include "k8sclient/object_fields.h"
+
 namespace stepline::cli {
 
 namespace {
 
-const k8s::Object& Field(const k8s::Object& obj, const char* key) {
-  static const k8s::Object kNull;
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(key);
-  return it == obj.end() ? kNull : *it;
-}
+using k8s::Child;
+using k8s::StringField;
 
-std::string Str(const k8s::Object& obj, const char* key) {
-  const k8s::Object& v = Field(obj, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
-int64_t Int(const k8s::Object& obj, const char* key) {
-  const k8s::Object& v = Field(obj, key);
-  return v.is_number_integer() ? v.get<int64_t>() : 0;
-}
+int64_t Int(const k8s::Object& obj, const char* key) { return k8s::IntField(obj, key).value_or(0); }
 
 std::vector<std::string> Strings(const k8s::Object& list) {
   std::vector<std::string> out;
@@ -38,40 +28,41 @@ std::vector<ChildView> Children(const k8s::Object& list) {
   std::vector<ChildView> out;
   if (!list.is_array()) return out;
   for (const auto& c : list) {
-    out.push_back({Int(c, "index"), ItemText(Field(c, "item")), Str(c, "phase"), Str(c, "reason"),
-                   Str(c, "message"), Str(c, "jobName"), Int(c, "attempts")});
+    out.push_back({Int(c, "index"), ItemText(Child(c, "item")), StringField(c, "phase"),
+                   StringField(c, "reason"), StringField(c, "message"), StringField(c, "jobName"),
+                   Int(c, "attempts")});
   }
   return out;
 }
 
 StepView StepFromSpec(const k8s::Object& spec) {
   StepView s;
-  s.name = Str(spec, "name");
-  if (std::string type = Str(spec, "type"); !type.empty()) s.type = type;
-  s.depends_on = Strings(Field(spec, "dependsOn"));
-  s.fan_out = !Field(spec, "forEach").is_null();
+  s.name = StringField(spec, "name");
+  if (std::string type = StringField(spec, "type"); !type.empty()) s.type = type;
+  s.depends_on = Strings(Child(spec, "dependsOn"));
+  s.fan_out = !Child(spec, "forEach").is_null();
   return s;
 }
 
 void ApplyStatus(const k8s::Object& st, StepView* s) {
-  if (std::string phase = Str(st, "phase"); !phase.empty()) s->phase = phase;
-  s->reason = Str(st, "reason");
-  s->message = Str(st, "message");
-  s->job_name = Str(st, "jobName");
-  s->reused_from = Str(st, "reusedFrom");
-  s->start_time = Str(st, "startTime");
-  s->completion_time = Str(st, "completionTime");
-  s->next_attempt_time = Str(st, "nextAttemptTime");
+  if (std::string phase = StringField(st, "phase"); !phase.empty()) s->phase = phase;
+  s->reason = StringField(st, "reason");
+  s->message = StringField(st, "message");
+  s->job_name = StringField(st, "jobName");
+  s->reused_from = StringField(st, "reusedFrom");
+  s->start_time = StringField(st, "startTime");
+  s->completion_time = StringField(st, "completionTime");
+  s->next_attempt_time = StringField(st, "nextAttemptTime");
   s->attempts = Int(st, "attempts");
-  const k8s::Object& ch = Field(st, "children");
+  const k8s::Object& ch = Child(st, "children");
   if (ch.is_object()) {
     s->fan_out = true;
     s->children = {Int(ch, "total"), Int(ch, "succeeded"), Int(ch, "failed"), Int(ch, "running"),
                    Int(ch, "pending")};
   }
-  s->failed_children = Children(Field(st, "failedChildren"));
-  s->running_children = Children(Field(st, "runningChildren"));
-  const k8s::Object& outputs = Field(st, "outputs");
+  s->failed_children = Children(Child(st, "failedChildren"));
+  s->running_children = Children(Child(st, "runningChildren"));
+  const k8s::Object& outputs = Child(st, "outputs");
   if (outputs.is_object()) {
     for (const auto& [k, v] : outputs.items()) {
       s->outputs.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
@@ -158,30 +149,31 @@ std::vector<StepView> OrderSteps(std::vector<StepView> steps) {
 
 RunView RunViewFromObject(const k8s::Object& execution) {
   RunView v;
-  const k8s::Object& meta = Field(execution, "metadata");
-  const k8s::Object& spec = Field(execution, "spec");
-  const k8s::Object& status = Field(execution, "status");
-  v.ns = Str(meta, "namespace");
-  v.name = Str(meta, "name");
-  v.creation_time = Str(meta, "creationTimestamp");
-  v.pipeline = Str(spec, "pipelineName");
-  v.status = Str(status, "pipelineExecutionStatus");
+  const k8s::Object& meta = Child(execution, "metadata");
+  const k8s::Object& spec = Child(execution, "spec");
+  const k8s::Object& status = Child(execution, "status");
+  v.ns = StringField(meta, "namespace");
+  v.name = StringField(meta, "name");
+  v.creation_time = StringField(meta, "creationTimestamp");
+  v.pipeline = StringField(spec, "pipelineName");
+  v.status = StringField(status, "pipelineExecutionStatus");
   if (v.status.empty()) v.status = "Pending";
-  v.progress = Str(status, "progress");
-  v.failure_reason = Str(status, "failureReason");
-  v.start_time = Str(status, "startTime");
-  v.completion_time = Str(status, "completionTime");
+  v.progress = StringField(status, "progress");
+  v.failure_reason = StringField(status, "failureReason");
+  v.start_time = StringField(status, "startTime");
+  v.completion_time = StringField(status, "completionTime");
   std::vector<StepView> steps;
-  const k8s::Object& snapshot_steps = Field(Field(status, "pipelineSnapshot"), "steps");
+  const k8s::Object& snapshot_steps = Child(Child(status, "pipelineSnapshot"), "steps");
   if (snapshot_steps.is_array()) {
     for (const auto& s : snapshot_steps) steps.push_back(StepFromSpec(s));
   }
-  const k8s::Object& step_status = Field(status, "steps");
+  const k8s::Object& step_status = Child(status, "steps");
   if (step_status.is_array()) {
     for (const auto& st : step_status) {
       auto it = std::find_if(steps.begin(), steps.end(),
-                             [&](const StepView& s) { return s.name == Str(st, "name"); });
-      if (it == steps.end()) it = steps.insert(steps.end(), StepView{.name = Str(st, "name")});
+                             [&](const StepView& s) { return s.name == StringField(st, "name"); });
+      if (it == steps.end())
+        it = steps.insert(steps.end(), StepView{.name = StringField(st, "name")});
       ApplyStatus(st, &*it);
     }
   }
@@ -191,7 +183,7 @@ RunView RunViewFromObject(const k8s::Object& execution) {
 
 std::vector<StepView> StepsFromPipeline(const k8s::Object& pipeline) {
   std::vector<StepView> steps;
-  const k8s::Object& list = Field(Field(pipeline, "spec"), "steps");
+  const k8s::Object& list = Child(Child(pipeline, "spec"), "steps");
   if (list.is_array()) {
     for (const auto& s : list) steps.push_back(StepFromSpec(s));
   }
@@ -201,8 +193,9 @@ std::vector<StepView> StepsFromPipeline(const k8s::Object& pipeline) {
 void ApplyRetryEvents(const std::vector<k8s::Object>& events, RunView* run) {
   std::map<std::string, std::pair<int64_t, std::string>> last;  // step -> (attempt, class)
   for (const auto& e : events) {
-    if (Str(e, "reason") != "StepRetrying") continue;
-    const std::string msg = Str(e, "message");  // step "x": attempt 1 of 4 failed (Error); ...
+    if (StringField(e, "reason") != "StepRetrying") continue;
+    const std::string msg =
+        StringField(e, "message");  // step "x": attempt 1 of 4 failed (Error); ...
     const size_t name_end = msg.find("\": attempt ");
     const size_t open = msg.find(" failed (");
     if (msg.rfind("step \"", 0) != 0 || name_end == std::string::npos ||

@@ -4,19 +4,17 @@
 #include <cstdio>
 
 #include "controller/log.h"
+#include "k8sclient/object_fields.h"
 
 namespace stepline::controller {
 
 namespace {
 
+using k8s::StringField;
+
 std::shared_ptr<spdlog::logger> Log() {
   static auto logger = NamedLogger("events");
   return logger;
-}
-
-std::string StringField(const k8s::Object& obj, const char* field) {
-  auto it = obj.find(field);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 k8s::Object InvolvedObject(const k8s::Object& regarding) {

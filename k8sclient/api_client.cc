@@ -4,6 +4,7 @@
 
 #include "k8sclient/api_error.h"
 #include "k8sclient/log.h"
+#include "k8sclient/object_fields.h"
 #include "k8sclient/watch_decoder.h"
 
 namespace stepline::k8s {
@@ -30,11 +31,6 @@ bool IsSuccess(int code) { return code >= 200 && code < 300; }
 // JSON text of obj; invalid UTF-8 in strings is replaced instead of throwing.
 std::string Serialize(const Object& obj) {
   return obj.dump(-1, ' ', false, Object::error_handler_t::replace);
-}
-
-std::string StringField(const Object& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 void AddParam(std::string* query, std::string_view name, std::string_view value) {

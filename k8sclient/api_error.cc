@@ -1,4 +1,5 @@
 #include "k8sclient/api_error.h"
+#include "k8sclient/object_fields.h"
 
 #include <array>
 #include <utility>
@@ -39,12 +40,6 @@ std::string Truncate(std::string_view text, size_t max) {
   }
   if (text.size() <= max) return std::string(text);
   return std::string(text.substr(0, max)) + "...";
-}
-
-std::string StringField(const Object& obj, const char* field) {
-  auto it = obj.find(field);
-  if (it == obj.end() || !it->is_string()) return {};
-  return it->get<std::string>();
 }
 
 // "spec.steps[0].name: Required value; ..." from details.causes when the message lacks them.

@@ -1,4 +1,5 @@
 #include "k8sclient/resource.h"
+#include "k8sclient/object_fields.h"
 
 namespace stepline::k8s {
 
@@ -33,12 +34,7 @@ const Resource kPipelineSchedules{"stepline.dev", "v1alpha1", "pipelineschedules
 
 namespace {
 const std::string& StringAt(const Object& obj, const char* field) {
-  static const std::string kEmpty;
-  auto meta = obj.find("metadata");
-  if (meta == obj.end() || !meta->is_object()) return kEmpty;
-  auto it = meta->find(field);
-  if (it == meta->end() || !it->is_string()) return kEmpty;
-  return it->get_ref<const std::string&>();
+  return StringField(Child(obj, "metadata"), field);
 }
 }  // namespace
 

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "k8sclient/object_fields.h"
 #include "localagent/agent_events.h"
 #include "localagent/agent_gc.h"
 #include "localagent/agent_job_controller.h"
@@ -13,10 +14,12 @@
 #include "localagent/agent_quota.h"
 #include "localagent/agent_scheduler.h"
 #include "localagent/file_util.h"
-#include "localagent/json_util.h"
 #include "localagent/pod_util.h"
 
 namespace stepline::localagent {
+
+using k8s::ObjectField;
+using k8s::StringField;
 
 namespace {
 
@@ -187,7 +190,7 @@ void Agent::WireNodes() {
     }
   };
   auto nodes_of = [](const k8s::ObjectPtr& cm) {
-    return StrField(ObjField(*cm, "data"), kNodesKey);
+    return StringField(ObjectField(*cm, "data"), kNodesKey);
   };
   p.node_config.AddEventHandlers(
       {[=](const k8s::ObjectPtr& cm) { on_nodes(nodes_of(cm)); },

@@ -3,10 +3,13 @@
 #include <chrono>
 #include <cstdio>
 
+#include "k8sclient/object_fields.h"
 #include "localagent/agent_log.h"
-#include "localagent/json_util.h"
 
 namespace stepline::localagent {
+
+using k8s::ObjectField;
+using k8s::StringField;
 
 namespace {
 constexpr size_t kMaxCached = 4096;
@@ -23,22 +26,22 @@ k8s::Object EventWriter::NewEvent(const k8s::Object& regarding, bool warning,
       std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
   char suffix[32];
   std::snprintf(suffix, sizeof(suffix), "%llx", static_cast<unsigned long long>(nanos));
-  const auto& meta = ObjField(regarding, "metadata");
-  k8s::Object involved = {{"apiVersion", StrField(regarding, "apiVersion")},
-                          {"kind", StrField(regarding, "kind")},
-                          {"name", StrField(meta, "name")},
-                          {"namespace", StrField(meta, "namespace")},
-                          {"uid", StrField(meta, "uid")},
-                          {"resourceVersion", StrField(meta, "resourceVersion")}};
+  const auto& meta = ObjectField(regarding, "metadata");
+  k8s::Object involved = {{"apiVersion", StringField(regarding, "apiVersion")},
+                          {"kind", StringField(regarding, "kind")},
+                          {"name", StringField(meta, "name")},
+                          {"namespace", StringField(meta, "namespace")},
+                          {"uid", StringField(meta, "uid")},
+                          {"resourceVersion", StringField(meta, "resourceVersion")}};
   k8s::Object source = {{"component", component_}};
   if (!host.empty()) source["host"] = host;
   const std::string stamp = k8s::FormatRfc3339(now);
   return {{"apiVersion", "v1"},
           {"kind", "Event"},
           {"metadata",
-           {{"name", StrField(meta, "name") + "." + suffix},
+           {{"name", StringField(meta, "name") + "." + suffix},
             {"namespace",
-             StrField(meta, "namespace").empty() ? "default" : StrField(meta, "namespace")}}},
+             StringField(meta, "namespace").empty() ? "default" : StringField(meta, "namespace")}}},
           {"involvedObject", involved},
           {"reason", reason},
           {"message", message},

@@ -1,12 +1,17 @@
 #include "localagent/agent_gc.h"
 
+#include "k8sclient/object_fields.h"
 #include "localagent/agent_log.h"
-#include "localagent/json_util.h"
 #include "localagent/owner_resource.h"
 #include "localagent/patches.h"
 #include "localagent/pod_util.h"
 
 namespace stepline::localagent {
+
+using k8s::ArrayField;
+using k8s::BoolField;
+using k8s::ObjectField;
+using k8s::StringField;
 
 namespace {
 
@@ -27,8 +32,8 @@ std::vector<std::string> Split(const std::string& key) {
 }
 
 const k8s::Object* RefTo(const k8s::Object& obj, const std::string& uid) {
-  for (const auto& ref : ArrField(ObjField(obj, "metadata"), "ownerReferences")) {
-    if (StrField(ref, "uid") == uid) return &ref;
+  for (const auto& ref : ArrayField(ObjectField(obj, "metadata"), "ownerReferences")) {
+    if (StringField(ref, "uid") == uid) return &ref;
   }
   return nullptr;
 }
@@ -53,19 +58,19 @@ void GarbageCollector::Stop() {
 }
 
 void GarbageCollector::EnqueueObject(const char* role, const k8s::Object& obj) {
-  loop_.Add(std::string(role) + "|" + StrField(obj, "apiVersion") + "|" + StrField(obj, "kind") +
-            "|" + k8s::NamespaceOf(obj) + "|" + k8s::NameOf(obj));
+  loop_.Add(std::string(role) + "|" + StringField(obj, "apiVersion") + "|" +
+            StringField(obj, "kind") + "|" + k8s::NamespaceOf(obj) + "|" + k8s::NameOf(obj));
 }
 
 void GarbageCollector::EnqueueOwners(const k8s::Object& obj) {
-  for (const auto& ref : ArrField(ObjField(obj, "metadata"), "ownerReferences")) {
-    loop_.Add("own|" + StrField(ref, "apiVersion") + "|" + StrField(ref, "kind") + "|" +
-              k8s::NamespaceOf(obj) + "|" + StrField(ref, "name"));
+  for (const auto& ref : ArrayField(ObjectField(obj, "metadata"), "ownerReferences")) {
+    loop_.Add("own|" + StringField(ref, "apiVersion") + "|" + StringField(ref, "kind") + "|" +
+              k8s::NamespaceOf(obj) + "|" + StringField(ref, "name"));
   }
 }
 
 void GarbageCollector::OnDependent(const k8s::ObjectPtr& obj) {
-  if (!ArrField(ObjField(*obj, "metadata"), "ownerReferences").empty()) {
+  if (!ArrayField(ObjectField(*obj, "metadata"), "ownerReferences").empty()) {
     EnqueueObject("dep", *obj);
   }
   if (IsBeingDeleted(*obj)) EnqueueObject("own", *obj);
@@ -118,10 +123,10 @@ k8s::CacheReader* GarbageCollector::InformerFor(const k8s::Resource& res, bool* 
 
 GarbageCollector::OwnerState GarbageCollector::Lookup(const std::string& ns,
                                                       const k8s::Object& ref) {
-  auto res = ResourceForKind(StrField(ref, "apiVersion"), StrField(ref, "kind"));
+  auto res = ResourceForKind(StringField(ref, "apiVersion"), StringField(ref, "kind"));
   if (!res) return OwnerState::kPresent;  // cannot tell: keep the dependent
   const std::string owner_ns = res->namespaced ? ns : "";
-  const std::string uid = StrField(ref, "uid");
+  const std::string uid = StringField(ref, "uid");
   auto state_of = [&](const k8s::Object& owner) {
     return IsBeingDeleted(owner) && HasFinalizer(owner, kForeground)
                ? OwnerState::kDeletingForeground
@@ -130,11 +135,11 @@ GarbageCollector::OwnerState GarbageCollector::Lookup(const std::string& ns,
   bool synced = false;
   k8s::CacheReader* cache = InformerFor(*res, &synced);
   if (!synced) return OwnerState::kUnknown;
-  if (auto cached = cache->Get(owner_ns, StrField(ref, "name"));
+  if (auto cached = cache->Get(owner_ns, StringField(ref, "name"));
       cached && k8s::UidOf(*cached) == uid) {
     return state_of(*cached);
   }
-  auto live = client_.Get(*res, owner_ns, StrField(ref, "name"));
+  auto live = client_.Get(*res, owner_ns, StringField(ref, "name"));
   if (live.ok()) return k8s::UidOf(*live) == uid ? state_of(*live) : OwnerState::kAbsent;
   return live.status().IsNotFound() ? OwnerState::kAbsent : OwnerState::kUnknown;
 }
@@ -156,10 +161,10 @@ SyncOutcome GarbageCollector::SyncDependent(const k8s::Resource& res, const std:
   if (!obj || IsBeingDeleted(*obj)) return SyncOutcome::Done();
   std::vector<std::string> not_solid;  // absent, or waiting for their dependents
   bool present = false, foreground = false;
-  for (const auto& ref : ArrField(ObjField(*obj, "metadata"), "ownerReferences")) {
+  for (const auto& ref : ArrayField(ObjectField(*obj, "metadata"), "ownerReferences")) {
     const OwnerState state = Lookup(ns, ref);
     if (state == OwnerState::kUnknown) return SyncOutcome::Retry();
-    if (state != OwnerState::kPresent) not_solid.push_back(StrField(ref, "uid"));
+    if (state != OwnerState::kPresent) not_solid.push_back(StringField(ref, "uid"));
     present = present || state == OwnerState::kPresent;
     foreground = foreground || state == OwnerState::kDeletingForeground;
   }

@@ -1,13 +1,17 @@
 #include "localagent/agent_job_controller.h"
 
 #include "controller/rate_limiter.h"
+#include "k8sclient/object_fields.h"
 #include "localagent/agent_log.h"
 #include "localagent/job_pod.h"
-#include "localagent/json_util.h"
 #include "localagent/patches.h"
 #include "localagent/pod_util.h"
 
 namespace stepline::localagent {
+
+using k8s::IntField;
+using k8s::ObjectField;
+using k8s::StringField;
 
 namespace {
 
@@ -17,11 +21,11 @@ constexpr auto kExpectationTimeout = std::chrono::seconds(30);
 // The Job's key if the object's controller is a Job.
 std::string ControllerJobKey(const k8s::Object& obj) {
   const k8s::Object* ref = k8s::ControllerOf(obj);
-  if (ref == nullptr || StrField(*ref, "kind") != "Job" ||
-      StrField(*ref, "apiVersion") != "batch/v1") {
+  if (ref == nullptr || StringField(*ref, "kind") != "Job" ||
+      StringField(*ref, "apiVersion") != "batch/v1") {
     return {};
   }
-  return k8s::NamespaceOf(obj) + "/" + StrField(*ref, "name");
+  return k8s::NamespaceOf(obj) + "/" + StringField(*ref, "name");
 }
 
 }  // namespace
@@ -59,7 +63,7 @@ std::vector<k8s::ObjectPtr> JobController::ControlledPods(const k8s::Object& job
   std::vector<k8s::ObjectPtr> out;
   for (const auto& pod : pods_.ListByOwner(k8s::UidOf(job))) {
     const k8s::Object* ref = k8s::ControllerOf(*pod);
-    if (ref != nullptr && StrField(*ref, "uid") == k8s::UidOf(job)) out.push_back(pod);
+    if (ref != nullptr && StringField(*ref, "uid") == k8s::UidOf(job)) out.push_back(pod);
   }
   return out;
 }
@@ -116,7 +120,7 @@ bool JobController::Apply(const k8s::Object& job, const JobSyncResult& result) {
   if (created > 0) {
     status["active"] = IntField(status, "active").value_or(0) + created;
   }
-  if (ObjField(job, "status") != status) {
+  if (ObjectField(job, "status") != status) {
     k8s::Object updated = job;
     updated["status"] = std::move(status);
     auto r = client_.UpdateStatus(k8s::resources::kJobs, ns, updated);
@@ -199,11 +203,11 @@ SyncOutcome JobController::SyncOrphanPod(const std::string& ns, const std::strin
   if (!pod || !HasFinalizer(*pod, kJobTrackingFinalizer)) return SyncOutcome::Done();
   const k8s::Object* ref = k8s::ControllerOf(*pod);
   if (ref == nullptr) return SyncOutcome::Done();
-  const k8s::ObjectPtr cached = jobs_.Get(ns, StrField(*ref, "name"));
-  if (cached && k8s::UidOf(*cached) == StrField(*ref, "uid")) return SyncOutcome::Done();
+  const k8s::ObjectPtr cached = jobs_.Get(ns, StringField(*ref, "name"));
+  if (cached && k8s::UidOf(*cached) == StringField(*ref, "uid")) return SyncOutcome::Done();
   if (!IsPodTerminal(*pod) && !IsBeingDeleted(*pod)) return SyncOutcome::Done();
-  auto live = client_.Get(k8s::resources::kJobs, ns, StrField(*ref, "name"));
-  if (live.ok() && k8s::UidOf(*live) == StrField(*ref, "uid")) return SyncOutcome::Done();
+  auto live = client_.Get(k8s::resources::kJobs, ns, StringField(*ref, "name"));
+  if (live.ok() && k8s::UidOf(*live) == StringField(*ref, "uid")) return SyncOutcome::Done();
   if (!live.ok() && !live.status().IsNotFound()) return SyncOutcome::Retry();
   return RemoveTrackingFinalizer(ns, name) ? SyncOutcome::Done() : SyncOutcome::Retry();
 }

@@ -5,13 +5,18 @@
 #include <filesystem>
 
 #include "controller/rate_limiter.h"
+#include "k8sclient/object_fields.h"
 #include "localagent/agent_log.h"
 #include "localagent/agent_pods.h"
 #include "localagent/file_util.h"
-#include "localagent/json_util.h"
 #include "localagent/pod_util.h"
 
 namespace stepline::localagent {
+
+using k8s::ArrayField;
+using k8s::IntField;
+using k8s::ObjectField;
+using k8s::StringField;
 
 namespace {
 
@@ -37,9 +42,9 @@ milliseconds Earliest(milliseconds a, milliseconds b) {
 }
 
 bool PastActiveDeadline(const k8s::Object& pod, k8s::WallTime now) {
-  const auto deadline = IntField(ObjField(pod, "spec"), "activeDeadlineSeconds");
+  const auto deadline = IntField(ObjectField(pod, "spec"), "activeDeadlineSeconds");
   k8s::WallTime start;
-  const std::string started = StrField(ObjField(pod, "status"), "startTime");
+  const std::string started = StringField(ObjectField(pod, "status"), "startTime");
   if (!deadline || started.empty() || !k8s::ParseRfc3339(started, &start)) return false;
   return now >= start + std::chrono::seconds(*deadline);
 }
@@ -82,7 +87,7 @@ void Kubelet::Stop() {
 }
 
 void Kubelet::OnPod(const k8s::ObjectPtr& pod) {
-  if (!StrField(ObjField(*pod, "spec"), "nodeName").empty()) loop_.Add(k8s::KeyOf(*pod));
+  if (!StringField(ObjectField(*pod, "spec"), "nodeName").empty()) loop_.Add(k8s::KeyOf(*pod));
 }
 
 void Kubelet::OnPodDeleted(const k8s::ObjectPtr& pod) { loop_.Add(k8s::KeyOf(*pod)); }
@@ -118,7 +123,7 @@ SyncOutcome Kubelet::SyncKey(const std::string& key) {
     running_here = it != workers_.end();
   }
   // A pod keeps being served where it runs, even if its node was removed meanwhile.
-  if (!pod || (!running_here && !nodes_.Has(StrField(ObjField(*pod, "spec"), "nodeName")))) {
+  if (!pod || (!running_here && !nodes_.Has(StringField(ObjectField(*pod, "spec"), "nodeName")))) {
     return SyncOutcome::Done();
   }
   return SyncPod(*pod);
@@ -143,19 +148,19 @@ Kubelet::PodWorker& Kubelet::WorkerFor(const k8s::Object& pod) {
   w.uid = k8s::UidOf(pod);
   w.ns = k8s::NamespaceOf(pod);
   w.name = k8s::NameOf(pod);
-  w.node = StrField(ObjField(pod, "spec"), "nodeName");
+  w.node = StringField(ObjectField(pod, "spec"), "nodeName");
   w.grace_seconds = TerminationGraceSeconds(pod);
   const bool ran_before = PodPhase(pod) == "Running";  // by an agent that has since restarted
-  const k8s::Object& spec = ObjField(pod, "spec");
-  const bool has_init = !ArrField(spec, "initContainers").empty();
+  const k8s::Object& spec = ObjectField(pod, "spec");
+  const bool has_init = !ArrayField(spec, "initContainers").empty();
   for (const char* field : {"initContainers", "containers"}) {
-    for (const auto& cs : ArrField(spec, field)) {
+    for (const auto& cs : ArrayField(spec, field)) {
       Container c;
-      c.run.name = StrField(cs, "name");
+      c.run.name = StringField(cs, "name");
       c.init = std::string(field) == "initContainers";
       c.sidecar = c.init && IsSidecar(cs);
       if (has_init) c.run.waiting_reason = "PodInitializing";
-      c.termination_policy = StrField(cs, "terminationMessagePolicy");
+      c.termination_policy = StringField(cs, "terminationMessagePolicy");
       if (ran_before || IsPodTerminal(pod)) {
         c.run.state = State::kTerminated;
         c.run.exit_code = 137;
@@ -218,11 +223,11 @@ k8s::Status Kubelet::WriteStatus(const k8s::Object& pod, const std::vector<Conta
     }
     return status;
   };
-  if (ObjField(pod, "status") == build(pod)) return k8s::Status::Ok();
+  if (ObjectField(pod, "status") == build(pod)) return k8s::Status::Ok();
   return EditPodStatus(client_, k8s::NamespaceOf(pod), k8s::NameOf(pod), [&](k8s::Object& fresh) {
     if (k8s::UidOf(fresh) != k8s::UidOf(pod)) return false;
     k8s::Object status = build(fresh);
-    if (ObjField(fresh, "status") == status) return false;
+    if (ObjectField(fresh, "status") == status) return false;
     fresh["status"] = status;
     return true;
   });

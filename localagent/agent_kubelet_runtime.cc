@@ -2,13 +2,17 @@
 #include <filesystem>
 
 #include "k8sclient/base64.h"
+#include "k8sclient/object_fields.h"
 #include "localagent/agent_kubelet.h"
 #include "localagent/agent_log.h"
 #include "localagent/file_util.h"
-#include "localagent/json_util.h"
 #include "localagent/resources.h"
 
 namespace stepline::localagent {
+
+using k8s::ArrayField;
+using k8s::ObjectField;
+using k8s::StringField;
 
 namespace {
 
@@ -20,7 +24,7 @@ constexpr const char* kName = "kubelet";
 constexpr auto kConfigErrorRetry = std::chrono::seconds(10);
 
 int64_t MemoryLimitBytes(const k8s::Object& container) {
-  auto limits = ParseResourceList(ObjField(ObjField(container, "resources"), "limits"));
+  auto limits = ParseResourceList(ObjectField(ObjectField(container, "resources"), "limits"));
   if (!limits.ok()) return 0;
   auto it = limits->find("memory");
   return it == limits->end() ? 0 : it->second.Value();
@@ -45,7 +49,7 @@ void FailToStart(ContainerRun& run, const std::string& message, k8s::WallTime no
 Kubelet::Container* Kubelet::StartIfWaiting(const k8s::Object& pod, const k8s::Object& spec,
                                             PodWorker& w) {
   for (auto& c : w.containers) {
-    if (c.run.name != StrField(spec, "name")) continue;
+    if (c.run.name != StringField(spec, "name")) continue;
     if (c.run.state == State::kWaiting) StartContainer(pod, spec, w, c);
     return &c;
   }
@@ -56,7 +60,7 @@ Kubelet::Container* Kubelet::StartIfWaiting(const k8s::Object& pod, const k8s::O
 // only has to have started. *done once all are; the regular containers may then start.
 milliseconds Kubelet::StartInitContainers(const k8s::Object& pod, PodWorker& w, bool* done) {
   *done = false;
-  for (const auto& spec : ArrField(ObjField(pod, "spec"), "initContainers")) {
+  for (const auto& spec : ArrayField(ObjectField(pod, "spec"), "initContainers")) {
     const Container* c = StartIfWaiting(pod, spec, w);
     if (c == nullptr) continue;
     if (c->run.state == State::kWaiting) {
@@ -75,7 +79,7 @@ milliseconds Kubelet::StartContainers(const k8s::Object& pod, PodWorker& w) {
   bool initialized = false;
   milliseconds requeue = StartInitContainers(pod, w, &initialized);
   if (!initialized) return requeue;
-  for (const auto& spec : ArrField(ObjField(pod, "spec"), "containers")) {
+  for (const auto& spec : ArrayField(ObjectField(pod, "spec"), "containers")) {
     const Container* c = StartIfWaiting(pod, spec, w);
     if (c != nullptr && c->run.state == State::kWaiting) {
       requeue = std::chrono::duration_cast<milliseconds>(kConfigErrorRetry);
@@ -137,13 +141,13 @@ void Kubelet::StartContainer(const k8s::Object& pod, const k8s::Object& spec, Po
   ProcessSpec ps;
   ps.argv = launch->argv;
   ps.env = launch->env;
-  ps.working_dir = DefaultIfEmpty(StrField(spec, "workingDir"), PodDir(w.uid));
+  ps.working_dir = DefaultIfEmpty(StringField(spec, "workingDir"), PodDir(w.uid));
   MakeDirs(ps.working_dir);
   ps.log_path = c.log_path;
   if (options_.termination_log_mounted) {
     ps.termination_message_host_file = c.termination_file;
     ps.termination_message_path =
-        DefaultIfEmpty(StrField(spec, "terminationMessagePath"), "/dev/termination-log");
+        DefaultIfEmpty(StringField(spec, "terminationMessagePath"), "/dev/termination-log");
   }
   ps.mounts = *mounts;
   ps.sandbox_dir = options_.work_dir + "/sandbox/" + w.uid + "-" + name;
@@ -174,10 +178,10 @@ std::optional<std::map<std::string, std::string>> ApiEnvSources::ConfigMapData(
   auto cm = client_.Get(k8s::resources::kConfigMaps, ns, name);
   if (!cm.ok()) return std::nullopt;
   std::map<std::string, std::string> out;
-  for (const auto& [k, v] : ObjField(*cm, "data").items()) {
+  for (const auto& [k, v] : ObjectField(*cm, "data").items()) {
     if (v.is_string()) out[k] = v.get<std::string>();
   }
-  for (const auto& [k, v] : ObjField(*cm, "binaryData").items()) {
+  for (const auto& [k, v] : ObjectField(*cm, "binaryData").items()) {
     if (auto decoded = v.is_string() ? DecodeBase64(v.get<std::string>()) : std::nullopt) {
       out[k] = *decoded;
     }
@@ -190,13 +194,13 @@ std::optional<std::map<std::string, std::string>> ApiEnvSources::SecretData(
   auto secret = client_.Get(k8s::resources::kSecrets, ns, name);
   if (!secret.ok()) return std::nullopt;
   std::map<std::string, std::string> out;
-  for (const auto& [k, v] : ObjField(*secret, "data").items()) {
+  for (const auto& [k, v] : ObjectField(*secret, "data").items()) {
     if (auto decoded = v.is_string() ? DecodeBase64(v.get<std::string>()) : std::nullopt) {
       out[k] = *decoded;
     }
   }
   // The test server stores stringData as it is (a real one merges it into data).
-  for (const auto& [k, v] : ObjField(*secret, "stringData").items()) {
+  for (const auto& [k, v] : ObjectField(*secret, "stringData").items()) {
     if (v.is_string()) out[k] = v.get<std::string>();
   }
   return out;

@@ -2,10 +2,14 @@
 
 #include <cstdio>
 
+#include "k8sclient/object_fields.h"
 #include "localagent/agent_log.h"
-#include "localagent/json_util.h"
 
 namespace stepline::localagent {
+
+using k8s::IntField;
+using k8s::ObjectField;
+using k8s::StringField;
 
 namespace {
 
@@ -25,10 +29,11 @@ std::string MicroTime(k8s::WallTime t) {
 }
 
 bool HeldByOther(const k8s::Object& lease, const std::string& me, k8s::WallTime now) {
-  const auto& spec = ObjField(lease, "spec");
-  const std::string holder = StrField(spec, "holderIdentity");
+  const auto& spec = ObjectField(lease, "spec");
+  const std::string holder = StringField(spec, "holderIdentity");
   k8s::WallTime renewed;
-  if (holder.empty() || holder == me || !k8s::ParseRfc3339(StrField(spec, "renewTime"), &renewed)) {
+  if (holder.empty() || holder == me ||
+      !k8s::ParseRfc3339(StringField(spec, "renewTime"), &renewed)) {
     return false;
   }
   const auto duration = std::chrono::seconds(IntField(spec, "leaseDurationSeconds").value_or(15));
@@ -54,7 +59,7 @@ k8s::Status AgentLease::TryTake(bool first) {
                                       {"metadata", {{"name", kLeaseName}, {"namespace", ns_}}}};
   if (lease.ok() && HeldByOther(obj, identity_, now)) {
     return k8s::Status::Conflict("another stepline-local-agent (" +
-                                 StrField(ObjField(obj, "spec"), "holderIdentity") +
+                                 StringField(ObjectField(obj, "spec"), "holderIdentity") +
                                  ") is running against this server; stop it first");
   }
   auto& spec = obj["spec"];

@@ -3,11 +3,15 @@
 #include <fstream>
 #include <thread>
 
+#include "k8sclient/object_fields.h"
 #include "localagent/agent_log.h"
 #include "localagent/container_logs.h"
-#include "localagent/json_util.h"
 
 namespace stepline::localagent {
+
+using k8s::ArrayField;
+using k8s::ObjectField;
+using k8s::StringField;
 
 namespace {
 
@@ -31,8 +35,8 @@ std::string ReadFrom(const std::string& path, size_t offset) {
 
 // The container's status in the pod, or an empty object.
 const k8s::Object& ContainerStatus(const k8s::Object& pod, const std::string& container) {
-  for (const auto& cs : ArrField(ObjField(pod, "status"), "containerStatuses")) {
-    if (StrField(cs, "name") == container) return cs;
+  for (const auto& cs : ArrayField(ObjectField(pod, "status"), "containerStatuses")) {
+    if (StringField(cs, "name") == container) return cs;
   }
   static const k8s::Object kEmpty = k8s::Object::object();
   return kEmpty;
@@ -40,9 +44,9 @@ const k8s::Object& ContainerStatus(const k8s::Object& pod, const std::string& co
 
 bool Terminated(const k8s::Object* pod, const std::string& container) {
   if (pod == nullptr) return true;  // deleted: nothing will be written any more
-  const std::string phase = StrField(ObjField(*pod, "status"), "phase");
+  const std::string phase = StringField(ObjectField(*pod, "status"), "phase");
   if (phase == "Succeeded" || phase == "Failed") return true;
-  return ObjField(ContainerStatus(*pod, container), "state").contains("terminated");
+  return ObjectField(ContainerStatus(*pod, container), "state").contains("terminated");
 }
 
 }  // namespace
@@ -79,8 +83,8 @@ void KubeletLogServer::Serve(const k8s::ServerRequest& req, k8s::ServerResponse&
   const std::string path = ContainerLogPath(work_dir_, t.ns, t.pod, k8s::UidOf(*pod), t.container);
   if (!std::ifstream(path)) {
     const k8s::Object& waiting =
-        ObjField(ObjField(ContainerStatus(*pod, t.container), "state"), "waiting");
-    const std::string reason = StrField(waiting, "reason");
+        ObjectField(ObjectField(ContainerStatus(*pod, t.container), "state"), "waiting");
+    const std::string reason = StringField(waiting, "reason");
     resp.Send(400, "text/plain",
               ref + " is waiting to start: " + (reason.empty() ? "ContainerCreating" : reason));
     return;

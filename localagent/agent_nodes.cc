@@ -2,9 +2,12 @@
 
 #include <sstream>
 
-#include "localagent/json_util.h"
+#include "k8sclient/object_fields.h"
 
 namespace stepline::localagent {
+
+using k8s::ObjectField;
+using k8s::StringField;
 
 NodeRegistry::NodeRegistry(std::vector<NodeSpec> static_nodes) : static_(std::move(static_nodes)) {}
 
@@ -62,7 +65,7 @@ k8s::Status EditNodes(k8s::Client& client, const std::string& ns, const std::str
       continue;
     }
     k8s::Object obj = *cm;
-    const std::string current = StrField(ObjField(obj, "data"), kNodesKey);
+    const std::string current = StringField(ObjectField(obj, "data"), kNodesKey);
     obj["data"][kNodesKey] = WithoutNode(current, name) + add_line;
     auto updated = client.Update(k8s::resources::kConfigMaps, ns, obj);
     if (updated.ok() || !updated.status().IsConflict()) return updated.status();

@@ -1,8 +1,11 @@
 #include "localagent/agent_pods.h"
 
-#include "localagent/json_util.h"
+#include "k8sclient/object_fields.h"
 
 namespace stepline::localagent {
+
+using k8s::ObjectField;
+using k8s::StringField;
 
 k8s::Status EditPodStatus(k8s::Client& client, const std::string& ns, const std::string& name,
                           const std::function<bool(k8s::Object& pod)>& edit) {
@@ -22,10 +25,10 @@ k8s::Status EditPodStatus(k8s::Client& client, const std::string& ns, const std:
 k8s::Status SetPodCondition(k8s::Client& client, const std::string& ns, const std::string& name,
                             const ConditionValue& condition, k8s::WallTime now) {
   return EditPodStatus(client, ns, name, [&](k8s::Object& pod) {
-    const k8s::Object* existing = FindCondition(ObjField(pod, "status"), condition.type);
-    if (existing != nullptr && StrField(*existing, "status") == condition.status &&
-        StrField(*existing, "reason") == condition.reason &&
-        StrField(*existing, "message") == condition.message) {
+    const k8s::Object* existing = FindCondition(ObjectField(pod, "status"), condition.type);
+    if (existing != nullptr && StringField(*existing, "status") == condition.status &&
+        StringField(*existing, "reason") == condition.reason &&
+        StringField(*existing, "message") == condition.message) {
       return false;
     }
     if (!pod["status"].is_object()) pod["status"] = k8s::Object::object();

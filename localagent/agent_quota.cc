@@ -2,11 +2,13 @@
 
 #include <algorithm>
 
+#include "k8sclient/object_fields.h"
 #include "localagent/agent_log.h"
-#include "localagent/json_util.h"
 #include "localagent/pod_util.h"
 
 namespace stepline::localagent {
+
+using k8s::ObjectField;
 
 namespace {
 
@@ -16,7 +18,7 @@ std::vector<QuotaState> QuotasOf(const k8s::CacheReader& quotas, const std::stri
                                  const ResourceList& usage) {
   std::vector<QuotaState> out;
   for (const auto& q : quotas.List(ns)) {
-    auto hard = ParseResourceList(ObjField(ObjField(*q, "spec"), "hard"));
+    auto hard = ParseResourceList(ObjectField(ObjectField(*q, "spec"), "hard"));
     if (!hard.ok()) continue;
     out.push_back({k8s::NameOf(*q), *hard, QuotaUsedFor(*hard, usage)});
   }
@@ -93,10 +95,10 @@ SyncOutcome QuotaController::Sync(const std::string& ns) {
   const ResourceList usage = admission_.NamespaceUsage(ns);
   bool retry = false;
   for (const auto& q : objects) {
-    auto hard = ParseResourceList(ObjField(ObjField(*q, "spec"), "hard"));
+    auto hard = ParseResourceList(ObjectField(ObjectField(*q, "spec"), "hard"));
     if (!hard.ok()) continue;
     const k8s::Object want = StatusJson(*hard, QuotaUsedFor(*hard, usage));
-    if (ObjField(*q, "status") == want) continue;
+    if (ObjectField(*q, "status") == want) continue;
     k8s::Object updated = *q;
     updated["status"] = want;
     auto r = client_.UpdateStatus(k8s::resources::kResourceQuotas, ns, updated);

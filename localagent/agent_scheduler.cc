@@ -1,12 +1,15 @@
 #include "localagent/agent_scheduler.h"
 
 #include "controller/rate_limiter.h"
+#include "k8sclient/object_fields.h"
 #include "localagent/agent_log.h"
 #include "localagent/agent_pods.h"
-#include "localagent/json_util.h"
 #include "localagent/pod_util.h"
 
 namespace stepline::localagent {
+
+using k8s::ObjectField;
+using k8s::StringField;
 
 namespace {
 
@@ -14,15 +17,15 @@ constexpr const char* kName = "default-scheduler";
 constexpr auto kRetryUnschedulable = std::chrono::seconds(30);
 
 bool WantsScheduling(const k8s::Object& pod) {
-  const auto& spec = ObjField(pod, "spec");
-  const std::string scheduler = StrField(spec, "schedulerName");
-  return StrField(spec, "nodeName").empty() && !IsPodTerminal(pod) && !IsBeingDeleted(pod) &&
+  const auto& spec = ObjectField(pod, "spec");
+  const std::string scheduler = StringField(spec, "schedulerName");
+  return StringField(spec, "nodeName").empty() && !IsPodTerminal(pod) && !IsBeingDeleted(pod) &&
          (scheduler.empty() || scheduler == kName);
 }
 
 std::map<std::string, std::string> NodeSelectorOf(const k8s::Object& pod) {
   std::map<std::string, std::string> out;
-  for (const auto& [k, v] : ObjField(ObjField(pod, "spec"), "nodeSelector").items()) {
+  for (const auto& [k, v] : ObjectField(ObjectField(pod, "spec"), "nodeSelector").items()) {
     if (v.is_string()) out[k] = v.get<std::string>();
   }
   return out;
@@ -69,7 +72,7 @@ std::vector<NodeUsage> Scheduler::Usage() {
   };
   k8s::MutexLock lock(mu_);
   for (const auto& pod : pods_.List("")) {
-    const std::string node = StrField(ObjField(*pod, "spec"), "nodeName");
+    const std::string node = StringField(ObjectField(*pod, "spec"), "nodeName");
     const std::string key = k8s::KeyOf(*pod);
     if (node.empty()) continue;
     assumed_.erase(key);

@@ -1,9 +1,14 @@
 #include "localagent/container_env.h"
 
-#include "localagent/json_util.h"
+#include "k8sclient/object_fields.h"
 #include "localagent/resources.h"
 
 namespace stepline::localagent {
+
+using k8s::ArrayField;
+using k8s::BoolField;
+using k8s::ObjectField;
+using k8s::StringField;
 
 namespace {
 
@@ -21,8 +26,8 @@ struct EnvBuilder {
 k8s::Result<std::string> KeyRef(const k8s::Object& pod, const k8s::Object& ref, bool secret,
                                 const EnvSources& sources, bool* skip) {
   const std::string ns = k8s::NamespaceOf(pod);
-  const std::string name = StrField(ref, "name");
-  const std::string key = StrField(ref, "key");
+  const std::string name = StringField(ref, "name");
+  const std::string key = StringField(ref, "key");
   const bool optional = BoolField(ref, "optional", false);
   auto data = secret ? sources.SecretData(ns, name) : sources.ConfigMapData(ns, name);
   const std::string kind = secret ? "Secret" : "ConfigMap";
@@ -43,35 +48,35 @@ k8s::Result<std::string> KeyRef(const k8s::Object& pod, const k8s::Object& ref, 
 }
 
 k8s::Result<std::string> FieldRef(const k8s::Object& pod, const std::string& path) {
-  const auto& meta = ObjField(pod, "metadata");
-  if (path == "metadata.name") return StrField(meta, "name");
-  if (path == "metadata.namespace") return StrField(meta, "namespace");
-  if (path == "metadata.uid") return StrField(meta, "uid");
-  if (path == "spec.nodeName") return StrField(ObjField(pod, "spec"), "nodeName");
+  const auto& meta = ObjectField(pod, "metadata");
+  if (path == "metadata.name") return StringField(meta, "name");
+  if (path == "metadata.namespace") return StringField(meta, "namespace");
+  if (path == "metadata.uid") return StringField(meta, "uid");
+  if (path == "spec.nodeName") return StringField(ObjectField(pod, "spec"), "nodeName");
   if (path == "spec.serviceAccountName")
-    return StrField(ObjField(pod, "spec"), "serviceAccountName");
+    return StringField(ObjectField(pod, "spec"), "serviceAccountName");
   if (path == "status.podIP" || path == "status.hostIP") return std::string("127.0.0.1");
   for (const char* map : {"labels", "annotations"}) {
     const std::string prefix = std::string("metadata.") + map + "['";
     if (path.rfind(prefix, 0) == 0 && path.size() > prefix.size() + 2) {
       const std::string key = path.substr(prefix.size(), path.size() - prefix.size() - 2);
-      return StrField(ObjField(meta, map), key.c_str());
+      return StringField(ObjectField(meta, map), key.c_str());
     }
   }
   return k8s::Status::Invalid("unsupported fieldRef " + path);
 }
 
 k8s::Result<std::string> ResourceFieldRef(const k8s::Object& container, const k8s::Object& ref) {
-  const std::string resource = StrField(ref, "resource");
+  const std::string resource = StringField(ref, "resource");
   const size_t dot = resource.find('.');
   if (dot == std::string::npos) return k8s::Status::Invalid("bad resourceFieldRef " + resource);
-  const auto& res = ObjField(container, "resources");
-  auto list = ParseResourceList(ObjField(res, resource.substr(0, dot).c_str()));
+  const auto& res = ObjectField(container, "resources");
+  auto list = ParseResourceList(ObjectField(res, resource.substr(0, dot).c_str()));
   if (!list.ok()) return list.status();
   auto it = list->find(resource.substr(dot + 1));
   if (it == list->end()) return std::string("0");
   auto divisor =
-      k8s::Quantity::Parse(StrField(ref, "divisor").empty() ? "1" : StrField(ref, "divisor"));
+      k8s::Quantity::Parse(StringField(ref, "divisor").empty() ? "1" : StringField(ref, "divisor"));
   if (!divisor.ok() || divisor->MilliValue() == 0) return it->second.ToString();
   const int64_t d = divisor->MilliValue();
   return std::to_string((it->second.MilliValue() + d - 1) / d);
@@ -79,11 +84,11 @@ k8s::Result<std::string> ResourceFieldRef(const k8s::Object& container, const k8
 
 k8s::Status AddEnvFrom(const k8s::Object& pod, const k8s::Object& container,
                        const EnvSources& sources, EnvBuilder* env) {
-  for (const auto& from : ArrField(container, "envFrom")) {
-    const std::string prefix = StrField(from, "prefix");
+  for (const auto& from : ArrayField(container, "envFrom")) {
+    const std::string prefix = StringField(from, "prefix");
     const bool secret = from.contains("secretRef");
-    const auto& ref = ObjField(from, secret ? "secretRef" : "configMapRef");
-    const std::string name = StrField(ref, "name");
+    const auto& ref = ObjectField(from, secret ? "secretRef" : "configMapRef");
+    const std::string name = StringField(ref, "name");
     auto data = secret ? sources.SecretData(k8s::NamespaceOf(pod), name)
                        : sources.ConfigMapData(k8s::NamespaceOf(pod), name);
     if (!data) {
@@ -97,23 +102,23 @@ k8s::Status AddEnvFrom(const k8s::Object& pod, const k8s::Object& container,
 
 k8s::Status AddEnv(const k8s::Object& pod, const k8s::Object& container, const EnvSources& sources,
                    EnvBuilder* env) {
-  for (const auto& entry : ArrField(container, "env")) {
-    const std::string name = StrField(entry, "name");
-    const auto& from = ObjField(entry, "valueFrom");
+  for (const auto& entry : ArrayField(container, "env")) {
+    const std::string name = StringField(entry, "name");
+    const auto& from = ObjectField(entry, "valueFrom");
     if (from.empty()) {
-      env->Set(name, ExpandVars(StrField(entry, "value"), env->vars));
+      env->Set(name, ExpandVars(StringField(entry, "value"), env->vars));
       continue;
     }
     bool skip = false;
     k8s::Result<std::string> value = std::string();
     if (from.contains("configMapKeyRef") || from.contains("secretKeyRef")) {
       const bool secret = from.contains("secretKeyRef");
-      value = KeyRef(pod, ObjField(from, secret ? "secretKeyRef" : "configMapKeyRef"), secret,
+      value = KeyRef(pod, ObjectField(from, secret ? "secretKeyRef" : "configMapKeyRef"), secret,
                      sources, &skip);
     } else if (from.contains("fieldRef")) {
-      value = FieldRef(pod, StrField(ObjField(from, "fieldRef"), "fieldPath"));
+      value = FieldRef(pod, StringField(ObjectField(from, "fieldRef"), "fieldPath"));
     } else if (from.contains("resourceFieldRef")) {
-      value = ResourceFieldRef(container, ObjField(from, "resourceFieldRef"));
+      value = ResourceFieldRef(container, ObjectField(from, "resourceFieldRef"));
     }
     if (!value.ok()) return value.status();
     if (!skip) env->Set(name, *value);
@@ -158,7 +163,7 @@ k8s::Result<ContainerLaunch> BuildContainerLaunch(
   ContainerLaunch launch;
   for (const auto& name : env.order) launch.env.push_back(name + "=" + env.vars[name]);
   for (const char* list : {"command", "args"}) {
-    for (const auto& arg : ArrField(container, list)) {
+    for (const auto& arg : ArrayField(container, list)) {
       if (arg.is_string()) launch.argv.push_back(ExpandVars(arg.get<std::string>(), env.vars));
     }
   }

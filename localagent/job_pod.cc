@@ -1,9 +1,12 @@
 #include "localagent/job_pod.h"
 
-#include "localagent/json_util.h"
+#include "k8sclient/object_fields.h"
 #include "localagent/pod_util.h"
 
 namespace stepline::localagent {
+
+using k8s::ObjectField;
+using k8s::StringField;
 
 namespace {
 
@@ -26,7 +29,7 @@ std::string ImagePullPolicyFor(const std::string& image) {
 void DefaultContainer(k8s::Object* c) {
   SetDefault(c, "terminationMessagePath", "/dev/termination-log");
   SetDefault(c, "terminationMessagePolicy", "File");
-  SetDefault(c, "imagePullPolicy", ImagePullPolicyFor(StrField(*c, "image")));
+  SetDefault(c, "imagePullPolicy", ImagePullPolicyFor(StringField(*c, "image")));
   SetDefault(c, "resources", k8s::Object::object());
 }
 
@@ -63,12 +66,12 @@ void DefaultPodSpec(k8s::Object* spec) {
 }
 
 k8s::Object BuildJobPod(const k8s::Object& job, const std::string& pod_name) {
-  const auto& tmpl = ObjField(ObjField(job, "spec"), "template");
-  const auto& tmeta = ObjField(tmpl, "metadata");
+  const auto& tmpl = ObjectField(ObjectField(job, "spec"), "template");
+  const auto& tmeta = ObjectField(tmpl, "metadata");
   const std::string& job_name = k8s::NameOf(job);
   const std::string& uid = k8s::UidOf(job);
 
-  k8s::Object labels = ObjField(tmeta, "labels");
+  k8s::Object labels = ObjectField(tmeta, "labels");
   labels["batch.kubernetes.io/controller-uid"] = uid;
   labels["batch.kubernetes.io/job-name"] = job_name;
   labels["controller-uid"] = uid;
@@ -85,7 +88,7 @@ k8s::Object BuildJobPod(const k8s::Object& job, const std::string& pod_name) {
                                                                {"blockOwnerDeletion", true}}})},
                       {"finalizers", k8s::Object::array({kJobTrackingFinalizer})}};
   if (tmeta.contains("annotations")) meta["annotations"] = tmeta["annotations"];
-  k8s::Object spec = ObjField(tmpl, "spec");
+  k8s::Object spec = ObjectField(tmpl, "spec");
   DefaultPodSpec(&spec);
   return {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", meta}, {"spec", spec}};
 }

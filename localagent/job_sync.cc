@@ -4,11 +4,17 @@
 #include <set>
 
 #include "k8sclient/job_state.h"
+#include "k8sclient/object_fields.h"
 #include "localagent/conditions.h"
-#include "localagent/json_util.h"
 #include "localagent/pod_util.h"
 
 namespace stepline::localagent {
+
+using k8s::ArrayField;
+using k8s::BoolField;
+using k8s::IntField;
+using k8s::ObjectField;
+using k8s::StringField;
 
 namespace {
 
@@ -51,8 +57,8 @@ JobParams ParamsOf(const k8s::Object& spec) {
 
 std::set<std::string> UidList(const k8s::Object& status, const char* which) {
   std::set<std::string> out;
-  const auto& unc = ObjField(status, "uncountedTerminatedPods");
-  for (const auto& uid : ArrField(unc, which)) {
+  const auto& unc = ObjectField(status, "uncountedTerminatedPods");
+  for (const auto& uid : ArrayField(unc, which)) {
     if (uid.is_string()) out.insert(uid.get<std::string>());
   }
   return out;
@@ -107,7 +113,7 @@ void CountPods(const std::vector<k8s::ObjectPtr>& pods, k8s::Object* status, Cen
     if ((terminal || deleting) && !unc_succeeded.count(uid) && !unc_failed.count(uid)) {
       (PodPhase(pod) == "Succeeded" ? unc_succeeded : unc_failed).insert(uid);
     }
-    const bool never_ran = deleting && StrField(ObjField(pod, "spec"), "nodeName").empty();
+    const bool never_ran = deleting && StringField(ObjectField(pod, "spec"), "nodeName").empty();
     if ((terminal || never_ran) && (unc_succeeded.count(uid) || unc_failed.count(uid))) {
       result->remove_finalizer.push_back(k8s::NameOf(pod));
     }
@@ -163,9 +169,9 @@ void Terminate(const Census& c, k8s::WallTime now, k8s::Object* status, JobSyncR
   result->delete_pods = NamesOf(c.active);
   if (!c.active.empty() || !c.terminating.empty() || !c.uncounted_empty) return;
   if (const k8s::Object* target = FindCondition(*status, "FailureTarget");
-      target != nullptr && StrField(*target, "status") == "True") {
-    const std::string reason = StrField(*target, "reason");
-    const std::string message = StrField(*target, "message");
+      target != nullptr && StringField(*target, "status") == "True") {
+    const std::string reason = StringField(*target, "reason");
+    const std::string message = StringField(*target, "message");
     SetCondition(status, {"Failed", "True", reason, message}, now, true);
     result->events.push_back({true, reason, message});
     return;
@@ -206,7 +212,7 @@ void ManagePods(const JobParams& p, const Census& c, k8s::WallTime now, JobSyncR
   if (diff < 0) {
     auto newest = c.active;
     std::sort(newest.begin(), newest.end(), [](const k8s::Object* a, const k8s::Object* b) {
-      return CreationTime(*a) > CreationTime(*b);
+      return k8s::CreationTime(*a) > k8s::CreationTime(*b);
     });
     newest.resize(static_cast<size_t>(-diff));
     result->delete_pods = NamesOf(newest);
@@ -265,8 +271,8 @@ bool IsJobFinished(const k8s::Object& job) { return k8s::HasEnded(k8s::ClassifyJ
 JobSyncResult SyncJob(const k8s::Object& job, const std::vector<k8s::ObjectPtr>& pods,
                       k8s::WallTime now) {
   JobSyncResult result;
-  const JobParams p = ParamsOf(ObjField(job, "spec"));
-  k8s::Object status = ObjField(job, "status");
+  const JobParams p = ParamsOf(ObjectField(job, "spec"));
+  k8s::Object status = ObjectField(job, "status");
   Census census;
   CountPods(pods, &status, &census, &result);
   if (!IsJobFinished(job)) {

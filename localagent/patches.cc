@@ -1,12 +1,16 @@
 #include "localagent/patches.h"
 
-#include "localagent/json_util.h"
+#include "k8sclient/object_fields.h"
 
 namespace stepline::localagent {
 
+using k8s::ArrayField;
+using k8s::ObjectField;
+using k8s::StringField;
+
 std::optional<std::string> RemoveFinalizerPatch(const k8s::Object& obj,
                                                 const std::string& finalizer) {
-  const auto& finalizers = ArrField(ObjField(obj, "metadata"), "finalizers");
+  const auto& finalizers = ArrayField(ObjectField(obj, "metadata"), "finalizers");
   for (size_t i = 0; i < finalizers.size(); ++i) {
     if (finalizers[i] != finalizer) continue;
     const std::string path = "/metadata/finalizers/" + std::to_string(i);
@@ -19,16 +23,16 @@ std::optional<std::string> RemoveFinalizerPatch(const k8s::Object& obj,
 
 std::optional<std::string> RemoveOwnerReferencePatch(const k8s::Object& obj,
                                                      const std::string& owner_uid) {
-  const auto& meta = ObjField(obj, "metadata");
-  const auto& refs = ArrField(meta, "ownerReferences");
+  const auto& meta = ObjectField(obj, "metadata");
+  const auto& refs = ArrayField(meta, "ownerReferences");
   k8s::Object kept = k8s::Object::array();
   for (const auto& ref : refs) {
-    if (StrField(ref, "uid") != owner_uid) kept.push_back(ref);
+    if (StringField(ref, "uid") != owner_uid) kept.push_back(ref);
   }
   if (kept.size() == refs.size()) return std::nullopt;
   k8s::Object ops = k8s::Object::array({{{"op", "test"},
                                          {"path", "/metadata/resourceVersion"},
-                                         {"value", StrField(meta, "resourceVersion")}}});
+                                         {"value", StringField(meta, "resourceVersion")}}});
   if (kept.empty()) {
     ops.push_back({{"op", "remove"}, {"path", "/metadata/ownerReferences"}});
   } else {

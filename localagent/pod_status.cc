@@ -2,12 +2,16 @@
 
 #include <algorithm>
 
+#include "k8sclient/object_fields.h"
 #include "localagent/conditions.h"
-#include "localagent/json_util.h"
 #include "localagent/pod_util.h"
 #include "localagent/resources.h"
 
 namespace stepline::localagent {
+
+using k8s::ArrayField;
+using k8s::ObjectField;
+using k8s::StringField;
 
 namespace {
 
@@ -45,8 +49,8 @@ k8s::Object StateOf(const ContainerRun* run) {
 
 k8s::Object ContainerStatus(const k8s::Object& container, const ContainerRun* run) {
   const bool running = run != nullptr && run->state == State::kRunning;
-  k8s::Object cs = {{"name", StrField(container, "name")},
-                    {"image", StrField(container, "image")},
+  k8s::Object cs = {{"name", StringField(container, "name")},
+                    {"image", StringField(container, "image")},
                     {"imageID", ""},
                     {"ready", running},
                     {"started", running},
@@ -69,10 +73,10 @@ State StateIn(const std::vector<ContainerRun>& runs, const std::string& name) {
 
 Tally CountStates(const k8s::Object& pod, const std::vector<ContainerRun>& runs) {
   Tally t;
-  for (const auto& c : ArrField(ObjField(pod, "spec"), "containers")) {
-    const ContainerRun* run = RunFor(runs, StrField(c, "name"));
-    const State state = StateIn(runs, StrField(c, "name"));
-    if (state != State::kRunning) t.unready.push_back(StrField(c, "name"));
+  for (const auto& c : ArrayField(ObjectField(pod, "spec"), "containers")) {
+    const ContainerRun* run = RunFor(runs, StringField(c, "name"));
+    const State state = StateIn(runs, StringField(c, "name"));
+    if (state != State::kRunning) t.unready.push_back(StringField(c, "name"));
     if (state == State::kWaiting) ++t.waiting;
     if (state == State::kRunning) ++t.running;
     if (state == State::kTerminated) ++(run->exit_code == 0 ? t.succeeded : t.failed);
@@ -136,7 +140,7 @@ void SetReadiness(const Tally& t, const std::string& phase, k8s::WallTime now,
 k8s::Object StatusesOf(const k8s::Object& containers, const std::vector<ContainerRun>& runs) {
   k8s::Object statuses = k8s::Object::array();
   for (const auto& c : containers) {
-    statuses.push_back(ContainerStatus(c, RunFor(runs, StrField(c, "name"))));
+    statuses.push_back(ContainerStatus(c, RunFor(runs, StringField(c, "name"))));
   }
   return statuses;
 }
@@ -144,13 +148,13 @@ k8s::Object StatusesOf(const k8s::Object& containers, const std::vector<Containe
 }  // namespace
 
 bool IsSidecar(const k8s::Object& init_container) {
-  return StrField(init_container, "restartPolicy") == "Always";
+  return StringField(init_container, "restartPolicy") == "Always";
 }
 
 InitProgress InitProgressOf(const k8s::Object& pod, const std::vector<ContainerRun>& runs) {
   InitProgress p;
-  for (const auto& c : ArrField(ObjField(pod, "spec"), "initContainers")) {
-    const std::string name = StrField(c, "name");
+  for (const auto& c : ArrayField(ObjectField(pod, "spec"), "initContainers")) {
+    const std::string name = StringField(c, "name");
     const ContainerRun* run = RunFor(runs, name);
     const State state = StateIn(runs, name);
     const bool sidecar = IsSidecar(c);
@@ -187,7 +191,7 @@ std::string QosClassOf(const k8s::Object& pod) {
 
 k8s::Object BuildPodStatus(const k8s::Object& pod, const std::vector<ContainerRun>& runs,
                            k8s::WallTime now, const std::string& host_ip) {
-  k8s::Object status = ObjField(pod, "status");
+  k8s::Object status = ObjectField(pod, "status");
   const Tally tally = CountStates(pod, runs);
   const std::string phase = PhaseOf(pod, runs, IsBeingDeleted(pod));
   status["phase"] = phase;
@@ -197,11 +201,11 @@ k8s::Object BuildPodStatus(const k8s::Object& pod, const std::vector<ContainerRu
   status["podIPs"] = k8s::Object::array({{{"ip", host_ip}}});
   if (!status.contains("startTime")) status["startTime"] = k8s::FormatRfc3339(now);
   status["qosClass"] = QosClassOf(pod);
-  const k8s::Object& spec = ObjField(pod, "spec");
-  if (!ArrField(spec, "initContainers").empty()) {
-    status["initContainerStatuses"] = StatusesOf(ArrField(spec, "initContainers"), runs);
+  const k8s::Object& spec = ObjectField(pod, "spec");
+  if (!ArrayField(spec, "initContainers").empty()) {
+    status["initContainerStatuses"] = StatusesOf(ArrayField(spec, "initContainers"), runs);
   }
-  status["containerStatuses"] = StatusesOf(ArrField(spec, "containers"), runs);
+  status["containerStatuses"] = StatusesOf(ArrayField(spec, "containers"), runs);
   SetInitialized(InitProgressOf(pod, runs), now, &status);
   SetReadiness(tally, phase, now, &status);
   return status;

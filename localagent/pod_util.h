@@ -21,7 +21,6 @@ bool HasFinalizer(const k8s::Object& obj, const std::string& finalizer);
 bool IsPodReady(const k8s::Object& pod);
 // When the pod finished: the latest container finishedAt, else its deletionTimestamp.
 std::optional<k8s::WallTime> PodFinishTime(const k8s::Object& pod);
-std::optional<k8s::WallTime> CreationTime(const k8s::Object& obj);
 // spec.terminationGracePeriodSeconds (30 when absent).
 int64_t TerminationGraceSeconds(const k8s::Object& pod);
 

@@ -6,10 +6,16 @@
 #include <filesystem>
 #include <optional>
 
+#include "k8sclient/object_fields.h"
 #include "localagent/file_util.h"
-#include "localagent/json_util.h"
 
 namespace stepline::localagent {
+
+using k8s::ArrayField;
+using k8s::BoolField;
+using k8s::IntField;
+using k8s::ObjectField;
+using k8s::StringField;
 
 namespace {
 
@@ -30,13 +36,13 @@ k8s::Status WriteKeys(const std::map<std::string, std::string>& data, const k8s:
                       const std::string& dir, const std::string& what) {
   const int64_t mode = IntField(source, "defaultMode").value_or(kDefaultMode);
   std::vector<std::tuple<std::string, std::string, int64_t>> files;  // key, path, mode
-  const auto& items = ArrField(source, "items");
+  const auto& items = ArrayField(source, "items");
   for (const auto& [key, value] : data) {
     if (items.empty()) files.emplace_back(key, key, mode);
   }
   for (const auto& item : items) {
-    const std::string key = StrField(item, "key");
-    const std::string path = StrField(item, "path");
+    const std::string key = StringField(item, "key");
+    const std::string path = StringField(item, "path");
     if (data.count(key) == 0) {
       return k8s::Status::InvalidArgument("configured to use key " + key + " of " + what +
                                           " but it does not have that key");
@@ -63,8 +69,8 @@ k8s::Status WriteKeys(const std::map<std::string, std::string>& data, const k8s:
 k8s::Status WriteObjectVolume(const k8s::Object& pod, const std::string& volume,
                               const k8s::Object& source, bool secret, const std::string& dir,
                               const EnvSources& sources) {
-  const std::string name = StrField(source, secret ? "secretName" : "name");
-  const std::string ns = StrField(ObjField(pod, "metadata"), "namespace");
+  const std::string name = StringField(source, secret ? "secretName" : "name");
+  const std::string ns = StringField(ObjectField(pod, "metadata"), "namespace");
   const std::string what = std::string(secret ? "secret " : "configmap ") + Quoted(name);
   auto data = secret ? sources.SecretData(ns, name) : sources.ConfigMapData(ns, name);
   const bool optional = BoolField(source, "optional", false);
@@ -81,15 +87,15 @@ k8s::Status WriteObjectVolume(const k8s::Object& pod, const std::string& volume,
 // The host path backing one volume (set up), or why not.
 k8s::Result<std::string> PrepareVolume(const k8s::Object& pod, const k8s::Object& volume,
                                        const std::string& volumes_dir, const EnvSources& sources) {
-  const std::string name = StrField(volume, "name");
+  const std::string name = StringField(volume, "name");
   const std::string dir = volumes_dir + "/" + name;
-  if (volume.contains("hostPath")) return StrField(ObjField(volume, "hostPath"), "path");
+  if (volume.contains("hostPath")) return StringField(ObjectField(volume, "hostPath"), "path");
   const bool secret = volume.contains("secret");
   if (volume.contains("emptyDir") || secret || volume.contains("configMap")) {
     if (!MakeDirs(dir)) return k8s::Status::Internal("cannot create " + dir);
     if (volume.contains("emptyDir")) return dir;
-    k8s::Status st = WriteObjectVolume(pod, name, ObjField(volume, secret ? "secret" : "configMap"),
-                                       secret, dir, sources);
+    k8s::Status st = WriteObjectVolume(
+        pod, name, ObjectField(volume, secret ? "secret" : "configMap"), secret, dir, sources);
     if (!st.ok()) return st;
     return dir;
   }
@@ -107,10 +113,10 @@ k8s::Result<std::string> PrepareVolume(const k8s::Object& pod, const k8s::Object
 k8s::Result<PodVolumes> PreparePodVolumes(const k8s::Object& pod, const std::string& volumes_dir,
                                           const EnvSources& sources) {
   PodVolumes out;
-  for (const auto& volume : ArrField(ObjField(pod, "spec"), "volumes")) {
+  for (const auto& volume : ArrayField(ObjectField(pod, "spec"), "volumes")) {
     auto path = PrepareVolume(pod, volume, volumes_dir, sources);
     if (!path.ok()) return path.status();
-    out[StrField(volume, "name")] = *path;
+    out[StringField(volume, "name")] = *path;
   }
   return out;
 }
@@ -118,12 +124,12 @@ k8s::Result<PodVolumes> PreparePodVolumes(const k8s::Object& pod, const std::str
 k8s::Result<std::vector<BindMount>> ContainerMounts(const k8s::Object& container,
                                                     const PodVolumes& volumes) {
   std::vector<BindMount> out;
-  for (const auto& m : ArrField(container, "volumeMounts")) {
-    const std::string name = StrField(m, "name");
-    const std::string sub = StrField(m, "subPath");
+  for (const auto& m : ArrayField(container, "volumeMounts")) {
+    const std::string name = StringField(m, "name");
+    const std::string sub = StringField(m, "subPath");
     const std::string where = "volumeMount " + Quoted(name) + " at " +
-                              Quoted(StrField(m, "mountPath")) + " of container " +
-                              Quoted(StrField(container, "name"));
+                              Quoted(StringField(m, "mountPath")) + " of container " +
+                              Quoted(StringField(container, "name"));
     auto it = volumes.find(name);
     if (it == volumes.end()) {
       return k8s::Status::InvalidArgument(where + ": the pod has no volume " + Quoted(name));
@@ -135,7 +141,7 @@ k8s::Result<std::vector<BindMount>> ContainerMounts(const k8s::Object& container
     std::string source = sub.empty() ? it->second : it->second + "/" + sub;
     if (!sub.empty() && !std::filesystem::exists(source)) MakeDirs(source);
     const bool read_only = BoolField(m, "readOnly", false);
-    out.push_back({source, StrField(m, "mountPath"), read_only});
+    out.push_back({source, StringField(m, "mountPath"), read_only});
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const BindMount& a, const BindMount& b) { return a.target < b.target; });

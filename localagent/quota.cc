@@ -2,9 +2,12 @@
 
 #include <set>
 
-#include "localagent/json_util.h"
+#include "k8sclient/object_fields.h"
 
 namespace stepline::localagent {
+
+using k8s::ObjectField;
+using k8s::StringField;
 
 namespace {
 
@@ -69,7 +72,7 @@ ResourceList PodQuotaUsage(const PodResources& pod) {
 }
 
 bool PodCountsForQuota(const k8s::Object& pod) {
-  const std::string phase = StrField(ObjField(pod, "status"), "phase");
+  const std::string phase = StringField(ObjectField(pod, "status"), "phase");
   return phase != "Succeeded" && phase != "Failed";
 }
 

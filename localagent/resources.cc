@@ -2,28 +2,28 @@
 
 #include <vector>
 
-#include "localagent/json_util.h"
+#include "k8sclient/object_fields.h"
 
 namespace stepline::localagent {
+
+using k8s::ArrayField;
+using k8s::ObjectField;
+using k8s::StringField;
 
 namespace {
 
 k8s::Result<ContainerResources> ContainerResourcesOf(const k8s::Object& container) {
   ContainerResources out;
-  out.name = StrField(container, "name");
-  const auto& resources = ObjField(container, "resources");
-  auto requests = ParseResourceList(ObjField(resources, "requests"));
+  out.name = StringField(container, "name");
+  const auto& resources = ObjectField(container, "resources");
+  auto requests = ParseResourceList(ObjectField(resources, "requests"));
   if (!requests.ok()) return requests.status();
-  auto limits = ParseResourceList(ObjField(resources, "limits"));
+  auto limits = ParseResourceList(ObjectField(resources, "limits"));
   if (!limits.ok()) return limits.status();
   out.requests = *requests;
   out.limits = *limits;
   for (const auto& [name, quantity] : out.limits) out.requests.emplace(name, quantity);
   return out;
-}
-
-const k8s::Object& ArrayAt(const k8s::Object& spec, const char* field) {
-  return ArrField(spec, field);
 }
 
 }  // namespace
@@ -80,21 +80,21 @@ std::string FormatResourceList(const ResourceList& list) {
 
 k8s::Result<PodResources> PodResourcesOf(const k8s::Object& pod) {
   PodResources out;
-  const auto& spec = ObjField(pod, "spec");
-  for (const auto& container : ArrayAt(spec, "containers")) {
+  const auto& spec = ObjectField(pod, "spec");
+  for (const auto& container : ArrayField(spec, "containers")) {
     auto resources = ContainerResourcesOf(container);
     if (!resources.ok()) return resources.status();
     out.requests = AddResources(out.requests, resources->requests);
     out.limits = AddResources(out.limits, resources->limits);
     out.containers.push_back(*resources);
   }
-  for (const auto& container : ArrayAt(spec, "initContainers")) {
+  for (const auto& container : ArrayField(spec, "initContainers")) {
     auto resources = ContainerResourcesOf(container);
     if (!resources.ok()) return resources.status();
     out.requests = MaxResources(out.requests, resources->requests);
     out.limits = MaxResources(out.limits, resources->limits);
   }
-  auto overhead = ParseResourceList(ObjField(spec, "overhead"));
+  auto overhead = ParseResourceList(ObjectField(spec, "overhead"));
   if (!overhead.ok()) return overhead.status();
   out.requests = AddResources(out.requests, *overhead);
   return out;

@@ -3,13 +3,14 @@
 #include <map>
 #include <utility>
 
+#include "k8sclient/object_fields.h"
 #include "reconcilers/attempt.h"
-#include "reconcilers/object_fields.h"
 #include "reconcilers/template.h"
 
 namespace stepline::reconcilers {
 namespace {
 
+using k8s::Annotation;
 using k8s::Object;
 
 std::string Quoted(const std::string& s) { return "\"" + s + "\""; }

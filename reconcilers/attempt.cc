@@ -5,12 +5,17 @@
 #include <utility>
 
 #include "k8sclient/job_state.h"
-#include "reconcilers/object_fields.h"
+#include "k8sclient/object_fields.h"
 
 namespace stepline::reconcilers {
 namespace {
 
+using k8s::Child;
+using k8s::ConditionOf;
 using k8s::Object;
+using k8s::StringField;
+using k8s::TimeField;
+using k8s::TrueCondition;
 using k8s::WallTime;
 
 constexpr std::array<std::pair<FailureClass, const char*>, 9> kClassNames = {{

@@ -2,12 +2,15 @@
 
 #include <algorithm>
 
+#include "k8sclient/object_fields.h"
 #include "reconcilers/api_json.h"
 #include "reconcilers/job_builder.h"
-#include "reconcilers/object_fields.h"
 
 namespace stepline::reconcilers {
 namespace {
+using k8s::Child;
+using k8s::CreationTime;
+using k8s::TimeField;
 
 // Newest first: by completion, then creation, then name.
 bool Newer(const CleanupRun* a, const CleanupRun* b) {

@@ -1,16 +1,18 @@
 // ExecutionReconciler: reading the plan's inputs from the caches (execution_reconciler.h).
 #include <algorithm>
 
+#include "k8sclient/object_fields.h"
 #include "reconcilers/cache_trim.h"
 #include "reconcilers/execution_reconciler.h"
 #include "reconcilers/job_builder.h"
-#include "reconcilers/object_fields.h"
 #include "reconcilers/rerun.h"
 
 namespace stepline::reconcilers {
 
+using k8s::Child;
 using k8s::Object;
 using k8s::ObjectPtr;
+using k8s::StringField;
 
 std::vector<ObjectPtr> ExecutionReconciler::OwnedJobs(const PipelineExecution& ex) const {
   std::vector<ObjectPtr> jobs = jobs_.ListByOwner(ex.metadata.uid);

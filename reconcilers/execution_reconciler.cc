@@ -2,15 +2,16 @@
 
 #include <algorithm>
 
+#include "k8sclient/object_fields.h"
 #include "reconcilers/cache_trim.h"
 #include "reconcilers/cleanup.h"
 #include "reconcilers/log.h"
-#include "reconcilers/object_fields.h"
 #include "reconcilers/status_bounds.h"
 
 namespace stepline::reconcilers {
 namespace {
 
+using k8s::Child;
 using k8s::Object;
 using k8s::ObjectPtr;
 using std::chrono::milliseconds;

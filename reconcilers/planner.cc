@@ -14,6 +14,7 @@
 namespace stepline::reconcilers {
 namespace {
 
+using k8s::Child;
 using k8s::Object;
 using k8s::WallTime;
 using planner_internal::IsTerminal;

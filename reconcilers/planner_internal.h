@@ -9,8 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "k8sclient/object_fields.h"
 #include "reconcilers/attempt.h"
-#include "reconcilers/object_fields.h"
 #include "reconcilers/planner.h"
 #include "reconcilers/retry.h"
 #include "reconcilers/snapshot.h"

@@ -12,7 +12,13 @@
 namespace stepline::reconcilers::planner_internal {
 namespace {
 
+using k8s::Annotation;
+using k8s::AnnotationTime;
+using k8s::Child;
+using k8s::CreationTime;
 using k8s::Object;
+using k8s::StringField;
+using k8s::TimeField;
 using k8s::WallTime;
 using std::chrono::milliseconds;
 
@@ -391,7 +397,9 @@ void StepDecisions::Add(const std::string& step, UnitDecision& d) {
 namespace stepline::reconcilers {
 
 JobRecord ReadJobRecord(const ObservedJob& j, std::chrono::seconds scheduling_timeout) {
+  using k8s::Child;
   using k8s::Object;
+  using k8s::StringField;
   JobRecord r;
   const Object& meta = Child(*j.job, "metadata");
   const Object& labels = Child(meta, "labels");

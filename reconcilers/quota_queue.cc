@@ -2,12 +2,13 @@
 
 #include <algorithm>
 
+#include "k8sclient/object_fields.h"
 #include "k8sclient/quantity.h"
-#include "reconcilers/object_fields.h"
 
 namespace stepline::reconcilers {
 namespace {
 
+using k8s::Child;
 using k8s::Object;
 
 // The value of a quantity field of a resource list; nullopt when absent or not a quantity.

@@ -2,13 +2,17 @@
 
 #include <utility>
 
+#include "k8sclient/object_fields.h"
 #include "reconcilers/log.h"
-#include "reconcilers/object_fields.h"
 
 namespace stepline::reconcilers {
 namespace {
 
+using k8s::AnnotationTime;
+using k8s::Child;
+using k8s::CreationTime;
 using k8s::Object;
+using k8s::TimeField;
 
 bool Ignorable(const k8s::Status& s, bool already_exists_ok) {
   return s.ok() || s.code() == k8s::StatusCode::kNotFound ||

@@ -14,6 +14,7 @@ namespace {
 
 using k8s::Object;
 using Ptr = Object::json_pointer;
+using k8s::Annotation;
 
 // A Job as `kubectl get job -o json` shows one of Stepline's (managedFields already stripped).
 Object FullJob() {

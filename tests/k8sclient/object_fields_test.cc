@@ -1,19 +1,15 @@
-#include "reconcilers/object_fields.h"
+#include "k8sclient/object_fields.h"
 
 #include <gtest/gtest.h>
-
-#include "reconcilers/planner_internal.h"
 
 #include <string>
 #include <vector>
 
-namespace stepline::reconcilers {
+namespace stepline::k8s {
 namespace {
 
-using k8s::Object;
-
 // TimeField reads the API server's "...T..Z" form without sscanf: it must agree with
-// k8s::ParseRfc3339 on that form and on every other spelling it hands over to it.
+// ParseRfc3339 on that form and on every other spelling it hands over to it.
 TEST(ObjectFieldsTest, TimeFieldAgreesWithParseRfc3339) {
   std::vector<std::string> cases = {
       "2026-11-22T18:03:48Z",
@@ -34,15 +30,15 @@ TEST(ObjectFieldsTest, TimeFieldAgreesWithParseRfc3339) {
   };
   for (const auto& text : cases) {
     SCOPED_TRACE(text);
-    k8s::WallTime want;
-    bool ok = k8s::ParseRfc3339(text, &want);
-    std::optional<k8s::WallTime> got = TimeField(Object{{"t", text}}, "t");
+    WallTime want;
+    bool ok = ParseRfc3339(text, &want);
+    std::optional<WallTime> got = TimeField(Object{{"t", text}}, "t");
     ASSERT_EQ(got.has_value(), ok);
     if (ok) {
       EXPECT_EQ(*got, want);
     }
     Object job = {{"metadata", {{"annotations", {{"a", text}}}}}};
-    std::optional<k8s::WallTime> annotated = AnnotationTime(job, "a");
+    std::optional<WallTime> annotated = AnnotationTime(job, "a");
     ASSERT_EQ(annotated.has_value(), ok);
     if (ok) {
       EXPECT_EQ(*annotated, want);
@@ -61,6 +57,22 @@ TEST(ObjectFieldsTest, AbsentOrMistypedFieldsReadAsEmpty) {
   EXPECT_FALSE(TimeField(obj, "n").has_value());
 }
 
+TEST(ObjectFieldsTest, TypedReadersFallBackOnAnyOtherType) {
+  Object obj = {{"o", {{"k", "v"}}}, {"a", {1, 2}}, {"i", -3}, {"f", 1.5}, {"b", true}};
+  EXPECT_EQ(ObjectField(obj, "o").size(), 1u);
+  EXPECT_TRUE(ObjectField(obj, "a").is_object());
+  EXPECT_TRUE(ObjectField(obj, "a").empty());
+  EXPECT_EQ(ArrayField(obj, "a").size(), 2u);
+  EXPECT_TRUE(ArrayField(obj, "o").is_array());
+  EXPECT_TRUE(ArrayField(obj, "o").empty());
+  EXPECT_EQ(IntField(obj, "i"), -3);
+  EXPECT_FALSE(IntField(obj, "f").has_value());
+  EXPECT_FALSE(IntField(obj, "missing").has_value());
+  EXPECT_TRUE(BoolField(obj, "b", false));
+  EXPECT_TRUE(BoolField(obj, "i", true));
+  EXPECT_FALSE(BoolField(Object::array(), "b", false));
+}
+
 TEST(ObjectFieldsTest, TrueConditionNeedsStatusTrue) {
   Object job = {{"status",
                  {{"conditions",
@@ -71,22 +83,5 @@ TEST(ObjectFieldsTest, TrueConditionNeedsStatusTrue) {
   EXPECT_NE(ConditionOf(job, "Failed"), nullptr);
 }
 
-// The planner's one pass over a Job's conditions: any True outcome condition, or the
-// controller's abandoned annotation, ends the attempt; False ones do not.
-TEST(ObjectFieldsTest, JobFinishedOnAnyTrueOutcome) {
-  auto with = [](const char* type, const char* status) {
-    return Object{{"status", {{"conditions", {{{"type", type}, {"status", status}}}}}}};
-  };
-  for (const char* type : {"Complete", "Failed", "FailureTarget", "SuccessCriteriaMet"}) {
-    SCOPED_TRACE(type);
-    EXPECT_TRUE(planner_internal::JobFinished(with(type, "True")));
-    EXPECT_FALSE(planner_internal::JobFinished(with(type, "False")));
-  }
-  EXPECT_FALSE(planner_internal::JobFinished(with("Suspended", "True")));
-  EXPECT_FALSE(planner_internal::JobFinished(Object{{"status", {{"active", 1}}}}));
-  Object abandoned = {{"metadata", {{"annotations", {{kAnnotationAbandoned, "Unschedulable"}}}}}};
-  EXPECT_TRUE(planner_internal::JobFinished(abandoned));
-}
-
 }  // namespace
-}  // namespace stepline::reconcilers
+}  // namespace stepline::k8s

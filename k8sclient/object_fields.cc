@@ -1,13 +1,10 @@
-#include "reconcilers/object_fields.h"
+#include "k8sclient/object_fields.h"
 
 #include <cstdint>
 #include <ctime>
 #include <string_view>
 
-namespace stepline::reconcilers {
-
-using k8s::Object;
-using k8s::WallTime;
+namespace stepline::k8s {
 
 const Object& Child(const Object& obj, const char* key) {
   static const Object kNull;
@@ -25,6 +22,29 @@ const std::string& StringField(const Object& obj, const char* key) {
   return v.is_string() ? v.get_ref<const std::string&>() : kEmpty;
 }
 
+const Object& ObjectField(const Object& obj, const char* key) {
+  static const Object kEmpty = Object::object();
+  const Object& v = Child(obj, key);
+  return v.is_object() ? v : kEmpty;
+}
+
+const Object& ArrayField(const Object& obj, const char* key) {
+  static const Object kEmpty = Object::array();
+  const Object& v = Child(obj, key);
+  return v.is_array() ? v : kEmpty;
+}
+
+std::optional<int64_t> IntField(const Object& obj, const char* key) {
+  const Object& v = Child(obj, key);
+  if (!v.is_number_integer()) return std::nullopt;
+  return v.get<int64_t>();
+}
+
+bool BoolField(const Object& obj, const char* key, bool fallback) {
+  const Object& v = Child(obj, key);
+  return v.is_boolean() ? v.get<bool>() : fallback;
+}
+
 namespace {
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil); linear
@@ -39,7 +59,7 @@ int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
 }
 
 // The form the API server writes, "2006-01-02T15:04:05Z", read without sscanf; anything else
-// goes to k8s::ParseRfc3339, whose result this equals for this form.
+// goes to ParseRfc3339, whose result this equals for this form.
 bool ParseTime(const std::string& s, WallTime* out) {
   static constexpr char kShape[] = "dddd-dd-ddTdd:dd:ddZ";
   bool simple = s.size() == sizeof(kShape) - 1;
@@ -52,7 +72,7 @@ bool ParseTime(const std::string& s, WallTime* out) {
     return v;
   };
   int64_t month = simple ? num(5, 2) : 0;
-  if (!simple || month < 1 || month > 12) return k8s::ParseRfc3339(s, out);
+  if (!simple || month < 1 || month > 12) return ParseRfc3339(s, out);
   int64_t secs = DaysFromCivil(num(0, 4), month, num(8, 2)) * 86400 + num(11, 2) * 3600 +
                  num(14, 2) * 60 + num(17, 2);
   *out = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(secs));
@@ -104,4 +124,4 @@ std::optional<WallTime> AnnotationTime(const Object& obj, const char* key) {
   return std::nullopt;
 }
 
-}  // namespace stepline::reconcilers
+}  // namespace stepline::k8s
