@@ -49,7 +49,7 @@ std::string StepRows(const RunView& run, const std::string& selected, k8s::WallT
       outputs += "<br><span class=\"muted\">" + HtmlEscape(k) + "=" + HtmlEscape(v) + "</span>";
     const std::string name =
         s.name == selected ? "<b>" + HtmlEscape(s.name) + "</b>" : HtmlEscape(s.name);
-    out += "<tr><td>" + std::string(s.depth * 2, ' ') + "<a href=\"" +
+    out += "<tr><td>" + std::string(static_cast<size_t>(s.depth) * 2, ' ') + "<a href=\"" +
            HtmlEscape(RunLink(run.ns, run.name, s.name)) + "\">" + name + "</a></td><td>" +
            Phase(s.phase) + "</td><td>" + (s.attempts > 0 ? std::to_string(s.attempts) : "") +
            "</td><td>" + Since(s.start_time, s.completion_time, now) + "</td><td>" +

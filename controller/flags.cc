@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <utility>
 
 namespace stepline::controller {
 
@@ -47,7 +48,7 @@ Setter Duration(std::chrono::milliseconds ControllerFlags::*field) {
 }
 
 Setter OneOf(std::string ControllerFlags::*field, std::vector<std::string> allowed) {
-  return [field, allowed](ControllerFlags& f, const std::string& v) {
+  return [field, allowed = std::move(allowed)](ControllerFlags& f, const std::string& v) {
     for (const auto& a : allowed) {
       if (a == v) return (f.*field = v), true;
     }

@@ -33,7 +33,7 @@ bool ParseRfc3339(const std::string& text, WallTime* out) {
   if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
     int oh = 0, om = 0;
     if (std::sscanf(text.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) return false;
-    offset_secs = (oh * 3600 + om * 60) * (text[pos] == '+' ? 1 : -1);
+    offset_secs = (long{oh} * 3600 + long{om} * 60) * (text[pos] == '+' ? 1 : -1);
     pos += 6;
   } else if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
     ++pos;

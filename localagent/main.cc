@@ -27,7 +27,8 @@
 
 namespace {
 
-using namespace stepline;
+namespace k8s = stepline::k8s;
+namespace localagent = stepline::localagent;
 
 constexpr const char* kUsage = R"(usage: stepline-local-agent [flags]
   --kubeconfig PATH         the API server (default: $KUBECONFIG, then ~/.kube/config)

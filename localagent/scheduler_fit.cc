@@ -14,6 +14,7 @@ constexpr const char* kPreemptionNotHelpful = "Preemption is not helpful for sch
 // scheduler's FitError does, count included).
 std::string Histogram(const std::map<std::string, int>& counts) {
   std::vector<std::string> parts;
+  parts.reserve(counts.size());
   for (const auto& [reason, count] : counts) parts.push_back(std::to_string(count) + " " + reason);
   std::sort(parts.begin(), parts.end());
   std::string out;

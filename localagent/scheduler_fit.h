@@ -35,6 +35,6 @@ ScheduleResult SchedulePod(const ResourceList& requests,
 // "node(s) didn't match Pod's node affinity/selector"); empty when it fits.
 std::vector<std::string> NodeFitFailures(const ResourceList& requests,
                                          const std::map<std::string, std::string>& node_selector,
-                                         const NodeUsage& node);
+                                         const NodeUsage& usage);
 
 }  // namespace stepline::localagent

@@ -541,14 +541,14 @@ k8s::Result<PipelineExecution> ParsePipelineExecution(const Json& json);
 
 Json ToJson(const ObjectMeta& meta);
 Json ToJson(const Condition& condition);
-Json ToJson(const ParallelismConfiguration& config);
+Json ToJson(const ParallelismConfiguration& p);
 Json ToJson(const Step& step);
 Json ToJson(const PipelineSpec& spec);
 Json ToJson(const PipelineStatus& status);
 // apiVersion and kind are set when extra lacks them; an empty status is omitted.
-Json ToJson(const Pipeline& pipeline);
+Json ToJson(const Pipeline& object);
 Json ToJson(const PipelineExecutionSpec& spec);
 Json ToJson(const PipelineExecutionStatus& status);
-Json ToJson(const PipelineExecution& execution);
+Json ToJson(const PipelineExecution& object);
 
 }  // namespace stepline::reconcilers

@@ -64,11 +64,19 @@ k8s::Result<std::vector<std::pair<std::string, std::string>>> DataEntries(
 
 k8s::Status SetRepositoryKey(ArtifactRepository* r, const std::string& key, std::string value,
                              const std::string& where) {
-  if (key == "bucket") r->bucket = std::move(value);
-  if (key == "prefix") r->prefix = StripSlashes(std::move(value));
-  if (key == "endpoint") r->endpoint = std::move(value);
-  if (key == "region") r->region = std::move(value);
-  if (key == "credentialsSecret") r->credentials_secret = std::move(value);
+  std::string* field = key == "bucket"              ? &r->bucket
+                       : key == "endpoint"          ? &r->endpoint
+                       : key == "region"            ? &r->region
+                       : key == "credentialsSecret" ? &r->credentials_secret
+                                                    : nullptr;
+  if (field != nullptr) {
+    *field = std::move(value);
+    return k8s::Status::Ok();
+  }
+  if (key == "prefix") {
+    r->prefix = StripSlashes(std::move(value));
+    return k8s::Status::Ok();
+  }
   if (key != "pathStyle") return k8s::Status::Ok();
   if (value == "true" || value == "false") {
     r->path_style = value == "true";

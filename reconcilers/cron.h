@@ -36,7 +36,7 @@ struct CronSchedule {
 
 // Invalid with a message naming the field and the problem ("field 2 (hour): 25 is out of range
 // 0-23"); the caller prefixes the object's field path.
-k8s::Result<CronSchedule> ParseCron(const std::string& text);
+k8s::Result<CronSchedule> ParseCron(const std::string& raw);
 
 // The first scheduled instant strictly after `after` (whole seconds), or nullopt when none
 // comes within ten years (e.g. "0 0 30 2 *").

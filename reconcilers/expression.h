@@ -41,7 +41,7 @@
 namespace stepline::reconcilers {
 
 inline constexpr int kMaxConditionDepth = 64;
-inline constexpr size_t kMaxConditionBytes = 16 * 1024;
+inline constexpr size_t kMaxConditionBytes = size_t{16} * 1024;
 
 struct ExpressionNode;  // the syntax tree; private to expression.cc
 

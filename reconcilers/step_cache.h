@@ -36,8 +36,8 @@ inline constexpr const char* kCachedFromField = "cachedFrom";
 // The index's bounds: a ConfigMap holds at most 1 MiB. An entry larger than kMaxEntryBytes is
 // not cached; past the others, the oldest entries are dropped first.
 inline constexpr size_t kMaxStepCacheEntries = 1000;
-inline constexpr size_t kMaxStepCacheBytes = 512 * 1024;
-inline constexpr size_t kMaxStepCacheEntryBytes = 16 * 1024;
+inline constexpr size_t kMaxStepCacheBytes = size_t{512} * 1024;
+inline constexpr size_t kMaxStepCacheEntryBytes = size_t{16} * 1024;
 
 // An ISO-8601 duration as SageMaker's ExpireAfter takes it: [P][nY][nM][nW][nD][T[nH][nM][nS]],
 // whole numbers, letters in either case, the leading P optional ("30d", "T12H" are SageMaker's

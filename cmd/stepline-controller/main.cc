@@ -28,7 +28,11 @@ void LimitMallocArenas() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace stepline::controller;
+  using stepline::controller::ConfigureLogging;
+  using stepline::controller::ParseFlags;
+  using stepline::controller::RunController;
+  using stepline::controller::UsageText;
+  using stepline::controller::ValidateFlags;
   LimitMallocArenas();
   auto flags = ParseFlags(std::vector<std::string>(argv + 1, argv + argc));
   if (flags.ok() && flags->help) {

@@ -1,5 +1,7 @@
 #include "cmd/stepline-controller/register.h"
 
+#include <utility>
+
 #include "reconcilers/execution_reconciler.h"
 #include "reconcilers/pipeline_reconciler.h"
 #include "reconcilers/schedule_reconciler.h"
@@ -58,7 +60,9 @@ std::unique_ptr<reconcilers::Reconciler> RegisterExecutionReconciler(
 
 Reconcilers RegisterReconcilers(Manager& manager, const ReconcilerDeps& deps) {
   reconcilers::AddInformers(
-      [&manager](InformerSpec spec) -> InformerHandle& { return manager.AddInformer(spec); },
+      [&manager](InformerSpec spec) -> InformerHandle& {
+        return manager.AddInformer(std::move(spec));
+      },
       deps.controller_namespace);
   Reconcilers made;
   made.dispatch = DispatchHistogram(deps);
