@@ -59,8 +59,8 @@ class Informer::Impl {
   Status WatchOnce();
   bool HandleEvent(WatchEvent&& event);
   bool Keeps(const Object& obj) const;
-  void Apply(ObjectPtr obj);
-  void Delete(ObjectPtr obj);
+  void Apply(const ObjectPtr& obj);
+  void Delete(const ObjectPtr& obj);
   void MaybeResync();
   bool Backoff();
   int64_t WatchTimeoutSeconds();
@@ -97,7 +97,7 @@ ObjectPtr Informer::Impl::Prepare(Object obj) const {
 
 bool Informer::Impl::Keeps(const Object& obj) const { return !options_.keep || options_.keep(obj); }
 
-void Informer::Impl::Apply(ObjectPtr obj) {
+void Informer::Impl::Apply(const ObjectPtr& obj) {
   if (!Keeps(*obj)) {  // forgotten, not deleted: nobody reads it, so nobody is told
     store_.Remove(KeyOf(*obj));
     return;
@@ -109,7 +109,7 @@ void Informer::Impl::Apply(ObjectPtr obj) {
   }
 }
 
-void Informer::Impl::Delete(ObjectPtr obj) {
+void Informer::Impl::Delete(const ObjectPtr& obj) {
   ObjectPtr old = store_.Remove(KeyOf(*obj));
   if (!old) return;  // never seen (or already gone): nothing to tell
   for (const auto& h : handlers_) {
@@ -156,12 +156,12 @@ Status Informer::Impl::ListAndReplace() {
   Result<std::vector<ObjectPtr>> list = ListPrepared(&list_version);
   if (!list.ok()) return list.status();
   std::unordered_map<std::string, bool> listed;
-  for (ObjectPtr& obj : *list) {
+  for (const ObjectPtr& obj : *list) {
     std::string key = KeyOf(*obj);
     listed[key] = true;
     ObjectPtr cached = store_.Get(key);
     if (cached && ResourceVersionOf(*cached) == ResourceVersionOf(*obj)) continue;
-    Apply(std::move(obj));
+    Apply(obj);
   }
   for (const auto& cached : store_.List("")) {
     if (!listed.count(KeyOf(*cached))) Delete(cached);

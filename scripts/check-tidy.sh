@@ -28,10 +28,10 @@ std::size_t Probe(std::string s) {
   return s.size() + t.size();  // s was moved from: bugprone-use-after-move must refuse this
 }
 EOF
-if "$TIDY" --quiet --config-file="$CONFIG" "$work/probe.cc" -- -std=c++20 >"$work/probe.out" 2>&1 ||
-  ! grep -q 'bugprone-use-after-move' "$work/probe.out"; then
+if "$TIDY" --quiet --config-file="$CONFIG" "$work/probe.cc" -- -std=c++20 >"$work/probe.txt" 2>&1 ||
+  ! grep -q 'bugprone-use-after-move' "$work/probe.txt"; then
   echo "clang-tidy: the configuration let a use after move through; the check is blind" >&2
-  cat "$work/probe.out" >&2
+  cat "$work/probe.txt" >&2
   exit 1
 fi
 
