@@ -82,6 +82,7 @@ std::vector<NodeUsage> Scheduler::Usage() {
   }
   for (const auto& [key, a] : assumed_) charge(a.node, a.requests);
   std::vector<NodeUsage> out;
+  out.reserve(by_node.size());
   for (auto& [name, usage] : by_node) out.push_back(std::move(usage));
   return out;
 }

@@ -160,6 +160,7 @@ void EvaluateCriteria(const JobParams& p, const Census& c, k8s::WallTime now, k8
 
 std::vector<std::string> NamesOf(const std::vector<const k8s::Object*>& pods) {
   std::vector<std::string> names;
+  names.reserve(pods.size());
   for (const auto* pod : pods) names.push_back(k8s::NameOf(*pod));
   return names;
 }

@@ -240,7 +240,7 @@ std::string TerminationMessage(const std::string& file_text, const std::string& 
 
 size_t TerminationMessageLimit(size_t containers) {
   constexpr size_t kPerContainer = 4096;
-  constexpr size_t kPerPod = 12 * 1024;
+  constexpr size_t kPerPod = size_t{12} * 1024;
   if (containers == 0) return kPerContainer;
   return std::min(kPerContainer, kPerPod / containers);
 }

@@ -271,21 +271,23 @@ k8s::Result<pid_t> ProcessRunner::Launch(const ChildPlan& plan, Entry entry,
     return k8s::Status::Internal(std::string("pipe: ") + std::strerror(errno));
   }
   pid_t pid = 0;
+  int fork_errno = 0;
   {
     // Held across the fork, so that the reaper cannot see the child exit before it is known.
     k8s::MutexLock lock(mu_);
     pid = ::fork();
     if (pid == 0) RunChild(plan, pipe_fds[1]);
-    if (pid > 0) {
+    if (pid < 0) {
+      fork_errno = errno;
+      if (entry.cgroup) entry.cgroup->Remove();
+    } else {
       running_.emplace(pid, std::move(entry));
       wake_.SignalAll();
     }
   }
   if (pid < 0) {
-    const int fork_errno = errno;
     ::close(pipe_fds[1]);
     ::close(pipe_fds[0]);
-    if (entry.cgroup) entry.cgroup->Remove();
     return k8s::Status::Internal(std::string("fork: ") + std::strerror(fork_errno));
   }
   ::close(pipe_fds[1]);

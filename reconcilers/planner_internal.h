@@ -125,7 +125,7 @@ UnitDecision PlanUnit(const UnitJobs& jobs, const Step& step, const StepStatus* 
 
 // Parses a termination message into outputs: a JSON object whose values are strings (numbers
 // and booleans are kept in their JSON spelling). "" gives no outputs.
-k8s::Result<StringMap> ParseOutputs(const std::string& termination_message);
+k8s::Result<StringMap> ParseOutputs(const std::string& text);
 
 // True when the Job has finished (Complete or Failed) or was abandoned by the controller.
 bool JobFinished(const k8s::Object& job);

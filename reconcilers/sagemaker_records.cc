@@ -9,7 +9,6 @@
 namespace stepline::reconcilers::sagemaker {
 namespace {
 
-using k8s::Result;
 using k8s::Status;
 
 // What a Record step records, and the step property (DescribeModel, DescribeModelPackage) that

@@ -20,11 +20,11 @@
 namespace stepline::reconcilers {
 
 inline constexpr size_t kMaxStatusBytes = size_t{256} * 1024;  // the whole status, as JSON
-inline constexpr size_t kMaxMessageBytes = 2048;       // messages and failureReason
-inline constexpr size_t kMaxReasonBytes = 64;          // a step's or child's reason
-inline constexpr size_t kMaxItemBytes = 256;           // a fan-out child's item
+inline constexpr size_t kMaxMessageBytes = 2048;               // messages and failureReason
+inline constexpr size_t kMaxReasonBytes = 64;                  // a step's or child's reason
+inline constexpr size_t kMaxItemBytes = 256;                   // a fan-out child's item
 inline constexpr size_t kMaxOutputBytes = size_t{64} * 1024;   // one output value
-inline constexpr size_t kMaxNameBytes = 256;           // step names, Job names are shorter
+inline constexpr size_t kMaxNameBytes = 256;                   // step names, Job names are shorter
 
 // text as valid UTF-8: each byte that does not start or continue a valid sequence becomes
 // U+FFFD (overlong forms, surrogates and code points past U+10FFFF included).

@@ -24,9 +24,9 @@ struct DurationUnit {
   int64_t seconds;
 };
 constexpr DurationUnit kDurationUnits[] = {
-    {'Y', false, 365 * 86400},
-    {'M', false, 30 * 86400},
-    {'W', false, 7 * 86400},
+    {'Y', false, int64_t{365} * 86400},
+    {'M', false, int64_t{30} * 86400},
+    {'W', false, int64_t{7} * 86400},
     {'D', false, 86400},
     {'H', true, 3600},
     {'M', true, 60},

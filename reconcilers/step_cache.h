@@ -46,7 +46,7 @@ k8s::Result<std::chrono::seconds> ParseIsoDuration(std::string_view text);
 
 // True when the effective step is cached: a Container or Notebook step without forEach,
 // cache.enabled.
-bool StepCached(const Step& effective);
+bool StepCached(const Step& s);
 
 // What the key is made of. Pointers are non-null and outlive the call.
 struct StepCacheKeyInput {

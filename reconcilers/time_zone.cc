@@ -40,8 +40,8 @@ bool ReadHeader(const std::string& b, size_t at, char* version, Counts* c) {
 }
 
 size_t DataSize(const Counts& c, size_t time_size) {
-  return c.time * time_size + c.time + c.type * 6 + c.chars + c.leap * (time_size + 4) + c.isstd +
-         c.isut;
+  return c.time * time_size + c.time + size_t{c.type} * 6 + c.chars + c.leap * (time_size + 4) +
+         c.isstd + c.isut;
 }
 
 // Reads the data block at `at` (after its header).
@@ -51,14 +51,14 @@ k8s::Result<TimeZone> ReadData(const std::string& name, const std::string& b, si
     return k8s::Status::Invalid("time zone " + name + ": truncated zone file");
   }
   std::vector<int64_t> times(c.time);
-  for (uint32_t i = 0; i < c.time; ++i) {
+  for (size_t i = 0; i < c.time; ++i) {
     times[i] =
         time_size == 8 ? ReadI64(b, at + i * 8) : static_cast<int32_t>(ReadU32(b, at + i * 4));
   }
   const size_t index_at = at + c.time * time_size;
   const size_t types_at = index_at + c.time;
   std::vector<int32_t> type_offsets(c.type);
-  for (uint32_t i = 0; i < c.type; ++i) {
+  for (size_t i = 0; i < c.type; ++i) {
     type_offsets[i] = static_cast<int32_t>(ReadU32(b, types_at + i * 6));
   }
   std::vector<int32_t> offsets(c.time);

@@ -228,6 +228,7 @@ void CheckArtifactDeclared(Checker& c, size_t step, const std::string& name,
   }
   if (IsNotebookStep(c.spec.steps[step]) && name == kNotebookArtifact) return;  // added
   std::vector<std::string> names;
+  names.reserve(declared.size());
   for (const Artifact& a : declared) names.push_back(a.name);
   c.Add(path, "step " + Quoted(c.spec.steps[step].name) + " declares no output artifact " +
                   Quoted(name) + " (outputs.artifacts: " + (names.empty() ? "none" : Join(names)) +
