@@ -19,7 +19,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates openssl
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format libgraphviz-dev
-  clang libclang-rt-14-dev
+  clang clang-tidy libclang-rt-14-dev
   python3 python3-yaml curl procps psmisc bsdextrautils lua5.1
   # Notebook steps (notebook/stepline-notebook): papermill's dependencies and a Python kernel.
   jupyter-nbconvert python3-ipykernel python3-nbformat python3-nbclient python3-click
