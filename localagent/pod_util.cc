@@ -5,6 +5,8 @@
 
 namespace stepline::localagent {
 
+using k8s::ArrayField;
+using k8s::Child;
 using k8s::ObjectField;
 using k8s::StringField;
 using k8s::TimeField;
@@ -19,16 +21,11 @@ bool IsPodTerminal(const k8s::Object& pod) {
 }
 
 bool IsBeingDeleted(const k8s::Object& obj) {
-  const auto& meta = ObjectField(obj, "metadata");
-  auto it = meta.find("deletionTimestamp");
-  return it != meta.end() && !it->is_null();
+  return !Child(ObjectField(obj, "metadata"), "deletionTimestamp").is_null();
 }
 
 bool HasFinalizer(const k8s::Object& obj, const std::string& finalizer) {
-  const auto& meta = ObjectField(obj, "metadata");
-  auto it = meta.find("finalizers");
-  if (it == meta.end() || !it->is_array()) return false;
-  for (const auto& f : *it) {
+  for (const auto& f : ArrayField(ObjectField(obj, "metadata"), "finalizers")) {
     if (f.is_string() && f.get<std::string>() == finalizer) return true;
   }
   return false;
@@ -40,12 +37,9 @@ bool IsPodReady(const k8s::Object& pod) {
 
 std::optional<k8s::WallTime> PodFinishTime(const k8s::Object& pod) {
   std::optional<k8s::WallTime> latest;
-  auto statuses = ObjectField(pod, "status").find("containerStatuses");
-  if (statuses != ObjectField(pod, "status").end() && statuses->is_array()) {
-    for (const auto& cs : *statuses) {
-      auto t = TimeField(ObjectField(ObjectField(cs, "state"), "terminated"), "finishedAt");
-      if (t && (!latest || *t > *latest)) latest = t;
-    }
+  for (const auto& cs : ArrayField(ObjectField(pod, "status"), "containerStatuses")) {
+    auto t = TimeField(ObjectField(ObjectField(cs, "state"), "terminated"), "finishedAt");
+    if (t && (!latest || *t > *latest)) latest = t;
   }
   if (latest) return latest;
   return TimeField(ObjectField(pod, "metadata"), "deletionTimestamp");
