@@ -37,10 +37,8 @@ TARGETS=(expression template sagemaker quantity watch_decoder kubeconfig)
 
 mkdir -p "$OUT"
 if [[ ! -f $OUT/build.ninja ]]; then
-  launcher=()
-  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   cmake -S "$ROOT/tests/fuzz" -B "$OUT" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
-    -DCMAKE_BUILD_TYPE=Debug "${launcher[@]}" >"$OUT.configure.log" 2>&1 ||
+    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER_LAUNCHER="$ROOT/scripts/ccache-launch" >"$OUT.configure.log" 2>&1 ||
     { cat "$OUT.configure.log" >&2; exit 1; }
 fi
 cmake --build "$OUT" -j"${STEPLINE_FUZZ_JOBS:-2}" --target "${TARGETS[@]/#/fuzz_}" >&2
