@@ -260,14 +260,14 @@ ReconcileOutcome ExecutionReconciler::CleanUpFinished(const std::string& key,
 }
 
 JobRecordMemo* ExecutionReconciler::Memo(const std::string& key) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   auto& memo = records_[key];
   if (!memo) memo = std::make_unique<JobRecordMemo>(options_.plan.scheduling_timeout);
   return memo.get();
 }
 
 void ExecutionReconciler::ForgetRecords(const std::string& key) {
-  std::lock_guard lock(mu_);
+  k8s::MutexLock lock(mu_);
   records_.erase(key);
 }
 

@@ -14,7 +14,7 @@
 // sleeps: every wait is a requeue-after.
 //
 // Thread-safety: Reconcile may run on several workers at once, never for the same key. The
-// pieces are thread-safe; the reconciler's own map of Job record memos is guarded by mu_. The
+// pieces are thread-safe; the reconciler's own map of Job record memos is GUARDED_BY(mu_). The
 // writer must be safe to call from several threads at once (a reconcile's creates run on
 // threads of their own).
 #pragma once
@@ -22,7 +22,6 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +29,7 @@
 #include "k8sclient/cache.h"
 #include "k8sclient/client.h"
 #include "k8sclient/clock.h"
+#include "k8sclient/thread_annotations.h"
 #include "reconcilers/api_types.h"
 #include "reconcilers/dispatch_observer.h"
 #include "reconcilers/job_applier.h"
@@ -166,8 +166,8 @@ class ExecutionReconciler : public Reconciler {
   void WriteStepCacheEntries(const k8s::Object& execution, const PlanResult& result);
 
   // The execution's memo (made on first use); valid until Forget or ForgetRecords of key.
-  JobRecordMemo* Memo(const std::string& key);
-  void ForgetRecords(const std::string& key);
+  JobRecordMemo* Memo(const std::string& key) EXCLUDES(mu_);
+  void ForgetRecords(const std::string& key) EXCLUDES(mu_);
   // The execution is gone.
   void Forget(const std::string& key);
 
@@ -186,10 +186,10 @@ class ExecutionReconciler : public Reconciler {
   StatusWriter statuses_;
   QuotaQueue quota_;
 
-  std::mutex mu_;
-  // guarded by mu_ (the map; a memo is used only by the worker reconciling its key): the Job
-  // records of the executions that run, by execution key; dropped when one finishes
-  std::map<std::string, std::unique_ptr<JobRecordMemo>> records_;
+  k8s::Mutex mu_;
+  // The Job records of the executions that run, by execution key; dropped when one finishes.
+  // The lock covers the map; a memo itself is used only by the worker reconciling its key.
+  std::map<std::string, std::unique_ptr<JobRecordMemo>> records_ GUARDED_BY(mu_);
 };
 
 }  // namespace stepline::reconcilers

@@ -45,11 +45,13 @@ git ls-files -co --exclude-standard -- '*.h' '*.cc' |
   xargs grep -l '#include "k8sclient/thread_annotations.h"' >"$work/users" || true
 
 # One command per file to check: clang++ with the file's (or its includer's) compile flags.
-python3 - "$DB" "$ROOT" "$work" "$CLANG" <<'EOF'
-import glob, json, os, shlex, sys
+PYTHONPATH="$ROOT/scripts/lib" python3 - "$DB" "$ROOT" "$work" "$CLANG" <<'EOF'
+import glob, os, shlex, sys
+import compile_db
 
 db_path, root, work, clang = sys.argv[1:5]
-db = {e["file"]: e for e in json.load(open(db_path))}
+root = os.path.realpath(root)
+db = compile_db.load(db_path)
 users = sorted(line.strip() for line in open(os.path.join(work, "users")) if line.strip())
 if not users:
     sys.exit("thread-safety: no source includes k8sclient/thread_annotations.h")
@@ -69,19 +71,6 @@ def includer(header):
     folder = os.path.dirname(header)
     found.sort(key=lambda p: (os.path.dirname(os.path.relpath(p, root)) != folder, p))
     return found[0] if found else None
-
-
-def flags(entry, src):
-    args = entry.get("arguments") or shlex.split(entry["command"])
-    out, skip = [], False
-    for a in args[1:]:
-        if skip:
-            skip = False
-        elif a == "-o":
-            skip = True
-        elif a not in ("-c", src):
-            out.append(a)
-    return out
 
 
 checks, missing = {}, []  # file to check -> (file whose flags it takes, shown as)
@@ -113,7 +102,7 @@ with open(os.path.join(work, "commands"), "w") as out:
         if entry is None:
             missing.append(f"{shown} (not in {db_path})")
             continue
-        cmd = [clang, *flags(entry, flags_of), "-Wno-unknown-warning-option", "-fsyntax-only",
+        cmd = [clang, *compile_db.flags(entry), "-Wno-unknown-warning-option", "-fsyntax-only",
                "-Wthread-safety", "-Werror", path]
         out.write(f"cd {shlex.quote(entry['directory'])} && {shlex.join(cmd)}\0")
 with open(os.path.join(work, "checked"), "w") as out:

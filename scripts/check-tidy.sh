@@ -49,29 +49,17 @@ fi
 # The product's translation units, as the build compiles them; for each, the command that
 # preprocesses it (the cache key's text) in $work/pp/.
 mkdir -p "$work/pp"
-python3 - "$DB" "$ROOT" "$work/pp" "${ONLY[@]}" >"$work/sources" <<'EOF'
-import hashlib, json, os, re, shlex, sys
+PYTHONPATH="$ROOT/scripts/lib" python3 - "$DB" "$ROOT" "$work/pp" "${ONLY[@]}" >"$work/sources" <<'EOF'
+import hashlib, os, re, shlex, sys
+import compile_db
 db, root, pp = sys.argv[1], os.path.realpath(sys.argv[2]), sys.argv[3]
 only = {os.path.realpath(f) for f in sys.argv[4:]}
 product = re.compile(r"(k8sclient|controller|reconcilers|localagent|artifacts|notebook|cli|cmd)/")
-seen = set()
-for entry in json.load(open(db)):
-    path = os.path.realpath(os.path.join(entry["directory"], entry["file"]))
-    rel = os.path.relpath(path, root)
-    if not product.match(rel) or rel in seen or (only and path not in only):
+for path, entry in sorted(compile_db.load(db).items()):
+    if not product.match(os.path.relpath(path, root)) or (only and path not in only):
         continue
-    seen.add(rel)
-    args = entry["arguments"] if "arguments" in entry else shlex.split(entry["command"])
-    pre, skip = [], False
-    for a in args:
-        if skip:
-            skip = False
-        elif a == "-o":
-            skip = True
-        elif a == "-c":
-            pre += ["-E", "-P", "-C"]  # comments kept: NOLINT is one
-        else:
-            pre.append(a)
+    # Comments are kept: a NOLINT is one.
+    pre = [compile_db.compiler(entry), *compile_db.flags(entry), "-E", "-P", "-C", path]
     name = hashlib.md5((path + "\n").encode()).hexdigest()[:16]
     with open(os.path.join(pp, name + ".sh"), "w") as f:
         f.write("cd %s && %s\n" % (shlex.quote(entry["directory"]), shlex.join(pre)))
