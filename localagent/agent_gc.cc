@@ -163,7 +163,9 @@ SyncOutcome GarbageCollector::SyncDependent(const k8s::Resource& res, const std:
   bool present = false, foreground = false;
   for (const auto& ref : ArrayField(ObjectField(*obj, "metadata"), "ownerReferences")) {
     const OwnerState state = Lookup(ns, ref);
-    if (state == OwnerState::kUnknown) return SyncOutcome::Retry();
+    if (state == OwnerState::kUnknown) {
+      return SyncOutcome::Retry(k8s::Status::Unavailable("an owner's state is not known yet"));
+    }
     if (state != OwnerState::kPresent) not_solid.push_back(StringField(ref, "uid"));
     present = present || state == OwnerState::kPresent;
     foreground = foreground || state == OwnerState::kDeletingForeground;
@@ -176,14 +178,14 @@ SyncOutcome GarbageCollector::SyncDependent(const k8s::Resource& res, const std:
     AgentLogger(kName)->info("deleting object={} {}/{} propagation={}", res.GroupResource(), ns,
                              name, *opts.propagation_policy);
     k8s::Status s = client_.Delete(res, ns, name, opts);
-    return s.ok() || s.IsNotFound() || s.IsConflict() ? SyncOutcome::Done() : SyncOutcome::Retry();
+    return s.ok() || s.IsNotFound() || s.IsConflict() ? SyncOutcome::Done() : SyncOutcome::Retry(s);
   }
   // Another owner is still there: only the references to the others go.
   for (const auto& uid : not_solid) {
     auto patch = RemoveOwnerReferencePatch(*obj, uid);
     if (!patch) continue;
     auto r = client_.Patch(res, ns, name, k8s::PatchType::kJson, *patch);
-    if (!r.ok() && !r.status().IsNotFound()) return SyncOutcome::Retry();
+    if (!r.ok() && !r.status().IsNotFound()) return SyncOutcome::Retry(r.status());
     break;  // the next one is removed from the updated object, on its update event
   }
   return SyncOutcome::Done();
@@ -208,7 +210,7 @@ SyncOutcome GarbageCollector::SyncOwner(const k8s::Resource& res, const std::str
       auto patch = RemoveOwnerReferencePatch(dep, k8s::UidOf(*owner));
       auto r = client_.Patch(kinds[i], k8s::NamespaceOf(dep), k8s::NameOf(dep),
                              k8s::PatchType::kJson, *patch);
-      if (!r.ok() && !r.status().IsNotFound()) return SyncOutcome::Retry();
+      if (!r.ok() && !r.status().IsNotFound()) return SyncOutcome::Retry(r.status());
       continue;
     }
     if (BoolField(*ref, "blockOwnerDeletion", false)) ++blocking;
@@ -220,8 +222,9 @@ SyncOutcome GarbageCollector::SyncOwner(const k8s::Resource& res, const std::str
   AgentLogger(kName)->info("removing finalizer object={} {}/{} finalizer={}", res.GroupResource(),
                            ns, name, orphan ? kOrphan : kForeground);
   auto r = client_.Patch(res, res.namespaced ? ns : "", name, k8s::PatchType::kJson, *patch);
-  return r.ok() || r.status().IsNotFound() || r.status().IsInvalid() ? SyncOutcome::Done()
-                                                                     : SyncOutcome::Retry();
+  return r.ok() || r.status().IsNotFound() || r.status().IsInvalid()
+             ? SyncOutcome::Done()
+             : SyncOutcome::Retry(r.status());
 }
 
 }  // namespace stepline::localagent

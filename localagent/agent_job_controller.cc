@@ -102,7 +102,10 @@ SyncOutcome JobController::SyncJobKey(const std::string& ns, const std::string& 
   const auto pods = ControlledPods(*job);
   if (!ExpectationsMet(key, pods)) return SyncOutcome::After(std::chrono::seconds(5));
   const JobSyncResult result = SyncJob(*job, pods, clock_.Now());
-  if (!Apply(*job, result)) return SyncOutcome::Retry();
+  if (!Apply(*job, result)) {
+    return SyncOutcome::Retry(
+        k8s::Status::Unavailable("the Job's pods or status were not all written"));
+  }
   if (result.requeue_after) {
     return SyncOutcome::After(*result.requeue_after + std::chrono::milliseconds(50));
   }
@@ -208,8 +211,10 @@ SyncOutcome JobController::SyncOrphanPod(const std::string& ns, const std::strin
   if (!IsPodTerminal(*pod) && !IsBeingDeleted(*pod)) return SyncOutcome::Done();
   auto live = client_.Get(k8s::resources::kJobs, ns, StringField(*ref, "name"));
   if (live.ok() && k8s::UidOf(*live) == StringField(*ref, "uid")) return SyncOutcome::Done();
-  if (!live.ok() && !live.status().IsNotFound()) return SyncOutcome::Retry();
-  return RemoveTrackingFinalizer(ns, name) ? SyncOutcome::Done() : SyncOutcome::Retry();
+  if (!live.ok() && !live.status().IsNotFound()) return SyncOutcome::Retry(live.status());
+  if (RemoveTrackingFinalizer(ns, name)) return SyncOutcome::Done();
+  return SyncOutcome::Retry(
+      k8s::Status::Unavailable("the pod's Job-tracking finalizer was not removed"));
 }
 
 }  // namespace stepline::localagent

@@ -203,7 +203,7 @@ SyncOutcome Kubelet::SyncPod(const k8s::Object& pod) {
     deadline = w.deadline_exceeded;
   }
   k8s::Status s = WriteStatus(pod, runs, deadline);
-  if (!s.ok() && !s.IsNotFound()) return SyncOutcome::Retry();
+  if (!s.ok() && !s.IsNotFound()) return SyncOutcome::Retry(s);
   // Like the kubelet's periodic pod sync, a pod it serves is looked at again at least every
   // kResync even when nothing happened, so a status the server lost or never stored (it was
   // restarted from an older etcd snapshot, or answered as if the pod were gone) is re-posted.

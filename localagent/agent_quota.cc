@@ -93,7 +93,7 @@ SyncOutcome QuotaController::Sync(const std::string& ns) {
   const auto objects = quotas_.List(ns);
   if (objects.empty()) return SyncOutcome::Done();
   const ResourceList usage = admission_.NamespaceUsage(ns);
-  bool retry = false;
+  k8s::Status failed;
   for (const auto& q : objects) {
     auto hard = ParseResourceList(ObjectField(ObjectField(*q, "spec"), "hard"));
     if (!hard.ok()) continue;
@@ -105,10 +105,10 @@ SyncOutcome QuotaController::Sync(const std::string& ns) {
     if (!r.ok()) {
       AgentLogger("resourcequota-controller")
           ->info("status update failed quota={} error={}", k8s::KeyOf(*q), r.status().ToString());
-      retry = true;
+      failed = r.status();
     }
   }
-  return retry ? SyncOutcome::Retry() : SyncOutcome::Done();
+  return failed.ok() ? SyncOutcome::Done() : SyncOutcome::Retry(failed);
 }
 
 }  // namespace stepline::localagent

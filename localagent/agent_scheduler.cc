@@ -112,7 +112,8 @@ SyncOutcome Scheduler::Bind(const k8s::Object& pod, const std::string& node,
   const std::string ns = k8s::NamespaceOf(pod), name = k8s::NameOf(pod);
   const k8s::Object patch = {{"spec", {{"nodeName", node}}}};
   auto r = client_.Patch(k8s::resources::kPods, ns, name, k8s::PatchType::kMerge, patch.dump());
-  if (!r.ok()) return r.status().IsNotFound() ? SyncOutcome::Done() : SyncOutcome::Retry();
+  if (!r.ok())
+    return r.status().IsNotFound() ? SyncOutcome::Done() : SyncOutcome::Retry(r.status());
   {
     k8s::MutexLock lock(mu_);
     assumed_[k8s::KeyOf(pod)] = {node, requests};
