@@ -111,6 +111,10 @@ std::optional<WallTime> CreationTime(const Object& obj) {
   return TimeField(Child(obj, "metadata"), "creationTimestamp");
 }
 
+bool IsBeingDeleted(const Object& obj) {
+  return !Child(Child(obj, "metadata"), "deletionTimestamp").is_null();
+}
+
 const std::string& Annotation(const Object& obj, const char* key) {
   static const std::string kEmpty;
   const Object& v = Child(Child(Child(obj, "metadata"), "annotations"), key);

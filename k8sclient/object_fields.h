@@ -34,6 +34,8 @@ const Object* ConditionOf(const Object& obj, const char* type);
 const Object* TrueCondition(const Object& obj, const char* type);
 // metadata.creationTimestamp.
 std::optional<WallTime> CreationTime(const Object& obj);
+// True when metadata.deletionTimestamp is set: the object is being deleted (finalizers hold it).
+bool IsBeingDeleted(const Object& obj);
 // metadata.annotations[key], or "".
 const std::string& Annotation(const Object& obj, const char* key);
 // metadata.annotations[key] parsed as an RFC 3339 time.

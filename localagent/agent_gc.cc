@@ -73,7 +73,7 @@ void GarbageCollector::OnDependent(const k8s::ObjectPtr& obj) {
   if (!ArrayField(ObjectField(*obj, "metadata"), "ownerReferences").empty()) {
     EnqueueObject("dep", *obj);
   }
-  if (IsBeingDeleted(*obj)) EnqueueObject("own", *obj);
+  if (k8s::IsBeingDeleted(*obj)) EnqueueObject("own", *obj);
 }
 
 void GarbageCollector::OnDeleted(const k8s::ObjectPtr& obj) {
@@ -111,7 +111,7 @@ k8s::CacheReader* GarbageCollector::InformerFor(const k8s::Resource& res, bool* 
     slot = std::make_unique<k8s::Informer>(client_, client_, res, k8s::InformerOptions{}, clock_);
     slot->AddEventHandlers({[this](const k8s::ObjectPtr& o) { OnDependent(o); },
                             [this](const k8s::ObjectPtr&, const k8s::ObjectPtr& o) {
-                              if (IsBeingDeleted(*o)) EnqueueObject("own", *o);
+                              if (k8s::IsBeingDeleted(*o)) EnqueueObject("own", *o);
                             },
                             [this](const k8s::ObjectPtr& o) { OnDeleted(o); }});
     slot->Start();
@@ -128,7 +128,7 @@ GarbageCollector::OwnerState GarbageCollector::Lookup(const std::string& ns,
   const std::string owner_ns = res->namespaced ? ns : "";
   const std::string uid = StringField(ref, "uid");
   auto state_of = [&](const k8s::Object& owner) {
-    return IsBeingDeleted(owner) && HasFinalizer(owner, kForeground)
+    return k8s::IsBeingDeleted(owner) && HasFinalizer(owner, kForeground)
                ? OwnerState::kDeletingForeground
                : OwnerState::kPresent;
   };
@@ -158,7 +158,7 @@ SyncOutcome GarbageCollector::SyncDependent(const k8s::Resource& res, const std:
   bool synced = false;
   k8s::CacheReader* cache = InformerFor(res, &synced);
   const k8s::ObjectPtr obj = cache->Get(ns, name);
-  if (!obj || IsBeingDeleted(*obj)) return SyncOutcome::Done();
+  if (!obj || k8s::IsBeingDeleted(*obj)) return SyncOutcome::Done();
   std::vector<std::string> not_solid;  // absent, or waiting for their dependents
   bool present = false, foreground = false;
   for (const auto& ref : ArrayField(ObjectField(*obj, "metadata"), "ownerReferences")) {
@@ -196,7 +196,7 @@ SyncOutcome GarbageCollector::SyncOwner(const k8s::Resource& res, const std::str
   bool synced = false;
   k8s::CacheReader* cache = InformerFor(res, &synced);
   const k8s::ObjectPtr owner = cache->Get(res.namespaced ? ns : "", name);
-  if (!owner || !IsBeingDeleted(*owner)) return SyncOutcome::Done();
+  if (!owner || !k8s::IsBeingDeleted(*owner)) return SyncOutcome::Done();
   const bool orphan = HasFinalizer(*owner, kOrphan);
   if (!orphan && !HasFinalizer(*owner, kForeground)) return SyncOutcome::Done();
   std::vector<k8s::Resource> kinds;
@@ -214,7 +214,7 @@ SyncOutcome GarbageCollector::SyncOwner(const k8s::Resource& res, const std::str
       continue;
     }
     if (BoolField(*ref, "blockOwnerDeletion", false)) ++blocking;
-    if (!IsBeingDeleted(dep)) EnqueueObject("dep", dep);
+    if (!k8s::IsBeingDeleted(dep)) EnqueueObject("dep", dep);
   }
   if (blocking > 0) return SyncOutcome::Done();  // each dependent's deletion brings us back
   auto patch = RemoveFinalizerPatch(*owner, orphan ? kOrphan : kForeground);

@@ -208,7 +208,7 @@ SyncOutcome JobController::SyncOrphanPod(const std::string& ns, const std::strin
   if (ref == nullptr) return SyncOutcome::Done();
   const k8s::ObjectPtr cached = jobs_.Get(ns, StringField(*ref, "name"));
   if (cached && k8s::UidOf(*cached) == StringField(*ref, "uid")) return SyncOutcome::Done();
-  if (!IsPodTerminal(*pod) && !IsBeingDeleted(*pod)) return SyncOutcome::Done();
+  if (!IsPodTerminal(*pod) && !k8s::IsBeingDeleted(*pod)) return SyncOutcome::Done();
   auto live = client_.Get(k8s::resources::kJobs, ns, StringField(*ref, "name"));
   if (live.ok() && k8s::UidOf(*live) == StringField(*ref, "uid")) return SyncOutcome::Done();
   if (!live.ok() && !live.status().IsNotFound()) return SyncOutcome::Retry(live.status());

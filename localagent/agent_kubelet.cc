@@ -190,7 +190,7 @@ SyncOutcome Kubelet::SyncPod(const k8s::Object& pod) {
     if (IsPodTerminal(pod) && workers_.count(k8s::KeyOf(pod)) == 0) return SyncOutcome::Done();
     PodWorker& w = WorkerFor(pod);
     if (!w.terminating && PastActiveDeadline(pod, clock_.Now())) w.deadline_exceeded = true;
-    if (IsBeingDeleted(pod) || w.deadline_exceeded) {
+    if (k8s::IsBeingDeleted(pod) || w.deadline_exceeded) {
       requeue = Terminate(w, TerminationGraceSeconds(pod));
     } else {
       requeue = StartContainers(pod, w);

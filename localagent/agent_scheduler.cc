@@ -19,8 +19,8 @@ constexpr auto kRetryUnschedulable = std::chrono::seconds(30);
 bool WantsScheduling(const k8s::Object& pod) {
   const auto& spec = ObjectField(pod, "spec");
   const std::string scheduler = StringField(spec, "schedulerName");
-  return StringField(spec, "nodeName").empty() && !IsPodTerminal(pod) && !IsBeingDeleted(pod) &&
-         (scheduler.empty() || scheduler == kName);
+  return StringField(spec, "nodeName").empty() && !IsPodTerminal(pod) &&
+         !k8s::IsBeingDeleted(pod) && (scheduler.empty() || scheduler == kName);
 }
 
 std::map<std::string, std::string> NodeSelectorOf(const k8s::Object& pod) {

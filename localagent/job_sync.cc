@@ -104,7 +104,7 @@ void CountPods(const std::vector<k8s::ObjectPtr>& pods, k8s::Object* status, Cen
   for (const auto& ptr : pods) {
     const k8s::Object& pod = *ptr;
     const bool terminal = IsPodTerminal(pod);
-    const bool deleting = IsBeingDeleted(pod);
+    const bool deleting = k8s::IsBeingDeleted(pod);
     if (!terminal && !deleting) census->active.push_back(&pod);
     if (!terminal && deleting) census->terminating.push_back(&pod);
     if (PodPhase(pod) == "Failed") census->failed_pods.push_back(&pod);

@@ -193,7 +193,7 @@ k8s::Object BuildPodStatus(const k8s::Object& pod, const std::vector<ContainerRu
                            k8s::WallTime now, const std::string& host_ip) {
   k8s::Object status = ObjectField(pod, "status");
   const Tally tally = CountStates(pod, runs);
-  const std::string phase = PhaseOf(pod, runs, IsBeingDeleted(pod));
+  const std::string phase = PhaseOf(pod, runs, k8s::IsBeingDeleted(pod));
   status["phase"] = phase;
   status["hostIP"] = host_ip;
   status["hostIPs"] = k8s::Object::array({{{"ip", host_ip}}});

@@ -6,7 +6,6 @@
 namespace stepline::localagent {
 
 using k8s::ArrayField;
-using k8s::Child;
 using k8s::ObjectField;
 using k8s::StringField;
 using k8s::TimeField;
@@ -18,10 +17,6 @@ std::string PodPhase(const k8s::Object& pod) {
 bool IsPodTerminal(const k8s::Object& pod) {
   const std::string phase = PodPhase(pod);
   return phase == "Succeeded" || phase == "Failed";
-}
-
-bool IsBeingDeleted(const k8s::Object& obj) {
-  return !Child(ObjectField(obj, "metadata"), "deletionTimestamp").is_null();
 }
 
 bool HasFinalizer(const k8s::Object& obj, const std::string& finalizer) {

@@ -14,8 +14,6 @@ inline constexpr const char* kJobTrackingFinalizer = "batch.kubernetes.io/job-tr
 std::string PodPhase(const k8s::Object& pod);
 // Succeeded or Failed.
 bool IsPodTerminal(const k8s::Object& pod);
-// metadata.deletionTimestamp is set.
-bool IsBeingDeleted(const k8s::Object& obj);
 bool HasFinalizer(const k8s::Object& obj, const std::string& finalizer);
 // The Ready condition is True.
 bool IsPodReady(const k8s::Object& pod);

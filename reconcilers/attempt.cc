@@ -134,7 +134,7 @@ void ClassifyFailedPod(const Object* pod, AttemptObservation* out) {
     return;
   }
   const Object& status = Child(*pod, "status");
-  if (!Child(Child(*pod, "metadata"), "deletionTimestamp").is_null()) {
+  if (k8s::IsBeingDeleted(*pod)) {
     // Deleted while it ran (kubectl delete pod, a drain without the eviction API): the
     // platform's doing, not the step's, like an eviction.
     const Object& code = Child(Terminated(*pod), "exitCode");

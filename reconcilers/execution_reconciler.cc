@@ -11,7 +11,6 @@
 namespace stepline::reconcilers {
 namespace {
 
-using k8s::Child;
 using k8s::Object;
 using k8s::ObjectPtr;
 using std::chrono::milliseconds;
@@ -31,10 +30,6 @@ constexpr milliseconds kNameTakenRecheck{2000};
 
 bool IsFinished(const PipelineExecutionStatus& s) {
   return IsFinishedPhase(s.pipeline_execution_status);
-}
-
-bool IsDeleting(const Object& obj) {
-  return !Child(Child(obj, "metadata"), "deletionTimestamp").is_null();
 }
 
 void Lower(std::optional<milliseconds>* wake, milliseconds to) {
@@ -100,7 +95,7 @@ ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
     Forget(key);
     return ReconcileOutcome::Done();  // deleted: its Jobs go with it (owner references)
   }
-  if (IsDeleting(*current)) {
+  if (k8s::IsBeingDeleted(*current)) {
     ForgetRecords(key);
     return ReconcileOutcome::Done();
   }

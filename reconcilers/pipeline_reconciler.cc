@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "k8sclient/object_fields.h"
 #include "reconcilers/cleanup.h"
 #include "reconcilers/log.h"
 #include "reconcilers/sagemaker_definition.h"
@@ -135,7 +136,7 @@ ReconcileOutcome PipelineReconciler::Reconcile(const std::string& key) {
     pipelines_.Forget(ns, name);
     return ReconcileOutcome::Done();
   }
-  if ((*current).value("metadata", Object::object()).contains("deletionTimestamp")) {
+  if (k8s::IsBeingDeleted(*current)) {
     return ReconcileOutcome::Done();
   }
   const PipelineStatus before = StoredStatus(*current);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "k8sclient/object_fields.h"
+
 #include "reconcilers/graph.h"
 #include "reconcilers/job_builder.h"
 #include "reconcilers/notebook.h"
@@ -14,7 +16,6 @@
 namespace stepline::reconcilers {
 namespace {
 
-using k8s::Child;
 using k8s::Object;
 using k8s::WallTime;
 using planner_internal::IsTerminal;
@@ -141,7 +142,7 @@ bool DeleteActiveJobs(const PlanInputs& in, Making& p) {
     const JobRecord& r = p.Record(j);
     if (r.finished) continue;
     any = true;
-    if (!Child(Child(*j.job, "metadata"), "deletionTimestamp").is_null()) continue;
+    if (k8s::IsBeingDeleted(*j.job)) continue;
     p.Delete(r.step, r.name);
   }
   return any;

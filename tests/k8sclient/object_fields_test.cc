@@ -83,5 +83,12 @@ TEST(ObjectFieldsTest, TrueConditionNeedsStatusTrue) {
   EXPECT_NE(ConditionOf(job, "Failed"), nullptr);
 }
 
+TEST(ObjectFieldsTest, BeingDeletedMeansADeletionTimestamp) {
+  EXPECT_TRUE(IsBeingDeleted({{"metadata", {{"deletionTimestamp", "2026-12-07T10:00:00Z"}}}}));
+  EXPECT_FALSE(IsBeingDeleted({{"metadata", {{"name", "a"}}}}));
+  EXPECT_FALSE(IsBeingDeleted({{"metadata", {{"deletionTimestamp", nullptr}}}}));
+  EXPECT_FALSE(IsBeingDeleted(Object::object()));
+}
+
 }  // namespace
 }  // namespace stepline::k8s
