@@ -8,8 +8,8 @@
 # of scripts/setup.sh --bench; install only the missing packages (the plotting package among
 # them: scripts/setup.sh --bench --packages-only) and build only the programs the benchmarks run.
 #
-# Order: bench_plan (pure, before the cluster starts), then with the test server and the local
-# agent up: bench_api_baseline (the server's limit at the controller's concurrency),
+# Order: bench_plan and bench_fanin (pure, before the cluster starts), then with the test server
+# and the local agent up: bench_api_baseline (the server's limit at the controller's concurrency),
 # bench/e2e/e2e.py (the whole stack; it starts its own controller per scenario), and
 # bench/memory/run.sh when it exists. The cluster is torn down at the end, also on failure.
 # Raw outputs stay in a fresh /tmp/stepline-bench.XXXXXX (printed at the end).
@@ -54,8 +54,8 @@ if ((SETUP)); then
 else
   say "the plotting package, then building the benchmark programs only"
   ./scripts/setup.sh --bench --packages-only
-  cmake --build "$BUILD_DIR" --target bench_plan bench_api_baseline stepline-controller \
-    stepline-local-agent >&2
+  cmake --build "$BUILD_DIR" --target bench_plan bench_fanin bench_api_baseline \
+    stepline-controller stepline-local-agent >&2
 fi
 
 say "machine"
@@ -81,6 +81,15 @@ say "bench_plan (the pure planner)"
 plan_args=(--benchmark_out="$OUT/plan.json" --benchmark_out_format=json)
 if ((QUICK)); then plan_args+=(--benchmark_min_time=0.01); fi
 "$BUILD_DIR/bin/bench_plan" "${plan_args[@]}" | tee "$OUT/plan.txt" >&2
+
+say "bench_fanin (one fan-out's status through its life: the planner and the status writer)"
+# The planner level only: at the 4.5 children/s the whole stack ran in the e2e fan-out, 10,000
+# children would take 37 minutes through the local agent, and 100,000 six hours.
+fanin_sizes=(10000 100000)
+((QUICK)) && fanin_sizes=(1000)
+for n in "${fanin_sizes[@]}"; do
+  "$BUILD_DIR/bin/bench_fanin" --children "$n" | tee -a "$OUT/fanin.txt" >&2
+done
 
 say "starting a fresh test cluster with the local agent ($STATE)"
 # One big node: the steps request nothing, and the run must not wait for pod slots.

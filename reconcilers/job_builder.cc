@@ -48,6 +48,7 @@ Object Env(const JobInput& in) {
   // Values, not pipeline text: escaped against $(VAR) expansion (template.h).
   if (in.index) env.push_back(EnvVar("STEPLINE_ITEM", EscapeForKubernetesExpansion(in.item)));
   for (const auto& p : in.snapshot->parameters) {
+    if (p.value.size() > kMaxParameterEnvBytes) continue;  // {{parameters.NAME}} still reads it
     env.push_back(EnvVar(ParameterEnvName(p.name), EscapeForKubernetesExpansion(p.value)));
   }
   return env;

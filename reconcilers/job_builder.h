@@ -6,6 +6,7 @@
 // Pure.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -33,6 +34,11 @@ struct JobInput {
   // mounts, and the annotation kAnnotationArtifacts); null: none.
   const StagedArtifacts* artifacts = nullptr;
 };
+
+// A parameter whose value is longer than this is not passed as STEPLINE_PARAM_<NAME>: Linux
+// refuses to start a process with one environment string past 128 KiB, and a fan-out over a
+// List parameter would copy the whole list into each child's Job (n children, n copies).
+inline constexpr size_t kMaxParameterEnvBytes = size_t{32} * 1024;
 
 k8s::Object BuildStepJob(const JobInput& in);
 

@@ -302,10 +302,10 @@ void PlanAllSteps(Steps& st, const Snapshot& snap, const JobIndex& jobs,
     planner_internal::PlanStep(sp, it == jobs.end() ? kNoJobs : it->second, ctx, planned,
                                p.in.quota_grants - p.out.quota_grants_used, p.reads);
     FailUnrenderableUnits(sp, ctx);
-    planner_internal::AggregateStep(sp, p.in.now);
+    planner_internal::AggregateStep(sp, p.in.now, ctx.ExecutionName());
     sp.decided.step_cache_write = planner_internal::StepCacheWrite(sp, ctx, p.in);
     p.Enact(sp.decided);
-    ctx.Publish(sp.status);
+    ctx.Publish(sp);
     planned[sp.step->name] = &sp;
   }
 }
@@ -441,7 +441,9 @@ void Allocate(Steps& st, const Snapshot& snap, planner_internal::PlanContext& ct
       ++step_active;
       created = true;
     }
-    if (created || !sp.units.empty()) planner_internal::AggregateStep(sp, p.in.now);
+    if (created || !sp.units.empty()) {
+      planner_internal::AggregateStep(sp, p.in.now, ctx.ExecutionName());
+    }
   }
 }
 

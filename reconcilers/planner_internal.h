@@ -148,6 +148,9 @@ struct StepPlan {
   StepStatus status;                               // the result, filled by AggregateStep
   bool blocking_failure = false;                   // failed with onFailure Fail, or a Fail step
   StepDecisions decided;                           // what else PlanStep decided
+  // A fan-in too large to pass on (AggregateStep): name -> why, and where the values are.
+  StringMap outputs_not_kept;
+  StringMap artifacts_not_kept;
 };
 
 // Values of the steps planned so far, parameters and the execution, for templates and `when`.
@@ -164,7 +167,8 @@ class PlanContext : public TemplateContext {
   std::string_view ExecutionStartTime() const override { return start_time_; }
 
   void SetItem(const nlohmann::json* item) { item_ = item; }
-  void Publish(const StepStatus& status);
+  // Makes the planned step's values (its status, and what of its fan-in is not kept) readable.
+  void Publish(const StepPlan& plan);
   // Declared with type String (or no type): a notebook parameter of it stays a string.
   bool IsStringParameter(std::string_view name) const { return string_parameters_.count(name); }
 
@@ -200,8 +204,11 @@ bool DecideFromStepCache(StepPlan& sp, const StepJobs& jobs, const PlanContext& 
 std::optional<StepCacheEntry> StepCacheWrite(const StepPlan& sp, const PlanContext& ctx,
                                              const PlanInputs& in);
 
-// Fills sp.status from its units (or keeps the gate's decision).
-void AggregateStep(StepPlan& sp, k8s::WallTime now);
+// Fills sp.status from its units (or keeps the gate's decision). A fan-in value (an output, or
+// an output artifact's URIs, as a JSON list of the children's) larger than a status keeps
+// (kMaxOutputBytes) is neither in the status nor passed on: the step's message and
+// sp.*_not_kept say where the values are (the children of `execution`'s step).
+void AggregateStep(StepPlan& sp, k8s::WallTime now, std::string_view execution);
 
 bool IsTerminal(StepPhase phase);
 

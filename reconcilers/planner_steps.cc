@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "reconcilers/expression.h"
+#include "reconcilers/labels.h"
 #include "reconcilers/planner_internal.h"
 #include "reconcilers/rerun.h"
 #include "reconcilers/status_bounds.h"
@@ -220,6 +221,40 @@ StringMap FanInArtifacts(const StepPlan& sp) {
   return out;
 }
 
+// Where a fan-in's values stay when they are not kept: on the children's pods (outputs) or Jobs
+// (artifact URIs), with the kubectl command that lists them.
+std::string FanInWhereabouts(const StepPlan& sp, bool artifacts, std::string_view execution) {
+  const std::string selector = std::string(kLabelExecution) + "=" + std::string(execution) + "," +
+                               kLabelStep + "=" + sp.step->name;
+  if (artifacts) {
+    return "each child's URI stays on its Job: kubectl get jobs -l " + selector +
+           " -o jsonpath='{..annotations.stepline\\.dev/artifacts}'";
+  }
+  return "each child's value stays in its pod's termination message: kubectl get pods -l " +
+         selector + " -o jsonpath='{..terminated.message}'";
+}
+
+// Drops from `values` (the fan-in's outputs, or its artifacts' URI lists) each one larger than
+// a status keeps, saying so in the step's message and in not_kept.
+void KeepWhatFits(StepPlan& sp, StringMap& values, StringMap& not_kept, bool artifacts,
+                  std::string_view execution) {
+  const std::string why =
+      "larger than 64 KiB (the fan-in of " + std::to_string(sp.units.size()) + " children)";
+  for (auto it = values.begin(); it != values.end();) {
+    if (it->second.size() <= kMaxOutputBytes) {
+      ++it;
+      continue;
+    }
+    const std::string what =
+        (artifacts ? "the URIs of output artifact \"" : "output \"") + it->first + "\"";
+    std::string note =
+        NotKeptNote(what, it->second.size(), why, FanInWhereabouts(sp, artifacts, execution));
+    sp.status.message += "; " + note;
+    not_kept[it->first] = note + "; a value this large cannot be passed in a pod's spec either";
+    it = values.erase(it);
+  }
+}
+
 void CountChild(const UnitState& u, ChildCounts& n) {
   switch (u.phase) {
     case UnitPhase::kSucceeded:
@@ -252,7 +287,7 @@ StepPhase FanOutPhase(const ChildCounts& n, bool quota, bool admission, bool ret
   return StepPhase::kPending;
 }
 
-void AggregateFanOut(StepPlan& sp, WallTime now) {
+void AggregateFanOut(StepPlan& sp, WallTime now, std::string_view execution) {
   StepStatus& s = sp.status;
   ChildCounts n;
   n.total = static_cast<int64_t>(sp.units.size());
@@ -284,6 +319,8 @@ void AggregateFanOut(StepPlan& sp, WallTime now) {
   if (IsTerminal(*s.phase)) {
     s.outputs = FanIn(sp);
     s.artifacts = FanInArtifacts(sp);
+    KeepWhatFits(sp, s.outputs, sp.outputs_not_kept, false, execution);
+    KeepWhatFits(sp, s.artifacts, sp.artifacts_not_kept, true, execution);
     s.completion_time = sp.old && sp.old->completion_time ? sp.old->completion_time : now;
   }
 }
@@ -314,7 +351,8 @@ const StepValues* PlanContext::Step(std::string_view name) const {
   return it == steps_.end() ? nullptr : &it->second;
 }
 
-void PlanContext::Publish(const StepStatus& status) {
+void PlanContext::Publish(const StepPlan& plan) {
+  const StepStatus& status = plan.status;
   StepValues& v = steps_[status.name];
   v.phase = status.phase ? ToString(*status.phase) : "Pending";
   v.outputs.clear();
@@ -322,6 +360,10 @@ void PlanContext::Publish(const StepStatus& status) {
   v.artifacts.clear();
   for (const auto& [k, val] : status.artifacts) v.artifacts[k] = val;
   v.job_name = status.children ? "" : status.job_name;
+  v.outputs_not_kept.clear();
+  for (const auto& [k, why] : plan.outputs_not_kept) v.outputs_not_kept[k] = why;
+  v.artifacts_not_kept.clear();
+  for (const auto& [k, why] : plan.artifacts_not_kept) v.artifacts_not_kept[k] = why;
 }
 
 void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
@@ -366,10 +408,10 @@ void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
   if (hold && hold->waits) sp.status.extra["quotaWaits"] = *hold->waits;
 }
 
-void AggregateStep(StepPlan& sp, WallTime now) {
+void AggregateStep(StepPlan& sp, WallTime now, std::string_view execution) {
   if (sp.gated) return;
   if (sp.fan_out) {
-    AggregateFanOut(sp, now);
+    AggregateFanOut(sp, now, execution);
   } else {
     AggregateSingle(sp);
   }

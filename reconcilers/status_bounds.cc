@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "reconcilers/artifact_staging.h"
+
 namespace stepline::reconcilers {
 namespace {
 
@@ -60,43 +62,62 @@ void BoundStrings(PipelineExecutionStatus* s) {
   }
 }
 
-// Drops one output from a step's status, saying so in its message.
-void DropOutput(StepStatus* st, const std::string& name, size_t bytes, const char* why) {
-  st->outputs.erase(name);
-  std::string note = "output \"" + name + "\" (" + std::to_string(bytes) + " bytes) not kept in " +
-                     "status: " + why + "; the values stay in the termination messages of the " +
-                     "step's pods";
+// What BoundStatus may drop from a step's status: an output, or an output artifact's URIs (a
+// fan-out step's are lists of one URI per child).
+enum class Value { kOutput, kArtifact };
+
+StringMap& ValuesOf(StepStatus* st, Value kind) {
+  return kind == Value::kOutput ? st->outputs : st->artifacts;
+}
+
+// Drops one value from a step's status, saying so in its message.
+void DropValue(StepStatus* st, Value kind, const std::string& name, size_t bytes, const char* why) {
+  ValuesOf(st, kind).erase(name);
+  std::string note =
+      kind == Value::kOutput
+          ? NotKeptNote("output \"" + name + "\"", bytes, why,
+                        "the values stay in the termination messages of the step's pods")
+          : NotKeptNote("the URIs of output artifact \"" + name + "\"", bytes, why,
+                        std::string("each attempt's URIs stay on its Job (annotation ") +
+                            kAnnotationArtifacts + ")");
   st->message = BoundText(st->message.empty() ? note : st->message + "; " + note, kMaxMessageBytes);
 }
 
-bool DropHugeOutputs(PipelineExecutionStatus* s) {
+bool DropHugeValues(PipelineExecutionStatus* s) {
   bool dropped = false;
   for (StepStatus& st : s->steps) {
-    std::vector<std::pair<std::string, size_t>> huge;
-    for (const auto& [k, v] : st.outputs) {
-      if (v.size() > kMaxOutputBytes) huge.emplace_back(k, v.size());
+    for (Value kind : {Value::kOutput, Value::kArtifact}) {
+      std::vector<std::pair<std::string, size_t>> huge;
+      for (const auto& [k, v] : ValuesOf(&st, kind)) {
+        if (v.size() > kMaxOutputBytes) huge.emplace_back(k, v.size());
+      }
+      for (const auto& [k, n] : huge) DropValue(&st, kind, k, n, "larger than 64 KiB");
+      dropped = dropped || !huge.empty();
     }
-    for (const auto& [k, n] : huge) DropOutput(&st, k, n, "larger than 64 KiB");
-    dropped = dropped || !huge.empty();
   }
   return dropped;
 }
 
-// Drops the largest outputs until the status fits; false if none is left to drop.
-bool DropLargestOutput(PipelineExecutionStatus* s) {
+// Drops the largest value until the status fits; false if none is left to drop.
+bool DropLargestValue(PipelineExecutionStatus* s) {
   StepStatus* where = nullptr;
+  Value which = Value::kOutput;
   std::string name;
   size_t largest = 0;
   for (StepStatus& st : s->steps) {
-    for (const auto& [k, v] : st.outputs) {
-      if (v.size() + k.size() <= largest) continue;
-      largest = v.size() + k.size();
-      where = &st;
-      name = k;
+    for (Value kind : {Value::kOutput, Value::kArtifact}) {
+      for (const auto& [k, v] : ValuesOf(&st, kind)) {
+        if (v.size() + k.size() <= largest) continue;
+        largest = v.size() + k.size();
+        where = &st;
+        which = kind;
+        name = k;
+      }
     }
   }
   if (where == nullptr) return false;
-  DropOutput(where, name, where->outputs[name].size(), "the status would exceed 256 KiB");
+  DropValue(where, which, name, ValuesOf(where, which)[name].size(),
+            "the status would exceed 256 KiB");
   return true;
 }
 
@@ -132,6 +153,11 @@ std::string ValidUtf8(std::string_view text) {
   return out;
 }
 
+std::string NotKeptNote(const std::string& what, size_t bytes, const std::string& why,
+                        const std::string& where) {
+  return what + " (" + std::to_string(bytes) + " bytes) not kept in status: " + why + "; " + where;
+}
+
 std::string BoundText(std::string_view text, size_t max_bytes) {
   std::string valid = ValidUtf8(text);
   if (valid.size() <= max_bytes) return valid;
@@ -148,9 +174,9 @@ size_t StatusBytes(const PipelineExecutionStatus& status) { return ToJson(status
 
 bool BoundStatus(PipelineExecutionStatus* status) {
   BoundStrings(status);
-  bool reduced = DropHugeOutputs(status);
+  bool reduced = DropHugeValues(status);
   if (StatusBytes(*status) <= kMaxStatusBytes) return reduced;  // the common case: one dump
-  while (DropLargestOutput(status)) {
+  while (DropLargestValue(status)) {
     if (StatusBytes(*status) <= kMaxStatusBytes) return true;
   }
   DropChildDetails(status);

@@ -2,9 +2,10 @@
 // "Status size"):
 //   - every string is valid UTF-8 (invalid bytes become U+FFFD) and at most its field's bound;
 //     a cut string ends in a marker that says how much was cut: "… [1234 more bytes cut]";
-//   - the whole status stays below kMaxStatusBytes: outputs larger than kMaxOutputBytes are not
-//     kept (the step's message names them and where the data stays), then the largest remaining
-//     outputs, then the children details, until it fits;
+//   - the whole status stays below kMaxStatusBytes: outputs (and output artifacts' URI lists of
+//     fan-out steps) larger than kMaxOutputBytes are not kept (the step's message names them and
+//     where the data stays; the planner drops a fan-in this large itself, planner_steps.cc), then
+//     the largest remaining ones, then the children details, until it fits;
 //   - when the server still refuses a status write (422, 413, "request is too large"),
 //     ReduceRefusedStatus gives the smallest status that still records the run's state and why.
 //
@@ -34,6 +35,11 @@ std::string ValidUtf8(std::string_view text);
 // ended by "… [N more bytes cut]" (N counts the bytes of the valid text that were dropped).
 // max_bytes below the marker's size gives a plain cut.
 std::string BoundText(std::string_view text, size_t max_bytes);
+
+// The note a step's message gets for a value not kept in its status: `WHAT (N bytes) not kept
+// in status: WHY; WHERE` (what: `output "x"`; where: where the values are instead).
+std::string NotKeptNote(const std::string& what, size_t bytes, const std::string& why,
+                        const std::string& where);
 
 // Applies the rule to a status about to be written. Returns true when something was cut or
 // dropped beyond the per-string bounds (outputs, children details); the steps concerned say so

@@ -144,10 +144,17 @@ Result<std::string> ResolveStep(const Reference& ref, const TemplateContext& con
   if (ref.kind == Reference::Kind::kStepArtifactUri) {
     auto it = step->artifacts.find(ref.name);
     if (it != step->artifacts.end()) return it->second;
+    if (auto why = step->artifacts_not_kept.find(ref.name); why != step->artifacts_not_kept.end()) {
+      return Unresolved(ref, why->second);
+    }
     return Unresolved(ref, "step " + Quoted(ref.step) + " has no output artifact " +
                                Quoted(ref.name) + " (it has not succeeded)");
   }
   auto it = step->outputs.find(ref.name);
+  if (auto why = step->outputs_not_kept.find(ref.name);
+      it == step->outputs.end() && why != step->outputs_not_kept.end()) {
+    return Unresolved(ref, why->second);
+  }
   if (it == step->outputs.end()) {
     return Unresolved(ref, "step " + Quoted(ref.step) + " has no output " + Quoted(ref.name));
   }

@@ -74,6 +74,10 @@ struct StepValues {
   std::map<std::string, std::string, std::less<>> outputs;
   std::map<std::string, std::string, std::less<>> artifacts;  // output artifact -> URI
   std::string job_name;  // the latest attempt's Job; empty when the step ran none
+  // A fan-out step's fan-in values too large to pass on (status_bounds.h: kMaxOutputBytes):
+  // name -> why, and where the values are instead. A reference to one fails saying so.
+  std::map<std::string, std::string, std::less<>> outputs_not_kept;
+  std::map<std::string, std::string, std::less<>> artifacts_not_kept;
 };
 
 // Where references get their values. Pointers returned stay valid while the context lives;

@@ -143,8 +143,11 @@ TEST(StatusBoundsTest, AHugeFanInIsNotKeptAndTheStepSaysWhere) {
   const StepStatus* f = run.StepOf("f");
   EXPECT_EQ(f->outputs.count("blob"), 0u);
   EXPECT_EQ(f->outputs.count("n"), 1u);  // the small output is kept
-  EXPECT_THAT(f->message, HasSubstr("output \"blob\" ("));
-  EXPECT_THAT(f->message, HasSubstr("the values stay in the termination messages"));
+  EXPECT_THAT(f->message, HasSubstr("output \"blob\" (1601201 bytes) not kept in status: larger "
+                                    "than 64 KiB (the fan-in of 400 children)"));
+  EXPECT_THAT(f->message, HasSubstr("each child's value stays in its pod's termination message: "
+                                    "kubectl get pods -l stepline.dev/execution=run,"
+                                    "stepline.dev/step=f"));
 }
 
 TEST(StatusBoundsTest, ARefusedStatusEndsTheRunAndSaysWhy) {

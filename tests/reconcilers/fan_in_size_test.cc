@@ -1,0 +1,167 @@
+// Issue #22: a fan-out's fan-in (its children's outputs and output artifact URIs, as JSON lists)
+// grows with the number of children; the execution's status must not. A fan-in value larger
+// than a status keeps is neither written nor passed on, and the step and a later step that
+// reads it say where the values are. The status stays below 256 KiB at every write of a
+// 100,000-child run.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "lean_fan_out_test_util.h"
+#include "planner_test_util.h"
+#include "reconcilers/artifact_staging.h"
+#include "reconcilers/job_builder.h"
+#include "reconcilers/labels.h"
+#include "reconcilers/planner.h"
+#include "reconcilers/status_bounds.h"
+
+namespace stepline::reconcilers {
+namespace {
+
+using k8s::Object;
+using testing::FakeRun;
+using ::testing::HasSubstr;
+using testing::LeanFanOut;
+using testing::Phase;
+using testing::S;
+using testing::StatusOf;
+using testing::Steps;
+
+Object Items(int n) {
+  Object items = Object::array();
+  for (int i = 0; i < n; ++i) items.push_back(i);
+  return items;
+}
+
+std::string Job(const std::string& step, int index) {
+  return "run-" + step + "-" + std::to_string(index) + "-1";
+}
+
+TEST(FanInSizeTest, ALaterStepReadingAFanInNotKeptFailsSayingWhereTheValuesAre) {
+  FakeRun run(
+      Steps({S("f", {{"forEach", Items(400).dump()}, {"outputs", {"blob", "n"}}}),
+             S("g", {{"dependsOn", {"f"}}, {"command", {"echo", "{{steps.f.outputs.n}}"}}}),
+             S("h", {{"dependsOn", {"f"}}, {"command", {"echo", "{{steps.f.outputs.blob}}"}}})}));
+  run.Plan();
+  const std::string out = "{\"blob\":\"" + std::string(4000, 'b') + "\",\"n\":\"1\"}";
+  for (int i = 0; i < 400; ++i) run.Succeed(Job("f", i), out);
+  PlanResult r = run.Plan();
+  EXPECT_EQ(Phase(run.StepOf("f")), "Succeeded");
+  EXPECT_EQ(run.StepOf("f")->outputs.count("blob"), 0u);
+  EXPECT_THAT(testing::Created(r), ::testing::ElementsAre("run-g-1"))
+      << "the output that fits is passed on; the one that does not is not";
+  EXPECT_EQ(Phase(run.StepOf("h")), "Failed");
+  EXPECT_EQ(run.StepOf("h")->reason, "TemplateError");
+  EXPECT_THAT(run.StepOf("h")->message,
+              HasSubstr("{{steps.f.outputs.blob}}: output \"blob\" (1601201 bytes) not kept in "
+                        "status: larger than 64 KiB (the fan-in of 400 children); each child's "
+                        "value stays in its pod's termination message: kubectl get pods -l "
+                        "stepline.dev/execution=run,stepline.dev/step=f"));
+  EXPECT_THAT(run.StepOf("h")->message, HasSubstr("cannot be passed in a pod's spec either"));
+  EXPECT_LT(StatusBytes(r.status), kMaxStatusBytes);
+}
+
+TEST(FanInSizeTest, ChildrenArtifactURIsPastTheLimitAreNotKeptAndTheStepSaysWhere) {
+  Object outputs = {{"artifacts", {{{"name", "m"}, {"path", "/out/m"}}}}};
+  FakeRun run(Steps(
+      {S("f", {{"forEach", Items(2000).dump()}, {"outputs", outputs}}),
+       S("g", {{"dependsOn", {"f"}}, {"command", {"echo", "{{steps.f.artifacts.m.uri}}"}}})}));
+  run.artifact_repository = testing::TestArtifactRepository();
+  run.Plan();
+  for (int i = 0; i < 2000; ++i) run.Succeed(Job("f", i));
+  PlanResult r = run.Plan();
+  const StepStatus* f = run.StepOf("f");
+  EXPECT_EQ(Phase(f), "Succeeded");
+  EXPECT_EQ(f->artifacts.count("m"), 0u) << "2000 URIs of ~40 bytes: more than 64 KiB";
+  EXPECT_THAT(f->message, HasSubstr("the URIs of output artifact \"m\" ("));
+  EXPECT_THAT(f->message, HasSubstr("each child's URI stays on its Job: kubectl get jobs -l "
+                                    "stepline.dev/execution=run,stepline.dev/step=f"));
+  EXPECT_EQ(run.StepOf("g")->reason, "TemplateError");
+  EXPECT_THAT(run.StepOf("g")->message, HasSubstr("{{steps.f.artifacts.m.uri}}: the URIs of"));
+  EXPECT_LT(StatusBytes(r.status), kMaxStatusBytes);
+}
+
+TEST(FanInSizeTest, BoundStatusDropsAnArtifactListPastTheLimitToo) {
+  PipelineExecutionStatus s;
+  StepStatus st;
+  st.name = "f";
+  st.artifacts["m"] = std::string(70 * 1024, 'u');
+  st.artifacts["small"] = "s3://b/k";
+  s.steps.push_back(st);
+  EXPECT_TRUE(BoundStatus(&s));
+  EXPECT_EQ(s.steps[0].artifacts.count("m"), 0u);
+  EXPECT_EQ(s.steps[0].artifacts.count("small"), 1u);
+  EXPECT_THAT(s.steps[0].message,
+              HasSubstr("the URIs of output artifact \"m\" (71680 bytes) not kept in status: "
+                        "larger than 64 KiB; each attempt's URIs stay on its Job (annotation "
+                        "stepline.dev/artifacts)"));
+}
+
+TEST(FanInSizeTest, AListParameterPastTheEnvBoundIsNotCopiedIntoEachChildsEnv) {
+  Object params = {{{"name", "items"}, {"type", "List"}}, {{"name", "small"}}};
+  const std::string big = Items(8000).dump();  // 38,891 bytes
+  ASSERT_GT(big.size(), kMaxParameterEnvBytes);
+  Object given =
+      Object::array({{{"name", "items"}, {"value", big}}, {{"name", "small"}, {"value", "x"}}});
+  FakeRun run(Steps({S("f", {{"forEach", "{{parameters.items}}"}})}, {{"parameters", params}}),
+              {{"pipelineParameters", given}});
+  PlanResult r = run.Plan();
+  ASSERT_EQ(testing::Created(r).size(), 8000u);
+  bool small = false, items = false;
+  for (const auto& e : r.actions.front().job["spec"]["template"]["spec"]["containers"][0]["env"]) {
+    small = small || e["name"] == "STEPLINE_PARAM_SMALL";
+    items = items || e["name"] == "STEPLINE_PARAM_ITEMS";
+  }
+  EXPECT_TRUE(small);
+  EXPECT_FALSE(items) << "the list once per child: 8000 copies";
+}
+
+// Issue #22's target: 100,000 children, each with an output and an output artifact, some
+// failing (caught), and a step after them that reads the fan-in. Every status the run writes
+// (the first plan, children starting, half done, all done) stays below 256 KiB; the fan-in that
+// does not fit is not written and the step after it fails saying where the values are.
+TEST(FanInSizeTest, AHundredThousandChildrenKeepEveryStatusBelow256KiB) {
+  constexpr size_t kChildren = 100'000;
+  Object outputs = {{"parameters", {"v"}}, {"artifacts", {{{"name", "m"}, {"path", "/out/m"}}}}};
+  LeanFanOut run(
+      kChildren,
+      {{"command", {"true", "{{item}}"}}, {"outputs", outputs}, {"onFailure", "Continue"}});
+  size_t largest = 0;
+  auto plan = [&](const char* stage) {
+    size_t bytes = StatusBytes(run.Plan().status);
+    largest = std::max(largest, bytes);
+    EXPECT_LT(bytes, kMaxStatusBytes) << stage;
+    return bytes;
+  };
+  plan("start: the snapshot, and every child's Job created");
+  ASSERT_EQ(run.jobs(), kChildren);
+  for (size_t i = 0; i < kChildren; ++i) run.Run(i);
+  plan("every child running");
+  ASSERT_EQ(run.StepOf("f")->children->running, static_cast<int64_t>(kChildren));
+  const std::string value = "{\"v\":\"" + std::string(200, 'v') + "\"}";
+  run.Finish(0, kChildren / 2, value);
+  plan("half done, 1% of them failed");
+  for (size_t i = kChildren / 2; i < kChildren; ++i) run.Succeed(i, value);
+  plan("all done, and the step after it decided");
+  const StepStatus* f = run.StepOf("f");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(Phase(f), "Failed");
+  EXPECT_EQ(f->children->failed, 500);
+  EXPECT_EQ(f->children->succeeded, static_cast<int64_t>(kChildren) - 500);
+  EXPECT_EQ(f->outputs.count("v"), 0u);
+  EXPECT_EQ(f->artifacts.count("m"), 0u);
+  EXPECT_THAT(f->message, HasSubstr("output \"v\" ("));
+  EXPECT_THAT(f->message, HasSubstr("the URIs of output artifact \"m\" ("));
+  const StepStatus* g = run.StepOf("g");
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->reason, "TemplateError");
+  EXPECT_THAT(g->message, HasSubstr("not kept in status: larger than 64 KiB (the fan-in of "
+                                    "100000 children)"));
+  EXPECT_EQ(run.execution().status.pipeline_execution_status, ExecutionStatus::kFailed);
+  ::testing::Test::RecordProperty("largest_status_bytes", static_cast<int>(largest));
+}
+
+}  // namespace
+}  // namespace stepline::reconcilers
