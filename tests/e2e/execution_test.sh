@@ -141,6 +141,41 @@ scenario_fanout() {
   check_eq "progress" 21/21 "$(jp plx/run '{.status.progress}')"
 }
 
+# Issue #22: a fan-in past 64 KiB (200 children, 400-byte values) is not kept in the status,
+# which is written all the same; the step says where the values are, and the kubectl command it
+# gives lists them; a step reading the fan-in that fits runs, one reading the other fails saying
+# why.
+scenario_fanin() {
+  local items
+  items=$(python3 -c 'print(list(range(200)))' | tr -d ' ')
+  pipeline wide "
+  - name: f
+    forEach: \"$items\"
+    command: [sh, -c, \"printf '{\\\"v\\\": \\\"%0400d\\\", \\\"n\\\": \\\"1\\\"}' \\\"\$STEPLINE_ITEM\\\" > /dev/termination-log\"]
+  - name: count
+    dependsOn: [f]
+    env: [{name: NS_LIST, value: \"{{steps.f.outputs.n}}\"}]
+    command: [python3, -c, \"import json, os; open('/dev/termination-log', 'w').write(json.dumps({'count': str(len(json.loads(os.environ['NS_LIST'])))}))\"]
+  - {name: big, dependsOn: [f], onFailure: Continue, command: [echo, \"{{steps.f.outputs.v}}\"]}"
+  execution run wide
+  check "finishes" wait_for 150 finished run
+  check_eq "status" Succeeded "$(plx_status run)"
+  check_eq "the fan-in that fits is kept" 200 "$(step_field run count outputs.count)"
+  check_eq "the one past 64 KiB is not" "" "$(step_field run f outputs.v)"
+  local message
+  message=$(step_field run f message)
+  check "kubectl get shows where the values are" grep -qE 'output "v" \([0-9]+ bytes\) not kept in status: larger than 64 KiB \(the fan-in of 200 children\); each child.s value stays in its pod.s termination message: kubectl get pods -l stepline.dev/execution=run,stepline.dev/step=f' <<<"$message"
+  check_eq "the step reading it failed" TemplateError "$(step_field run big reason)"
+  message=$(step_field run big message)
+  check "saying why" grep -qE '\{\{steps.f.outputs.v}}: output "v" \([0-9]+ bytes\) not kept in status' <<<"$message"
+  check "the status stays small" test "$(kubectl -n "$NS" get plx run -o json | wc -c)" -lt 65536
+  # The command the message gives lists every child's value.
+  local values
+  values=$(k get pods -l stepline.dev/execution=run,stepline.dev/step=f -o 'jsonpath={..terminated.message}')
+  check_eq "kubectl lists the 200 values" 200 "$(grep -o '"v": "' <<<"$values" | wc -l)"
+  check "item 137's value among them" grep -q "\"v\": \"$(printf '%0400d' 137)\"" <<<"$values"
+}
+
 scenario_catch() {
   pipeline catchy '
   - {name: divide, command: [python3, -c, "1/0"], onFailure: Continue}
