@@ -3,7 +3,12 @@
 // with every step's Job and Pod.
 //
 //   build/bin/bench_memory_load [--finished N] [--running M] [--namespace NS]
-//                               [--concurrency C] [--counts FILE]
+//                               [--concurrency C] [--counts FILE] [--fanout K]
+//
+// --fanout K: instead, one finished execution of the Pipeline `fan`, whose one step fans out
+// over K items (at most about 12,000: the CRD bounds a forEach list at 65536 characters), each
+// child with a 200-byte output `v`, with its K Jobs and Pods (issue #22: the status of a large
+// fan-in).
 //
 // What is realistic and what is not:
 //  - Every execution is run through the real planner in memory (bench/memory/sim.h), so its
@@ -40,6 +45,7 @@ struct Options {
   int concurrency = 32;
   std::string ns = "bench-memory";
   std::string counts_file;
+  int fanout = 0;  // > 0: one execution of a K-child fan-out instead
 };
 
 struct Counters {
@@ -85,6 +91,22 @@ Object ExecutionObject(const std::string& ns, const std::string& name) {
            {{"pipelineName", "forecast"},
             {"pipelineExecutionDisplayName", "weekly retrain " + name},
             {"pipelineParameters", {{{"name", "horizon"}, {"value", "1w"}}}}}}};
+}
+
+// --fanout: one step over `items` (a literal list: the CRDs bound a parameter's value at 4096
+// characters, a forEach at 65536), each child with an output (no artifact: the simulated pods
+// have no upload sidecars).
+Object FanPipelineObject(const std::string& ns, int items) {
+  Object list = Object::array();
+  for (int i = 0; i < items; ++i) list.push_back(i);
+  Object fan = {{"name", "fan"},
+                {"forEach", list.dump()},
+                {"command", {"sh", "-c", "python score.py --shard {{item}}"}},
+                {"outputs", {"v"}}};
+  return {{"apiVersion", "stepline.dev/v1alpha1"},
+          {"kind", "Pipeline"},
+          {"metadata", {{"name", "fan"}, {"namespace", ns}}},
+          {"spec", {{"stepDefaults", {{"image", "registry.example/ml:1.4"}}}, {"steps", {fan}}}}};
 }
 
 bool Check(const k8s::Status& s, const char* what, const std::string& name, Counters& c) {
@@ -134,6 +156,43 @@ void LoadOne(k8s::Client& client, const reconcilers::Pipeline& pipeline, const O
   c.executions += 1;
 }
 
+// --fanout: the execution, run to its end in memory (its status as the planner writes it), then
+// its Jobs and Pods created o.concurrency at a time, and its status written last.
+void LoadFanOut(k8s::Client& client, const reconcilers::Pipeline& pipeline, const Options& o,
+                k8s::WallTime start, Counters& c) {
+  Object ex = {{"apiVersion", "stepline.dev/v1alpha1"},
+               {"kind", "PipelineExecution"},
+               {"metadata", {{"name", "fan-run"}, {"namespace", o.ns}}},
+               {"spec", {{"pipelineName", "fan"}}}};
+  Result<Object> created = client.Create(res::kPipelineExecutions, o.ns, ex);
+  if (!Check(created.status(), "create", "fan-run", c)) return;
+  SimulatedExecution sim = Simulate(pipeline, *created, start, true);
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < o.concurrency; ++t) {
+    threads.emplace_back([&] {
+      for (size_t i = next++; i < sim.jobs.size(); i = next++) {
+        const SimulatedJob& j = sim.jobs[i];
+        Object job = CreateWithStatus(client, res::kJobs, o.ns, j.job, j.job_status, c);
+        if (job.is_null()) continue;
+        c.jobs += 1;
+        Object pod = PodFor(job, std::hash<std::string>{}(k8s::NameOf(job)), "node-1");
+        pod["metadata"].erase("finalizers");  // counted by the Job controller
+        if (!CreateWithStatus(client, res::kPods, o.ns, pod, j.pod_status, c).is_null()) {
+          c.pods += 1;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  Object with_status = std::move(created).value();
+  with_status["status"] = sim.status;
+  Result<Object> written = client.UpdateStatus(res::kPipelineExecutions, o.ns, with_status);
+  if (!Check(written.status(), "status", "fan-run", c)) return;
+  c.bytes += static_cast<int64_t>(written->dump().size());
+  c.executions += 1;
+}
+
 bool ParseArgs(int argc, char** argv, Options* o) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string arg = argv[i], value = argv[i + 1];
@@ -147,6 +206,8 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       o->ns = value;
     } else if (arg == "--counts") {
       o->counts_file = value;
+    } else if (arg == "--fanout") {
+      o->fanout = std::atoi(value.c_str());
     } else {
       return false;
     }
@@ -155,11 +216,13 @@ bool ParseArgs(int argc, char** argv, Options* o) {
 }
 
 // The Pipeline as stored (created now, or found from an earlier run), parsed.
-Result<reconcilers::Pipeline> EnsurePipeline(k8s::Client& client, const std::string& ns) {
+Result<reconcilers::Pipeline> EnsurePipeline(k8s::Client& client, const std::string& ns,
+                                             const Object& pipeline) {
   Result<Object> ns_created = client.Create(res::kNamespaces, "", {{"metadata", {{"name", ns}}}});
   if (!ns_created.ok() && !ns_created.status().IsAlreadyExists()) return ns_created.status();
-  Result<Object> p = client.Create(res::kPipelines, ns, PipelineObject(ns));
-  if (!p.ok() && p.status().IsAlreadyExists()) p = client.Get(res::kPipelines, ns, "forecast");
+  Result<Object> p = client.Create(res::kPipelines, ns, pipeline);
+  if (!p.ok() && p.status().IsAlreadyExists())
+    p = client.Get(res::kPipelines, ns, k8s::NameOf(pipeline));
   if (!p.ok()) return p.status();
   return reconcilers::ParsePipeline(*p);
 }
@@ -190,16 +253,18 @@ int Run(const Options& o) {
   config->qps = 0;  // as many requests in flight as there are threads
   k8s::RealClock clock;
   auto client = k8s::ApiServerClient::New(*config, clock);
-  Result<reconcilers::Pipeline> pipeline = EnsurePipeline(*client, o.ns);
+  Result<reconcilers::Pipeline> pipeline = EnsurePipeline(
+      *client, o.ns, o.fanout > 0 ? FanPipelineObject(o.ns, o.fanout) : PipelineObject(o.ns));
   if (!pipeline.ok()) {
     std::fprintf(stderr, "pipeline: %s\n", pipeline.status().ToString().c_str());
     return 1;
   }
   Counters c;
   std::atomic<int> next{0};
-  const int total = o.finished + o.running;
+  const int total = o.fanout > 0 ? 0 : o.finished + o.running;
   const k8s::WallTime start = clock.Now() - std::chrono::hours(72);
   const auto t0 = std::chrono::steady_clock::now();
+  if (o.fanout > 0) LoadFanOut(*client, *pipeline, o, start, c);
   std::vector<std::thread> threads;
   for (int t = 0; t < o.concurrency; ++t) {
     threads.emplace_back([&] {
@@ -224,7 +289,7 @@ int main(int argc, char** argv) {
   if (!stepline::bench::ParseArgs(argc, argv, &o)) {
     std::fprintf(stderr,
                  "usage: %s [--finished N] [--running M] [--namespace NS] [--concurrency C] "
-                 "[--counts FILE]\n",
+                 "[--counts FILE] [--fanout K]\n",
                  argv[0]);
     return 2;
   }

@@ -40,10 +40,12 @@ std::string FakeUid(uint64_t seed) {
   return buf;
 }
 
-// The termination message a step leaves: the evaluate step reports its metric.
+// The termination message a step leaves: the evaluate step reports its metric, each child of
+// the fan-out step `fan` (load.cc --fanout) a value of 200 bytes.
 std::string TerminationMessageOf(const Object& job) {
-  const Object& labels = job["metadata"]["labels"];
-  return labels.value(reconcilers::kLabelStep, "") == "evaluate" ? R"({"accuracy": "0.91"})" : "";
+  const std::string step = job["metadata"]["labels"].value(reconcilers::kLabelStep, "");
+  if (step == "fan") return R"({"v": ")" + std::string(200, 'v') + R"("})";
+  return step == "evaluate" ? R"({"accuracy": "0.91"})" : "";
 }
 
 void SetPodStatus(LiveJob& lj, WallTime created, bool finish, int step_seconds) {

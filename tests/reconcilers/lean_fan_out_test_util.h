@@ -2,7 +2,9 @@
 // Job's metadata and conditions, a pod's state) so that 100,000 children fit in a unit test and
 // in bench/fanin. The run has two steps: `f`, a forEach over the List parameter `items` (given
 // by the execution, so kept out of the status's snapshot), and `g` after it, which reads
-// {{steps.f.outputs.v}}. The namespace has an artifact repository.
+// {{steps.f.outputs.v}}. The namespace has an artifact repository. The CRD bounds a parameter's
+// value at 4096 characters (and a forEach at 65536): the API cannot express 100,000 items
+// today, the planner fed directly plans them.
 // Not thread-safe.
 #pragma once
 
