@@ -3,7 +3,7 @@
 
     bench/report.py --dir /tmp/stepline-bench.XXXX --results bench/RESULTS.md --plots bench/plots
 
-Reads machine.json, plan.json (Google Benchmark), api_baseline.json, e2e.json, e2e_series.csv
+Reads machine.json, plan.json (Google Benchmark), decode.json (the same), api_baseline.json, e2e.json, e2e_series.csv
 and memory.json (if bench/memory ran) from --dir.
 """
 import argparse
@@ -58,8 +58,20 @@ def replan_fanout_ms(rows):
     return None, None
 
 
-def targets(e2e, plan, memory):
+def decode_per_step_ms(decode):
+    """{benchmark: (CPU ms per step, events per step)} from bench_decode's medians."""
+    out = {}
+    for b in (decode or {}).get("benchmarks", []):
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+            continue
+        if "per_step" in b:
+            out[b.get("run_name", b["name"])] = (b["per_step"] * 1000, b.get("events_per_step"))
+    return out
+
+
+def targets(e2e, plan, memory, decode):
     chains = next((r for r in e2e if r["scenario"].startswith("chains")), None)
+    floor = decode_per_step_ms(decode).get("Floor/simdjson", (None, None))[0]
     out = []
     if plan:
         wall, cpu = replan_fanout_ms(plan_rows(plan))
@@ -73,6 +85,9 @@ def targets(e2e, plan, memory):
                     verdict(r["reconciles_per_step"], 2)))
         out.append((f"Controller CPU per step ({s})", "< 0.5 ms", fmt(r["cpu_ms_per_step"], 3) +
                     " ms", verdict(r["cpu_ms_per_step"], 0.5)))
+        ratio = r["cpu_ms_per_step"] / floor if floor else None
+        out.append((f"Controller CPU per step / decode floor ({s}; floor {fmt(floor, 4)} ms, "
+                    "bench_decode)", "<= 2x", fmt(ratio, 1) + "x", verdict(ratio, 2)))
         share = 100 * r["controller_machine_share"]
         out.append((f"Controller share of the machine ({s})", "< 10%", fmt(share, 1) + "%",
                     verdict(share, 10)))
@@ -214,6 +229,7 @@ def main():
     baseline = load(args.dir, "api_baseline.json")
     e2e = (load(args.dir, "e2e.json") or {}).get("scenarios", [])
     memory = load(args.dir, "memory.json")
+    decode = load(args.dir, "decode.json")
     os.makedirs(args.plots, exist_ok=True)
     series = read_series(os.path.join(args.dir, "e2e_series.csv"))
     plot_latency(e2e, os.path.join(args.plots, "dispatch_latency.png"))
@@ -221,14 +237,14 @@ def main():
     plot_cpu(series, e2e, os.path.join(args.plots, "cpu_per_step.png"))
     rel = os.path.relpath(args.plots, os.path.dirname(os.path.abspath(args.results)))
     notes_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS-notes.md")
-    lines = render(machine, plan, baseline, e2e, memory, rel)
+    lines = render(machine, plan, baseline, e2e, memory, decode, rel)
     if os.path.exists(notes_path):
         lines += ["", open(notes_path).read().rstrip()]
     with open(args.results, "w") as f:
         f.write("\n".join(lines) + "\n")
 
 
-def render(machine, plan, baseline, e2e, memory, rel):
+def render(machine, plan, baseline, e2e, memory, decode, rel):
     m = machine or {}
     lines = [
         "# Stepline benchmark results",
@@ -248,7 +264,7 @@ def render(machine, plan, baseline, e2e, memory, rel):
         "| target | limit | this run | |",
         "|---|---|---|---|",
     ]
-    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in targets(e2e, plan, memory)]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in targets(e2e, plan, memory, decode)]
     lines += ["", "## End to end (`bench/e2e/e2e.py`)", ""]
     lines += e2e_table(e2e, baseline)
     lines += ["", f"![dispatch latency]({rel}/dispatch_latency.png)",
@@ -264,6 +280,16 @@ def render(machine, plan, baseline, e2e, memory, rel):
         lines.append("not run")
     lines += ["", "## Planner (`bench_plan`)", "", "| benchmark | real ms | CPU ms |", "|---|---|---|"]
     lines += [f"| {n} | {r:.4f} | {c:.4f} |" for n, r, c in plan_rows(plan)]
+    lines += ["", "## Decoding one step's watch events (`bench_decode`)", ""]
+    rows = decode_per_step_ms(decode)
+    if rows:
+        lines += ["The watch events the controller received while 10-step chain executions ran "
+                  "(recorded by `bench/decode/record.py`), decoded once per iteration; CPU time "
+                  "per step, median of the repetitions.", "",
+                  "| decoder | CPU ms per step | watch events per step |", "|---|---|---|"]
+        lines += [f"| {n} | {fmt(ms, 4)} | {fmt(ev, 1)} |" for n, (ms, ev) in rows.items()]
+    else:
+        lines.append("not run")
     lines += ["", "## Memory (`bench/memory`)", ""] + memory_lines(memory)
     return lines
 

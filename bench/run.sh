@@ -10,7 +10,8 @@
 #
 # Order: bench_plan and bench_fanin (pure, before the cluster starts), then with the test server
 # and the local agent up: bench_api_baseline (the server's limit at the controller's concurrency),
-# bench/e2e/e2e.py (the whole stack; it starts its own controller per scenario), and
+# bench/e2e/e2e.py (the whole stack; it starts its own controller per scenario), bench_decode
+# on the watch events of chain executions recorded by bench/decode/record.py, and
 # bench/memory/run.sh when it exists. The cluster is torn down at the end, also on failure.
 # Raw outputs stay in a fresh /tmp/stepline-bench.XXXXXX (printed at the end).
 #
@@ -54,7 +55,7 @@ if ((SETUP)); then
 else
   say "the plotting package, then building the benchmark programs only"
   ./scripts/setup.sh --bench --packages-only
-  cmake --build "$BUILD_DIR" --target bench_plan bench_fanin bench_api_baseline \
+  cmake --build "$BUILD_DIR" --target bench_plan bench_fanin bench_api_baseline bench_decode \
     stepline-controller stepline-local-agent >&2
 fi
 
@@ -110,6 +111,16 @@ for s in ${STEPLINE_BENCH_SCENARIOS:-chains:200x10 fanout:20x100}; do scenarios+
 python3 bench/e2e/e2e.py --controller "$BUILD_DIR/bin/stepline-controller" \
   --controller-args "$CONTROLLER_ARGS" "${scenarios[@]}" --log-dir "$OUT" \
   --json "$OUT/e2e.json" --series "$OUT/e2e_series.csv" | tee "$OUT/e2e.txt" >&2
+
+say "bench/decode (one step's watch events decoded today and at the floor)"
+executions=5
+((QUICK)) && executions=1
+python3 bench/decode/record.py --controller "$BUILD_DIR/bin/stepline-controller" \
+  --out "$OUT/decode.watch" --steps 10 --executions "$executions" >&2
+decode_args=(--benchmark_out="$OUT/decode.json" --benchmark_out_format=json
+  --benchmark_repetitions=5 --benchmark_report_aggregates_only=true)
+((QUICK)) && decode_args+=(--benchmark_min_time=0.01 --benchmark_repetitions=1)
+"$BUILD_DIR/bin/bench_decode" "$OUT/decode.watch" "${decode_args[@]}" | tee "$OUT/decode.txt" >&2
 
 if [[ -x bench/memory/run.sh ]]; then
   # The memory bench writes its Jobs' and pods' status itself (finished and running executions

@@ -18,7 +18,7 @@ LOG_DIR="$BUILD_DIR/logs"
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates openssl ccache
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
-  libgtest-dev libgmock-dev libbenchmark-dev clang-format libgraphviz-dev
+  libgtest-dev libgmock-dev libbenchmark-dev clang-format libgraphviz-dev libsimdjson-dev
   clang clang-tidy libclang-rt-14-dev
   python3 python3-yaml curl procps psmisc bsdextrautils lua5.1
   # Notebook steps (notebook/stepline-notebook): papermill's dependencies and a Python kernel.
