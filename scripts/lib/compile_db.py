@@ -14,12 +14,16 @@ def load(db_path):
     return entries
 
 
+def _arguments(entry):
+    """The entry's command line as a list (databases give "arguments" or a "command" string)."""
+    return entry["arguments"] if "arguments" in entry else shlex.split(entry["command"])
+
+
 def flags(entry):
     """The entry's compiler flags: without the compiler, the output (-o FILE), -c and the
     source itself."""
-    args = entry["arguments"] if "arguments" in entry else shlex.split(entry["command"])
     out, skip = [], False
-    for a in args[1:]:
+    for a in _arguments(entry)[1:]:
         if skip:
             skip = False
         elif a == "-o":
@@ -31,5 +35,4 @@ def flags(entry):
 
 def compiler(entry):
     """The compiler the entry runs."""
-    args = entry["arguments"] if "arguments" in entry else shlex.split(entry["command"])
-    return args[0]
+    return _arguments(entry)[0]
