@@ -3,8 +3,13 @@
 
     bench/report.py --dir /tmp/stepline-bench.XXXX --results bench/RESULTS.md --plots bench/plots
 
-Reads machine.json, plan.json (Google Benchmark), decode.json (the same), api_baseline.json, e2e.json, e2e_series.csv
-and memory.json (if bench/memory ran) from --dir.
+Reads machine.json, plan.json (Google Benchmark), decode.json (the same), api_baseline.json, e2e.json, e2e_series.csv,
+scale.json (e2e at 100, 300 and 1,000 executions), fanin.txt (bench_fanin) and memory.json (if bench/memory ran)
+from --dir.
+
+The previous run: before RESULTS.md is rewritten, its figures are read from bench/results.json (written beside
+RESULTS.md by every run since it exists) or, for a RESULTS.md older than that file, from RESULTS.md's end-to-end
+table; the plots of CPU per step and dispatch latency show them beside this run's.
 """
 import argparse
 import csv
@@ -69,7 +74,7 @@ def decode_per_step_ms(decode):
     return out
 
 
-def targets(e2e, plan, memory, decode):
+def targets(e2e, plan, memory, decode, fanin=(), scale=()):
     chains = next((r for r in e2e if r["scenario"].startswith("chains")), None)
     floor = decode_per_step_ms(decode).get("Floor/simdjson", (None, None))[0]
     out = []
@@ -96,6 +101,12 @@ def targets(e2e, plan, memory, decode):
         out.append((f"Dispatch latency p99 ({chains['scenario']}, "
                     f"{chains['executions']} executions running)", "< 20 ms",
                     fmt(p99, 1) + " ms", verdict(p99, 20)))
+        own = (chains.get("dispatch_controller_ms") or {}).get("0.99")
+        create = chains["job_create_ms"]["0.99"]
+        out.append((f"Dispatch, the controller's own part, p99 ({chains['scenario']}; beside it: "
+                    f"end to end {fmt(p99, 1)} ms, the server's Job create {fmt(create, 1)} ms)",
+                    "< 5 ms", fmt(own, 2) + " ms", verdict(own, 5)))
+    out += fanin_targets(fanin) + scale_targets(scale)
     if memory:
         rss = memory.get("vmrss_mb")
         fin, run = memory.get("finished_executions", 0), memory.get("running_executions", 0)
@@ -104,6 +115,144 @@ def targets(e2e, plan, memory, decode):
                     "< 100 MB", fmt(rss, 1) + " MB" if rss is not None else "see below",
                     verdict(rss, 100) if rss is not None else "see below"))
     return out
+
+
+def fanin_rows(d):
+    """[{children, largest_status_bytes, limit, largest_object_bytes, peak_rss_mib}] from fanin.txt."""
+    path = os.path.join(d, "fanin.txt")
+    if not os.path.exists(path):
+        return []
+    out = []
+    for line in open(path):
+        if not line.startswith("children="):
+            continue
+        fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+        out.append({k: float(v) for k, v in fields.items()})
+    return out
+
+
+def fanin_targets(fanin):
+    out = []
+    for f in fanin:
+        n, size, limit = int(f["children"]), f["largest_status_bytes"], f["limit"]
+        out.append((f"Largest execution status at any write, a {n:,}-child fan-out (bench_fanin, "
+                    f"the planner and status writer; process peak RSS {fmt(f['peak_rss_mib'], 0)}"
+                    " MiB)", "< 256 KiB", f"{size / 1024:.1f} KiB", verdict(size, limit)))
+    if fanin:
+        out.append(("A fan-in over 64 KiB readable by later steps (issue #22: moved to the "
+                    "artifact repository or another place)", "yes",
+                    "no: not kept in the status, the values stay on the children's pods and Jobs "
+                    "(docs/api.md, Status size)", "**missed**"))
+    return out
+
+
+def scale_targets(scale):
+    """1,000 executions at once: RSS and CPU share, and CPU per step flat from 100 up."""
+    if not scale:
+        return []
+    small, big = scale[0], scale[-1]
+    growth = big["cpu_ms_per_step"] / small["cpu_ms_per_step"] if small["cpu_ms_per_step"] else None
+    return [(f"{big['executions']:,} executions running at once ({big['scenario']}): controller "
+             f"peak RSS {fmt(big.get('peak_rss_mb'), 1)} MB, share of the machine "
+             f"{fmt(100 * big['controller_machine_share'], 1)}%", "reported",
+             "reported", "**met**"),
+            (f"No worse than linear: controller CPU per step at {big['executions']:,} / at "
+             f"{small['executions']:,} executions", "<= 1.5x", fmt(growth, 2) + "x",
+             verdict(growth, 1.5))]
+
+
+def scale_table(scale):
+    if not scale:
+        return ["not run"]
+    lines = ["| executions at once | steps | wall | controller CPU per step | controller share of "
+             "the machine | controller peak RSS | dispatch p99 |", "|---|---|---|---|---|---|---|"]
+    for r in scale:
+        lines.append(f"| {r['executions']:,} | {r['steps']} | {fmt(r['seconds'], 0)} s | "
+                     f"{fmt(r['cpu_ms_per_step'], 3)} ms | "
+                     f"{fmt(100 * r['controller_machine_share'], 1)}% | "
+                     f"{fmt(r.get('peak_rss_mb'), 1)} MB | "
+                     f"{fmt(r['dispatch_latency_ms']['0.99'], 1)} ms |")
+    return lines
+
+
+def plot_scale(scale, path):
+    fig, ax = plt.subplots(figsize=(7, 4))
+    xs = [r["executions"] for r in scale]
+    ax.plot(xs, [r["cpu_ms_per_step"] for r in scale], marker="o", label="CPU ms per step")
+    ax.set_xlabel("executions running at once")
+    ax.set_ylabel("controller CPU ms per step")
+    ax2 = ax.twinx()
+    ax2.plot(xs, [r.get("peak_rss_mb") or 0 for r in scale], marker="s", color="green",
+             label="peak RSS MB")
+    ax2.set_ylabel("controller peak RSS, MB")
+    ax.legend(loc="upper left")
+    ax2.legend(loc="upper right")
+    ax.set_title("Executions at once: CPU per step and memory")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def previous_figures(results_md, results_json):
+    """{scenario: {"cpu_ms_per_step", "dispatch_ms": [p50, p95, p99], "commit"}} of the run that
+    RESULTS.md holds before this one overwrites it."""
+    if os.path.exists(results_json):
+        with open(results_json) as f:
+            return json.load(f)
+    if not os.path.exists(results_md):
+        return {}
+    text = open(results_md).read()
+    commit = text.split("commit ", 1)[1].split()[0] if "commit " in text else "?"
+    head, out = None, {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells and cells[0] == "figure" and head is None:
+            head = cells[1:]
+            continue
+        if head is None or len(cells) != len(head) + 1:
+            continue
+        for name, cell in zip(head, cells[1:]):
+            fig = out.setdefault(name, {"commit": commit})
+            if cells[0] == "controller CPU per step":
+                fig["cpu_ms_per_step"] = float(cell.split()[0])
+            elif cells[0] == "dispatch latency p50 / p95 / p99":
+                fig["dispatch_ms"] = [float(x) for x in cell.split(" ms")[0].split(" / ")]
+    return {k: v for k, v in out.items() if "cpu_ms_per_step" in v}
+
+
+def this_run_figures(e2e, commit):
+    return {r["scenario"]: {"commit": commit, "cpu_ms_per_step": r["cpu_ms_per_step"],
+                            "dispatch_ms": [r["dispatch_latency_ms"][q] for q in
+                                            ("0.5", "0.95", "0.99")]} for r in e2e}
+
+
+def plot_against_previous(previous, current, path):
+    """Bars: CPU per step and dispatch p50/p95/p99 per scenario, the previous run beside this."""
+    names = [n for n in current if n in previous]
+    if not names:
+        names = list(current)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    width = 0.38
+    for i, (label, figs) in enumerate((("previous run", previous), ("this run", current))):
+        xs = [j + (i - 0.5) * width for j in range(len(names))]
+        a.bar(xs, [figs.get(n, {}).get("cpu_ms_per_step", 0) for n in names], width,
+              label=f"{label} ({next(iter(figs.values()), {}).get('commit', '?')})")
+        ys = [figs.get(n, {}).get("dispatch_ms", [0, 0, 0]) for n in names]
+        # p99 first, p50 over it (p50 <= p99, so both show)
+        b.bar(xs, [y[2] for y in ys], width, alpha=0.5, hatch="//", label=f"{label} p99")
+        b.bar(xs, [y[0] for y in ys], width, label=f"{label} p50")
+    a.set_xticks(range(len(names)), names)
+    a.axhline(0.5, color="red", linestyle="--", label="target 0.5 ms")
+    a.set_ylabel("controller CPU ms per step")
+    a.legend(fontsize=7)
+    b.set_xticks(range(len(names)), names)
+    b.set_yscale("log")
+    b.set_ylabel("dispatch latency, ms (p50 light, p99 hatched)")
+    b.legend(fontsize=7)
+    fig.suptitle("This run against the previous one")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
 
 
 def e2e_table(e2e, baseline):
@@ -131,6 +280,13 @@ def e2e_table(e2e, baseline):
          "%"),
         ("others' share (test server, etcd, agent)",
          lambda r: ", ".join(f"{k} {100 * v:.0f}%" for k, v in r["others_machine_share"].items())),
+        ("dispatch, the controller's own part p50 / p95 / p99",
+         lambda r: "not measured in this run" if not r.get("dispatch_controller_ms") else
+         " / ".join(fmt(r["dispatch_controller_ms"][q], 2) for q in ("0.5", "0.95", "0.99")) +
+         " ms"),
+        ("Job create (the server's answer) p50 / p95 / p99",
+         lambda r: " / ".join(fmt(r["job_create_ms"][q], 1) for q in ("0.5", "0.95", "0.99")) +
+         " ms"),
         ("dispatch latency p50 / p95 / p99",
          lambda r: " / ".join(fmt(r["dispatch_latency_ms"][q], 1) for q in ("0.5", "0.95", "0.99"))
          + f" ms ({r['dispatch_latency_count']:.0f} dispatches)"),
@@ -230,21 +386,32 @@ def main():
     e2e = (load(args.dir, "e2e.json") or {}).get("scenarios", [])
     memory = load(args.dir, "memory.json")
     decode = load(args.dir, "decode.json")
+    scale = (load(args.dir, "scale.json") or {}).get("scenarios", [])
+    fanin = fanin_rows(args.dir)
     os.makedirs(args.plots, exist_ok=True)
+    results_json = os.path.join(os.path.dirname(os.path.abspath(args.results)), "results.json")
+    previous = previous_figures(args.results, results_json)
+    current = this_run_figures(e2e, (machine or {}).get("commit", "?"))
+    plot_against_previous(previous, current, os.path.join(args.plots, "against_previous.png"))
+    if scale:
+        plot_scale(scale, os.path.join(args.plots, "scale.png"))
     series = read_series(os.path.join(args.dir, "e2e_series.csv"))
     plot_latency(e2e, os.path.join(args.plots, "dispatch_latency.png"))
     plot_throughput(series, os.path.join(args.plots, "throughput.png"))
     plot_cpu(series, e2e, os.path.join(args.plots, "cpu_per_step.png"))
     rel = os.path.relpath(args.plots, os.path.dirname(os.path.abspath(args.results)))
     notes_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS-notes.md")
-    lines = render(machine, plan, baseline, e2e, memory, decode, rel)
+    lines = render(machine, plan, baseline, e2e, memory, decode, rel, fanin, scale)
     if os.path.exists(notes_path):
         lines += ["", open(notes_path).read().rstrip()]
     with open(args.results, "w") as f:
         f.write("\n".join(lines) + "\n")
+    with open(results_json, "w") as f:
+        json.dump(current, f, indent=1)
+        f.write("\n")
 
 
-def render(machine, plan, baseline, e2e, memory, decode, rel):
+def render(machine, plan, baseline, e2e, memory, decode, rel, fanin=(), scale=()):
     m = machine or {}
     lines = [
         "# Stepline benchmark results",
@@ -264,12 +431,24 @@ def render(machine, plan, baseline, e2e, memory, decode, rel):
         "| target | limit | this run | |",
         "|---|---|---|---|",
     ]
-    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in targets(e2e, plan, memory, decode)]
+    lines += [f"| {a} | {b} | {c} | {d} |"
+              for a, b, c, d in targets(e2e, plan, memory, decode, fanin, scale)]
     lines += ["", "## End to end (`bench/e2e/e2e.py`)", ""]
     lines += e2e_table(e2e, baseline)
     lines += ["", f"![dispatch latency]({rel}/dispatch_latency.png)",
               f"![throughput]({rel}/throughput.png)", f"![cpu per step]({rel}/cpu_per_step.png)",
-              "", "## API baseline (`bench_api_baseline`)", ""]
+              f"![this run against the previous one]({rel}/against_previous.png)",
+              "", "## Executions at once (`bench/e2e/e2e.py`, 2-step chains)", ""]
+    lines += scale_table(scale)
+    if scale:
+        lines += ["", f"![executions at once]({rel}/scale.png)"]
+    lines += ["", "## One fan-out through its life (`bench_fanin`)", ""]
+    lines += ["| children | largest status written | largest object written | process peak RSS |",
+              "|---|---|---|---|"] + [
+        f"| {int(f['children']):,} | {int(f['largest_status_bytes']):,} B | "
+        f"{int(f['largest_object_bytes']):,} B | {fmt(f['peak_rss_mib'], 0)} MiB |"
+        for f in fanin] if fanin else ["not run"]
+    lines += ["", "## API baseline (`bench_api_baseline`)", ""]
     if baseline:
         lines.append(
             f"{baseline['steps']} step dispatches (a Job create and an execution /status PUT "

@@ -70,16 +70,23 @@ Status WatchDecoder::Feed(std::string_view chunk, const Sink& sink) {
     Status status;
     if (pending_.empty()) {
       status = DecodeLine(chunk.substr(0, newline), sink);
-    } else {
+    } else {  // decoded where it was gathered; the buffer is kept for the next event
       pending_.append(chunk.substr(0, newline));
-      std::string line = std::move(pending_);
-      pending_.clear();
-      status = DecodeLine(line, sink);
+      status = DecodeLine(pending_, sink);
+      Reset();
     }
     if (!status.ok()) return status;
     chunk.remove_prefix(newline + 1);
   }
   return Status::Ok();
+}
+
+void WatchDecoder::Reset() {
+  if (pending_.capacity() > kKeptBufferBytes) {
+    std::string().swap(pending_);  // after an unusually large event: give the memory back
+  } else {
+    pending_.clear();
+  }
 }
 
 Status WatchDecoder::Finish(const Sink& sink) {

@@ -34,6 +34,11 @@ class WatchDecoder {
 
  private:
   Status DecodeLine(std::string_view line, const Sink& sink);
+  // Empties pending_, keeping its memory for the next event unless it grew past
+  // kKeptBufferBytes: one buffer per stream, not one allocation per event.
+  void Reset();
+
+  static constexpr size_t kKeptBufferBytes = 1 << 20;
 
   const size_t max_event_bytes_;
   std::string pending_;  // bytes of the event not yet terminated by '\n'

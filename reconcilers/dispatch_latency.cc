@@ -26,6 +26,12 @@ std::optional<k8s::MonoTime> DispatchLatency::PendingFinish(const std::string& k
   return it->second;
 }
 
+void DispatchLatency::JobRequestSending(const std::string& /*key*/, k8s::MonoTime since) {
+  if (controller_part_) {
+    controller_part_(std::chrono::duration<double>(clock_.MonotonicNow() - since).count());
+  }
+}
+
 void DispatchLatency::JobCreated(const std::string& /*key*/, k8s::MonoTime since) {
   if (sink_) sink_(std::chrono::duration<double>(clock_.MonotonicNow() - since).count());
 }

@@ -143,9 +143,12 @@ k8s::Status ExecutionReconciler::Apply(const std::string& key, const Object& exe
   const PlanResult& result = planned->result;
   const std::vector<Action>& actions = result.actions;
   DispatchObserver* observer = since ? options_.dispatch : nullptr;
-  JobApplyReport report = applier_.Apply(execution, actions, [&] {
-    if (observer != nullptr) observer->JobCreated(key, *since);
-  });
+  CreateHooks hooks;
+  if (observer != nullptr) {
+    hooks.sending = [&] { observer->JobRequestSending(key, *since); };
+    hooks.created = [&] { observer->JobCreated(key, *since); };
+  }
+  JobApplyReport report = applier_.Apply(execution, actions, hooks);
   if (report.name_taken) Lower(&planned->requeue, kNameTakenRecheck);
   RecordEvents(execution, actions);
   WriteStepCacheEntries(execution, result);

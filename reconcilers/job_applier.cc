@@ -33,7 +33,7 @@ JobApplier::JobApplier(k8s::ObjectWriter& writer, ReadYourWritesCache& jobs,
 
 // Deletes and patches in the plan's order, then the creates.
 JobApplyReport JobApplier::Apply(const Object& owner, const std::vector<Action>& actions,
-                                 const std::function<void()>& on_created) {
+                                 const CreateHooks& hooks) {
   const std::string key = k8s::KeyOf(owner);
   JobApplyReport report;
   for (const Action& a : actions) {
@@ -43,7 +43,7 @@ JobApplyReport JobApplier::Apply(const Object& owner, const std::vector<Action>&
     Log()->warn("action failed key={} job={} error={}", key, a.job_name, s.ToString());
     if (report.error.ok()) report.error = s;
   }
-  CreateAll(key, actions, on_created, &report);
+  CreateAll(key, actions, hooks, &report);
   return report;
 }
 
@@ -62,14 +62,14 @@ k8s::Status JobApplier::PatchOrDelete(const std::string& ns, const Action& a) {
 
 // A batch with a failed create ends them; the rest are created by the retry.
 void JobApplier::CreateAll(const std::string& key, const std::vector<Action>& actions,
-                           const std::function<void()>& on_created, JobApplyReport* report) {
+                           const CreateHooks& hooks, JobApplyReport* report) {
   std::vector<size_t> creates;
   for (size_t i = 0; i < actions.size(); ++i) {
     if (actions[i].kind == Action::Kind::kCreateJob) creates.push_back(i);
   }
   std::vector<CreateOutcome> outcomes(creates.size());
   CallInSlowStartBatches(creates.size(), options_.max_in_flight, [&](size_t i) {
-    outcomes[i] = Create(key, actions[creates[i]], on_created);
+    outcomes[i] = Create(key, actions[creates[i]], hooks);
     return outcomes[i].status.ok();
   });
   for (size_t i = 0; i < creates.size(); ++i) {
@@ -85,16 +85,17 @@ void JobApplier::CreateAll(const std::string& key, const std::vector<Action>& ac
 }
 
 JobApplier::CreateOutcome JobApplier::Create(const std::string& key, const Action& action,
-                                             const std::function<void()>& on_created) {
+                                             const CreateHooks& hooks) {
   k8s::WriteOptions opts;
   opts.field_manager = options_.field_manager;
+  if (hooks.sending) hooks.sending();
   k8s::Result<Object> created =
       writer_.Create(k8s::resources::kJobs, k8s::NamespaceOf(action.job), action.job, opts);
   CreateOutcome out;
   if (created.ok()) {
     jobs_.Created(std::make_shared<const Object>(std::move(created).value()));
     out.created = true;
-    if (on_created) on_created();
+    if (hooks.created) hooks.created();
   } else if (created.status().IsAlreadyExists()) {  // done before a restart, or a foreign Job
     NoteForeignHolder(key, action.job);
     k8s::MutexLock lock(mu_);

@@ -18,7 +18,7 @@
 // Ownership: the writer, the Jobs cache and the reader are held by pointer or reference and must
 // outlive the applier.
 // Thread-safety: Apply may run for different keys on several threads at once, never for the
-// same key; the creates of one Apply run on threads of their own, so the writer and on_created
+// same key; the creates of one Apply run on threads of their own, so the writer and the hooks
 // must be safe for that. The memory of taken names is GUARDED_BY mu_.
 #pragma once
 
@@ -46,6 +46,12 @@ struct JobApplierOptions {
   k8s::ObjectReader* reader = nullptr;
 };
 
+// Called on the creating thread around each Job create request; either may be empty.
+struct CreateHooks {
+  std::function<void()> sending;  // just before the request is handed to the writer
+  std::function<void()> created;  // as soon as the create succeeded
+};
+
 // What one Apply did.
 struct JobApplyReport {
   k8s::Status error;        // the first failure; later creates may not have been made (retry)
@@ -61,10 +67,9 @@ class JobApplier {
 
   // Applies the kDeleteJob, kPatchJob and kCreateJob actions of `actions` (others are left to
   // the caller) for `owner` (the Jobs are in its namespace; its key, k8s::KeyOf, is what the
-  // memory of taken names is kept by). on_created, when set, is called on the creating thread
-  // as soon as each create succeeds.
+  // memory of taken names is kept by), calling hooks around each create.
   JobApplyReport Apply(const k8s::Object& owner, const std::vector<Action>& actions,
-                       const std::function<void()>& on_created = {});
+                       const CreateHooks& hooks = {});
 
   // True once a create for the owner with this key found its name taken (until Forget).
   bool NameTaken(const std::string& key) const EXCLUDES(mu_);
@@ -83,10 +88,10 @@ class JobApplier {
   };
 
   k8s::Status PatchOrDelete(const std::string& ns, const Action& action);
-  CreateOutcome Create(const std::string& key, const Action& action,
-                       const std::function<void()>& on_created) EXCLUDES(mu_);
+  CreateOutcome Create(const std::string& key, const Action& action, const CreateHooks& hooks)
+      EXCLUDES(mu_);
   void CreateAll(const std::string& key, const std::vector<Action>& actions,
-                 const std::function<void()>& on_created, JobApplyReport* report);
+                 const CreateHooks& hooks, JobApplyReport* report);
   // After a create of `wanted` answered AlreadyExists: reads the Job holding the name and, if
   // wanted's controller does not control it, keeps who does for TakeForeignHolders.
   void NoteForeignHolder(const std::string& key, const k8s::Object& wanted) EXCLUDES(mu_);

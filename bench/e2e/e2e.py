@@ -304,6 +304,9 @@ def summarize(kind, n, m, per_exec, d, seconds, cpu, mach0, mach1, others, sampl
                             controller="pipelineexecution")
     enqueues = mt.by_label(d, "stepline_enqueues_total", "source", controller="pipelineexecution")
     lat = mt.buckets(d, "stepline_dispatch_latency_seconds")
+    # The controller's own part: from the same Job event to the create request being handed to
+    # the client (the dispatch without the server's answer).
+    own = mt.buckets(d, "stepline_dispatch_controller_seconds")
     # Two parts of the dispatch latency: the Job create request itself (the API server's answer
     # time) and how long a key waited in the work queue for a worker.
     create = mt.buckets(d, "stepline_api_request_duration_seconds", verb="create",
@@ -335,6 +338,9 @@ def summarize(kind, n, m, per_exec, d, seconds, cpu, mach0, mach1, others, sampl
         "dispatch_latency_count": lat[-1][1] if lat else 0,
         "dispatch_latency_ms": {q: 1000 * mt.quantile(float(q), lat)
                                 for q in ("0.5", "0.95", "0.99")},
+        "dispatch_controller_count": own[-1][1] if own else 0,
+        "dispatch_controller_ms": {q: 1000 * mt.quantile(float(q), own)
+                                   for q in ("0.5", "0.95", "0.99")} if own else None,
         "job_create_ms": {q: 1000 * mt.quantile(float(q), create) for q in ("0.5", "0.95", "0.99")},
         "queue_wait_ms": {q: 1000 * mt.quantile(float(q), queued) for q in ("0.5", "0.95", "0.99")},
         "dispatch_latency_buckets": [[b if b != float("inf") else "+Inf", c] for b, c in lat],

@@ -23,7 +23,7 @@ struct ReconcilerDeps {
   k8s::Client& client;                 // writes (and reads the cache does not hold)
   reconcilers::EventRecorder& events;  // Events on the objects
   const k8s::Clock& clock;
-  metrics::Registry& registry;  // stepline_dispatch_latency_seconds
+  metrics::Registry& registry;  // stepline_dispatch_latency_seconds, _controller_seconds
   // The controller's own namespace (its Lease's): the instance-types ConfigMap is watched there.
   std::string controller_namespace;
   int workers;                                               // --workers

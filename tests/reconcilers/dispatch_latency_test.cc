@@ -77,6 +77,24 @@ TEST(DispatchLatencyTest, MeasuresFromTheFinishEventToEachCreateThatFollows) {
   EXPECT_NEAR(sum, 0.012, 1e-9);
 }
 
+TEST(DispatchLatencyTest, TheControllersPartEndsAsEachCreateRequestLeaves) {
+  k8s::FakeClock clock;
+  Seen latency, controller_part;
+  DispatchLatency d(clock, latency.Sink(), controller_part.Sink());
+  d.OnJobUpdate("ml/run-1", Job(""), Job("Complete"));
+  auto since = d.PendingFinish("ml/run-1");
+  ASSERT_TRUE(since);
+  clock.Advance(milliseconds(3));
+  d.JobRequestSending("ml/run-1", *since);  // planned and built: 3 ms
+  clock.Advance(milliseconds(20));          // the server's answer
+  d.JobCreated("ml/run-1", *since);
+  d.Dispatched("ml/run-1", *since);
+
+  EXPECT_EQ(controller_part.CountAndSum().first, 1u);
+  EXPECT_NEAR(controller_part.CountAndSum().second, 0.003, 1e-9);
+  EXPECT_NEAR(latency.CountAndSum().second, 0.023, 1e-9);
+}
+
 TEST(DispatchLatencyTest, OnlyTheTransitionToFinishedCounts) {
   k8s::FakeClock clock;
   Seen seen;

@@ -98,6 +98,9 @@ class FakeWriter : public k8s::ObjectWriter {
 class FakeDispatch : public DispatchObserver {
  public:
   std::optional<k8s::MonoTime> PendingFinish(const std::string&) override { return pending; }
+  void JobRequestSending(const std::string& key, k8s::MonoTime since) override {
+    sending.push_back({key, since});
+  }
   void JobCreated(const std::string& key, k8s::MonoTime since) override {
     created.push_back({key, since});
   }
@@ -107,7 +110,7 @@ class FakeDispatch : public DispatchObserver {
   void Forget(const std::string& key) override { forgotten.push_back(key); }
 
   std::optional<k8s::MonoTime> pending;
-  std::vector<std::pair<std::string, k8s::MonoTime>> created, dispatched;
+  std::vector<std::pair<std::string, k8s::MonoTime>> sending, created, dispatched;
   std::vector<std::string> forgotten;
 };
 
@@ -197,11 +200,14 @@ TEST_F(ExecutionReconcilerTest, TellsTheDispatchObserverOfCreatesThatFollowAFini
   ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
   ASSERT_EQ(writer.created.size(), 1u);
   EXPECT_TRUE(dispatch.created.empty()) << "the first step follows no finish";
+  EXPECT_TRUE(dispatch.sending.empty());
   CacheShowsWrites();
   JobProgress(k8s::NameOf(writer.created[0]), "Succeeded");
   dispatch.pending = clock.MonotonicNow();
   ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
   ASSERT_EQ(writer.created.size(), 2u) << "step b dispatched";
+  ASSERT_EQ(dispatch.sending.size(), 1u) << "the controller's part ends as the request leaves";
+  EXPECT_EQ(dispatch.sending[0].second, *dispatch.pending);
   ASSERT_EQ(dispatch.created.size(), 1u);
   EXPECT_EQ(dispatch.created[0].first, "ml/run-1");
   EXPECT_EQ(dispatch.created[0].second, *dispatch.pending);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -111,7 +112,9 @@ TEST_F(JobApplierTest, AFailedDeleteIsReportedAndTheRestIsStillDone) {
 
 TEST_F(JobApplierTest, CreatedJobsAreReadBackBeforeTheInformerShowsThem) {
   std::atomic<int> told{0};
-  JobApplyReport report = MakeApplier().Apply(kOwner, {Create("a"), Create("b")}, [&] { ++told; });
+  CreateHooks hooks;
+  hooks.created = [&] { ++told; };
+  JobApplyReport report = MakeApplier().Apply(kOwner, {Create("a"), Create("b")}, hooks);
   EXPECT_EQ(report.created, 2);
   EXPECT_EQ(told.load(), 2);
   std::vector<std::string> listed;
@@ -141,6 +144,25 @@ TEST_F(JobApplierTest, ACreateAQuotaRefusedIsAWaitNotAFailure) {
   ASSERT_EQ(report.quota_refusals.size(), 1u);
   EXPECT_EQ(report.quota_refusals[0].first, 2u);  // the index of the action
   EXPECT_NE(report.quota_refusals[0].second.find("exceeded quota"), std::string::npos);
+}
+
+// The controller's part of a dispatch ends as each request leaves, whatever the answer.
+TEST_F(JobApplierTest, EachCreateRequestIsToldBeforeItIsSentAndOnlySuccessesAfter) {
+  writer.Script("b", k8s::Status::Unavailable("etcd timed out"));
+  std::mutex mu;
+  std::vector<size_t> calls_when_sending;
+  std::atomic<int> created{0};
+  CreateHooks hooks;
+  hooks.sending = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    calls_when_sending.push_back(writer.Calls().size());
+  };
+  hooks.created = [&] { ++created; };
+  JobApplier applier(writer, jobs, {"test-manager", 1, nullptr});  // one create at a time
+  JobApplyReport report = applier.Apply(kOwner, {Create("a"), Create("b")}, hooks);
+  EXPECT_EQ(report.error.code(), k8s::StatusCode::kUnavailable);
+  EXPECT_EQ(calls_when_sending, (std::vector<size_t>{0, 1})) << "told before each request";
+  EXPECT_EQ(created.load(), 1) << "only a's create succeeded";
 }
 
 TEST_F(JobApplierTest, AnotherForbiddenCreateIsAFailure) {
