@@ -143,6 +143,28 @@ std::vector<ChildStatus> Bounded(const std::vector<ChildStatus>& children) {
   return {children.begin(), children.begin() + static_cast<std::ptrdiff_t>(n)};
 }
 
+k8s::Result<StoredFanIn> ParseStoredFanIn(const Json& json, const std::string& path) {
+  FieldReader r(json, path);
+  StoredFanIn s;
+  r.Require("name");
+  r.String("name", &s.name);
+  r.Int("bytes", &s.bytes);
+  r.Int("items", &s.items);
+  r.StringList("configMaps", &s.config_maps);
+  if (!r.ok()) return r.status();
+  s.extra = r.Unknown();
+  return s;
+}
+
+Json StoredFanInToJson(const StoredFanIn& s) {
+  FieldWriter w(s.extra);
+  w.String("name", s.name);
+  w.Int("bytes", s.bytes);
+  w.Int("items", s.items);
+  w.StringList("configMaps", s.config_maps);
+  return w.Take();
+}
+
 k8s::Result<StepStatus> ParseStepStatus(const Json& json, const std::string& path) {
   FieldReader r(json, path);
   StepStatus s;
@@ -158,6 +180,8 @@ k8s::Result<StepStatus> ParseStepStatus(const Json& json, const std::string& pat
   r.Time("completionTime", &s.completion_time);
   r.StringMapField("outputs", &s.outputs);
   r.StringMapField("artifacts", &s.artifacts);
+  r.List("storedOutputs", ParseStoredFanIn, &s.stored_outputs);
+  r.List("storedArtifacts", ParseStoredFanIn, &s.stored_artifacts);
   r.Object("children", ParseChildCounts, &s.children);
   r.List("failedChildren", ParseChildStatus, &s.failed_children);
   r.List("runningChildren", ParseChildStatus, &s.running_children);
@@ -179,6 +203,8 @@ Json StepStatusToJson(const StepStatus& s) {
   w.Time("completionTime", s.completion_time);
   w.StringMapField("outputs", s.outputs);
   w.StringMapField("artifacts", s.artifacts);
+  w.List("storedOutputs", s.stored_outputs, StoredFanInToJson);
+  w.List("storedArtifacts", s.stored_artifacts, StoredFanInToJson);
   if (s.children) w.Raw("children", ChildCountsToJson(*s.children));
   w.List("failedChildren", Bounded(s.failed_children), ChildStatusToJson);
   w.List("runningChildren", Bounded(s.running_children), ChildStatusToJson);

@@ -480,6 +480,16 @@ struct ChildStatus {  // one fan-out child, in failedChildren / runningChildren
   Json extra = Json::object();
 };
 
+// A fan-out step's fan-in that the status does not keep, stored in ConfigMaps instead
+// (fan_in_store.h): the reference and a summary.
+struct StoredFanIn {
+  std::string name;                      // the output (or output artifact) it is the fan-in of
+  int64_t bytes = 0;                     // the whole JSON list's size
+  int64_t items = 0;                     // its length: the step's children
+  std::vector<std::string> config_maps;  // in item order; each holds values.json, a JSON list
+  Json extra = Json::object();
+};
+
 struct StepStatus {
   std::string name;
   std::optional<StepPhase> phase;
@@ -494,6 +504,10 @@ struct StepStatus {
   // Output artifact name -> its s3:// URI, set when the step succeeded (a fan-out step: the JSON
   // list of its children's URIs, in item order, null for a child without one).
   StringMap artifacts;
+  // A fan-out step's output lists and artifact URI lists too large for the status, stored in
+  // ConfigMaps (fan_in_store.h), in name order.
+  std::vector<StoredFanIn> stored_outputs;
+  std::vector<StoredFanIn> stored_artifacts;
   std::optional<ChildCounts> children;        // fan-out steps only
   std::vector<ChildStatus> failed_children;   // at most kMaxChildDetails serialized
   std::vector<ChildStatus> running_children;  // at most kMaxChildDetails serialized

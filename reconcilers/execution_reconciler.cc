@@ -56,6 +56,12 @@ bool IsTransient(const PipelineExecutionStatus& old_status, const PlanResult& re
 
 // The planner's Events that say a step started or succeeded (see
 // ExecutionReconcilerOptions::routine_step_events).
+// An answer that the same request would get again: not worth retrying as it is.
+bool IsRefusal(const k8s::Status& s) {
+  return s.IsForbidden() || s.IsInvalid() || s.code() == k8s::StatusCode::kBadRequest ||
+         s.http_code() == 413;
+}
+
 bool IsRoutineStepEvent(const std::string& reason) {
   return reason == "StepStarted" || reason == "StepSucceeded";
 }
@@ -107,6 +113,8 @@ ReconcileOutcome ExecutionReconciler::Reconcile(const std::string& key) {
   Planned planned;
   k8s::Status planning = PlanExecution(key, *ex, *current, &planned);
   if (!planning.ok()) return ReconcileOutcome::Retry(planning);
+  k8s::Status stored = StoreFanIns(key, planned.result);
+  if (!stored.ok()) return ReconcileOutcome::Retry(stored);
   k8s::Status applied = Apply(key, *current, &planned, since);
   std::optional<milliseconds> wake = Wake(*ex, planned.result);
   if (planned.requeue) Lower(&wake, *planned.requeue);
@@ -124,6 +132,7 @@ k8s::Status ExecutionReconciler::PlanExecution(const std::string& key, const Pip
   if (!planned->error.ok()) return planned->error;
   planned->inputs.quota_grants = quota_.TakeGrants(key);
   planned->inputs.quota_refusals = quota_.TakeRefusals(key);
+  planned->inputs.fan_in_store_refusals = FanInRefusals(key);
   planned->result = Plan(planned->inputs);
   if (planned->result.step_cache_needed) {  // a cached step is ready: plan again with the index
     planned->step_cache = ReadStepCacheOf(current);
@@ -264,6 +273,32 @@ JobRecordMemo* ExecutionReconciler::Memo(const std::string& key) {
   return memo.get();
 }
 
+k8s::Status ExecutionReconciler::StoreFanIns(const std::string& key, const PlanResult& result) {
+  k8s::Status first;
+  for (const FanInConfigMap& cm : result.config_maps) {
+    k8s::WriteOptions opts;
+    opts.field_manager = options_.field_manager;
+    k8s::Result<Object> created =
+        writer_.Create(k8s::resources::kConfigMaps, k8s::NamespaceOf(cm.object), cm.object, opts);
+    if (created.ok() || created.status().IsAlreadyExists()) continue;
+    const k8s::Status& s = created.status();
+    const std::string name = k8s::NameOf(cm.object);
+    Log()->warn("fan-in store failed key={} configmap={} error={}", key, name, s.ToString());
+    if (first.ok()) first = s;
+    if (!IsRefusal(s)) continue;
+    k8s::MutexLock lock(mu_);
+    fan_in_refusals_[key][cm.key] = "ConfigMap " + name + ": " + s.message();
+  }
+  return first;
+}
+
+std::map<std::string, std::string> ExecutionReconciler::FanInRefusals(
+    const std::string& key) const {
+  k8s::MutexLock lock(mu_);
+  auto it = fan_in_refusals_.find(key);
+  return it == fan_in_refusals_.end() ? std::map<std::string, std::string>{} : it->second;
+}
+
 void ExecutionReconciler::ForgetRecords(const std::string& key) {
   k8s::MutexLock lock(mu_);
   records_.erase(key);
@@ -277,6 +312,8 @@ void ExecutionReconciler::Forget(const std::string& key) {
   statuses_.Forget(key);
   applier_.Forget(key);
   ForgetRecords(key);
+  k8s::MutexLock lock(mu_);
+  fan_in_refusals_.erase(key);
 }
 
 }  // namespace stepline::reconcilers

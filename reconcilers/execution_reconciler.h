@@ -14,7 +14,8 @@
 // sleeps: every wait is a requeue-after.
 //
 // Thread-safety: Reconcile may run on several workers at once, never for the same key. The
-// pieces are thread-safe; the reconciler's own map of Job record memos is GUARDED_BY(mu_). The
+// pieces are thread-safe; the reconciler's own maps (Job record memos, refused fan-in stores)
+// are GUARDED_BY(mu_). The
 // writer must be safe to call from several threads at once (a reconcile's creates run on
 // threads of their own).
 #pragma once
@@ -165,6 +166,14 @@ class ExecutionReconciler : public Reconciler {
   // Warning Event (the step's result is then not cached), never a failed reconcile.
   void WriteStepCacheEntries(const k8s::Object& execution, const PlanResult& result);
 
+  // Creates the plan's ConfigMaps (fan-ins the status does not keep, fan_in_store.h), each
+  // once: AlreadyExists is done. A refusal (403, 400, 413, 422) is remembered for the key's
+  // next plans (PlanInputs::fan_in_store_refusals), which then say why the fan-in is not
+  // stored. Not OK (a refusal or a failure): the plan, whose status names the ConfigMaps, must
+  // not be acted on; the reconcile is retried.
+  k8s::Status StoreFanIns(const std::string& key, const PlanResult& result) EXCLUDES(mu_);
+  std::map<std::string, std::string> FanInRefusals(const std::string& key) const EXCLUDES(mu_);
+
   // The execution's memo (made on first use); valid until Forget or ForgetRecords of key.
   JobRecordMemo* Memo(const std::string& key) EXCLUDES(mu_);
   void ForgetRecords(const std::string& key) EXCLUDES(mu_);
@@ -186,10 +195,13 @@ class ExecutionReconciler : public Reconciler {
   StatusWriter statuses_;
   QuotaQueue quota_;
 
-  k8s::Mutex mu_;
+  mutable k8s::Mutex mu_;
   // The Job records of the executions that run, by execution key; dropped when one finishes.
   // The lock covers the map; a memo itself is used only by the worker reconciling its key.
   std::map<std::string, std::unique_ptr<JobRecordMemo>> records_ GUARDED_BY(mu_);
+  // The fan-in stores the server refused, by execution key, then FanInKey: its message. Kept
+  // until the execution is gone.
+  std::map<std::string, std::map<std::string, std::string>> fan_in_refusals_ GUARDED_BY(mu_);
 };
 
 }  // namespace stepline::reconcilers

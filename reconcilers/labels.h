@@ -12,6 +12,9 @@ inline constexpr const char* kLabelIndex = "stepline.dev/index";
 // On Jobs: the controller's Job informer lists only these.
 inline constexpr const char* kLabelManagedBy = "app.kubernetes.io/managed-by";
 inline constexpr const char* kManagedByValue = "stepline";
+// On the ConfigMaps holding a fan-in the status does not keep (fan_in_store.h), with the
+// execution and step labels: what they hold, "outputs.NAME" or "artifacts.NAME".
+inline constexpr const char* kLabelFanIn = "stepline.dev/fan-in";
 // Kueue's label naming the LocalQueue of a Job it should admit (spec.queueName).
 inline constexpr const char* kLabelKueueQueueName = "kueue.x-k8s.io/queue-name";
 

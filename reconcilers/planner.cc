@@ -302,7 +302,7 @@ void PlanAllSteps(Steps& st, const Snapshot& snap, const JobIndex& jobs,
     planner_internal::PlanStep(sp, it == jobs.end() ? kNoJobs : it->second, ctx, planned,
                                p.in.quota_grants - p.out.quota_grants_used, p.reads);
     FailUnrenderableUnits(sp, ctx);
-    planner_internal::AggregateStep(sp, p.in.now, ctx.ExecutionName());
+    planner_internal::AggregateStep(sp, p.in);
     sp.decided.step_cache_write = planner_internal::StepCacheWrite(sp, ctx, p.in);
     p.Enact(sp.decided);
     ctx.Publish(sp);
@@ -442,7 +442,7 @@ void Allocate(Steps& st, const Snapshot& snap, planner_internal::PlanContext& ct
       created = true;
     }
     if (created || !sp.units.empty()) {
-      planner_internal::AggregateStep(sp, p.in.now, ctx.ExecutionName());
+      planner_internal::AggregateStep(sp, p.in);
     }
   }
 }
@@ -615,6 +615,7 @@ void PlanSteps(PlanResult& out, const PlanInputs& in, const Snapshot& snap, Maki
   for (auto& sp : st.plans) {
     ClearQuotaWaits(sp);
     out.status.steps.push_back(sp.status);
+    for (auto& cm : sp.fan_in_config_maps) out.config_maps.push_back(std::move(cm));
   }
   out.status.progress = Progress(st);
   AllEvents(out, st);

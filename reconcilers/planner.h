@@ -23,6 +23,7 @@
 #include "reconcilers/api_types.h"
 #include "reconcilers/artifact_staging.h"
 #include "reconcilers/attempt.h"
+#include "reconcilers/fan_in_store.h"
 #include "reconcilers/step_cache.h"
 
 namespace stepline::reconcilers {
@@ -129,6 +130,9 @@ struct PlanInputs {
   // QuotaExceeded, the server's message, until WaitAfterQuotaRefusals says; the step's status
   // counts the wait in quotaWaits, which the plans after it read.
   std::vector<QuotaRefusal> quota_refusals;
+  // The fan-in stores (PlanResult::config_maps) the server refused, by FanInKey: the server's
+  // message. The plan does not store those fan-ins again; their steps say why not.
+  std::map<std::string, std::string> fan_in_store_refusals;
   // The namespace's step cache (step_cache.h); nullptr: not read. A cached step that has no Job
   // yet then waits, Pending, and PlanResult::step_cache_needed asks for a plan with the index.
   const StepCacheIndex* step_cache = nullptr;
@@ -166,6 +170,11 @@ struct PlanResult {
   bool step_cache_needed = false;
   // Entries to add to the namespace's step cache: attempts of cached steps that succeeded.
   std::vector<StepCacheEntry> step_cache_writes;
+  // ConfigMaps to create before anything else of the plan is done: fan-ins the status does not
+  // keep (fan_in_store.h), which this plan's status already names (status.steps[].storedOutputs
+  // / storedArtifacts). Made once: a plan whose previous status names them does not make them
+  // again. A plan whose ConfigMaps were not all created must not be acted on (retry it).
+  std::vector<FanInConfigMap> config_maps;
 };
 
 PlanResult Plan(const PlanInputs& in);

@@ -151,6 +151,8 @@ struct StepPlan {
   // A fan-in too large to pass on (AggregateStep): name -> why, and where the values are.
   StringMap outputs_not_kept;
   StringMap artifacts_not_kept;
+  // The ConfigMaps storing fan-ins the status does not keep, to create (PlanResult::config_maps).
+  std::vector<FanInConfigMap> fan_in_config_maps;
 };
 
 // Values of the steps planned so far, parameters and the execution, for templates and `when`.
@@ -206,9 +208,12 @@ std::optional<StepCacheEntry> StepCacheWrite(const StepPlan& sp, const PlanConte
 
 // Fills sp.status from its units (or keeps the gate's decision). A fan-in value (an output, or
 // an output artifact's URIs, as a JSON list of the children's) larger than a status keeps
-// (kMaxOutputBytes) is neither in the status nor passed on: the step's message and
-// sp.*_not_kept say where the values are (the children of `execution`'s step).
-void AggregateStep(StepPlan& sp, k8s::WallTime now, std::string_view execution);
+// (kMaxOutputBytes) is not in the status and not passed on in templates: it is stored in
+// ConfigMaps of the execution (fan_in_store.h; sp.status names them, sp.fan_in_config_maps are
+// the ones to create when the previous status did not name them yet) unless it is larger than
+// kMaxStoredFanInBytes or the server refused the store (in.fan_in_store_refusals); the step's
+// message and sp.*_not_kept say where the values are.
+void AggregateStep(StepPlan& sp, const PlanInputs& in);
 
 bool IsTerminal(StepPhase phase);
 

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "reconcilers/expression.h"
+#include "reconcilers/fan_in_store.h"
 #include "reconcilers/labels.h"
 #include "reconcilers/planner_internal.h"
 #include "reconcilers/rerun.h"
@@ -234,21 +235,64 @@ std::string FanInWhereabouts(const StepPlan& sp, bool artifacts, std::string_vie
          selector + " -o jsonpath='{..terminated.message}'";
 }
 
+const StoredFanIn* Find(const std::vector<StoredFanIn>& stored, const std::string& name) {
+  for (const StoredFanIn& s : stored) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+std::string StoredNote(const StoredFanIn& s, const std::string& kubectl) {
+  const auto& cms = s.config_maps;
+  const std::string which = cms.size() == 1 ? "ConfigMap " + cms[0]
+                                            : std::to_string(cms.size()) + " ConfigMaps, " +
+                                                  cms.front() + " to " + cms.back();
+  return "stored in " + which + ": " + kubectl;
+}
+
+// Stores a fan-in too large for the status in ConfigMaps (unless `stored` names it already),
+// adding its reference to `stored`; says where it is, or why it is not stored and where the
+// values stay.
+std::string StoreOrSayWhere(StepPlan& sp, FanInKind kind, const std::string& name,
+                            const std::string& list, const PlanInputs& in,
+                            std::vector<StoredFanIn>& stored) {
+  const ObjectMeta& meta = in.execution->metadata;
+  const FanInOwner owner{meta.name, meta.namespace_, meta.uid};
+  const std::string& step = sp.step->name;
+  const std::string kubectl = FanInKubectl(owner, step, kind, name);
+  if (const StoredFanIn* done = Find(stored, name)) return StoredNote(*done, kubectl);
+  std::string stays = FanInWhereabouts(sp, kind == FanInKind::kArtifact, meta.name);
+  if (auto refused = in.fan_in_store_refusals.find(FanInKey(step, kind, name));
+      refused != in.fan_in_store_refusals.end()) {
+    return "storing it in ConfigMaps was refused (" + BoundText(refused->second, 300) + "); " +
+           stays;
+  }
+  if (list.size() > kMaxStoredFanInBytes) return "too large to store (over 8 MiB); " + stays;
+  k8s::Result<FanInStore> store = StoreFanIn(owner, step, kind, name, list);
+  if (!store.ok()) return stays;  // not a JSON list: FanIn writes lists
+  for (auto& cm : store->config_maps) sp.fan_in_config_maps.push_back(std::move(cm));
+  stored.push_back(store->stored);
+  return StoredNote(store->stored, kubectl);
+}
+
 // Drops from `values` (the fan-in's outputs, or its artifacts' URI lists) each one larger than
-// a status keeps, saying so in the step's message and in not_kept.
-void KeepWhatFits(StepPlan& sp, StringMap& values, StringMap& not_kept, bool artifacts,
-                  std::string_view execution) {
+// a status keeps, storing it in ConfigMaps where it can be (its reference goes to `stored`) and
+// saying so in the step's message and in not_kept. `stored` holds what earlier plans stored:
+// those stay as they are, since the values they were made of may be gone since (pods removed).
+void KeepWhatFits(StepPlan& sp, StringMap& values, std::vector<StoredFanIn>& stored,
+                  StringMap& not_kept, FanInKind kind, const PlanInputs& in) {
   const std::string why =
       "larger than 64 KiB (the fan-in of " + std::to_string(sp.units.size()) + " children)";
   for (auto it = values.begin(); it != values.end();) {
-    if (it->second.size() <= kMaxOutputBytes) {
+    if (it->second.size() <= kMaxOutputBytes && Find(stored, it->first) == nullptr) {
       ++it;
       continue;
     }
     const std::string what =
-        (artifacts ? "the URIs of output artifact \"" : "output \"") + it->first + "\"";
-    std::string note =
-        NotKeptNote(what, it->second.size(), why, FanInWhereabouts(sp, artifacts, execution));
+        (kind == FanInKind::kArtifact ? "the URIs of output artifact \"" : "output \"") +
+        it->first + "\"";
+    std::string note = NotKeptNote(what, it->second.size(), why,
+                                   StoreOrSayWhere(sp, kind, it->first, it->second, in, stored));
     sp.status.message += "; " + note;
     not_kept[it->first] = note + "; a value this large cannot be passed in a pod's spec either";
     it = values.erase(it);
@@ -287,7 +331,7 @@ StepPhase FanOutPhase(const ChildCounts& n, bool quota, bool admission, bool ret
   return StepPhase::kPending;
 }
 
-void AggregateFanOut(StepPlan& sp, WallTime now, std::string_view execution) {
+void AggregateFanOut(StepPlan& sp, const PlanInputs& in) {
   StepStatus& s = sp.status;
   ChildCounts n;
   n.total = static_cast<int64_t>(sp.units.size());
@@ -316,12 +360,20 @@ void AggregateFanOut(StepPlan& sp, WallTime now, std::string_view execution) {
   s.message = std::to_string(n.succeeded) + "/" + std::to_string(n.total) + " succeeded";
   if (n.failed > 0) s.message += ", " + std::to_string(n.failed) + " failed";
   if (n.running > 0) s.message += ", " + std::to_string(n.running) + " running";
+  s.stored_outputs.clear();  // made again below (AggregateStep may run twice in a plan)
+  s.stored_artifacts.clear();
+  sp.fan_in_config_maps.clear();
+  if (IsTerminal(*s.phase) && sp.old != nullptr) {  // stored once, kept
+    s.stored_outputs = sp.old->stored_outputs;
+    s.stored_artifacts = sp.old->stored_artifacts;
+  }
   if (IsTerminal(*s.phase)) {
     s.outputs = FanIn(sp);
     s.artifacts = FanInArtifacts(sp);
-    KeepWhatFits(sp, s.outputs, sp.outputs_not_kept, false, execution);
-    KeepWhatFits(sp, s.artifacts, sp.artifacts_not_kept, true, execution);
-    s.completion_time = sp.old && sp.old->completion_time ? sp.old->completion_time : now;
+    KeepWhatFits(sp, s.outputs, s.stored_outputs, sp.outputs_not_kept, FanInKind::kOutput, in);
+    KeepWhatFits(sp, s.artifacts, s.stored_artifacts, sp.artifacts_not_kept, FanInKind::kArtifact,
+                 in);
+    s.completion_time = sp.old && sp.old->completion_time ? sp.old->completion_time : in.now;
   }
 }
 
@@ -408,10 +460,10 @@ void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,
   if (hold && hold->waits) sp.status.extra["quotaWaits"] = *hold->waits;
 }
 
-void AggregateStep(StepPlan& sp, WallTime now, std::string_view execution) {
+void AggregateStep(StepPlan& sp, const PlanInputs& in) {
   if (sp.gated) return;
   if (sp.fan_out) {
-    AggregateFanOut(sp, now, execution);
+    AggregateFanOut(sp, in);
   } else {
     AggregateSingle(sp);
   }

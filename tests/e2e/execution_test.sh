@@ -142,9 +142,9 @@ scenario_fanout() {
 }
 
 # Issue #22: a fan-in past 64 KiB (200 children, 400-byte values) is not kept in the status,
-# which is written all the same; the step says where the values are, and the kubectl command it
-# gives lists them; a step reading the fan-in that fits runs, one reading the other fails saying
-# why.
+# which is written all the same: it is stored in a ConfigMap of the execution, which the status
+# names; the step says where the values are, and the kubectl command it gives prints them; a
+# step reading the fan-in that fits runs, one reading the other in a template fails saying why.
 scenario_fanin() {
   local items
   items=$(python3 -c 'print(list(range(200)))' | tr -d ' ')
@@ -164,12 +164,22 @@ scenario_fanin() {
   check_eq "the one past 64 KiB is not" "" "$(step_field run f outputs.v)"
   local message
   message=$(step_field run f message)
-  check "kubectl get shows where the values are" grep -qE 'output "v" \([0-9]+ bytes\) not kept in status: larger than 64 KiB \(the fan-in of 200 children\); each child.s value stays in its pod.s termination message: kubectl get pods -l stepline.dev/execution=run,stepline.dev/step=f' <<<"$message"
+  check "kubectl get shows where the values are" grep -qE 'output "v" \([0-9]+ bytes\) not kept in status: larger than 64 KiB \(the fan-in of 200 children\); stored in ConfigMap run-f-outputs-v-00: kubectl get configmap -n '"$NS"' -l stepline.dev/execution=run,stepline.dev/step=f,stepline.dev/fan-in=outputs.v' <<<"$message"
+  check_eq "the status names the ConfigMap" '["run-f-outputs-v-00"] 200' \
+    "$(jp plx/run '{.status.steps[?(@.name=="f")].storedOutputs[0].configMaps}') $(jp plx/run '{.status.steps[?(@.name=="f")].storedOutputs[0].items}')"
+  check_eq "owned by the execution" "$(jp plx/run '{.metadata.uid}')" \
+    "$(jp configmap/run-f-outputs-v-00 '{.metadata.ownerReferences[0].uid}')"
+  # The command the message gives prints the 200 values, in item order.
+  local command stored
+  command=$(sed -n 's/.*stored in ConfigMap run-f-outputs-v-00: \(kubectl get configmap [^;]*\).*/\1/p' <<<"$message")
+  stored=$(eval "$command")
+  check_eq "the stored fan-in holds the 200 values in item order" "200 $(printf '%0400d' 137)" \
+    "$(python3 -c 'import json, sys; v = json.loads(sys.stdin.read()); print(len(v), v[137])' <<<"$stored")"
   check_eq "the step reading it failed" TemplateError "$(step_field run big reason)"
   message=$(step_field run big message)
-  check "saying why" grep -qE '\{\{steps.f.outputs.v}}: output "v" \([0-9]+ bytes\) not kept in status' <<<"$message"
+  check "saying why" grep -qE '\{\{steps.f.outputs.v}}: output "v" \([0-9]+ bytes\) not kept in status: .*; stored in ConfigMap run-f-outputs-v-00' <<<"$message"
   check "the status stays small" test "$(kubectl -n "$NS" get plx run -o json | wc -c)" -lt 65536
-  # The command the message gives lists every child's value.
+  # The pods hold the values too, while they exist.
   local values
   values=$(k get pods -l stepline.dev/execution=run,stepline.dev/step=f -o 'jsonpath={..terminated.message}')
   check_eq "kubectl lists the 200 values" 200 "$(grep -o '"v": "' <<<"$values" | wc -l)"

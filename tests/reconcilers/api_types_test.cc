@@ -74,6 +74,11 @@ TEST(ApiTypesTest, ExecutionFieldsLandInTheirMembers) {
   EXPECT_EQ(k8s::FormatRfc3339(*train.next_attempt_time), "2026-01-01T00:10:00Z");
   EXPECT_EQ(train.children->failed, 1);
   EXPECT_EQ(train.failed_children[0].index, 2);
+  ASSERT_EQ(train.stored_outputs.size(), 1u);
+  EXPECT_EQ(train.stored_outputs[0].bytes, 2030001);
+  EXPECT_EQ(train.stored_outputs[0].items, 10000);
+  EXPECT_EQ(train.stored_outputs[0].config_maps[1], "r-train-outputs-score-01");
+  EXPECT_EQ(train.stored_artifacts[0].name, "m");
   EXPECT_EQ(e->status.steps[1].phase, StepPhase::kWaiting);
   EXPECT_EQ(e->status.conditions[0].observed_generation, 2);
 }

@@ -37,6 +37,13 @@ class FakeWriter : public k8s::ObjectWriter {
   // create_latency, as a request to the server does.
   k8s::Result<Object> Create(const k8s::Resource& res, const std::string&, const Object& obj,
                              const k8s::WriteOptions&) override {
+    if (res.resource == "configmaps") {
+      std::lock_guard lock(mu_);
+      calls.push_back("configmap " + k8s::NameOf(obj));
+      if (!config_map_error.ok()) return config_map_error;
+      config_maps.push_back(obj);
+      return obj;
+    }
     EXPECT_EQ(res.resource, "jobs");
     {
       std::lock_guard lock(mu_);
@@ -48,6 +55,7 @@ class FakeWriter : public k8s::ObjectWriter {
     peak_in_flight = std::max(peak_in_flight, in_flight_);
     --in_flight_;
     if (!create_error.ok()) return create_error;
+    calls.push_back("job " + k8s::NameOf(obj));
     Object stored = obj;
     stored["metadata"]["uid"] = "job-uid-" + k8s::NameOf(obj);
     stored["metadata"]["resourceVersion"] = std::to_string(++version_);
@@ -80,6 +88,9 @@ class FakeWriter : public k8s::ObjectWriter {
   }
 
   std::vector<Object> created;
+  std::vector<Object> config_maps;
+  std::vector<std::string> calls;  // "job NAME" / "configmap NAME", in order, answered or not
+  k8s::Status config_map_error;    // not ok: every ConfigMap create fails with it
   std::vector<Object> status_writes;
   std::chrono::milliseconds create_latency{0};
   k8s::Status create_error;                          // not ok: every create fails with it
@@ -161,8 +172,10 @@ class ExecutionReconcilerTest : public ::testing::Test {
     }
   }
 
-  // The Job's pod in `phase`; the Job Complete when the pod Succeeded.
-  void JobProgress(const std::string& job_name, const std::string& phase) {
+  // The Job's pod in `phase`; the Job Complete when the pod Succeeded (with this termination
+  // message: the step's outputs).
+  void JobProgress(const std::string& job_name, const std::string& phase,
+                   const std::string& message = "") {
     Object job = *jobs.Get("ml", job_name);
     Object pod = {{"metadata",
                    {{"name", job_name + "-pod"},
@@ -178,6 +191,7 @@ class ExecutionReconcilerTest : public ::testing::Test {
                              {"reason", "Completed"},
                              {"startedAt", "2023-11-14T22:13:20Z"},
                              {"finishedAt", "2023-11-14T22:13:21Z"}};
+      if (!message.empty()) state["terminated"]["message"] = message;
       job["status"]["conditions"] = {{{"type", "Complete"},
                                       {"status", "True"},
                                       {"lastTransitionTime", "2023-11-14T22:13:21Z"}}};
@@ -222,6 +236,92 @@ TEST_F(ExecutionReconcilerTest, AFinishThatDispatchesNothingStaysPending) {
   ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
   EXPECT_EQ(writer.created.size(), 1u);
   EXPECT_TRUE(dispatch.dispatched.empty());
+}
+
+// A fan-out of 200 children with 400-byte outputs, and a step after it: the fan-in (~81 KB) is
+// too large for the status.
+class ReconcilerFanInStoreTest : public ExecutionReconcilerTest {
+ protected:
+  ReconcilerFanInStoreTest() {
+    Object wide = ChainPipeline();
+    wide["spec"]["steps"] = Object::parse(R"([
+        {"name": "f", "forEach": "{{parameters.items}}", "command": ["true"], "outputs": {"parameters": ["v"]}},
+        {"name": "g", "dependsOn": ["f"], "command": ["true"]}])");
+    wide["spec"]["parameters"] = {{{"name", "items"}, {"type", "List"}}};
+    Object items = Object::array();
+    for (int i = 0; i < 200; ++i) items.push_back(i);
+    pipelines.Put(wide);
+    Object ex = *executions.Get("ml", "run-1");
+    ex["spec"]["pipelineParameters"] = {{{"name", "items"}, {"value", items.dump()}}};
+    executions.Put(ex);
+  }
+
+  // Reconciles until the 200 children are created, then finishes them with their outputs.
+  void ChildrenSucceed() {
+    for (int i = 0; i < 5 && writer.created.size() < 200; ++i) {
+      ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+      CacheShowsWrites();
+    }
+    ASSERT_EQ(writer.created.size(), 200u);
+    for (const Object& j : writer.created) {
+      JobProgress(k8s::NameOf(j), "Succeeded", R"({"v": ")" + std::string(400, 'v') + R"("})");
+    }
+  }
+
+  const Object* StepF() {
+    for (const Object& s : writer.status_writes.back()["status"]["steps"]) {
+      if (s["name"] == "f") return &s;
+    }
+    return nullptr;
+  }
+};
+
+TEST_F(ReconcilerFanInStoreTest, TheConfigMapsAreCreatedBeforeAnythingElseOfThePlanAndOnlyOnce) {
+  ChildrenSucceed();
+  writer.calls.clear();
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  EXPECT_THAT(writer.calls,
+              ::testing::ElementsAre("configmap run-1-f-outputs-v-00", "job run-1-g-1"));
+  ASSERT_NE(StepF(), nullptr);
+  EXPECT_EQ((*StepF())["storedOutputs"][0]["configMaps"][0], "run-1-f-outputs-v-00");
+  EXPECT_EQ((*StepF())["storedOutputs"][0]["items"], 200);
+  EXPECT_FALSE((*StepF())["outputs"].contains("v"));
+  CacheShowsWrites();
+  writer.calls.clear();
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  EXPECT_TRUE(writer.calls.empty()) << "the status names the ConfigMap: not made again";
+}
+
+TEST_F(ReconcilerFanInStoreTest, APlanWhoseConfigMapsFailedIsNotActedOn) {
+  ChildrenSucceed();
+  const size_t writes = writer.status_writes.size();
+  writer.calls.clear();
+  writer.config_map_error = k8s::Status::Unavailable("etcd timed out");
+  EXPECT_FALSE(reconciler().Reconcile("ml/run-1").status.ok()) << "retried";
+  EXPECT_THAT(writer.calls, ::testing::ElementsAre("configmap run-1-f-outputs-v-00"));
+  EXPECT_EQ(writer.status_writes.size(), writes) << "no status naming a ConfigMap not made";
+  writer.config_map_error = k8s::Status::Ok();
+  writer.calls.clear();
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  EXPECT_THAT(writer.calls,
+              ::testing::ElementsAre("configmap run-1-f-outputs-v-00", "job run-1-g-1"));
+}
+
+TEST_F(ReconcilerFanInStoreTest, ARefusedStoreIsNotTriedAgainAndTheStepSaysWhy) {
+  ChildrenSucceed();
+  writer.config_map_error = k8s::Status::Forbidden(
+      "configmaps \"run-1-f-outputs-v-00\" is forbidden: exceeded quota: cm, requested: "
+      "count/configmaps=1, used: count/configmaps=10, limited: count/configmaps=10");
+  EXPECT_FALSE(reconciler().Reconcile("ml/run-1").status.ok());
+  writer.calls.clear();
+  ASSERT_TRUE(reconciler().Reconcile("ml/run-1").status.ok());
+  EXPECT_THAT(writer.calls, ::testing::ElementsAre("job run-1-g-1")) << "the run goes on";
+  ASSERT_NE(StepF(), nullptr);
+  EXPECT_FALSE(StepF()->contains("storedOutputs"));
+  EXPECT_THAT((*StepF())["message"].get<std::string>(),
+              ::testing::HasSubstr("storing it in ConfigMaps was refused (ConfigMap "
+                                   "run-1-f-outputs-v-00: configmaps \"run-1-f-outputs-v-00\" is "
+                                   "forbidden: exceeded quota"));
 }
 
 TEST_F(ExecutionReconcilerTest, AStepThatStartsAndFinishesWithinTheDelayCostsOneStatusWrite) {

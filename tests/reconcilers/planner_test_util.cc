@@ -36,6 +36,7 @@ PlanResult FakeRun::Plan() {
   in.quota_grants = std::exchange(quota_grants, 0);
   in.rerun_source = rerun_source;
   in.artifact_repository = artifact_repository;
+  in.fan_in_store_refusals = fan_in_store_refusals;
   for (const auto& job : jobs_) {
     ObservedJob o;
     o.job = &job;

@@ -65,7 +65,8 @@ class FakeRun {
   k8s::WallTime now() const { return now_; }
   std::vector<Action> last_events;
   int quota_grants = 0;  // PlanInputs::quota_grants of the next Plan only
-  const PipelineExecution* rerun_source = nullptr;  // PlanInputs::rerun_source
+  std::map<std::string, std::string> fan_in_store_refusals;  // PlanInputs', every Plan
+  const PipelineExecution* rerun_source = nullptr;           // PlanInputs::rerun_source
   // The namespace's step cache, shared by the runs of a test: given to a plan that asks for it
   // (step_cache_needed, as the reconciler does), and the plan's writes are added to it. Null: an
   // empty index, and writes are dropped.

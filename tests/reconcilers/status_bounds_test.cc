@@ -145,9 +145,11 @@ TEST(StatusBoundsTest, AHugeFanInIsNotKeptAndTheStepSaysWhere) {
   EXPECT_EQ(f->outputs.count("n"), 1u);  // the small output is kept
   EXPECT_THAT(f->message, HasSubstr("output \"blob\" (1601201 bytes) not kept in status: larger "
                                     "than 64 KiB (the fan-in of 400 children)"));
-  EXPECT_THAT(f->message, HasSubstr("each child's value stays in its pod's termination message: "
-                                    "kubectl get pods -l stepline.dev/execution=run,"
-                                    "stepline.dev/step=f"));
+  EXPECT_THAT(f->message, HasSubstr("stored in 3 ConfigMaps, run-f-outputs-blob-00 to "
+                                    "run-f-outputs-blob-02: kubectl get configmap -n ml -l "
+                                    "stepline.dev/execution=run,stepline.dev/step=f,"
+                                    "stepline.dev/fan-in=outputs.blob"));
+  EXPECT_EQ(r.config_maps.size(), 3u);
 }
 
 TEST(StatusBoundsTest, ARefusedStatusEndsTheRunAndSaysWhy) {
