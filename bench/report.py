@@ -371,7 +371,7 @@ def plot_cpu(series, e2e, path):
 
 def memory_lines(memory):
     if not memory:
-        return ["bench/memory did not run in this tree (bench/memory/run.sh absent)."]
+        return ["bench/memory did not run, or did not finish (no memory.json among the outputs)."]
     return ["```json", json.dumps(memory, indent=1), "```"]
 
 
