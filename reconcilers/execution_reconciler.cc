@@ -54,14 +54,14 @@ bool IsTransient(const PipelineExecutionStatus& old_status, const PlanResult& re
          old_status.progress == now.progress && SameConditionReasons(old_status, now);
 }
 
-// The planner's Events that say a step started or succeeded (see
-// ExecutionReconcilerOptions::routine_step_events).
 // An answer that the same request would get again: not worth retrying as it is.
 bool IsRefusal(const k8s::Status& s) {
   return s.IsForbidden() || s.IsInvalid() || s.code() == k8s::StatusCode::kBadRequest ||
          s.http_code() == 413;
 }
 
+// The planner's Events that say a step started or succeeded (see
+// ExecutionReconcilerOptions::routine_step_events).
 bool IsRoutineStepEvent(const std::string& reason) {
   return reason == "StepStarted" || reason == "StepSucceeded";
 }
