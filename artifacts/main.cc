@@ -3,13 +3,16 @@
 //   stepline-artifacts download s3://BUCKET/KEY PATH [options]
 //   stepline-artifacts upload PATH s3://BUCKET/KEY [options]
 //   stepline-artifacts write PATH [--error-file PATH]
+//   stepline-artifacts join PATH --items N [--error-file PATH] PART...
 //   stepline-artifacts transform --input DIR --output DIR [transform options]
 //   stepline-artifacts invoke --function NAME [invoke options]
 //
 // An invoke POSTs an event to a function's URL and writes the outputs it answered (invoke.h).
 // A transform sends the files under DIR to a model server's /invocations (transform.h).
 // A write puts the text of the environment variable STEPLINE_ARTIFACT_DATA into the file PATH
-// (a raw artifact: no storage involved), creating its directory.
+// (a raw artifact: no storage involved), creating its directory. A join writes the JSON list a
+// fan-in stored in ConfigMaps was split into (each PART a ConfigMap's values.json) into PATH
+// (fan_in_join.h).
 // A download writes the object to the file PATH, or, when KEY names a prefix, every object under
 // it into the directory PATH. An upload sends the file PATH, or every file under the directory
 // PATH below KEY. Exit 0 on success; 1 when the storage or the file system failed (the message,
@@ -26,6 +29,7 @@
 #include <vector>
 
 #include "artifacts/aws_credentials.h"
+#include "artifacts/fan_in_join.h"
 #include "artifacts/invoke.h"
 #include "artifacts/s3_client.h"
 #include "artifacts/tar_gz.h"
@@ -42,6 +46,8 @@ constexpr const char* kUsage = R"(usage:
   stepline-artifacts download s3://BUCKET/KEY PATH [options]
   stepline-artifacts upload PATH s3://BUCKET/KEY [options]
   stepline-artifacts write PATH [--error-file PATH]   (the text of $STEPLINE_ARTIFACT_DATA)
+  stepline-artifacts join PATH --items N [--error-file PATH] PART...
+      (one JSON list of N items from the lists in the files PART..., in order)
   stepline-artifacts transform --input DIR --output DIR [--server URL] [--content-type T]
       [--accept T] [--split-type None|Line|RecordIO|TFRecord]
       [--batch-strategy MultiRecord|SingleRecord] [--max-payload-mb N] [--assemble-with None|Line]
@@ -289,6 +295,38 @@ bool NumberAtLeast(const std::string& text, long long min, long long* out) {
   return !text.empty() && *end == '\0' && *out >= min;
 }
 
+// `join PATH --items N [--error-file F] PART...`: a stored fan-in's parts into one list at PATH.
+int RunJoin(int argc, char** argv) {
+  Args args;
+  std::vector<std::string> positional;
+  long long items = -1;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--error-file" && i + 1 < argc) {
+      args.error_file = argv[++i];
+    } else if (arg == "--items" && i + 1 < argc) {
+      const std::string value = argv[++i];
+      if (!NumberAtLeast(value, 0, &items)) {
+        return Fail(&args, "join: --items " + value + " is no count\n" + kUsage, 2);
+      }
+    } else if (!arg.empty() && arg[0] == '-') {
+      return Fail(&args, "join: unknown option " + arg + "\n" + kUsage, 2);
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  if (positional.empty() || items < 0) {
+    return Fail(&args, std::string("join: expected PATH, --items N and the parts\n") + kUsage, 2);
+  }
+  const std::vector<std::string> parts(positional.begin() + 1, positional.end());
+  Result<a::JoinedFanIn> joined = a::JoinFanIn(parts, items, positional[0]);
+  if (!joined.ok()) return Fail(&args, joined.status().message(), 1);
+  std::fprintf(stderr, "stepline-artifacts: joined %zu part(s), %lld items, %llu bytes into %s\n",
+               parts.size(), static_cast<long long>(joined->items),
+               static_cast<unsigned long long>(joined->bytes), positional[0].c_str());
+  return 0;
+}
+
 // Calls handle(FLAG, VALUE) for each "--flag value" pair after the subcommand; returns the first
 // problem (handle's, or a flag without its value), "" when none.
 std::string ForEachFlag(
@@ -450,6 +488,7 @@ int RunInvoke(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "write") return RunWrite(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "join") return RunJoin(argc, argv);
   if (argc >= 2 && std::string(argv[1]) == "transform") return RunTransform(argc, argv);
   if (argc >= 2 && std::string(argv[1]) == "invoke") return RunInvoke(argc, argv);
   sigset_t term;

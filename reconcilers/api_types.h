@@ -252,8 +252,10 @@ struct PodSecurity {
 
 // One artifact of a step (docs/api.md, "Artifacts"): a file or directory at `path` in the step's
 // containers, moved to or from S3-compatible storage by `stepline-artifacts` in the step's pod.
-// - An input (`inputs.artifacts[]`) gives exactly one of `s3` (an s3:// URI; templates allowed)
-//   and `from` (exactly "{{steps.STEP.artifacts.NAME}}": an output artifact of an upstream step).
+// - An input (`inputs.artifacts[]`) gives exactly one of `s3` (an s3:// URI; templates allowed),
+//   `from` (exactly "{{steps.STEP.artifacts.NAME}}": an output artifact of an upstream step; or
+//   a value of one, written as a file: "{{steps.STEP.outputs.NAME}}",
+//   "{{steps.STEP.artifacts.NAME.uri}}") and `raw` (the file's text).
 // - An output (`outputs.artifacts[]`) may give `s3`; without it the URI is the default under the
 //   namespace's artifact repository (artifact_repository.h). `from` is not allowed.
 struct Artifact {

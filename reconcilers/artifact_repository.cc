@@ -1,7 +1,9 @@
 #include "reconcilers/artifact_repository.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -180,8 +182,10 @@ std::string S3UriProblem(std::string_view literal_prefix, bool has_references) {
 }
 
 k8s::Result<ArtifactSource> ParseArtifactFrom(std::string_view text) {
-  const std::string expected =
-      "\"" + std::string(text) + "\" is not a {{steps.STEP.artifacts.NAME}} reference";
+  const std::string expected = "\"" + std::string(text) +
+                               "\" is not a {{steps.STEP.artifacts.NAME}}, "
+                               "{{steps.STEP.outputs.NAME}} or {{steps.STEP.artifacts.NAME.uri}} "
+                               "reference";
   std::string t = Trimmed(text);
   if (t.size() < 4 || t.rfind("{{", 0) != 0 || t.compare(t.size() - 2, 2, "}}") != 0) {
     return k8s::Status::Invalid(expected);
@@ -194,13 +198,26 @@ k8s::Result<ArtifactSource> ParseArtifactFrom(std::string_view text) {
     start = dot + 1;
   }
   parts.push_back(inner.substr(start));
-  if (parts.size() != 4 || parts[0] != "steps" || parts[2] != "artifacts") {
-    return k8s::Status::Invalid(expected);
+  using Kind = ArtifactSource::Kind;
+  std::optional<Kind> kind;
+  if (parts.size() == 4 && parts[0] == "steps" && parts[2] == "artifacts") kind = Kind::kArtifact;
+  if (parts.size() == 4 && parts[0] == "steps" && parts[2] == "outputs") kind = Kind::kOutputValue;
+  if (parts.size() == 5 && parts[0] == "steps" && parts[2] == "artifacts" && parts[4] == "uri") {
+    kind = Kind::kArtifactUriValue;
   }
-  for (const std::string& p : parts) {
-    if (!ArtifactNameProblem(p).empty()) return k8s::Status::Invalid(expected);
+  if (!kind) return k8s::Status::Invalid(expected);
+  auto name_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+  };
+  for (size_t i = 0; i < parts.size(); ++i) {
+    // an output's name has no length limit (validation.cc: IsOutputName), an artifact's has
+    const bool output_name = i == 3 && *kind == Kind::kOutputValue;
+    if (output_name ? parts[i].empty() || !std::all_of(parts[i].begin(), parts[i].end(), name_char)
+                    : !ArtifactNameProblem(parts[i]).empty()) {
+      return k8s::Status::Invalid(expected);
+    }
   }
-  return ArtifactSource{parts[1], parts[3]};
+  return ArtifactSource{*kind, parts[1], parts[3]};
 }
 
 std::string OutputMountDirectory(const std::string& path) {

@@ -56,11 +56,19 @@ std::string ArtifactPathProblem(const std::string& path);
 // `has_references` is false). "" when nothing.
 std::string S3UriProblem(std::string_view literal_prefix, bool has_references);
 
-// An input's `from`: exactly "{{steps.STEP.artifacts.NAME}}" (whitespace inside the braces
-// allowed).
+// An input's `from` (whitespace inside the braces allowed):
+//   "{{steps.STEP.artifacts.NAME}}"      the output artifact NAME of STEP, downloaded;
+//   "{{steps.STEP.outputs.NAME}}"        the value of STEP's output NAME, written as a file;
+//   "{{steps.STEP.artifacts.NAME.uri}}"  the URI of that output artifact, written as a file.
+// A forEach step's values are its fan-in: the JSON list of its children's (from the status, or
+// from the ConfigMaps that store it when it is too large for the status, fan_in_store.h).
 struct ArtifactSource {
+  enum class Kind { kArtifact, kOutputValue, kArtifactUriValue };
+  Kind kind = Kind::kArtifact;
   std::string step;
   std::string name;
+
+  bool IsValue() const { return kind != Kind::kArtifact; }
 };
 k8s::Result<ArtifactSource> ParseArtifactFrom(std::string_view text);
 

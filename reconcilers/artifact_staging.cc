@@ -5,6 +5,7 @@
 
 #include "k8sclient/object_fields.h"
 #include "reconcilers/attempt.h"
+#include "reconcilers/fan_in_store.h"
 #include "reconcilers/template.h"
 
 namespace stepline::reconcilers {
@@ -15,17 +16,52 @@ using k8s::Object;
 
 std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
 
-k8s::Result<std::string> InputUri(const ArtifactResolution& in, const Artifact& a) {
-  if (a.from.empty()) return a.s3;
-  k8s::Result<ArtifactSource> source = ParseArtifactFrom(a.from);
-  if (!source.ok()) return source.status();
-  const std::string* uri = in.upstream ? in.upstream(source->step, source->name) : nullptr;
-  if (uri == nullptr) {
-    return k8s::Status::Invalid("input artifact " + Quoted(a.name) + ": " + a.from +
-                                " has no URI (step " + Quoted(source->step) +
-                                " did not record that artifact)");
+std::string FromProblem(const Artifact& a, const std::string& why) {
+  return "input artifact " + Quoted(a.name) + ": " + a.from + " " + why;
+}
+
+k8s::Result<std::string> InputUri(const ArtifactResolution& in, const Artifact& a,
+                                  const ArtifactSource& source) {
+  if (const StepValues* v = in.upstream ? in.upstream(source.step) : nullptr; v != nullptr) {
+    if (auto it = v->artifacts.find(source.name); it != v->artifacts.end()) return it->second;
   }
-  return *uri;
+  return k8s::Status::Invalid(
+      FromProblem(a, "has no URI (step " + Quoted(source.step) + " did not record that artifact)"));
+}
+
+// An input whose from names an upstream value: the value kept in the status, written as a raw
+// artifact's text, or the fan-in stored in ConfigMaps, joined.
+k8s::Result<StagedArtifact> ValueInput(const ArtifactResolution& in, const Artifact& a,
+                                       const ArtifactSource& source) {
+  const bool output = source.kind == ArtifactSource::Kind::kOutputValue;
+  const std::string what = (output ? "output " : "output artifact ") + Quoted(source.name);
+  const StepValues* v = in.upstream ? in.upstream(source.step) : nullptr;
+  if (v == nullptr) {
+    return k8s::Status::Invalid(
+        FromProblem(a, "has no value: step " + Quoted(source.step) + " has not run"));
+  }
+  const auto& kept = output ? v->outputs : v->artifacts;
+  if (auto it = kept.find(source.name); it != kept.end()) {
+    if (it->second.size() > kMaxRawArtifactBytes) {  // the status keeps no more than this
+      return k8s::Status::Invalid(FromProblem(a, "is " + std::to_string(it->second.size()) +
+                                                     " bytes, more than " +
+                                                     std::to_string(kMaxRawArtifactBytes)));
+    }
+    return StagedArtifact{a.name, a.path, "", "", it->second};
+  }
+  const auto& stored = output ? v->stored_outputs : v->stored_artifacts;
+  if (auto it = stored.find(source.name); it != stored.end()) {
+    StagedArtifact staged{a.name, a.path};
+    staged.stored = it->second;
+    return staged;
+  }
+  const auto& not_kept = output ? v->outputs_not_kept : v->artifacts_not_kept;
+  if (auto it = not_kept.find(source.name); it != not_kept.end()) {
+    return k8s::Status::Invalid(FromProblem(a, "has no value: " + it->second));
+  }
+  return k8s::Status::Invalid(FromProblem(a, "has no value: step " + Quoted(source.step) +
+                                                 " has no " + what + (output ? "" : " URI") +
+                                                 " (it has not succeeded, or did not write it)"));
 }
 
 k8s::Result<std::string> OutputUri(const ArtifactResolution& in, const Artifact& a) {
@@ -123,7 +159,36 @@ std::string UploadSource(const std::string& path, size_t dir_index) {
   return dir + path.substr(path.rfind('/'));
 }
 
-void AddInputs(const StagedArtifacts& s, Object& init, Object& mounts) {
+// The init container that joins a fan-in stored in ConfigMaps into the file dest: each ConfigMap
+// from a configMap volume of its own, optional so that one deleted since (a re-run reading its
+// source run's) fails the join, saying which, rather than the pod's start.
+Object FanInJoiner(const StagedArtifacts& s, const std::string& name, size_t input,
+                   const std::string& dest, const StoredValue& stored, Object& volumes) {
+  StagedArtifacts storage_free;
+  storage_free.options = s.options;
+  std::vector<std::string> command{"stepline-artifacts", "join", dest, "--items",
+                                   std::to_string(stored.items)};
+  Object mounts = Object::array();
+  for (size_t k = 0; k < stored.config_maps.size(); ++k) {
+    const std::string& cm = stored.config_maps[k];
+    const std::string volume =
+        std::string(kFanInVolumePrefix) + std::to_string(input) + "-" + std::to_string(k);
+    const std::string dir = std::string(kFanInMountPath) + "/" + std::to_string(input) + "/" + cm;
+    volumes.push_back(
+        {{"name", volume},
+         {"configMap",
+          {{"name", cm},
+           {"optional", true},
+           {"items", Object::array({{{"key", kFanInDataKey}, {"path", kFanInDataKey}}})}}}});
+    mounts.push_back({{"name", volume}, {"mountPath", dir}, {"readOnly", true}});
+    command.push_back(dir + "/" + kFanInDataKey);
+  }
+  Object c = StagingContainer(storage_free, name, std::move(command));
+  for (Object& m : mounts) c["volumeMounts"].push_back(std::move(m));
+  return c;
+}
+
+void AddInputs(const StagedArtifacts& s, Object& init, Object& mounts, Object& volumes) {
   for (size_t i = 0; i < s.inputs.size(); ++i) {
     const StagedArtifact& a = s.inputs[i];
     const std::string sub = "in/" + std::to_string(i);
@@ -134,8 +199,13 @@ void AddInputs(const StagedArtifacts& s, Object& init, Object& mounts) {
     const std::string dest = std::string(kArtifactMountPath) + "/" + sub + into;
     std::vector<std::string> download{"stepline-artifacts", "download", a.uri, dest};
     if (a.archive == "tgz") download.push_back("--tar-gz");  // unpacked into the directory
-    init.push_back(a.raw ? RawWriter(s, name, dest, *a.raw)
-                         : StagingContainer(s, name, std::move(download)));
+    if (a.raw) {
+      init.push_back(RawWriter(s, name, dest, *a.raw));
+    } else if (a.stored) {
+      init.push_back(FanInJoiner(s, name, i, dest, *a.stored, volumes));
+    } else {
+      init.push_back(StagingContainer(s, name, std::move(download)));
+    }
     mounts.push_back(
         {{"name", kArtifactVolume}, {"mountPath", WithoutTrailingSlash(a.path)}, {"subPath", sub}});
   }
@@ -177,7 +247,15 @@ k8s::Result<StagedArtifacts> ResolveArtifacts(const ArtifactResolution& in) {
       out.inputs.push_back({a.name, a.path, "", "", a.raw});
       continue;
     }
-    k8s::Result<std::string> uri = InputUri(in, a);
+    k8s::Result<ArtifactSource> source = ParseArtifactFrom(a.from);
+    if (!a.from.empty() && !source.ok()) return source.status();
+    if (!a.from.empty() && source->IsValue()) {
+      k8s::Result<StagedArtifact> value = ValueInput(in, a, *source);
+      if (!value.ok()) return value.status();
+      out.inputs.push_back(std::move(value).value());
+      continue;
+    }
+    k8s::Result<std::string> uri = a.from.empty() ? a.s3 : InputUri(in, a, *source);
     if (!uri.ok()) return uri.status();
     *uri = WithoutEmptySegments(*uri);
     if (k8s::Status st = CheckRendered("input", a, *uri); !st.ok()) return st;
@@ -198,11 +276,11 @@ std::string AddArtifactStaging(const StagedArtifacts& staged, Object* pod_spec) 
   Object init = Object::array();
   Object& main = (*pod_spec)["containers"][0];
   Object mounts = main.contains("volumeMounts") ? main["volumeMounts"] : Object::array();
-  AddInputs(staged, init, mounts);
+  Object volumes = Object::array({{{"name", kArtifactVolume}, {"emptyDir", Object::object()}}});
+  AddInputs(staged, init, mounts, volumes);
   AddOutputs(staged, init, mounts);
   main["volumeMounts"] = mounts;
   (*pod_spec)["initContainers"] = init;
-  Object volumes = Object::array({{{"name", kArtifactVolume}, {"emptyDir", Object::object()}}});
   if (!staged.repository.credentials_secret.empty()) {
     volumes.push_back({{"name", kArtifactCredentialsVolume},
                        {"secret", {{"secretName", staged.repository.credentials_secret}}}});

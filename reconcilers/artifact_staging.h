@@ -7,7 +7,12 @@
 //   `stepline-artifacts download URI /stepline/artifacts/in/<i>`, or for a raw artifact
 //   `stepline-artifacts write /stepline/artifacts/in/<i>` with the text in its environment
 //   variable STEPLINE_ARTIFACT_DATA; an input with archive tgz is downloaded with --tar-gz,
-//   unpacked into its directory); the step's container mounts
+//   unpacked into its directory; an input whose `from` names an upstream value is written: the
+//   value kept in the status as a raw artifact's text, a fan-in stored in ConfigMaps by
+//   `stepline-artifacts join`, which reads each ConfigMap's values.json from a configMap volume
+//   `stepline-fan-in-<i>-<k>` (optional, so a ConfigMap deleted since fails the join with a
+//   message naming it, not the pod's start) mounted at /stepline/fan-in/<i>/<ConfigMap>, and
+//   writes the one JSON list); the step's container mounts
 //   `in/<i>` (subPath) at the artifact's path, so a file is a file and a directory a directory;
 // - for the outputs, the directory of each output path (the path itself when it ends in '/') is
 //   mounted from `out/<k>`; a native sidecar (`artifact-upload`: an init container with
@@ -30,6 +35,7 @@
 #include "k8sclient/resource.h"
 #include "reconcilers/api_types.h"
 #include "reconcilers/artifact_repository.h"
+#include "reconcilers/template.h"
 
 namespace stepline::reconcilers {
 
@@ -40,6 +46,9 @@ inline constexpr const char* kArtifactVolume = "stepline-artifacts";
 inline constexpr const char* kArtifactCredentialsVolume = "stepline-artifact-credentials";
 inline constexpr const char* kArtifactMountPath = "/stepline/artifacts";
 inline constexpr const char* kArtifactCredentialsPath = "/stepline/credentials";
+// A stored fan-in's ConfigMaps, each a configMap volume of the joining init container.
+inline constexpr const char* kFanInVolumePrefix = "stepline-fan-in-";
+inline constexpr const char* kFanInMountPath = "/stepline/fan-in";
 // The environment variable of a raw artifact's writer that holds the text.
 inline constexpr const char* kRawArtifactDataEnv = "STEPLINE_ARTIFACT_DATA";
 
@@ -60,6 +69,8 @@ struct StagedArtifact {
   std::string archive;
   // inputs: a raw artifact's rendered text, written by `stepline-artifacts write` (uri "")
   std::optional<std::string> raw;
+  // inputs: an upstream fan-in stored in ConfigMaps, joined by `stepline-artifacts join` (uri "")
+  std::optional<StoredValue> stored;
 };
 
 // One attempt's artifacts, resolved.
@@ -74,12 +85,13 @@ struct StagedArtifacts {
   bool empty() const { return inputs.empty() && outputs.empty(); }
 };
 
-// Where an attempt's artifacts go: the step (s3 values rendered), the URIs of the upstream
-// output artifacts it reads (step -> name -> URI), and the namespace's repository (null when
-// there is no ConfigMap; repository_problem says why it is unusable when it is invalid).
+// Where an attempt's artifacts go: the step (s3 values rendered), the values of the upstream
+// steps its inputs' `from` read (null for a step without values yet), and the namespace's
+// repository (null when there is no ConfigMap; repository_problem says why it is unusable when
+// it is invalid).
 struct ArtifactResolution {
   const Step* step = nullptr;
-  std::function<const std::string*(const std::string& step, const std::string& name)> upstream;
+  std::function<const StepValues*(const std::string& step)> upstream;
   const ArtifactRepository* repository = nullptr;
   std::string repository_problem;
   std::string ns;
@@ -90,7 +102,8 @@ struct ArtifactResolution {
 };
 
 // Errors (Invalid) name the artifact and say what to do: an upstream artifact without a URI, an
-// output with no s3 and no usable repository, a rendered s3 value that is no s3:// URI.
+// upstream value that is not there (or not kept, and why), an output with no s3 and no usable
+// repository, a rendered s3 value that is no s3:// URI.
 k8s::Result<StagedArtifacts> ResolveArtifacts(const ArtifactResolution& in);
 
 // Adds the staging to a Job's pod spec whose containers[0] is the step's container; nothing when

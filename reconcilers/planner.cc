@@ -323,12 +323,7 @@ k8s::Result<StagedArtifacts> StageArtifacts(const Step& rendered, std::optional<
       WithoutUnkeptNotebook(rendered, &unkept)) {
     r.step = &unkept;
   }
-  r.upstream = [&ctx](const std::string& step, const std::string& name) -> const std::string* {
-    const StepValues* v = ctx.Step(step);
-    if (v == nullptr) return nullptr;
-    auto it = v->artifacts.find(name);
-    return it == v->artifacts.end() ? nullptr : &it->second;
-  };
+  r.upstream = [&ctx](const std::string& step) { return ctx.Step(step); };
   r.repository = p.in.artifact_repository ? &*p.in.artifact_repository : nullptr;
   r.repository_problem = p.in.artifact_repository_problem;
   r.ns = ex.metadata.namespace_;

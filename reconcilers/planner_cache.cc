@@ -7,14 +7,25 @@
 namespace stepline::reconcilers::planner_internal {
 namespace {
 
-// The URI an input artifact's from names, "" when the upstream has none (yet).
-std::string UpstreamUri(const std::string& from, const PlanContext& ctx) {
+// What an input artifact's from names, "" when the upstream has none (yet): the URI of an
+// artifact, or for a value, the value kept in the status, or the ConfigMaps storing it (named
+// after the execution: a stored fan-in never matches another run's).
+std::string UpstreamSource(const std::string& from, const PlanContext& ctx) {
   k8s::Result<ArtifactSource> source = ParseArtifactFrom(from);
   if (!source.ok()) return "";
   const StepValues* v = ctx.Step(source->step);
   if (v == nullptr) return "";
-  auto it = v->artifacts.find(source->name);
-  return it == v->artifacts.end() ? "" : it->second;
+  const bool output = source->kind == ArtifactSource::Kind::kOutputValue;
+  const auto& values = output ? v->outputs : v->artifacts;
+  auto it = values.find(source->name);
+  if (!source->IsValue()) return it == values.end() ? "" : it->second;
+  if (it != values.end()) return "value " + it->second;
+  const auto& stored = output ? v->stored_outputs : v->stored_artifacts;
+  auto at = stored.find(source->name);
+  if (at == stored.end()) return "";
+  std::string out = "stored " + std::to_string(at->second.items);
+  for (const std::string& cm : at->second.config_maps) out += " " + cm;
+  return out;
 }
 
 // The step's key in this execution; nullopt when its templates cannot be rendered (it then
@@ -31,7 +42,7 @@ std::optional<std::string> CacheKeyOf(const Step& step, const PlanContext& ctx) 
     if (const StepValues* v = ctx.Step(dep); v != nullptr) in.dependencies[dep] = *v;
   }
   for (const Artifact& a : rendered->input_artifacts) {
-    in.input_uris[a.name] = a.from.empty() ? a.s3 : UpstreamUri(a.from, ctx);
+    in.input_uris[a.name] = a.from.empty() ? a.s3 : UpstreamSource(a.from, ctx);
   }
   return StepCacheKey(in);
 }

@@ -275,6 +275,23 @@ std::string StoreOrSayWhere(StepPlan& sp, FanInKind kind, const std::string& nam
   return StoredNote(store->stored, kubectl);
 }
 
+std::string FanInWhat(FanInKind kind, const std::string& name) {
+  return (kind == FanInKind::kArtifact ? "the URIs of output artifact \"" : "output \"") + name +
+         "\"";
+}
+
+// What a template reading a fan-in that is not kept is told: the note, and how to read the
+// values when they are stored.
+std::string NotPassedNote(const std::string& note, const std::string& step, FanInKind kind,
+                          const std::string& name, const std::vector<StoredFanIn>& stored) {
+  std::string out = note + "; a value this large cannot be passed in a pod's spec either";
+  if (Find(stored, name) == nullptr) return out;
+  const std::string ref =
+      "{{steps." + step +
+      (kind == FanInKind::kArtifact ? ".artifacts." + name + ".uri}}" : ".outputs." + name + "}}");
+  return out + ": an input artifact reads it as a file (from: \"" + ref + "\")";
+}
+
 // Drops from `values` (the fan-in's outputs, or its artifacts' URI lists) each one larger than
 // a status keeps, storing it in ConfigMaps where it can be (its reference goes to `stored`) and
 // saying so in the step's message and in not_kept. `stored` holds what earlier plans stored:
@@ -288,13 +305,10 @@ void KeepWhatFits(StepPlan& sp, StringMap& values, std::vector<StoredFanIn>& sto
       ++it;
       continue;
     }
-    const std::string what =
-        (kind == FanInKind::kArtifact ? "the URIs of output artifact \"" : "output \"") +
-        it->first + "\"";
-    std::string note = NotKeptNote(what, it->second.size(), why,
+    std::string note = NotKeptNote(FanInWhat(kind, it->first), it->second.size(), why,
                                    StoreOrSayWhere(sp, kind, it->first, it->second, in, stored));
     sp.status.message += "; " + note;
-    not_kept[it->first] = note + "; a value this large cannot be passed in a pod's spec either";
+    not_kept[it->first] = NotPassedNote(note, sp.step->name, kind, it->first, stored);
     it = values.erase(it);
   }
 }
@@ -398,6 +412,30 @@ const std::string* PlanContext::Parameter(std::string_view name) const {
   return it == parameters_.end() ? nullptr : &it->second;
 }
 
+namespace {
+
+// The stored fan-ins of a step's status, readable by input artifacts; one the plan did not make
+// (a re-run's reused step carries its source's) also gets its note for templates.
+void PublishStored(const std::vector<StoredFanIn>& status,
+                   std::map<std::string, StoredValue, std::less<>>& out,
+                   std::map<std::string, std::string, std::less<>>& not_kept,
+                   const std::string& step, FanInKind kind) {
+  out.clear();
+  for (const StoredFanIn& f : status) {
+    if (f.config_maps.empty()) continue;  // names nothing to read
+    out[f.name] = StoredValue{f.config_maps, f.items};
+    if (not_kept.count(f.name) != 0) continue;
+    std::string kubectl = "kubectl get configmap";
+    for (const std::string& cm : f.config_maps) kubectl += " " + cm;
+    not_kept[f.name] =
+        NotPassedNote(NotKeptNote(FanInWhat(kind, f.name), static_cast<size_t>(f.bytes),
+                                  "larger than 64 KiB", StoredNote(f, kubectl)),
+                      step, kind, f.name, status);
+  }
+}
+
+}  // namespace
+
 const StepValues* PlanContext::Step(std::string_view name) const {
   auto it = steps_.find(name);
   return it == steps_.end() ? nullptr : &it->second;
@@ -416,6 +454,10 @@ void PlanContext::Publish(const StepPlan& plan) {
   for (const auto& [k, why] : plan.outputs_not_kept) v.outputs_not_kept[k] = why;
   v.artifacts_not_kept.clear();
   for (const auto& [k, why] : plan.artifacts_not_kept) v.artifacts_not_kept[k] = why;
+  PublishStored(status.stored_outputs, v.stored_outputs, v.outputs_not_kept, status.name,
+                FanInKind::kOutput);
+  PublishStored(status.stored_artifacts, v.stored_artifacts, v.artifacts_not_kept, status.name,
+                FanInKind::kArtifact);
 }
 
 void PlanStep(StepPlan& sp, const StepJobs& jobs, const PlanContext& ctx,

@@ -62,7 +62,9 @@ struct StepCacheKeyInput {
   std::vector<std::pair<std::string, std::string>> parameters;
   // The step's direct dependencies: phase, outputs and output artifact URIs.
   std::map<std::string, StepValues> dependencies;
-  // Each input artifact's URI: its s3, or the upstream URI its `from` names ("" if unknown).
+  // Each input artifact's URI: its s3, or the upstream URI its `from` names ("" if unknown); for a
+  // `from` naming an upstream value, "value " and the value, or "stored " and the item count and
+  // ConfigMaps of a stored fan-in.
   std::map<std::string, std::string> input_uris;
 };
 

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -68,6 +69,13 @@ struct Reference {
 // in error messages.
 k8s::Result<Reference> ParseReference(std::string_view inner, size_t column);
 
+// A fan-in stored in ConfigMaps instead of the status (fan_in_store.h): the ConfigMaps, in item
+// order (each holds values.json, a JSON list), and the whole list's length.
+struct StoredValue {
+  std::vector<std::string> config_maps;
+  int64_t items = 0;
+};
+
 // What a step exposes to templates. An empty phase renders as "Pending".
 struct StepValues {
   std::string phase;
@@ -78,6 +86,10 @@ struct StepValues {
   // name -> why, and where the values are instead. A reference to one fails saying so.
   std::map<std::string, std::string, std::less<>> outputs_not_kept;
   std::map<std::string, std::string, std::less<>> artifacts_not_kept;
+  // Those of them stored in ConfigMaps: no template reads them, an input artifact's `from` does
+  // (artifact_staging.h).
+  std::map<std::string, StoredValue, std::less<>> stored_outputs;
+  std::map<std::string, StoredValue, std::less<>> stored_artifacts;
 };
 
 // Where references get their values. Pointers returned stay valid while the context lives;

@@ -589,21 +589,30 @@ void CheckNameAndDependencies(Checker& c, size_t i, const std::string& path) {
 
 // ---- artifacts ----
 
-// An input's from: an output artifact of an upstream step that is no forEach step.
-void CheckArtifactFrom(Checker& c, size_t i, const std::string& from, const std::string& path) {
-  k8s::Result<ArtifactSource> source = ParseArtifactFrom(from);
-  if (!source.ok()) return c.Add(path, source.status().message());
-  Reference r{Kind::kStepArtifactUri, source->step, source->name};
-  const std::string in = " in " + from;
+// An input's from: an output artifact of an upstream step that is no forEach step, or a value
+// of an upstream step (any step: a forEach step's is its fan-in), written as a file.
+void CheckArtifactFrom(Checker& c, size_t i, const Artifact& a, const std::string& path) {
+  k8s::Result<ArtifactSource> source = ParseArtifactFrom(a.from);
+  if (!source.ok()) return c.Add(path + ".from", source.status().message());
+  const bool output = source->kind == ArtifactSource::Kind::kOutputValue;
+  Reference r{output ? Kind::kStepOutput : Kind::kStepArtifactUri, source->step, source->name};
+  const std::string in = " in " + a.from;
   auto it = c.steps.find(r.step);
-  if (it == c.steps.end() || it->second == i || c.Upstream(i).count(it->second) == 0) {
-    return CheckStepReference(c, TemplateScope{i, false, ""}, r, path);
+  if (it == c.steps.end() || it->second == i || c.Upstream(i).count(it->second) == 0 ||
+      source->IsValue()) {
+    if (source->IsValue() && !a.path.empty() && a.path.back() == '/') {
+      c.Add(path + ".path", "a value is written as a file: its path cannot end in '/'");
+    }
+    return CheckStepReference(c, TemplateScope{i, false, ""}, r, path + ".from");
   }
   if (!c.spec.steps[it->second].for_each.empty()) {
-    return c.Add(path, "step " + Quoted(r.step) +
-                           " is a forEach step: its artifact is a list of URIs, one per item" + in);
+    return c.Add(path + ".from", "step " + Quoted(r.step) +
+                                     " is a forEach step: its artifact is a list of URIs, one per "
+                                     "item (from: {{steps." +
+                                     r.step + ".artifacts." + r.name +
+                                     ".uri}} writes that list as a file)" + in);
   }
-  CheckArtifactDeclared(c, it->second, r.name, path, in);
+  CheckArtifactDeclared(c, it->second, r.name, path + ".from", in);
 }
 
 void CheckArtifactS3(Checker& c, const TemplateScope& scope, const std::string& s3,
@@ -661,12 +670,12 @@ void CheckInputArtifacts(Checker& c, size_t i, const std::string& path,
     }
     if (!a.s3.empty() + !a.from.empty() + a.raw.has_value() != 1) {
       c.Add(at,
-            "give exactly one of s3 (an s3:// URI), from ({{steps.STEP.artifacts.NAME}}) and raw "
-            "({data: the file's text})");
+            "give exactly one of s3 (an s3:// URI), from ({{steps.STEP.artifacts.NAME}}, or a "
+            "value such as {{steps.STEP.outputs.NAME}}) and raw ({data: the file's text})");
     } else if (a.raw) {
       CheckRawArtifact(c, scope, a, at);
     } else if (!a.from.empty()) {
-      CheckArtifactFrom(c, i, a.from, at + ".from");
+      CheckArtifactFrom(c, i, a, at);
     } else {
       CheckArtifactS3(c, scope, a.s3, at + ".s3");
     }

@@ -156,7 +156,14 @@ scenario_fanin() {
     dependsOn: [f]
     env: [{name: NS_LIST, value: \"{{steps.f.outputs.n}}\"}]
     command: [python3, -c, \"import json, os; open('/dev/termination-log', 'w').write(json.dumps({'count': str(len(json.loads(os.environ['NS_LIST'])))}))\"]
-  - {name: big, dependsOn: [f], onFailure: Continue, command: [echo, \"{{steps.f.outputs.v}}\"]}"
+  - {name: big, dependsOn: [f], onFailure: Continue, command: [echo, \"{{steps.f.outputs.v}}\"]}
+  - name: read
+    dependsOn: [f]
+    inputs:
+      artifacts:
+      - {name: v, path: /in/v.json, from: \"{{steps.f.outputs.v}}\"}
+      - {name: n, path: /in/n.json, from: \"{{ steps.f.outputs.n }}\"}
+    command: [python3, -c, \"import hashlib, json; raw = open('/in/v.json', 'rb').read(); v = json.loads(raw); n = json.load(open('/in/n.json')); open('/dev/termination-log', 'w').write(json.dumps({'count': str(len(v)), 'v137': v[137], 'n': str(len(n)), 'sha': hashlib.sha256(raw).hexdigest()}))\"]"
   execution run wide
   check "finishes" wait_for 150 finished run
   check_eq "status" Succeeded "$(plx_status run)"
@@ -175,9 +182,17 @@ scenario_fanin() {
   stored=$(eval "$command")
   check_eq "the stored fan-in holds the 200 values in item order" "200 $(printf '%0400d' 137)" \
     "$(python3 -c 'import json, sys; v = json.loads(sys.stdin.read()); print(len(v), v[137])' <<<"$stored")"
-  check_eq "the step reading it failed" TemplateError "$(step_field run big reason)"
+  # An input artifact reads it as a file: joined from the ConfigMap, byte for byte.
+  check_eq "the reader got the 200 values" 200 "$(step_field run read outputs.count)"
+  check_eq "item 137's among them" "$(printf '%0400d' 137)" "$(step_field run read outputs.v137)"
+  check_eq "byte for byte the stored list" \
+    "$(k get configmap run-f-outputs-v-00 -o 'jsonpath={.data.values\.json}' | sha256sum | cut -d' ' -f1)" \
+    "$(step_field run read outputs.sha)"
+  check_eq "and a fan-in the status keeps, from the status" 200 "$(step_field run read outputs.n)"
+  check_eq "the step reading it in a template failed" TemplateError "$(step_field run big reason)"
   message=$(step_field run big message)
   check "saying why" grep -qE '\{\{steps.f.outputs.v}}: output "v" \([0-9]+ bytes\) not kept in status: .*; stored in ConfigMap run-f-outputs-v-00' <<<"$message"
+  check "and how to read it instead" grep -qF 'an input artifact reads it as a file (from: "{{steps.f.outputs.v}}")' <<<"$message"
   check "the status stays small" test "$(kubectl -n "$NS" get plx run -o json | wc -c)" -lt 65536
   # The pods hold the values too, while they exist.
   local values

@@ -122,16 +122,48 @@ TEST(ArtifactsValidation, ProblemsNameTheStepAndField) {
   const std::vector<Case> cases = {
       {"both s3 and from",
        [](Json& s) { s[1]["inputs"]["artifacts"][0]["s3"] = "s3://b/k"; },
-       {in0 + ": give exactly one of s3 (an s3:// URI), from "
-              "({{steps.STEP.artifacts.NAME}}) and raw ({data: the file's text})"}},
+       {in0 + ": give exactly one of s3 (an s3:// URI), from ({{steps.STEP.artifacts.NAME}}, "
+              "or a value such as {{steps.STEP.outputs.NAME}}) and raw ({data: the file's "
+              "text})"}},
       {"none of s3, from and raw",
        [](Json& s) { s[1]["inputs"]["artifacts"][0].erase("from"); },
-       {in0 + ": give exactly one of s3 (an s3:// URI), from "
-              "({{steps.STEP.artifacts.NAME}}) and raw ({data: the file's text})"}},
+       {in0 + ": give exactly one of s3 (an s3:// URI), from ({{steps.STEP.artifacts.NAME}}, "
+              "or a value such as {{steps.STEP.outputs.NAME}}) and raw ({data: the file's "
+              "text})"}},
       {"from not a reference",
-       [](Json& s) { s[1]["inputs"]["artifacts"][0]["from"] = "{{steps.a.outputs.model}}"; },
-       {in0 + ".from: \"{{steps.a.outputs.model}}\" is not a {{steps.STEP.artifacts.NAME}} "
-              "reference"}},
+       [](Json& s) { s[1]["inputs"]["artifacts"][0]["from"] = "{{steps.a.model}}"; },
+       {in0 + ".from: \"{{steps.a.model}}\" is not a {{steps.STEP.artifacts.NAME}}, "
+              "{{steps.STEP.outputs.NAME}} or {{steps.STEP.artifacts.NAME.uri}} reference"}},
+      {"from a value with a JSON path",
+       [](Json& s) { s[1]["inputs"]["artifacts"][0]["from"] = "{{steps.a.outputs.accuracy.k}}"; },
+       {in0 + ".from: \"{{steps.a.outputs.accuracy.k}}\" is not a {{steps.STEP.artifacts.NAME}}, "
+              "{{steps.STEP.outputs.NAME}} or {{steps.STEP.artifacts.NAME.uri}} reference"}},
+      {"from an undeclared output",
+       [](Json& s) { s[1]["inputs"]["artifacts"][0]["from"] = "{{steps.a.outputs.loss}}"; },
+       {in0 + ".from: step \"a\" declares no output \"loss\" (outputs: accuracy) in "
+              "{{steps.a.outputs.loss}}"}},
+      {"a value into a directory",
+       [](Json& s) {
+         s[1]["inputs"]["artifacts"][0]["from"] = "{{steps.a.outputs.accuracy}}";
+         s[1]["inputs"]["artifacts"][0]["path"] = "/in/accuracy/";
+       },
+       {in0 + ".path: a value is written as a file: its path cannot end in '/'"}},
+      {"a forEach step's values, as files",
+       [](Json& s) {
+         s[0]["forEach"] = "[1,2]";
+         s[1]["inputs"]["artifacts"][0]["from"] = "{{steps.a.artifacts.model.uri}}";
+         s[1]["inputs"]["artifacts"].push_back(
+             {{"name", "acc"}, {"path", "/in/acc.json"}, {"from", "{{steps.a.outputs.accuracy}}"}});
+       },
+       {}},
+      {"a value of a step not upstream",
+       [](Json& s) {
+         s[1].erase("dependsOn");
+         s[1].erase("args");
+         s[1]["inputs"]["artifacts"][0]["from"] = "{{steps.a.outputs.accuracy}}";
+       },
+       {in0 + ".from: step \"a\" is not upstream of this step (add it to dependsOn) in "
+              "{{steps.a.outputs.accuracy}}"}},
       {"from an undeclared artifact",
        [](Json& s) { s[1]["inputs"]["artifacts"][0]["from"] = "{{steps.a.artifacts.weights}}"; },
        {in0 + ".from: step \"a\" declares no output artifact \"weights\" (outputs.artifacts: "
@@ -147,7 +179,8 @@ TEST(ArtifactsValidation, ProblemsNameTheStepAndField) {
       {"from a forEach step",
        [](Json& s) { s[0]["forEach"] = "[1,2]"; },
        {in0 + ".from: step \"a\" is a forEach step: its artifact is a list of URIs, one per "
-              "item in {{steps.a.artifacts.model}}"}},
+              "item (from: {{steps.a.artifacts.model.uri}} writes that list as a file) in "
+              "{{steps.a.artifacts.model}}"}},
       {"uri of an undeclared artifact",
        [](Json& s) { s[1]["args"][0] = "{{steps.a.artifacts.x.uri}}"; },
        {"spec.steps[1] (b).args[0]: step \"a\" declares no output artifact \"x\" "

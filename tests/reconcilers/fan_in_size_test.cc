@@ -25,17 +25,12 @@ namespace {
 using k8s::Object;
 using testing::FakeRun;
 using ::testing::HasSubstr;
+using testing::Items;
 using testing::LeanFanOut;
 using testing::Phase;
 using testing::S;
 using testing::StatusOf;
 using testing::Steps;
-
-Object Items(int n) {
-  Object items = Object::array();
-  for (int i = 0; i < n; ++i) items.push_back(i);
-  return items;
-}
 
 std::string Job(const std::string& step, int index) {
   return "run-" + step + "-" + std::to_string(index) + "-1";

@@ -321,6 +321,12 @@ ArtifactRepository TestArtifactRepository() {
   return r;
 }
 
+Object Items(int n) {
+  Object items = Object::array();
+  for (int i = 0; i < n; ++i) items.push_back(i);
+  return items;
+}
+
 Object Steps(Object steps, Object extra) {
   extra["stepDefaults"] = {{"image", "busybox"}};
   extra["steps"] = std::move(steps);

@@ -104,6 +104,8 @@ ArtifactRepository TestArtifactRepository();
 
 // A Pipeline spec: stepDefaults {image: busybox}, these steps, and the fields of `extra`.
 Object Steps(Object steps, Object extra = Object::object());
+// The list [0, 1, ..., n-1]: a forEach of n items (as a string: Items(n).dump()).
+Object Items(int n);
 // A step named `name` with the fields of `more`; it runs `true` unless `more` gives a command or
 // makes it a Fail or Notebook step.
 Object S(const std::string& name, Object more = Object::object());
