@@ -162,7 +162,7 @@ scenario_fanin() {
     inputs:
       artifacts:
       - {name: v, path: /in/v.json, from: \"{{steps.f.outputs.v}}\"}
-      - {name: n, path: /in/n.json, from: \"{{ steps.f.outputs.n }}\"}
+      - {name: counts, path: /in/n.json, from: \"{{ steps.f.outputs.n }}\"}
     command: [python3, -c, \"import hashlib, json; raw = open('/in/v.json', 'rb').read(); v = json.loads(raw); n = json.load(open('/in/n.json')); open('/dev/termination-log', 'w').write(json.dumps({'count': str(len(v)), 'v137': v[137], 'n': str(len(n)), 'sha': hashlib.sha256(raw).hexdigest()}))\"]"
   execution run wide
   check "finishes" wait_for 150 finished run
