@@ -141,9 +141,10 @@ def fanin_targets(fanin):
     if fanin:
         out.append(("A fan-in over 64 KiB still available to later steps and users (issue #22; "
                     "docs/api.md, Status size)", "yes",
-                    "stored in ConfigMaps of the execution up to 8 MiB (tests: FanInSizeTest, "
-                    "e2e execution_fanin); a template cannot carry it and no input artifact "
-                    "reads it yet", "**partly**"))
+                    "up to 8 MiB: stored in ConfigMaps of the execution, read by kubectl and by "
+                    "later steps as a file (an input artifact's from, joined in the pod; tests: "
+                    "FanInSizeTest, FanInInputTest, e2e execution_fanin); past 8 MiB only on "
+                    "the children's pods", "**partly**"))
     return out
 
 
