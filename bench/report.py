@@ -93,6 +93,12 @@ def targets(e2e, plan, memory, decode, fanin=(), scale=()):
         ratio = r["cpu_ms_per_step"] / floor if floor else None
         out.append((f"Controller CPU per step / decode floor ({s}; floor {fmt(floor, 4)} ms, "
                     "bench_decode)", "<= 2x", fmt(ratio, 1) + "x", verdict(ratio, 2)))
+        if "standby_cpu_ms_per_step" in r:
+            share = r["standby_cpu_ms_per_step"] / r["cpu_ms_per_step"]
+            out.append((f"What stops it ({s}): receiving the watch events alone, a standby "
+                        "replica's CPU per step (its informers, no reconciles)", "—",
+                        f"{fmt(r['standby_cpu_ms_per_step'], 3)} ms ({100 * share:.0f}% of the "
+                        "controller's)", "measured floor of this client stack"))
         share = 100 * r["controller_machine_share"]
         out.append((f"Controller share of the machine ({s})", "< 10%", fmt(share, 1) + "%",
                     verdict(share, 10)))
@@ -276,6 +282,11 @@ def e2e_table(e2e, baseline):
         ("reconciles per execution", lambda r: fmt(r["reconciles_per_execution"], 1)),
         ("reconciles per step", lambda r: fmt(r["reconciles_per_step"])),
         ("controller CPU per step", lambda r: fmt(r["cpu_ms_per_step"], 3) + " ms"),
+        ("a standby replica's CPU per step (the same informers: watch, decode, trim, cache; "
+         "no reconciles, no writes), of which its idle cost",
+         lambda r: "not measured in this run" if "standby_cpu_ms_per_step" not in r else
+         fmt(r["standby_cpu_ms_per_step"], 3) + " ms, " + fmt(r["standby_idle_ms_per_step"], 3) +
+         " ms"),
         ("controller share of the machine",
          lambda r: fmt(100 * r["controller_machine_share"], 1) + "%"),
         ("whole machine busy (all processes)", lambda r: fmt(100 * r["machine_busy_share"], 0) +

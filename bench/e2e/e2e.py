@@ -13,6 +13,13 @@ resource); its CPU ms per step; the dispatch latency p50/p95/p99 (its histogram
 stepline_dispatch_latency_seconds); reconciles per execution and per step; peak RSS (VmHWM);
 and the share of the machine's CPU it used. Scenario "chains:NxM" is N executions of an M-step
 chain; "fanout:NxW" is N executions of root -> W-child forEach step -> join.
+
+With --standby (the default), both controllers run with --leader-elect and a second one starts
+once the first leads: a standby replica, which runs the same informers (watch, decode, trim,
+cache; its event handlers map and enqueue) but no reconciles and no writes. Its CPU per step,
+over the same interval, is what receiving the step's watch events costs this client stack: the
+part of the controller's CPU that does not depend on what the controller does with them. The
+Lease renewals of leader election are left out of the write counts.
 """
 import argparse
 import json
@@ -106,8 +113,23 @@ class Controller:
         self.log = open(log_path, "w")
         args = [binary, "--kubeconfig", os.environ["KUBECONFIG"], "--namespace", ns,
                 "--metrics-bind-address", f"127.0.0.1:{self.port}",
-                "--health-probe-bind-address", "0"] + extra_args
+                "--health-probe-bind-address", f"127.0.0.1:{self.port}"] + extra_args
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_synced(self, timeout=60):
+        """Until /readyz says the caches synced (a standby, which does not lead)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                sys.exit(f"the standby controller exited: see {self.log.name}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=5):
+                    if mt.total(self.metrics(), "stepline_leader") == 0:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        sys.exit("the standby controller did not sync its caches")
 
     def metrics(self):
         url = f"http://127.0.0.1:{self.port}/metrics"
@@ -247,15 +269,29 @@ def run_scenario(api, args, kind, n, m, run_id):
     ns = f"bench-e2e-{kind}-{run_id}"  # a namespace per run: the controller caches only it
     ensure_namespace(api, ns)
     spec = chain_pipeline(ns, name, m) if kind == "chains" else fanout_pipeline(ns, name, m)
-    controller = Controller(args.controller, ns, args.controller_args.split(),
+    extra = args.controller_args.split()
+    if args.standby:
+        extra += ["--leader-elect", "--leader-elect-namespace", ns]
+    controller = Controller(args.controller, ns, extra,
                             os.path.join(args.log_dir, f"controller-{kind}.log"))
+    standby = None
     try:
         controller.wait_leading()
+        if args.standby:
+            standby = Controller(args.controller, ns, extra,
+                                 os.path.join(args.log_dir, f"controller-{kind}-standby.log"))
+            standby.wait_synced()
         create_all(api, f"/apis/stepline.dev/v1alpha1/namespaces/{ns}/pipelines", [spec])
         time.sleep(1.0)  # the Pipeline reconciler marks it Ready; that is not the run
+        idle = None
+        if standby:  # what the standby costs doing nothing (Lease polls, timers), per second
+            i0, it0 = standby.cpu_seconds(), time.time()
+            time.sleep(3.0)
+            idle = (standby.cpu_seconds() - i0) / (time.time() - it0)
         sampler = Sampler(controller, api, ns, name + "-")
         others = {k: proc_cpu_seconds(p) for k, p in testenv_pids().items()}
         before, cpu0, mach0 = controller.metrics(), controller.cpu_seconds(), machine_cpu()
+        standby0 = standby.cpu_seconds() if standby else 0.0
         server0 = api.server_metrics()
         t0 = time.time()
         create_all(api, f"/apis/stepline.dev/v1alpha1/namespaces/{ns}/pipelineexecutions",
@@ -267,12 +303,18 @@ def run_scenario(api, args, kind, n, m, run_id):
             time.sleep(sampler.period)
         t1 = time.time()
         after, cpu1, mach1 = controller.metrics(), controller.cpu_seconds(), machine_cpu()
+        standby1 = standby.cpu_seconds() if standby else 0.0
         server = mt.diff(api.server_metrics(), server0)
         pids = testenv_pids()
         others = {k: proc_cpu_seconds(pids[k]) - v for k, v in others.items()}
         result = summarize(kind, n, m, steps_per_execution, mt.diff(after, before),
                            t1 - t0, cpu1 - cpu0, mach0, mach1, others, sampler)
         result["peak_rss_mb"] = controller.peak_rss_mb()
+        if standby:
+            attempts = max(1, result["step_attempts"])
+            result["standby_cpu_ms_per_step"] = (standby1 - standby0) * 1000 / attempts
+            result["standby_idle_ms_per_s"] = idle * 1000
+            result["standby_idle_ms_per_step"] = idle * (t1 - t0) * 1000 / attempts
         server_writes = mt.total(server, "apiserver_request_total", verb=SERVER_WRITE_VERBS)
         result["server_writes_per_attempt"] = server_writes / max(1, result["step_attempts"])
         result["server_writes_by_resource"] = {
@@ -283,12 +325,17 @@ def run_scenario(api, args, kind, n, m, run_id):
         result["controller_args"] = args.controller_args
         return result, sampler.rows
     finally:
+        if standby:
+            standby.stop()
         controller.stop()
 
 
 def summarize(kind, n, m, per_exec, d, seconds, cpu, mach0, mach1, others, sampler):
     api_total = "stepline_api_requests_total"
     attempts = mt.total(d, api_total, verb="create", resource="jobs.batch", code="201")
+    # Leader election's Lease renewals (--standby) are not the run's work.
+    d = {k: v for k, v in d.items()
+         if not (k[0] == api_total and dict(k[1]).get("resource", "").startswith("leases."))}
     reads = mt.total(d, api_total, verb=READ_VERBS)
     writes = mt.total(d, api_total, verb=WRITE_VERBS)
     writes_by = {f"{v} {r}": c for (name, labels), c in d.items() if name == api_total
@@ -370,6 +417,11 @@ def print_result(r):
           f"{100 * r['controller_machine_share']:.1f}% of the machine ({r['cores']} cores; "
           f"machine busy {100 * r['machine_busy_share']:.0f}%: "
           + ", ".join(f"{k} {100 * v:.0f}%" for k, v in r["others_machine_share"].items()) + ")")
+    if "standby_cpu_ms_per_step" in r:
+        print(f"     a standby replica beside it (the same informers, no reconciles): "
+              f"{r['standby_cpu_ms_per_step']:.3f} ms per step, of which "
+              f"{r['standby_idle_ms_per_step']:.3f} its idle cost "
+              f"({r['standby_idle_ms_per_s']:.2f} ms/s measured before the run)")
     print(f"   dispatch latency ({r['dispatch_latency_count']:.0f} dispatches): "
           f"p50 {lat['0.5']:.1f} ms  p95 {lat['0.95']:.1f} ms  p99 {lat['0.99']:.1f} ms")
     for label, key in (("the Job create request alone", "job_create_ms"),
@@ -390,6 +442,8 @@ def main():
     p.add_argument("--series")
     p.add_argument("--log-dir", default="/tmp")
     p.add_argument("--timeout", type=float, default=600)
+    p.add_argument("--standby", action=argparse.BooleanOptionalAction, default=True,
+                   help="also run a standby replica and report its CPU per step (default: on)")
     args = p.parse_args()
     scenarios = args.scenario or ["chains:200x10", "fanout:20x100"]
     api = Api()
