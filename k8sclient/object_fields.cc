@@ -111,6 +111,19 @@ std::optional<WallTime> CreationTime(const Object& obj) {
   return TimeField(Child(obj, "metadata"), "creationTimestamp");
 }
 
+std::vector<std::string> OwnerUids(const Object& obj) {
+  std::vector<std::string> uids;
+  auto meta = obj.find("metadata");
+  if (meta == obj.end() || !meta->is_object()) return uids;
+  auto refs = meta->find("ownerReferences");
+  if (refs == meta->end() || !refs->is_array()) return uids;
+  for (const auto& ref : *refs) {
+    auto uid = ref.is_object() ? ref.find("uid") : ref.end();
+    if (uid != ref.end() && uid->is_string()) uids.push_back(uid->get<std::string>());
+  }
+  return uids;
+}
+
 bool IsBeingDeleted(const Object& obj) {
   return !Child(Child(obj, "metadata"), "deletionTimestamp").is_null();
 }

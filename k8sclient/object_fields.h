@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "k8sclient/clock.h"
 #include "k8sclient/resource.h"
@@ -36,6 +37,8 @@ const Object* TrueCondition(const Object& obj, const char* type);
 std::optional<WallTime> CreationTime(const Object& obj);
 // True when metadata.deletionTimestamp is set: the object is being deleted (finalizers hold it).
 bool IsBeingDeleted(const Object& obj);
+// The UIDs of obj's ownerReferences.
+std::vector<std::string> OwnerUids(const Object& obj);
 // metadata.annotations[key], or "".
 const std::string& Annotation(const Object& obj, const char* key);
 // metadata.annotations[key] parsed as an RFC 3339 time.

@@ -1,19 +1,8 @@
 #include "k8sclient/object_store.h"
 
-namespace stepline::k8s {
+#include "k8sclient/object_fields.h"
 
-std::vector<std::string> OwnerUids(const Object& obj) {
-  std::vector<std::string> uids;
-  auto meta = obj.find("metadata");
-  if (meta == obj.end() || !meta->is_object()) return uids;
-  auto refs = meta->find("ownerReferences");
-  if (refs == meta->end() || !refs->is_array()) return uids;
-  for (const auto& ref : *refs) {
-    auto uid = ref.is_object() ? ref.find("uid") : ref.end();
-    if (uid != ref.end() && uid->is_string()) uids.push_back(uid->get<std::string>());
-  }
-  return uids;
-}
+namespace stepline::k8s {
 
 ObjectPtr ObjectStore::Get(const std::string& key) const {
   ReaderMutexLock lock(mu_);

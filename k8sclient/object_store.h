@@ -41,7 +41,4 @@ class ObjectStore {
   std::map<std::string, std::set<std::string>> by_owner_ GUARDED_BY(mu_);      // uid -> keys
 };
 
-// The UIDs of obj's ownerReferences.
-std::vector<std::string> OwnerUids(const Object& obj);
-
 }  // namespace stepline::k8s

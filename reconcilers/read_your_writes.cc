@@ -1,21 +1,16 @@
 #include "reconcilers/read_your_writes.h"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
+
+#include "k8sclient/object_fields.h"
 
 namespace stepline::reconcilers {
 namespace {
 
 using k8s::Object;
 using k8s::ObjectPtr;
-
-bool HasOwner(const Object& obj, const std::string& uid) {
-  const Object& refs = obj.value("/metadata/ownerReferences"_json_pointer, Object::array());
-  if (!refs.is_array()) return false;
-  return std::any_of(refs.begin(), refs.end(), [&](const Object& ref) {
-    return ref.is_object() && ref.value("uid", std::string()) == uid;
-  });
-}
 
 }  // namespace
 
@@ -41,9 +36,9 @@ ObjectPtr ReadYourWritesCache::Get(const std::string& ns, const std::string& nam
   return OverlayLocked(cached, clock_.MonotonicNow());
 }
 
-template <typename Wanted>
 std::vector<ObjectPtr> ReadYourWritesCache::Merge(std::vector<ObjectPtr> cached,
-                                                  Wanted wanted) const {
+                                                  const std::string& ns,
+                                                  const std::string* owner_uid) const {
   std::set<Name> listed;
   for (const ObjectPtr& obj : cached) listed.insert({k8s::NamespaceOf(*obj), k8s::NameOf(*obj)});
   const k8s::MonoTime now = clock_.MonotonicNow();
@@ -51,27 +46,44 @@ std::vector<ObjectPtr> ReadYourWritesCache::Merge(std::vector<ObjectPtr> cached,
   if (!replaced_.empty()) {
     for (ObjectPtr& obj : cached) obj = OverlayLocked(obj, now);
   }
-  for (auto it = created_.begin(); it != created_.end();) {
-    if (!wanted(*it->second.object)) {
-      ++it;
-    } else if (listed.count(it->first) > 0 || Expired(it->second.at, now)) {
-      it = created_.erase(it);  // the cache shows it now, or the hint is too old
+  std::vector<Name> names;  // the candidates, before any is forgotten
+  if (owner_uid != nullptr) {
+    if (auto it = created_by_owner_.find(*owner_uid); it != created_by_owner_.end()) {
+      names.assign(it->second.begin(), it->second.end());
+    }
+  } else {
+    for (const auto& entry : created_) {
+      if (ns.empty() || entry.first.first == ns) names.push_back(entry.first);
+    }
+  }
+  for (const Name& name : names) {
+    auto it = created_.find(name);
+    if (listed.count(name) > 0 || Expired(it->second.at, now)) {
+      EraseCreatedLocked(it);  // the cache shows it now, or the hint is too old
     } else {
       cached.push_back(it->second.object);
-      ++it;
     }
   }
   return cached;
 }
 
+ReadYourWritesCache::Creations::iterator ReadYourWritesCache::EraseCreatedLocked(
+    Creations::iterator it) const {
+  for (const std::string& uid : it->second.owners) {
+    auto owned = created_by_owner_.find(uid);
+    if (owned == created_by_owner_.end()) continue;
+    owned->second.erase(it->first);
+    if (owned->second.empty()) created_by_owner_.erase(owned);
+  }
+  return created_.erase(it);
+}
+
 std::vector<ObjectPtr> ReadYourWritesCache::List(const std::string& ns) const {
-  return Merge(cache_.List(ns),
-               [&](const Object& obj) { return ns.empty() || k8s::NamespaceOf(obj) == ns; });
+  return Merge(cache_.List(ns), ns, nullptr);
 }
 
 std::vector<ObjectPtr> ReadYourWritesCache::ListByOwner(const std::string& owner_uid) const {
-  return Merge(cache_.ListByOwner(owner_uid),
-               [&](const Object& obj) { return HasOwner(obj, owner_uid); });
+  return Merge(cache_.ListByOwner(owner_uid), "", &owner_uid);
 }
 
 void ReadYourWritesCache::Replaced(const Object& before, ObjectPtr after) {
@@ -85,8 +97,11 @@ void ReadYourWritesCache::Replaced(const Object& before, ObjectPtr after) {
 void ReadYourWritesCache::Created(ObjectPtr created) {
   const k8s::MonoTime now = clock_.MonotonicNow();
   Name name{k8s::NamespaceOf(*created), k8s::NameOf(*created)};
+  std::vector<std::string> owners = k8s::OwnerUids(*created);
   k8s::MutexLock lock(mu_);
-  created_[std::move(name)] = {std::move(created), now};
+  if (auto it = created_.find(name); it != created_.end()) EraseCreatedLocked(it);
+  for (const std::string& uid : owners) created_by_owner_[uid].insert(name);
+  created_.emplace(std::move(name), Creation{std::move(created), now, std::move(owners)});
   SweepLocked(now);
 }
 
@@ -99,9 +114,11 @@ std::optional<std::chrono::milliseconds> ReadYourWritesCache::CreatedExpiry(
     const std::string& owner_uid) const {
   std::optional<k8s::MonoTime> oldest;
   k8s::MutexLock lock(mu_);
-  for (const auto& [name, creation] : created_) {
-    if (!HasOwner(*creation.object, owner_uid)) continue;
-    oldest = oldest ? std::min(*oldest, creation.at) : creation.at;
+  auto owned = created_by_owner_.find(owner_uid);
+  if (owned == created_by_owner_.end()) return std::nullopt;
+  for (const Name& name : owned->second) {
+    const k8s::MonoTime at = created_.at(name).at;
+    oldest = oldest ? std::min(*oldest, at) : at;
   }
   if (!oldest) return std::nullopt;
   auto left =
@@ -115,7 +132,9 @@ void ReadYourWritesCache::SweepLocked(k8s::MonoTime now) {
   if (now - last_sweep_ < memory_) return;
   last_sweep_ = now;
   std::erase_if(replaced_, [&](const auto& entry) { return Expired(entry.second.at, now); });
-  std::erase_if(created_, [&](const auto& entry) { return Expired(entry.second.at, now); });
+  for (auto it = created_.begin(); it != created_.end();) {
+    it = Expired(it->second.at, now) ? EraseCreatedLocked(it) : std::next(it);
+  }
 }
 
 }  // namespace stepline::reconcilers

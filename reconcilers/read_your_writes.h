@@ -25,6 +25,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -73,18 +74,22 @@ class ReadYourWritesCache final : public k8s::CacheReader {
     k8s::MonoTime at;                   // when
   };
   struct Creation {
-    k8s::ObjectPtr object;  // what the server answered
-    k8s::MonoTime at;       // when
+    k8s::ObjectPtr object;            // what the server answered
+    k8s::MonoTime at;                 // when
+    std::vector<std::string> owners;  // the uids of its ownerReferences
   };
   using Name = std::pair<std::string, std::string>;  // namespace, name
+  using Creations = std::map<Name, Creation>;
 
   // The object to answer for `cached` (the cache's copy).
   k8s::ObjectPtr OverlayLocked(const k8s::ObjectPtr& cached, k8s::MonoTime now) const REQUIRES(mu_);
-  // cached with the overlays, plus the creations `wanted` accepts that cached does not hold
-  // (those cached holds, and old ones, are forgotten).
-  template <typename Wanted>
-  std::vector<k8s::ObjectPtr> Merge(std::vector<k8s::ObjectPtr> cached, Wanted wanted) const
-      EXCLUDES(mu_);
+  // cached with the overlays, plus the creations `names` lists (in ns, "" = every namespace, or
+  // with an ownerReference to owner_uid when it is set) that cached does not hold (those cached
+  // holds, and old ones, are forgotten).
+  std::vector<k8s::ObjectPtr> Merge(std::vector<k8s::ObjectPtr> cached, const std::string& ns,
+                                    const std::string* owner_uid) const EXCLUDES(mu_);
+  // Forgets a creation, from the owner index too; the next one.
+  Creations::iterator EraseCreatedLocked(Creations::iterator it) const REQUIRES(mu_);
   bool Expired(k8s::MonoTime at, k8s::MonoTime now) const { return now - at >= memory_; }
   // Drops every expired memory, at most once per `memory`.
   void SweepLocked(k8s::MonoTime now) REQUIRES(mu_);
@@ -96,7 +101,10 @@ class ReadYourWritesCache final : public k8s::CacheReader {
 
   mutable k8s::Mutex mu_;
   mutable std::map<Name, Replacement> replaced_ GUARDED_BY(mu_);
-  mutable std::map<Name, Creation> created_ GUARDED_BY(mu_);
+  mutable Creations created_ GUARDED_BY(mu_);
+  // owner uid -> the names in created_ with an ownerReference to it: a reconcile of one owner
+  // looks at its own creations, not at every owner's (1,000 executions running at once).
+  mutable std::map<std::string, std::set<Name>, std::less<>> created_by_owner_ GUARDED_BY(mu_);
   k8s::MonoTime last_sweep_ GUARDED_BY(mu_){};
 };
 

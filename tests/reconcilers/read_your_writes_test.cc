@@ -125,5 +125,27 @@ TEST_F(ReadYourWritesTest, TheWritesOfAnOwnerThatIsGoneAreSweptAway) {
   EXPECT_EQ(ryw.CreatedExpiry("gone"), std::nullopt);
 }
 
+// The creations are indexed by owner (a reconcile reads its own, not every owner's): an object
+// with two owners is listed by both and forgotten by both at once, and a create of the same name
+// again answers for its new owner only.
+TEST_F(ReadYourWritesTest, ACreationIsListedByEachOfItsOwnersAndForgottenByAll) {
+  Object shared = Obj("ns", "job-a", "5", "owner-1");
+  shared["metadata"]["ownerReferences"].push_back({{"uid", "owner-2"}});
+  ryw.Created(Ptr(shared));
+  EXPECT_EQ(Names(ryw.ListByOwner("owner-1")), (std::vector<std::string>{"job-a@5"}));
+  EXPECT_EQ(Names(ryw.ListByOwner("owner-2")), (std::vector<std::string>{"job-a@5"}));
+  cache.Put(Obj("ns", "job-a", "7", "owner-1"));  // the informer shows it, with owner-1 only
+  EXPECT_EQ(Names(ryw.ListByOwner("owner-1")), (std::vector<std::string>{"job-a@7"}));
+  EXPECT_EQ(ryw.CreatedExpiry("owner-2"), std::nullopt) << "forgotten for both owners";
+  EXPECT_TRUE(ryw.ListByOwner("owner-2").empty());
+
+  ryw.Created(Ptr(Obj("ns", "job-b", "8", "owner-1")));
+  ryw.Created(Ptr(Obj("ns", "job-b", "9", "owner-3")));  // deleted, made again by another
+  EXPECT_EQ(Names(ryw.ListByOwner("owner-1")), (std::vector<std::string>{"job-a@7"}));
+  EXPECT_EQ(Names(ryw.ListByOwner("owner-3")), (std::vector<std::string>{"job-b@9"}));
+  EXPECT_EQ(ryw.CreatedExpiry("owner-1"), std::nullopt);
+  EXPECT_EQ(ryw.CreatedExpiry("owner-3"), milliseconds(30'000));
+}
+
 }  // namespace
 }  // namespace stepline::reconcilers
