@@ -10,7 +10,8 @@
 #
 # Order: bench_plan and bench_fanin (pure, before the cluster starts), then with the test server
 # and the local agent up: bench_api_baseline (the server's limit at the controller's concurrency),
-# bench/e2e/e2e.py (the whole stack; it starts its own controller per scenario; then again at
+# bench/e2e/e2e.py (the whole stack; it starts its own controller per scenario; then once with a
+# standby replica beside it, whose CPU is what receiving the watch events costs; then again at
 # 100, 300 and 1,000 executions at once), bench_decode
 # on the watch events of chain executions recorded by bench/decode/record.py, and
 # bench/memory/run.sh when it exists. The cluster is torn down at the end, also on failure.
@@ -112,6 +113,13 @@ for s in ${STEPLINE_BENCH_SCENARIOS:-chains:200x10 fanout:20x100}; do scenarios+
 python3 bench/e2e/e2e.py --controller "$BUILD_DIR/bin/stepline-controller" \
   --controller-args "$CONTROLLER_ARGS" "${scenarios[@]}" --log-dir "$OUT" \
   --json "$OUT/e2e.json" --series "$OUT/e2e_series.csv" | tee "$OUT/e2e.txt" >&2
+
+say "bench/e2e with a standby replica beside the controller (what receiving the watch events costs)"
+standby=(--scenario chains:100x10)
+((QUICK)) && standby=(--scenario chains:10x5)
+python3 bench/e2e/e2e.py --controller "$BUILD_DIR/bin/stepline-controller" \
+  --controller-args "$CONTROLLER_ARGS" --standby "${standby[@]}" --log-dir "$OUT" \
+  --json "$OUT/standby.json" | tee "$OUT/standby.txt" >&2
 
 say "bench/e2e at 100, 300 and 1,000 executions at once (2-step chains: how the cost grows)"
 scale=(--scenario chains:100x2 --scenario chains:300x2 --scenario chains:1000x2)

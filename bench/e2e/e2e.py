@@ -14,7 +14,7 @@ stepline_dispatch_latency_seconds); reconciles per execution and per step; peak 
 and the share of the machine's CPU it used. Scenario "chains:NxM" is N executions of an M-step
 chain; "fanout:NxW" is N executions of root -> W-child forEach step -> join.
 
-With --standby (the default), both controllers run with --leader-elect and a second one starts
+With --standby, both controllers run with --leader-elect and a second one starts
 once the first leads: a standby replica, which runs the same informers (watch, decode, trim,
 cache; its event handlers map and enqueue) but no reconciles and no writes. Its CPU per step,
 over the same interval, is what receiving the step's watch events costs this client stack: the
@@ -442,8 +442,8 @@ def main():
     p.add_argument("--series")
     p.add_argument("--log-dir", default="/tmp")
     p.add_argument("--timeout", type=float, default=600)
-    p.add_argument("--standby", action=argparse.BooleanOptionalAction, default=True,
-                   help="also run a standby replica and report its CPU per step (default: on)")
+    p.add_argument("--standby", action="store_true",
+                   help="also run a standby replica and report its CPU per step")
     args = p.parse_args()
     scenarios = args.scenario or ["chains:200x10", "fanout:20x100"]
     api = Api()
