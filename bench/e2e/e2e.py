@@ -116,38 +116,35 @@ class Controller:
                 "--health-probe-bind-address", f"127.0.0.1:{self.port}"] + extra_args
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
 
-    def wait_synced(self, timeout=60):
-        """Until /readyz says the caches synced (a standby, which does not lead)."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                sys.exit(f"the standby controller exited: see {self.log.name}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=5):
-                    if mt.total(self.metrics(), "stepline_leader") == 0:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        sys.exit("the standby controller did not sync its caches")
-
     def metrics(self):
         url = f"http://127.0.0.1:{self.port}/metrics"
         with urllib.request.urlopen(url, timeout=10) as r:
             return mt.parse(r.read().decode())
 
-    def wait_leading(self, timeout=60):
+    def wait_until(self, ready, failure, timeout=60):
+        """Until ready() is true (an OSError counts as not yet); exits with failure if not."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 sys.exit(f"the controller exited: see {self.log.name}")
             try:
-                if mt.total(self.metrics(), "stepline_leader") == 1:
+                if ready():
                     return
             except OSError:
                 pass
             time.sleep(0.2)
-        sys.exit("the controller did not start leading")
+        sys.exit(failure)
+
+    def wait_leading(self):
+        self.wait_until(lambda: mt.total(self.metrics(), "stepline_leader") == 1,
+                        "the controller did not start leading")
+
+    def wait_synced(self):
+        """Until /readyz says the caches synced, not leading (a standby)."""
+        def synced():
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=5):
+                return mt.total(self.metrics(), "stepline_leader") == 0
+        self.wait_until(synced, "the standby controller did not sync its caches")
 
     def cpu_seconds(self):
         return proc_cpu_seconds(self.proc.pid)
