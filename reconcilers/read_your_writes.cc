@@ -58,6 +58,7 @@ std::vector<ObjectPtr> ReadYourWritesCache::Merge(std::vector<ObjectPtr> cached,
   }
   for (const Name& name : names) {
     auto it = created_.find(name);
+    if (it == created_.end()) continue;  // the index names only what created_ holds
     if (listed.count(name) > 0 || Expired(it->second.at, now)) {
       EraseCreatedLocked(it);  // the cache shows it now, or the hint is too old
     } else {
