@@ -135,13 +135,20 @@ Object StagingContainer(const StagedArtifacts& s, const std::string& name,
             {"capabilities", {{"drop", Object::array({"ALL"})}}}}}};
 }
 
-// The init container that writes a raw artifact: no storage, so none of its options or
-// credentials; the text in the environment, escaped against Kubernetes' $(VAR) expansion.
-Object RawWriter(const StagedArtifacts& s, const std::string& name, const std::string& dest,
-                 const std::string& text) {
+// A staging container that touches no storage (a write, a join): none of the storage's options
+// or credentials.
+Object StorageFreeContainer(const StagedArtifacts& s, const std::string& name,
+                            std::vector<std::string> command) {
   StagedArtifacts storage_free;
   storage_free.options = s.options;
-  Object c = StagingContainer(storage_free, name, {"stepline-artifacts", "write", dest});
+  return StagingContainer(storage_free, name, std::move(command));
+}
+
+// The init container that writes a raw artifact: the text in the environment, escaped against
+// Kubernetes' $(VAR) expansion.
+Object RawWriter(const StagedArtifacts& s, const std::string& name, const std::string& dest,
+                 const std::string& text) {
+  Object c = StorageFreeContainer(s, name, {"stepline-artifacts", "write", dest});
   c["env"] = Object::array(
       {{{"name", kRawArtifactDataEnv}, {"value", EscapeForKubernetesExpansion(text)}}});
   return c;
@@ -164,8 +171,6 @@ std::string UploadSource(const std::string& path, size_t dir_index) {
 // source run's) fails the join, saying which, rather than the pod's start.
 Object FanInJoiner(const StagedArtifacts& s, const std::string& name, size_t input,
                    const std::string& dest, const StoredValue& stored, Object& volumes) {
-  StagedArtifacts storage_free;
-  storage_free.options = s.options;
   std::vector<std::string> command{"stepline-artifacts", "join", dest, "--items",
                                    std::to_string(stored.items)};
   Object mounts = Object::array();
@@ -183,7 +188,7 @@ Object FanInJoiner(const StagedArtifacts& s, const std::string& name, size_t inp
     mounts.push_back({{"name", volume}, {"mountPath", dir}, {"readOnly", true}});
     command.push_back(dir + "/" + kFanInDataKey);
   }
-  Object c = StagingContainer(storage_free, name, std::move(command));
+  Object c = StorageFreeContainer(s, name, std::move(command));
   for (Object& m : mounts) c["volumeMounts"].push_back(std::move(m));
   return c;
 }

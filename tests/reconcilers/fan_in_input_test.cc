@@ -16,14 +16,13 @@ namespace stepline::reconcilers {
 namespace {
 
 using k8s::Object;
+using testing::ChildJob;
 using testing::FakeRun;
 using ::testing::HasSubstr;
 using testing::Items;
 using testing::Phase;
 using testing::S;
 using testing::Steps;
-
-std::string Child(int index) { return "run-f-" + std::to_string(index) + "-1"; }
 
 Object Input(const std::string& name, const std::string& path, const std::string& from) {
   return {{"name", name}, {"path", path}, {"from", from}};
@@ -44,7 +43,7 @@ Object FanOutAndReader(int n, std::vector<Object> more = {}) {
 void SucceedChildren(FakeRun& run, int n) {
   run.Plan();
   for (int i = 0; i < n; ++i) {
-    run.Succeed(Child(i), "{\"v\":\"" + std::to_string(i) + std::string(400, 'x') + "\"}");
+    run.Succeed(ChildJob("f", i), "{\"v\":\"" + std::to_string(i) + std::string(400, 'x') + "\"}");
   }
 }
 
@@ -73,7 +72,8 @@ TEST(FanInInputTest, ValuesTheStatusKeepsAreWrittenAsFiles) {
   run.artifact_repository = testing::TestArtifactRepository();
   run.Plan();
   run.Succeed("run-a-1", R"({"x": "$(HOME) 42"})");
-  for (int i = 0; i < 3; ++i) run.Succeed(Child(i), "{\"n\": \"" + std::to_string(i) + "\"}");
+  for (int i = 0; i < 3; ++i)
+    run.Succeed(ChildJob("f", i), "{\"n\": \"" + std::to_string(i) + "\"}");
   run.Plan();
   ASSERT_NE(run.Job("run-r-1"), nullptr) << run.StepOf("r")->message;
   const Object& spec = PodSpec(run, "run-r-1");

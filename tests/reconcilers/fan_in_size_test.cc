@@ -23,6 +23,7 @@ namespace stepline::reconcilers {
 namespace {
 
 using k8s::Object;
+using testing::ChildJob;
 using testing::FakeRun;
 using ::testing::HasSubstr;
 using testing::Items;
@@ -32,10 +33,6 @@ using testing::S;
 using testing::StatusOf;
 using testing::Steps;
 
-std::string Job(const std::string& step, int index) {
-  return "run-" + step + "-" + std::to_string(index) + "-1";
-}
-
 TEST(FanInSizeTest, ALaterStepReadingAFanInNotKeptFailsSayingWhereTheValuesAre) {
   FakeRun run(
       Steps({S("f", {{"forEach", Items(400).dump()}, {"outputs", {"blob", "n"}}}),
@@ -43,7 +40,7 @@ TEST(FanInSizeTest, ALaterStepReadingAFanInNotKeptFailsSayingWhereTheValuesAre) 
              S("h", {{"dependsOn", {"f"}}, {"command", {"echo", "{{steps.f.outputs.blob}}"}}})}));
   run.Plan();
   const std::string out = "{\"blob\":\"" + std::string(4000, 'b') + "\",\"n\":\"1\"}";
-  for (int i = 0; i < 400; ++i) run.Succeed(Job("f", i), out);
+  for (int i = 0; i < 400; ++i) run.Succeed(ChildJob("f", i), out);
   PlanResult r = run.Plan();
   EXPECT_EQ(Phase(run.StepOf("f")), "Succeeded");
   EXPECT_EQ(run.StepOf("f")->outputs.count("blob"), 0u);
@@ -68,7 +65,7 @@ TEST(FanInSizeTest, ChildrenArtifactURIsPastTheLimitAreNotKeptAndTheStepSaysWher
        S("g", {{"dependsOn", {"f"}}, {"command", {"echo", "{{steps.f.artifacts.m.uri}}"}}})}));
   run.artifact_repository = testing::TestArtifactRepository();
   run.Plan();
-  for (int i = 0; i < 2000; ++i) run.Succeed(Job("f", i));
+  for (int i = 0; i < 2000; ++i) run.Succeed(ChildJob("f", i));
   PlanResult r = run.Plan();
   const StepStatus* f = run.StepOf("f");
   EXPECT_EQ(Phase(f), "Succeeded");
@@ -91,7 +88,7 @@ TEST(FanInSizeTest, AFanInPastTheLimitIsStoredInConfigMapsOnceAndTheStatusNamesT
                      S("g", {{"dependsOn", {"f"}}})}));
   run.Plan();
   for (int i = 0; i < 3000; ++i) {
-    run.Succeed(Job("f", i), "{\"v\":\"" + std::to_string(i) + std::string(400, 'x') + "\"}");
+    run.Succeed(ChildJob("f", i), "{\"v\":\"" + std::to_string(i) + std::string(400, 'x') + "\"}");
   }
   PlanResult r = run.Plan();
   const StepStatus* f = run.StepOf("f");
@@ -136,7 +133,7 @@ TEST(FanInSizeTest, AFanInStoreTheServerRefusedIsNotMadeAgainAndTheStepSaysWhy) 
       "count/configmaps=10";
   run.Plan();
   for (int i = 0; i < 200; ++i)
-    run.Succeed(Job("f", i), "{\"v\":\"" + std::string(400, 'v') + "\"}");
+    run.Succeed(ChildJob("f", i), "{\"v\":\"" + std::string(400, 'v') + "\"}");
   PlanResult r = run.Plan();
   EXPECT_TRUE(r.config_maps.empty());
   const StepStatus* f = run.StepOf("f");

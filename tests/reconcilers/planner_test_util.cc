@@ -327,6 +327,10 @@ Object Items(int n) {
   return items;
 }
 
+std::string ChildJob(const std::string& step, int index) {
+  return "run-" + step + "-" + std::to_string(index) + "-1";
+}
+
 Object Steps(Object steps, Object extra) {
   extra["stepDefaults"] = {{"image", "busybox"}};
   extra["steps"] = std::move(steps);

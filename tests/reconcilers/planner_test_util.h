@@ -106,6 +106,8 @@ ArtifactRepository TestArtifactRepository();
 Object Steps(Object steps, Object extra = Object::object());
 // The list [0, 1, ..., n-1]: a forEach of n items (as a string: Items(n).dump()).
 Object Items(int n);
+// The first attempt's Job of fan-out child `index` of `step` in the execution "run".
+std::string ChildJob(const std::string& step, int index);
 // A step named `name` with the fields of `more`; it runs `true` unless `more` gives a command or
 // makes it a Fail or Notebook step.
 Object S(const std::string& name, Object more = Object::object());
